@@ -1,0 +1,153 @@
+/**
+ * The workbench's command line (`npx llava-more <command>`). Each command is one entry of COMMANDS;
+ * later stages add theirs here.
+ */
+import { parseArgs } from "node:util";
+import { relative } from "node:path";
+import { writePublishedReport } from "./analysis/report.js";
+import { installKernelSpec, KERNEL_NAME } from "./jupyter/kernel.js";
+import { JUPYTER_HINT, runNotebooks } from "./jupyter/notebooks.js";
+import { projectRoot } from "./util/paths.js";
+
+interface CommandOption {
+  type: "string" | "boolean";
+  description: string;
+}
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: Record<string, CommandOption>;
+  run(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number>;
+}
+
+const show = (path: string): string => relative(process.cwd(), path) || path;
+
+const COMMANDS: Record<string, Command> = {
+  figures: {
+    summary: "regenerate every published-tier table and figure into figures/published/ (the main job: npm start)",
+    usage: "llava-more figures [--out DIR] [--no-static]",
+    options: {
+      out: { type: "string", description: "output folder (default figures/published)" },
+      "no-static": { type: "boolean", description: "write HTML, CSV and Markdown only; skip PNG/SVG through Chromium" },
+    },
+    async run(values) {
+      const started = Date.now();
+      const result = await writePublishedReport({
+        outDir: typeof values["out"] === "string" ? values["out"] : undefined,
+        staticImages: values["no-static"] !== true,
+        log: (line) => console.log(line.replace(/^wrote (.*)$/, (_, p: string) => `wrote ${show(p)}`)),
+      });
+      const counts = new Map<string, number>();
+      for (const p of result.written) {
+        const ext = p.slice(p.lastIndexOf(".") + 1);
+        counts.set(ext, (counts.get(ext) ?? 0) + 1);
+      }
+      const summary = [...counts].map(([ext, n]) => `${n} ${ext}`).join(", ");
+      console.log(`\n${result.written.length} files (${summary}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      if (result.staticSkipped) console.log(`PNG/SVG not written: ${result.staticSkipped}`);
+      return 0;
+    },
+  },
+  notebooks: {
+    summary: "execute every notebook headless through Jupyter nbconvert with the workbench kernel",
+    usage: "llava-more notebooks [--out DIR] [--timeout SECONDS] [NOTEBOOK.ipynb ...]",
+    options: {
+      out: { type: "string", description: "folder for the executed copies (default notebooks/executed)" },
+      timeout: { type: "string", description: "per-cell timeout in seconds (default 600)" },
+    },
+    async run(values, positionals) {
+      const timeout = typeof values["timeout"] === "string" ? Number(values["timeout"]) : undefined;
+      if (timeout !== undefined && !(timeout > 0)) throw new Error(`--timeout: expected a positive number of seconds, got "${values["timeout"]}"`);
+      const runs = runNotebooks({
+        notebooks: positionals.length > 0 ? positionals : undefined,
+        outDir: typeof values["out"] === "string" ? values["out"] : undefined,
+        timeoutSeconds: timeout,
+        log: console.log,
+      });
+      if (runs === undefined) {
+        console.log(`notebooks skipped: ${JUPYTER_HINT}`);
+        return 0;
+      }
+      const failed = runs.filter((r) => !r.ok);
+      console.log(`\n${runs.length - failed.length} of ${runs.length} notebooks ran clean`);
+      return failed.length === 0 ? 0 : 1;
+    },
+  },
+  kernel: {
+    summary: `write the Jupyter kernelspec "${KERNEL_NAME}" (tslab, started in the project root)`,
+    usage: "llava-more kernel [--project-only] [--quiet]",
+    options: {
+      "project-only": { type: "boolean", description: "write only the project's .jupyter/ copy, not the user's Jupyter folder" },
+      quiet: { type: "boolean", description: "print nothing on success" },
+    },
+    async run(values) {
+      const paths = installKernelSpec({ user: values["project-only"] !== true });
+      if (values["quiet"] !== true) {
+        for (const p of paths) console.log(`wrote ${p}`);
+        console.log(`Jupyter now lists the kernel "${KERNEL_NAME}"; its cells run in ${projectRoot()}.`);
+      }
+      return 0;
+    },
+  },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    "llava-more — the LLaVA-MORE workbench",
+    "",
+    "Usage: llava-more <command> [options]   (llava-more <command> --help for its options)",
+    "",
+    "Commands:",
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+  ].join("\n");
+}
+
+function commandHelp(name: string, command: Command): string {
+  const lines = Object.entries(command.options).map(([flag, o]) => {
+    const arg = o.type === "string" ? " VALUE" : "";
+    return `  --${flag}${arg}`.padEnd(24) + ` ${o.description}`;
+  });
+  return [`${command.summary}`, "", `Usage: ${command.usage}`, "", "Options:", ...lines, `  --help`.padEnd(24) + " show this help"].join("\n").replace(/^/, `llava-more ${name}: `);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    console.log(help());
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`llava-more: unknown command "${name}"\n\n${help()}`);
+    return 2;
+  }
+  let parsed;
+  try {
+    const options = Object.fromEntries(Object.entries(command.options).map(([flag, o]) => [flag, { type: o.type }]));
+    parsed = parseArgs({ args: rest, options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
+  } catch (err) {
+    console.error(`llava-more ${name}: ${(err as Error).message}\n\nUsage: ${command.usage}`);
+    return 2;
+  }
+  if (parsed.values["help"] === true) {
+    console.log(commandHelp(name, command));
+    return 0;
+  }
+  return command.run(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals);
+}
+
+/** `main` with errors reported as one line (the full stack with LLAVA_MORE_DEBUG=1). */
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (err) {
+    const debug = process.env["LLAVA_MORE_DEBUG"] === "1";
+    console.error(`llava-more: ${err instanceof Error ? (debug ? err.stack : err.message) : String(err)}`);
+    return 1;
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && /cli\.[jt]s$/.test(process.argv[1]);
+if (invokedDirectly) process.exitCode = await runCli(process.argv.slice(2));

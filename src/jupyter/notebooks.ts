@@ -1,0 +1,121 @@
+/** Runs the notebooks headless with Jupyter nbconvert and the workbench kernel, and checks their outputs. */
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, delimiter, join } from "node:path";
+import { installKernelSpec, projectJupyterDir } from "./kernel.js";
+import { projectRoot } from "../util/paths.js";
+
+export const JUPYTER_HINT =
+  "Jupyter with nbconvert was not found: on Debian `apt-get install -y --no-install-recommends jupyter-nbconvert jupyter-client`, or `pip install nbconvert` into your Jupyter";
+
+/** The `jupyter` command if it can run nbconvert, else undefined. */
+export function findJupyter(): string | undefined {
+  const command = process.env["JUPYTER"] ?? "jupyter";
+  const probe = spawnSync(command, ["nbconvert", "--version"], { encoding: "utf8", timeout: 60_000 });
+  return probe.status === 0 ? command : undefined;
+}
+
+export function listNotebooks(root: string = projectRoot()): string[] {
+  const dir = join(root, "notebooks");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".ipynb"))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+interface NotebookOutput {
+  output_type: string;
+  name?: string;
+  ename?: string;
+  evalue?: string;
+  text?: string | string[];
+}
+interface NotebookCell {
+  cell_type: string;
+  source: string | string[];
+  outputs?: NotebookOutput[];
+}
+export interface NotebookDocument {
+  cells: NotebookCell[];
+  metadata: { kernelspec?: { name?: string } };
+}
+
+export const cellSource = (cell: NotebookCell): string => (Array.isArray(cell.source) ? cell.source.join("") : cell.source);
+
+/** Error outputs and stderr text of an executed notebook, one line each (empty when clean). */
+export function notebookProblems(nb: NotebookDocument): string[] {
+  const problems: string[] = [];
+  nb.cells.forEach((cell, i) => {
+    for (const out of cell.outputs ?? []) {
+      if (out.output_type === "error") problems.push(`cell ${i + 1}: ${out.ename ?? "error"}: ${out.evalue ?? ""}`);
+      if (out.output_type === "stream" && out.name === "stderr") {
+        const text = Array.isArray(out.text) ? out.text.join("") : (out.text ?? "");
+        problems.push(`cell ${i + 1}: stderr: ${text.trim().split("\n")[0]}`);
+      }
+    }
+  });
+  return problems;
+}
+
+export interface NotebookRun {
+  notebook: string;
+  executed: string;
+  ok: boolean;
+  seconds: number;
+  problems: string[];
+}
+
+export interface RunNotebooksOptions {
+  notebooks?: string[];
+  outDir?: string;
+  timeoutSeconds?: number;
+  log?: (line: string) => void;
+}
+
+/** Executes each notebook into outDir; returns undefined when Jupyter is absent. */
+export function runNotebooks(options: RunNotebooksOptions = {}): NotebookRun[] | undefined {
+  const log = options.log ?? (() => {});
+  const jupyter = findJupyter();
+  if (!jupyter) return undefined;
+  const root = projectRoot();
+  installKernelSpec({ root, user: false });
+  const outDir = options.outDir ?? join(root, "notebooks", "executed");
+  const env = {
+    ...process.env,
+    JUPYTER_PATH: [projectJupyterDir(root), process.env["JUPYTER_PATH"]].filter(Boolean).join(delimiter),
+  };
+  const runs: NotebookRun[] = [];
+  for (const notebook of options.notebooks ?? listNotebooks(root)) {
+    log(`executing ${notebook} …`);
+    const started = Date.now();
+    const result = spawnSync(
+      jupyter,
+      [
+        "nbconvert",
+        "--to",
+        "notebook",
+        "--execute",
+        `--ExecutePreprocessor.timeout=${options.timeoutSeconds ?? 600}`,
+        "--output-dir",
+        outDir,
+        notebook,
+      ],
+      { cwd: root, env, encoding: "utf8" },
+    );
+    const executed = join(outDir, basename(notebook));
+    const problems: string[] = [];
+    if (result.status !== 0) {
+      const lines = `${result.stderr ?? ""}`.trim().split("\n");
+      problems.push(`nbconvert exited with ${result.status ?? result.signal}: ${lines.slice(-12).join("\n")}`);
+    }
+    if (existsSync(executed) && result.status === 0) {
+      problems.push(...notebookProblems(JSON.parse(readFileSync(executed, "utf8")) as NotebookDocument));
+    }
+    const run = { notebook, executed, ok: problems.length === 0, seconds: (Date.now() - started) / 1000, problems };
+    log(`${run.ok ? "ok" : "FAILED"} ${notebook} (${run.seconds.toFixed(1)} s)${run.ok ? ` -> ${executed}` : ""}`);
+    for (const p of problems) log(`  ${p}`);
+    runs.push(run);
+  }
+  return runs;
+}

@@ -1,0 +1,15 @@
+import { mkdirSync, renameSync, writeFileSync, rmSync } from "node:fs";
+import { dirname, join, basename } from "node:path";
+
+/** Writes a file so that readers see either the old or the new content, never a partial one. */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}

@@ -1,0 +1,77 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadPublishedScores, readPublishedScores } from "../src/analysis/published.js";
+import { PAPER_COMPARISONS, comparisonDeltas, deltaRows } from "../src/analysis/comparisons.js";
+import { cellSource, findJupyter, listNotebooks, notebookProblems, runNotebooks, type NotebookDocument } from "../src/jupyter/notebooks.js";
+import { KERNEL_NAME } from "../src/jupyter/kernel.js";
+import { projectPath } from "../src/util/paths.js";
+import { requireTool, tempDir } from "./helpers.js";
+
+const NOTEBOOK = projectPath("notebooks", "01_published_results.ipynb");
+const readNotebook = (path: string) => JSON.parse(readFileSync(path, "utf8")) as NotebookDocument;
+
+test("notebooks use the workbench kernel and import the library, not copies of it", () => {
+  assert.ok(listNotebooks().includes(NOTEBOOK));
+  for (const path of listNotebooks()) {
+    const nb = readNotebook(path);
+    assert.equal(nb.metadata.kernelspec?.name, KERNEL_NAME, path);
+    for (const cell of nb.cells.filter((c) => c.cell_type === "code")) {
+      const src = cellSource(cell);
+      assert.doesNotMatch(src, /\bfunction\b|\bclass\b|=>\s*\{/, `${path}: library logic belongs in src/:\n${src}`);
+      assert.equal(cell.outputs?.length ?? 0, 0, `${path}: commit notebooks without outputs`);
+    }
+  }
+});
+
+test("every decimal number in the notebook's prose is a published score or a computed delta", () => {
+  const scores = loadPublishedScores();
+  const printed = new Set(readPublishedScores().map((r) => r.score_text));
+  const deltas = new Set(
+    PAPER_COMPARISONS.flatMap((c) => deltaRows(comparisonDeltas(scores, c)).map((r) => r.delta.toFixed(1))),
+  );
+  const prose = readNotebook(NOTEBOOK).cells.filter((c) => c.cell_type === "markdown").map(cellSource).join("\n");
+  // Numbers standing alone: not part of a name such as LLaMA-3.1-8B or a size such as 3.8B.
+  const numbers = [...prose.matchAll(/(?<![\w.\-−+])([+−]?)(\d+\.\d+)(?![\w.\-])/g)];
+  assert.ok(numbers.length > 60, `only ${numbers.length} numbers found`);
+  for (const [, sign, value] of numbers) {
+    if (sign) {
+      const signed = (sign === "−" ? -1 : 1) * Number(value);
+      assert.ok(deltas.has(signed.toFixed(1)), `${sign}${value} is not a delta of any comparison`);
+    } else {
+      const magnitude = deltas.has(value!) || deltas.has(`-${value}`);
+      assert.ok(printed.has(value!) || magnitude, `${value} is neither a published score nor the size of a delta`);
+    }
+  }
+});
+
+test("error outputs and stderr in an executed notebook are reported", () => {
+  const nb: NotebookDocument = {
+    metadata: {},
+    cells: [
+      { cell_type: "code", source: "x", outputs: [{ output_type: "stream", name: "stdout", text: "fine" }] },
+      { cell_type: "code", source: "y", outputs: [{ output_type: "error", ename: "TypeError", evalue: "boom" }] },
+      { cell_type: "code", source: "z", outputs: [{ output_type: "stream", name: "stderr", text: ["1:5 - Cannot find name 'q'.\n"] }] },
+    ],
+  };
+  assert.deepEqual(notebookProblems(nb), ["cell 2: TypeError: boom", "cell 3: stderr: 1:5 - Cannot find name 'q'."]);
+});
+
+test(
+  "the published-results notebook executes headless through nbconvert with no error output",
+  { skip: requireTool(findJupyter() !== undefined, "Jupyter nbconvert not found (apt-get install jupyter-nbconvert jupyter-client)"), timeout: 300_000 },
+  () => {
+    const outDir = tempDir();
+    const runs = runNotebooks({ notebooks: [NOTEBOOK], outDir });
+    assert.ok(runs);
+    const [run] = runs;
+    assert.deepEqual(run?.problems, []);
+    const executed = readNotebook(join(outDir, "01_published_results.ipynb"));
+    const html = executed.cells.flatMap((c) => c.outputs ?? []).map((o) => JSON.stringify(o)).join("\n");
+    assert.match(html, /130 scores, 10 models, 13 benchmarks/);
+    assert.match(html, /LLaVA-MORE README results/);
+    assert.match(html, /Plotly\.newPlot/);
+    assert.match(html, /<b>66\.7<\/b>/);
+  },
+);
