@@ -13,10 +13,6 @@ import {
 import type { ModelConfig, PublishedScore } from "./published.js";
 import type { Cell, TableView } from "./render.js";
 
-// danfo bundles its own TF.js 3 CPU backend, which prints a banner recommending tfjs-node on its
-// first tensor. That TF.js is private to danfo and not the workbench's compute backend.
-dfd.tensorflow.env().set("PROD", true);
-
 export interface PublishedModel {
   model_id: string;
   model_name: string;
