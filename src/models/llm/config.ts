@@ -1,0 +1,158 @@
+/**
+ * Typed configuration of a decoder-only LLM and the size ladder of the study. Each family file
+ * (vicuna.ts, llama3.ts, …) describes its real architecture's ratios and quirks; `buildLlmConfig`
+ * scales them to a preset and a rung of the ladder.
+ */
+import type { Llama3RopeScaling } from "../nn/rope.js";
+import { closestDivisor, type Preset } from "../presets.js";
+
+export const LLM_FAMILIES = ["vicuna", "llama3", "llama3.1", "gemma2", "phi4-mini", "r1-distill-llama"] as const;
+export type LlmFamily = (typeof LLM_FAMILIES)[number];
+
+/** Rungs of the ladder, named after the real parameter counts they mirror. */
+export const LLM_SIZES = ["2b", "3.8b", "7b", "8b", "9b"] as const;
+export type LlmSize = (typeof LLM_SIZES)[number];
+
+/**
+ * Heads (of the preset's head size) and layers per rung. Non-embedding parameters grow as
+ * layers · heads², giving 64 : 125 : 245 : 256 : 288 ≈ 1 : 1.95 : 3.8 : 4.0 : 4.5, the ratios of
+ * 2B : 3.8B : 7B : 8B : 9B.
+ */
+export const LADDER: Record<LlmSize, { heads: number; layers: number }> = {
+  "2b": { heads: 4, layers: 4 },
+  "3.8b": { heads: 5, layers: 5 },
+  "7b": { heads: 7, layers: 5 },
+  "8b": { heads: 8, layers: 4 },
+  "9b": { heads: 6, layers: 8 },
+};
+
+export const PRESET_SCALE: Record<Preset, { headDim: number; maxPositions: number; vocabDivisor: number }> = {
+  tiny: { headDim: 8, maxPositions: 64, vocabDivisor: 500 },
+  small: { headDim: 32, maxPositions: 512, vocabDivisor: 62.5 },
+  base: { headDim: 64, maxPositions: 1024, vocabDivisor: 15.625 },
+};
+
+export type ChatTemplateName = "vicuna_v1" | "llama_3" | "llama_3_1" | "llama_3_1_reasoning" | "gemma_2" | "phi_4";
+
+/** What a family's real configuration fixes, independent of scale. */
+export interface LlmArchitecture {
+  family: LlmFamily;
+  /** The real model this family stands for, and its size on the ladder. */
+  realModel: string;
+  defaultSize: LlmSize;
+  template: ChatTemplateName;
+  realVocabSize: number;
+  /** num_heads / num_kv_heads of the real model (1 = full multi-head attention). */
+  queryPerKvHead: number;
+  /** intermediate_size / hidden_size of the real model. */
+  mlpRatio: number;
+  /** head_dim / (hidden_size / num_heads) of the real model (Gemma 2 9B: 256 / 224). */
+  headDimRatio: number;
+  ropeTheta: number;
+  partialRotaryFactor: number;
+  /** llama3 rope scaling with original_max_position_embeddings given as a fraction of the context. */
+  ropeScaling?: Omit<Llama3RopeScaling, "originalMaxPositions"> & { originalContextFraction: number };
+  norm: "rmsnorm" | "rmsnorm_gemma";
+  normEps: number;
+  mlpActivation: "silu" | "gelu_tanh";
+  fusedQkv: boolean;
+  fusedGateUp: boolean;
+  /** Norms before and after both attention and MLP (Gemma 2). */
+  sandwichNorms: boolean;
+  attnSoftcap?: number;
+  finalSoftcap?: number;
+  /** Sliding window on even layers, as a fraction of the context (Gemma 2: 4096 of 8192). */
+  slidingWindowFraction?: number;
+  scaleEmbeddings: boolean;
+  tieEmbeddings: boolean;
+  /** Continues text pretraining on reasoning traces (R1-Distill). */
+  reasoningTraces: boolean;
+}
+
+export interface LlmConfig {
+  family: LlmFamily;
+  size: LlmSize;
+  preset: Preset;
+  template: ChatTemplateName;
+  vocabSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  intermediateSize: number;
+  maxPositions: number;
+  ropeTheta: number;
+  rotaryDim: number;
+  ropeScaling?: Llama3RopeScaling;
+  norm: "rmsnorm" | "rmsnorm_gemma";
+  normEps: number;
+  mlpActivation: "silu" | "gelu_tanh";
+  fusedQkv: boolean;
+  fusedGateUp: boolean;
+  sandwichNorms: boolean;
+  attnSoftcap?: number;
+  finalSoftcap?: number;
+  slidingWindow?: number;
+  attentionScale: number;
+  scaleEmbeddings: boolean;
+  tieEmbeddings: boolean;
+  initStd: number;
+}
+
+const even = (n: number): number => Math.max(2, 2 * Math.round(n / 2));
+
+export function buildLlmConfig(arch: LlmArchitecture, size: LlmSize, preset: Preset): LlmConfig {
+  const scale = PRESET_SCALE[preset];
+  const rung = LADDER[size];
+  const hiddenSize = rung.heads * scale.headDim;
+  const numHeads = rung.heads;
+  const headDim = even(scale.headDim * arch.headDimRatio);
+  const maxPositions = scale.maxPositions;
+  return {
+    family: arch.family,
+    size,
+    preset,
+    template: arch.template,
+    vocabSize: Math.round(arch.realVocabSize / scale.vocabDivisor),
+    hiddenSize,
+    numLayers: rung.layers,
+    numHeads,
+    numKvHeads: closestDivisor(numHeads, numHeads / arch.queryPerKvHead),
+    headDim,
+    intermediateSize: even(hiddenSize * arch.mlpRatio),
+    maxPositions,
+    ropeTheta: arch.ropeTheta,
+    rotaryDim: even(headDim * arch.partialRotaryFactor),
+    ropeScaling: arch.ropeScaling && {
+      factor: arch.ropeScaling.factor,
+      lowFreqFactor: arch.ropeScaling.lowFreqFactor,
+      highFreqFactor: arch.ropeScaling.highFreqFactor,
+      originalMaxPositions: Math.round(maxPositions * arch.ropeScaling.originalContextFraction),
+    },
+    norm: arch.norm,
+    normEps: arch.normEps,
+    mlpActivation: arch.mlpActivation,
+    fusedQkv: arch.fusedQkv,
+    fusedGateUp: arch.fusedGateUp,
+    sandwichNorms: arch.sandwichNorms,
+    attnSoftcap: arch.attnSoftcap,
+    finalSoftcap: arch.finalSoftcap,
+    slidingWindow: arch.slidingWindowFraction === undefined ? undefined : Math.round(maxPositions * arch.slidingWindowFraction),
+    attentionScale: 1 / Math.sqrt(headDim),
+    scaleEmbeddings: arch.scaleEmbeddings,
+    tieEmbeddings: arch.tieEmbeddings,
+    initStd: 0.02,
+  };
+}
+
+/** Parameter count implied by a config, computed without building the model. */
+export function llmParameterCount(c: LlmConfig): number {
+  const q = c.numHeads * c.headDim;
+  const kv = c.numKvHeads * c.headDim;
+  const attention = c.hiddenSize * (q + 2 * kv) + q * c.hiddenSize;
+  const mlp = 3 * c.hiddenSize * c.intermediateSize;
+  const norms = (c.sandwichNorms ? 4 : 2) * c.hiddenSize;
+  const embeddings = c.vocabSize * c.hiddenSize * (c.tieEmbeddings ? 1 : 2);
+  return c.numLayers * (attention + mlp + norms) + c.hiddenSize + embeddings;
+}

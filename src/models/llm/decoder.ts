@@ -1,0 +1,211 @@
+/**
+ * The decoder-only causal LM shared by every family; the config switches the family quirks.
+ *
+ *   h₀ = embed(ids) [· √d for Gemma]
+ *   hₗ₊₁ = hₗ + [post_attn_norm] attn(input_norm(hₗ))               (Gemma: the bracketed norm)
+ *   hₗ₊₁ = hₗ₊₁ + [post_ff_norm] mlp(pre_ff_norm or post_attention_layernorm(hₗ₊₁))
+ *   logits = lm_head(norm(h_L)) [→ cap · tanh(logits / cap) for Gemma]
+ */
+import * as tf from "@tensorflow/tfjs";
+import { oneHotFloat } from "../nn/ops.js";
+import { Module, ModuleList, Rng } from "../module.js";
+import { Attention, type LayerCache } from "../nn/attention.js";
+import { Embedding } from "../nn/embedding.js";
+import { Linear, matMulWeight } from "../nn/linear.js";
+import { GatedMlp } from "../nn/mlp.js";
+import { makeNorm, type LayerNorm, type RMSNorm } from "../nn/norm.js";
+import { ropeInverseFrequencies, ropeTables } from "../nn/rope.js";
+import type { LlmConfig } from "./config.js";
+
+export const IGNORE_INDEX = -100;
+
+/** Keys and values of every layer, grown by each call during generation. */
+export class KVCache {
+  readonly layers: { layer?: LayerCache }[];
+  constructor(numLayers: number) {
+    this.layers = Array.from({ length: numLayers }, () => ({}));
+  }
+  get length(): number {
+    return this.layers[0]?.layer?.k.shape[2] ?? 0;
+  }
+  dispose(): void {
+    for (const l of this.layers) {
+      l.layer?.k.dispose();
+      l.layer?.v.dispose();
+      l.layer = undefined;
+    }
+  }
+}
+
+class DecoderLayer extends Module {
+  readonly selfAttn: Attention;
+  readonly mlp: GatedMlp;
+  readonly inputNorm: LayerNorm | RMSNorm;
+  readonly postAttentionNorm: LayerNorm | RMSNorm;
+  readonly preFeedforwardNorm?: LayerNorm | RMSNorm;
+  readonly postFeedforwardNorm?: LayerNorm | RMSNorm;
+
+  constructor(c: LlmConfig, index: number, rng: Rng) {
+    super();
+    const norm = () => makeNorm(c.norm, c.hiddenSize, c.normEps, rng);
+    this.selfAttn = this.child(
+      "self_attn",
+      new Attention(
+        {
+          hidden: c.hiddenSize,
+          numHeads: c.numHeads,
+          numKvHeads: c.numKvHeads,
+          headDim: c.headDim,
+          qkvBias: false,
+          outBias: false,
+          fusedQkv: c.fusedQkv,
+          causal: true,
+          // Gemma 2 alternates: even layers local (sliding window), odd layers global.
+          slidingWindow: c.slidingWindow !== undefined && index % 2 === 0 ? c.slidingWindow : undefined,
+          softcap: c.attnSoftcap,
+          scale: c.attentionScale,
+        },
+        rng,
+      ),
+    );
+    this.mlp = this.child("mlp", new GatedMlp(c.hiddenSize, c.intermediateSize, c.mlpActivation, rng, { fused: c.fusedGateUp, std: c.initStd }));
+    this.inputNorm = this.child("input_layernorm", norm());
+    this.postAttentionNorm = this.child("post_attention_layernorm", norm());
+    if (c.sandwichNorms) {
+      this.preFeedforwardNorm = this.child("pre_feedforward_layernorm", norm());
+      this.postFeedforwardNorm = this.child("post_feedforward_layernorm", norm());
+    }
+  }
+
+  forward(h: tf.Tensor3D, rope: { cos: tf.Tensor2D; sin: tf.Tensor2D }, cache?: { layer?: LayerCache }, keyMask?: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => {
+      const attn = this.selfAttn.forward(this.inputNorm.forward(h) as tf.Tensor3D, { rope, cache, keyMask });
+      if (this.preFeedforwardNorm && this.postFeedforwardNorm) {
+        const mid = tf.add(h, this.postAttentionNorm.forward(attn));
+        return tf.add(mid, this.postFeedforwardNorm.forward(this.mlp.forward(this.preFeedforwardNorm.forward(mid)))) as tf.Tensor3D;
+      }
+      const mid = tf.add(h, attn);
+      return tf.add(mid, this.mlp.forward(this.postAttentionNorm.forward(mid))) as tf.Tensor3D;
+    });
+  }
+}
+
+class DecoderModel extends Module {
+  readonly embedTokens: Embedding;
+  readonly layers: ModuleList<DecoderLayer>;
+  readonly norm: LayerNorm | RMSNorm;
+  constructor(c: LlmConfig, rng: Rng) {
+    super();
+    this.embedTokens = this.child("embed_tokens", new Embedding(c.vocabSize, c.hiddenSize, rng, c.initStd));
+    this.layers = this.child("layers", new ModuleList(Array.from({ length: c.numLayers }, (_, i) => new DecoderLayer(c, i, rng))));
+    this.norm = this.child("norm", makeNorm(c.norm, c.hiddenSize, c.normEps, rng));
+  }
+}
+
+export interface ForwardOptions {
+  cache?: KVCache;
+  /** [B, T_total] 1 for tokens, 0 for padding (padding on the right needs no mask for a causal LM). */
+  keyMask?: tf.Tensor2D;
+}
+
+export class CausalLM extends Module {
+  readonly model: DecoderModel;
+  readonly lmHead?: Linear;
+  private readonly inverseFrequencies: Float32Array;
+
+  constructor(
+    readonly config: LlmConfig,
+    seed = 0,
+  ) {
+    super();
+    const rng = new Rng(seed);
+    this.model = this.child("model", new DecoderModel(config, rng));
+    if (!config.tieEmbeddings) this.lmHead = this.child("lm_head", new Linear(config.hiddenSize, config.vocabSize, rng, { std: config.initStd }));
+    this.inverseFrequencies = ropeInverseFrequencies({ theta: config.ropeTheta, rotaryDim: config.rotaryDim, scaling: config.ropeScaling });
+  }
+
+  /** Token embeddings [B, T, d] (before Gemma's √d scaling, which forwardEmbeddings applies). */
+  embed(ids: tf.Tensor2D): tf.Tensor3D {
+    return this.model.embedTokens.forward(ids) as tf.Tensor3D;
+  }
+
+  /** Logits [B, T, V] from input embeddings [B, T, d]. */
+  forwardEmbeddings(embeddings: tf.Tensor3D, options: ForwardOptions = {}): tf.Tensor3D {
+    const c = this.config;
+    const [, t] = embeddings.shape;
+    const offset = options.cache?.length ?? 0;
+    if (offset + t > c.maxPositions) throw new Error(`sequence of ${offset + t} tokens exceeds maxPositions ${c.maxPositions}`);
+    return tf.tidy(() => {
+      const rope = ropeTables(this.inverseFrequencies, offset, t);
+      let h = c.scaleEmbeddings ? (tf.mul(embeddings, Math.sqrt(c.hiddenSize)) as tf.Tensor3D) : embeddings;
+      this.model.layers.items.forEach((layer, i) => {
+        h = layer.forward(h, rope, options.cache?.layers[i], options.keyMask);
+      });
+      h = this.model.norm.forward(h) as tf.Tensor3D;
+      let logits = this.lmHead ? this.lmHead.forward(h) : matMulWeight(h, this.model.embedTokens.weight);
+      if (c.finalSoftcap !== undefined) logits = tf.mul(tf.tanh(tf.div(logits, c.finalSoftcap)), c.finalSoftcap);
+      return logits as tf.Tensor3D;
+    });
+  }
+
+  forward(ids: tf.Tensor2D, options: ForwardOptions = {}): tf.Tensor3D {
+    return tf.tidy(() => this.forwardEmbeddings(this.embed(ids), options));
+  }
+
+  /** Greedy decoding from one prompt; stops at a stop token (included) or after maxNewTokens. */
+  generate(prompt: number[], options: { maxNewTokens: number; stopTokens?: number[]; useCache?: boolean }): number[] {
+    return greedyGenerate((ids, cache) => this.forward(ids, { cache }), this.config.numLayers, prompt, options);
+  }
+}
+
+/**
+ * Greedy decoding over any `step(ids, cache)` that returns logits [1, T, V]: with a cache each step
+ * feeds only the new token; without, the whole sequence again (the reference for tests).
+ */
+export function greedyGenerate(
+  step: (ids: tf.Tensor2D, cache: KVCache | undefined) => tf.Tensor3D,
+  numLayers: number,
+  prompt: number[],
+  options: { maxNewTokens: number; stopTokens?: number[]; useCache?: boolean },
+): number[] {
+  if (prompt.length === 0) throw new Error("generate: the prompt is empty");
+  const cache = options.useCache === false ? undefined : new KVCache(numLayers);
+  const stop = new Set(options.stopTokens ?? []);
+  const sequence = [...prompt];
+  const generated: number[] = [];
+  try {
+    let feed = prompt;
+    for (let i = 0; i < options.maxNewTokens; i++) {
+      const next = tf.tidy(() => {
+        const logits = step(tf.tensor2d([feed], [1, feed.length], "int32"), cache);
+        const last = tf.slice(logits, [0, feed.length - 1, 0], [1, 1, -1]);
+        return tf.argMax(tf.reshape(last, [-1])).dataSync()[0]!;
+      });
+      generated.push(next);
+      sequence.push(next);
+      if (stop.has(next)) break;
+      feed = cache ? [next] : sequence;
+    }
+  } finally {
+    cache?.dispose();
+  }
+  return generated;
+}
+
+/**
+ * Mean next-token cross-entropy: logits at position t predict labels at t + 1; labels equal to
+ * IGNORE_INDEX (−100) carry no loss. Returns a scalar.
+ */
+export function causalLmLoss(logits: tf.Tensor3D, labels: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const [b, t, v] = logits.shape;
+    const predicting = tf.reshape(tf.slice(logits, [0, 0, 0], [b, t - 1, v]), [-1, v]);
+    const targets = tf.reshape(tf.slice(labels, [0, 1], [b, t - 1]), [-1]);
+    const weights = tf.cast(tf.notEqual(targets, IGNORE_INDEX), "float32");
+    const safeTargets = tf.cast(tf.mul(targets, tf.cast(weights, "int32")), "int32");
+    const logProbs = tf.sub(predicting, tf.logSumExp(predicting, -1, true));
+    const picked = tf.sum(tf.mul(logProbs, oneHotFloat(safeTargets, v)), -1);
+    const count = tf.maximum(tf.sum(weights), 1);
+    return tf.neg(tf.div(tf.sum(tf.mul(picked, weights)), count)) as tf.Scalar;
+  });
+}

@@ -1,0 +1,143 @@
+/**
+ * Multi-head / grouped-query self-attention with RoPE, causal and sliding-window masks, an optional
+ * logit soft-cap (Gemma 2), a fused QKV projection (Phi-3) and a key-value cache for generation.
+ *
+ *   scores = (q kᵀ) · scale,  [optionally cap · tanh(scores / cap)],  + mask,  softmax,  · v
+ */
+import * as tf from "@tensorflow/tfjs";
+import { Module, type Rng } from "../module.js";
+import { Linear } from "./linear.js";
+import { applyRope } from "./rope.js";
+
+export interface AttentionConfig {
+  hidden: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  /** Bias on the q, k, v projections (ViTs) — the output projection follows `outBias`. */
+  qkvBias: boolean;
+  outBias: boolean;
+  /** One qkv_proj of width (H + 2·H_kv)·d instead of q_proj, k_proj, v_proj (Phi-3). */
+  fusedQkv: boolean;
+  causal: boolean;
+  /** Each query sees only the last `slidingWindow` keys, itself included (Gemma 2 local layers). */
+  slidingWindow?: number;
+  /** Attention logit soft-cap (Gemma 2: 50). */
+  softcap?: number;
+  /** Multiplier of q kᵀ; default 1/√head_dim. */
+  scale?: number;
+  /** Names of the projections: LLMs use q_proj… o_proj, CLIP/SigLIP out_proj, DINOv2 its own. */
+  names?: { q: string; k: string; v: string; o: string; qkv?: string };
+}
+
+/** The keys and values seen so far by one layer: [B, H_kv, T, head_dim]. */
+export interface LayerCache {
+  k: tf.Tensor4D;
+  v: tf.Tensor4D;
+}
+
+export interface AttentionInputs {
+  /** RoPE tables for the positions of x (absent for ViTs). */
+  rope?: { cos: tf.Tensor2D; sin: tf.Tensor2D };
+  /** Cache of this layer, updated in place with the new keys and values (generation). */
+  cache?: { layer?: LayerCache };
+  /** [B, T_k] 1 for real tokens, 0 for padding. */
+  keyMask?: tf.Tensor2D;
+}
+
+const NEG = -1e9;
+
+/** Additive mask [T_q, T_k] for queries at positions offset … offset+T_q−1 over keys 0 … T_k−1. */
+export function attentionMask(tq: number, tk: number, offset: number, causal: boolean, window?: number): tf.Tensor2D | undefined {
+  if (!causal && window === undefined) return undefined;
+  const m = new Float32Array(tq * tk);
+  for (let i = 0; i < tq; i++) {
+    const q = offset + i;
+    for (let j = 0; j < tk; j++) {
+      const blocked = (causal && j > q) || (window !== undefined && q - j >= window);
+      if (blocked) m[i * tk + j] = NEG;
+    }
+  }
+  return tf.tensor2d(m, [tq, tk]);
+}
+
+export class Attention extends Module {
+  private readonly q?: Linear;
+  private readonly k?: Linear;
+  private readonly v?: Linear;
+  private readonly qkv?: Linear;
+  private readonly o: Linear;
+
+  constructor(
+    readonly config: AttentionConfig,
+    rng: Rng,
+  ) {
+    super();
+    const c = config;
+    if (c.numHeads % c.numKvHeads !== 0) throw new Error(`numHeads ${c.numHeads} is not a multiple of numKvHeads ${c.numKvHeads}`);
+    const names = c.names ?? { q: "q_proj", k: "k_proj", v: "v_proj", o: "o_proj", qkv: "qkv_proj" };
+    const qDim = c.numHeads * c.headDim;
+    const kvDim = c.numKvHeads * c.headDim;
+    if (c.fusedQkv) {
+      this.qkv = this.child(names.qkv ?? "qkv_proj", new Linear(c.hidden, qDim + 2 * kvDim, rng, { bias: c.qkvBias }));
+    } else {
+      this.q = this.child(names.q, new Linear(c.hidden, qDim, rng, { bias: c.qkvBias }));
+      this.k = this.child(names.k, new Linear(c.hidden, kvDim, rng, { bias: c.qkvBias }));
+      this.v = this.child(names.v, new Linear(c.hidden, kvDim, rng, { bias: c.qkvBias }));
+    }
+    this.o = this.child(names.o, new Linear(qDim, c.hidden, rng, { bias: c.outBias }));
+  }
+
+  /** x [B, T, hidden] -> [B, T, hidden]. */
+  forward(x: tf.Tensor3D, inputs: AttentionInputs = {}): tf.Tensor3D {
+    const c = this.config;
+    const [b, t] = x.shape;
+    const heads = (y: tf.Tensor, n: number) => tf.transpose(tf.reshape(y, [b, t, n, c.headDim]), [0, 2, 1, 3]) as tf.Tensor4D;
+    const result = tf.tidy(() => {
+      let q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D;
+      if (this.qkv) {
+        const qDim = c.numHeads * c.headDim;
+        const kvDim = c.numKvHeads * c.headDim;
+        const [qs, ks, vs] = tf.split(this.qkv.forward(x), [qDim, kvDim, kvDim], -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
+        [q, k, v] = [heads(qs, c.numHeads), heads(ks, c.numKvHeads), heads(vs, c.numKvHeads)];
+      } else {
+        q = heads(this.q!.forward(x), c.numHeads);
+        k = heads(this.k!.forward(x), c.numKvHeads);
+        v = heads(this.v!.forward(x), c.numKvHeads);
+      }
+      if (inputs.rope) {
+        q = applyRope(q, inputs.rope.cos, inputs.rope.sin);
+        k = applyRope(k, inputs.rope.cos, inputs.rope.sin);
+      }
+      const past = inputs.cache?.layer;
+      const offset = past ? past.k.shape[2] : 0;
+      if (past) {
+        k = tf.concat([past.k, k], 2) as tf.Tensor4D;
+        v = tf.concat([past.v, v], 2) as tf.Tensor4D;
+      }
+      const newCache = inputs.cache ? { k: tf.keep(k), v: tf.keep(v) } : undefined;
+      const rep = c.numHeads / c.numKvHeads;
+      const tk = k.shape[2];
+      // Query head h reads key-value head ⌊h / rep⌋ (Hugging Face repeat_kv). Rank-4 tile: TF.js has
+      // no rank-5 tile gradient.
+      const repeat = (y: tf.Tensor4D) =>
+        rep === 1 ? y : (tf.reshape(tf.tile(tf.reshape(y, [b, c.numKvHeads, 1, tk * c.headDim]), [1, 1, rep, 1]), [b, c.numHeads, tk, c.headDim]) as tf.Tensor4D);
+      let scores: tf.Tensor = tf.mul(tf.matMul(q, repeat(k), false, true), c.scale ?? 1 / Math.sqrt(c.headDim));
+      if (c.softcap !== undefined) scores = tf.mul(tf.tanh(tf.div(scores, c.softcap)), c.softcap);
+      const mask = attentionMask(t, tk, offset, c.causal, c.slidingWindow);
+      if (mask) scores = tf.add(scores, mask);
+      if (inputs.keyMask) scores = tf.add(scores, tf.reshape(tf.mul(tf.sub(1, inputs.keyMask), NEG), [b, 1, 1, tk]));
+      const context = tf.matMul(tf.softmax(scores), repeat(v));
+      const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [b, t, c.numHeads * c.headDim]);
+      return { out: this.o.forward(merged) as tf.Tensor3D, newCache };
+    });
+    if (inputs.cache) {
+      if (inputs.cache.layer) {
+        inputs.cache.layer.k.dispose();
+        inputs.cache.layer.v.dispose();
+      }
+      inputs.cache.layer = result.newCache;
+    }
+    return result.out;
+  }
+}

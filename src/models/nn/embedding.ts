@@ -1,0 +1,41 @@
+import * as tf from "@tensorflow/tfjs";
+import { oneHotFloat } from "./ops.js";
+import { Module, normal, type Rng } from "../module.js";
+
+/**
+ * Token embedding. Forward is a gather; the weight gradient is one_hot(ids)ᵀ · dy, a matmul,
+ * because the WebAssembly backend has no UnsortedSegmentSum and cannot differentiate gather.
+ */
+export class Embedding extends Module {
+  readonly weight: tf.Variable;
+  private readonly lookup: (weight: tf.Tensor, ids: tf.Tensor) => tf.Tensor;
+
+  constructor(
+    readonly numEmbeddings: number,
+    readonly dim: number,
+    rng: Rng,
+    std = 0.02,
+  ) {
+    super();
+    this.weight = this.param("weight", [numEmbeddings, dim], normal(std), rng);
+    this.lookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const w = args[0] as tf.Tensor2D;
+      const ids = args[1] as tf.Tensor;
+      const flat = tf.reshape(ids, [-1]) as tf.Tensor1D;
+      const value = tf.reshape(tf.gather(w, flat), [...ids.shape, dim]);
+      return {
+        value,
+        gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
+          const g = tf.reshape(dy as tf.Tensor, [-1, dim]);
+          const oneHot = oneHotFloat(flat, numEmbeddings);
+          return [tf.matMul(oneHot, g, true, false), tf.zerosLike(ids)];
+        },
+      };
+    }) as (weight: tf.Tensor, ids: tf.Tensor) => tf.Tensor;
+  }
+
+  /** ids [..., T] (int32) -> [..., T, dim]. */
+  forward(ids: tf.Tensor): tf.Tensor {
+    return this.lookup(this.weight, ids);
+  }
+}
