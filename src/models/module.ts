@@ -23,10 +23,11 @@ export class Rng {
   }
 }
 
-export type Init = { kind: "zeros" } | { kind: "ones" } | { kind: "normal"; std: number };
+export type Init = { kind: "zeros" } | { kind: "ones" } | { kind: "constant"; value: number } | { kind: "normal"; std: number };
 export const zeros: Init = { kind: "zeros" };
 export const ones: Init = { kind: "ones" };
 export const normal = (std: number): Init => ({ kind: "normal", std });
+export const constant = (value: number): Init => ({ kind: "constant", value });
 
 export abstract class Module {
   private readonly ownParams = new Map<string, tf.Variable>();
@@ -40,6 +41,8 @@ export abstract class Module {
           return tf.zeros(shape);
         case "ones":
           return tf.ones(shape);
+        case "constant":
+          return tf.fill(shape, init.value);
         case "normal":
           return tf.truncatedNormal(shape, 0, init.std, "float32", rng.seed());
       }
@@ -60,7 +63,8 @@ export abstract class Module {
   namedParameters(prefix = ""): [string, tf.Variable][] {
     const out: [string, tf.Variable][] = [];
     for (const [name, v] of this.ownParams) out.push([`${prefix}${name}`, v]);
-    for (const [name, c] of this.children) out.push(...c.namedParameters(`${prefix}${name}.`));
+    // A child named "" adds no name segment (a wrapper that Hugging Face names do not show).
+    for (const [name, c] of this.children) out.push(...c.namedParameters(name === "" ? prefix : `${prefix}${name}.`));
     return out;
   }
 

@@ -153,43 +153,52 @@ export class CausalLM extends Module {
   }
 
   /** Greedy decoding from one prompt; stops at a stop token (included) or after maxNewTokens. */
-  generate(prompt: number[], options: { maxNewTokens: number; stopTokens?: number[]; useCache?: boolean }): number[] {
-    return greedyGenerate((ids, cache) => this.forward(ids, { cache }), this.config.numLayers, prompt, options);
+  generate(prompt: number[], options: GenerateOptions): number[] {
+    if (prompt.length === 0) throw new Error("generate: the prompt is empty");
+    const prefix = tf.tidy(() => this.embed(tf.tensor2d([prompt], [1, prompt.length], "int32")));
+    try {
+      return this.generateFromEmbeddings(prefix, options);
+    } finally {
+      prefix.dispose();
+    }
+  }
+
+  /**
+   * Greedy decoding after a prefix of input embeddings [1, P, d] (text, or image and text in LLaVA).
+   * With the KV cache (default) each step feeds only the new token; without it the whole sequence
+   * is fed again, which is the reference the cache is tested against.
+   */
+  generateFromEmbeddings(prefix: tf.Tensor3D, options: GenerateOptions): number[] {
+    const cache = options.useCache === false ? undefined : new KVCache(this.config.numLayers);
+    const stop = new Set(options.stopTokens ?? []);
+    const generated: number[] = [];
+    try {
+      for (let i = 0; i < options.maxNewTokens; i++) {
+        const next = tf.tidy(() => {
+          let input: tf.Tensor3D;
+          if (cache && i > 0) input = this.embed(tf.tensor2d([[generated[i - 1]!]], [1, 1], "int32"));
+          else if (generated.length === 0) input = prefix;
+          else input = tf.concat([prefix, this.embed(tf.tensor2d([generated], [1, generated.length], "int32"))], 1) as tf.Tensor3D;
+          const logits = this.forwardEmbeddings(input, { cache });
+          const last = tf.slice(logits, [0, logits.shape[1] - 1, 0], [1, 1, -1]);
+          return tf.argMax(tf.reshape(last, [-1])).dataSync()[0]!;
+        });
+        generated.push(next);
+        if (stop.has(next)) break;
+      }
+    } finally {
+      cache?.dispose();
+    }
+    return generated;
   }
 }
 
-/**
- * Greedy decoding over any `step(ids, cache)` that returns logits [1, T, V]: with a cache each step
- * feeds only the new token; without, the whole sequence again (the reference for tests).
- */
-export function greedyGenerate(
-  step: (ids: tf.Tensor2D, cache: KVCache | undefined) => tf.Tensor3D,
-  numLayers: number,
-  prompt: number[],
-  options: { maxNewTokens: number; stopTokens?: number[]; useCache?: boolean },
-): number[] {
-  if (prompt.length === 0) throw new Error("generate: the prompt is empty");
-  const cache = options.useCache === false ? undefined : new KVCache(numLayers);
-  const stop = new Set(options.stopTokens ?? []);
-  const sequence = [...prompt];
-  const generated: number[] = [];
-  try {
-    let feed = prompt;
-    for (let i = 0; i < options.maxNewTokens; i++) {
-      const next = tf.tidy(() => {
-        const logits = step(tf.tensor2d([feed], [1, feed.length], "int32"), cache);
-        const last = tf.slice(logits, [0, feed.length - 1, 0], [1, 1, -1]);
-        return tf.argMax(tf.reshape(last, [-1])).dataSync()[0]!;
-      });
-      generated.push(next);
-      sequence.push(next);
-      if (stop.has(next)) break;
-      feed = cache ? [next] : sequence;
-    }
-  } finally {
-    cache?.dispose();
-  }
-  return generated;
+export interface GenerateOptions {
+  maxNewTokens: number;
+  /** Token ids that end generation (kept in the output). */
+  stopTokens?: number[];
+  /** Use the KV cache (default true). */
+  useCache?: boolean;
 }
 
 /**

@@ -1,0 +1,107 @@
+/**
+ * Typed configuration of the vision towers (ViTs). Each family file states its real architecture's
+ * quirks; `buildVisionConfig` scales it to a preset, keeping the real grid ratios
+ * (CLIP 336/14 = 24², SigLIP 384/14 = 27², DINOv2 224/14 = 16²) and width/depth ratios.
+ */
+import type { Activation } from "../nn/activations.js";
+import type { Preset } from "../presets.js";
+
+export const VISION_FAMILIES = ["clip", "siglip", "siglip2", "dinov2", "dinov2-reg"] as const;
+export type VisionFamily = (typeof VISION_FAMILIES)[number];
+
+export interface VisionArchitecture {
+  family: VisionFamily;
+  realModel: string;
+  realImageSize: number;
+  realPatchSize: number;
+  realHidden: number;
+  realLayers: number;
+  realIntermediate: number;
+  activation: Activation;
+  normEps: number;
+  classToken: boolean;
+  registers: number;
+  /** LayerNorm on the embeddings before the encoder (CLIP's pre_layrnorm). */
+  preLayerNorm: boolean;
+  /** Per-channel residual scales initialised small (DINOv2). */
+  layerScale: boolean;
+  patchBias: boolean;
+  /** Attention-pooling (MAP) head, used by the pretraining objective only (SigLIP, SigLIP2). */
+  attentionPoolingHead: boolean;
+  /** Tokens at the start of the sequence that `patch` feature selection drops (CLS, registers). */
+  dropLeadingTokens: number;
+  /** Hugging Face parameter naming scheme. */
+  naming: "clip" | "siglip" | "dinov2";
+  imageMean: [number, number, number];
+  imageStd: [number, number, number];
+}
+
+export interface VisionConfig {
+  family: VisionFamily;
+  preset: Preset;
+  imageSize: number;
+  patchSize: number;
+  channels: number;
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  intermediateSize: number;
+  activation: Activation;
+  normEps: number;
+  classToken: boolean;
+  registers: number;
+  preLayerNorm: boolean;
+  layerScale: boolean;
+  layerScaleInit: number;
+  patchBias: boolean;
+  attentionPoolingHead: boolean;
+  dropLeadingTokens: number;
+  /** Hidden-state index used as the feature: −2 is the second-to-last block (mm_vision_select_layer). */
+  selectLayer: number;
+  naming: "clip" | "siglip" | "dinov2";
+  imageMean: [number, number, number];
+  imageStd: [number, number, number];
+}
+
+/** Per preset: patch size, the fraction of the real patch grid, and the width, depth and heads of a 1024-wide, 24-deep real tower. */
+export const VISION_PRESET_SCALE: Record<Preset, { patchSize: number; gridScale: number; hidden: number; layers: number; heads: number }> = {
+  tiny: { patchSize: 4, gridScale: 1 / 6, hidden: 32, layers: 2, heads: 4 },
+  small: { patchSize: 8, gridScale: 1 / 3, hidden: 128, layers: 4, heads: 4 },
+  base: { patchSize: 14, gridScale: 1 / 2, hidden: 256, layers: 8, heads: 8 },
+};
+
+const roundHalfUp = (x: number): number => Math.floor(x + 0.5);
+
+export function buildVisionConfig(arch: VisionArchitecture, preset: Preset): VisionConfig {
+  const s = VISION_PRESET_SCALE[preset];
+  const grid = Math.max(2, roundHalfUp((arch.realImageSize / arch.realPatchSize) * s.gridScale));
+  const hiddenSize = s.heads * 2 * roundHalfUp((s.hidden * arch.realHidden) / 1024 / s.heads / 2);
+  return {
+    family: arch.family,
+    preset,
+    imageSize: grid * s.patchSize,
+    patchSize: s.patchSize,
+    channels: 3,
+    hiddenSize,
+    numLayers: Math.max(2, roundHalfUp((s.layers * arch.realLayers) / 24)),
+    numHeads: s.heads,
+    intermediateSize: 2 * roundHalfUp((hiddenSize * arch.realIntermediate) / arch.realHidden / 2),
+    activation: arch.activation,
+    normEps: arch.normEps,
+    classToken: arch.classToken,
+    registers: arch.registers,
+    preLayerNorm: arch.preLayerNorm,
+    layerScale: arch.layerScale,
+    layerScaleInit: 1e-5,
+    patchBias: arch.patchBias,
+    attentionPoolingHead: arch.attentionPoolingHead,
+    dropLeadingTokens: arch.dropLeadingTokens,
+    selectLayer: -2,
+    naming: arch.naming,
+    imageMean: arch.imageMean,
+    imageStd: arch.imageStd,
+  };
+}
+
+/** Patch tokens per image (the visual tokens the LLM sees). */
+export const patchGrid = (c: VisionConfig, imageSize = c.imageSize): number => imageSize / c.patchSize;
