@@ -19,16 +19,17 @@ export class Embedding extends Module {
     super();
     this.weight = this.param("weight", [numEmbeddings, dim], normal(std), rng);
     this.lookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const w = args[0] as tf.Tensor2D;
-      const ids = args[1] as tf.Tensor;
-      const flat = tf.reshape(ids, [-1]) as tf.Tensor1D;
-      const value = tf.reshape(tf.gather(w, flat), [...ids.shape, dim]);
+      const [weight, ids, save] = args as [tf.Tensor2D, tf.Tensor, tf.GradSaveFunc];
+      // Tensors the gradient needs must go through save(): anything else may be disposed by then.
+      save([ids]);
+      const value = tf.reshape(tf.gather(weight, tf.reshape(ids, [-1]) as tf.Tensor1D), [...ids.shape, dim]);
       return {
         value,
-        gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+          const savedIds = saved[0]!;
           const g = tf.reshape(dy as tf.Tensor, [-1, dim]);
-          const oneHot = oneHotFloat(flat, numEmbeddings);
-          return [tf.matMul(oneHot, g, true, false), tf.zerosLike(ids)];
+          const oneHot = oneHotFloat(tf.reshape(savedIds, [-1]), numEmbeddings);
+          return [tf.matMul(oneHot, g, true, false), tf.zerosLike(savedIds)];
         },
       };
     }) as (weight: tf.Tensor, ids: tf.Tensor) => tf.Tensor;
