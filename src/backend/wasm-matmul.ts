@@ -49,6 +49,10 @@ export function installFastWasmMatMul(): boolean {
       if (transposeB) bb = swapLast(bb);
       const [m, k] = a.shape.slice(-2) as [number, number];
       const n = bb.shape[bb.shape.length - 1]!;
+      const kb = bb.shape[bb.shape.length - 2]!;
+      if (k !== kb) {
+        throw new Error(`Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${inputs["a"]!.shape} and ${inputs["b"]!.shape} and transposeA=${!!transposeA} and transposeB=${!!transposeB} must match.`);
+      }
       const batchA = size(a.shape.slice(0, -2));
       const batchB = size(bb.shape.slice(0, -2));
       const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), bb.shape.slice(0, -2));

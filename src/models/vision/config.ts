@@ -105,3 +105,16 @@ export function buildVisionConfig(arch: VisionArchitecture, preset: Preset): Vis
 
 /** Patch tokens per image (the visual tokens the LLM sees). */
 export const patchGrid = (c: VisionConfig, imageSize = c.imageSize): number => imageSize / c.patchSize;
+
+/** Parameter count implied by a config, computed without building the tower. */
+export function visionParameterCount(c: VisionConfig): number {
+  const d = c.hiddenSize;
+  const grid = patchGrid(c);
+  const lead = c.classToken ? 1 : 0;
+  const embeddings =
+    d * c.channels * c.patchSize * c.patchSize + (c.patchBias ? d : 0) + (grid * grid + lead) * d + lead * d + c.registers * d + (c.naming === "dinov2" ? d : 0);
+  const mlp = 2 * d * c.intermediateSize + c.intermediateSize + d;
+  const layer = 4 * (d * d + d) + mlp + 4 * d + (c.layerScale ? 2 * d : 0);
+  const head = c.attentionPoolingHead ? d + 3 * d * d + 3 * d + d * d + d + 2 * d + mlp : 0;
+  return embeddings + (c.preLayerNorm ? 2 * d : 0) + c.numLayers * layer + 2 * d + head;
+}

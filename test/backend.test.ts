@@ -1,0 +1,83 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as tf from "@tensorflow/tfjs";
+import { backendInfo, describeBackend, initBackend, selfCheck } from "../src/backend.js";
+import { projectPath } from "../src/util/paths.js";
+
+test("the default backend here is WebAssembly with the fast matmul, and every fallback is recorded", async () => {
+  const info = await initBackend();
+  if (process.env["TFJS_BACKEND"]) return;
+  assert.equal(info.name, "wasm");
+  assert.equal(tf.getBackend(), "wasm");
+  assert.equal(info.fastMatMul, true);
+  assert.equal(backendInfo(), info);
+  assert.deepEqual(info.skipped.map((s) => s.candidate), ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]);
+  assert.match(describeBackend(info), /^wasm \(@tensorflow\/tfjs-backend-wasm, tfjs 4\.22\.0, fast matmul\)$/);
+  assert.doesNotThrow(selfCheck);
+});
+
+async function onBackend<T>(name: string, f: () => T): Promise<T> {
+  const before = tf.getBackend();
+  await tf.setBackend(name);
+  try {
+    return f();
+  } finally {
+    await tf.setBackend(before);
+  }
+}
+
+test("fast WebAssembly matmuls agree with the CPU backend to 1e-4 relative", async () => {
+  await initBackend();
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[7, 5], [5, 3], false, false],
+    [[5, 7], [5, 3], true, false],
+    [[7, 5], [3, 5], false, true],
+    [[5, 7], [3, 5], true, true],
+    [[2, 3, 4, 5], [5, 6], false, false],
+    [[2, 3, 5, 4], [6, 5], true, true],
+    [[3, 4, 5], [3, 5, 2], false, false],
+    [[3, 5, 4], [3, 2, 5], true, true],
+    [[48, 64], [48, 40], true, false],
+  ];
+  for (const [sa, sb, ta, tb] of cases) {
+    const a = tf.randomNormal(sa, 0, 1, "float32", 1);
+    const b = tf.randomNormal(sb, 0, 1, "float32", 2);
+    const got = tf.matMul(a, b, ta, tb);
+    const [av, bv] = [a.dataSync(), b.dataSync()];
+    const want = await onBackend("cpu", () => tf.matMul(tf.tensor(av, sa), tf.tensor(bv, sb), ta, tb).dataSync());
+    assert.deepEqual(got.shape.length, sa.length === 2 && sb.length === 2 ? 2 : Math.max(sa.length, sb.length));
+    const g = got.dataSync();
+    assert.equal(g.length, want.length);
+    for (let i = 0; i < g.length; i++) {
+      assert.ok(Math.abs(g[i]! - want[i]!) <= 1e-4 * Math.max(1, Math.abs(want[i]!)), `${sa}x${sb} ${ta}/${tb} at ${i}: ${g[i]} vs ${want[i]}`);
+    }
+    tf.dispose([a, b, got]);
+  }
+  assert.throws(() => tf.matMul(tf.ones([64, 48]), tf.ones([48, 40]), true, false), /inner shapes \(64\) and \(48\)/);
+});
+
+test("gradients through the fast matmul agree with the CPU backend", async () => {
+  await initBackend();
+  const a = tf.randomNormal([4, 6, 5], 0, 1, "float32", 3);
+  const w = tf.randomNormal([3, 5], 0, 1, "float32", 4);
+  const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(tf.reshape(x, [-1, 5]), y, false, true)));
+  const [ga, gw] = tf.grads(f)([a, w]).map((g) => g.dataSync());
+  const [av, wv] = [a.dataSync(), w.dataSync()];
+  const [ra, rw] = await onBackend("cpu", () => tf.grads(f)([tf.tensor(av, [4, 6, 5]), tf.tensor(wv, [3, 5])]).map((g) => g.dataSync()));
+  for (const [x, y] of [[ga!, ra!], [gw!, rw!]] as const) {
+    for (let i = 0; i < x.length; i++) assert.ok(Math.abs(x[i]! - y[i]!) <= 1e-4 * Math.max(1, Math.abs(y[i]!)));
+  }
+});
+
+test("TFJS_BACKEND picks a backend or fails with a clear error", () => {
+  const run = (value: string) =>
+    spawnSync(process.execPath, ["--import", "tsx", "-e", `import("${projectPath("src", "backend.ts")}").then(m => m.initBackend()).then(i => console.log("chose " + i.name), e => { console.log("error: " + e.message); })`], {
+      encoding: "utf8",
+      env: { ...process.env, TFJS_BACKEND: value },
+      cwd: projectPath(),
+    });
+  assert.match(run("cpu").stdout, /chose cpu/);
+  assert.match(run("gpu").stdout, /error: TFJS_BACKEND="gpu": expected one of tensorflow, wasm, cpu/);
+  assert.match(run("tensorflow").stdout, /error: TFJS_BACKEND=tensorflow could not be initialised \(@tensorflow\/tfjs-node-gpu: not installed; @tensorflow\/tfjs-node: /);
+});
