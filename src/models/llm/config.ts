@@ -27,7 +27,7 @@ export const LADDER: Record<LlmSize, { heads: number; layers: number }> = {
 };
 
 export const PRESET_SCALE: Record<Preset, { headDim: number; maxPositions: number; vocabDivisor: number }> = {
-  tiny: { headDim: 8, maxPositions: 64, vocabDivisor: 500 },
+  tiny: { headDim: 8, maxPositions: 64, vocabDivisor: 100 },
   small: { headDim: 32, maxPositions: 512, vocabDivisor: 62.5 },
   base: { headDim: 64, maxPositions: 1024, vocabDivisor: 15.625 },
 };
