@@ -1,0 +1,173 @@
+/**
+ * `npm run bench`: training and generation throughput of the model library on the active backend,
+ * each against the same run's large-matmul rate. Writes bench/results/<backend>-<date>.json.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { writeFileAtomic } from "../src/util/fs.js";
+import { projectPath } from "../src/util/paths.js";
+import { describeBackend, initBackend } from "../src/backend.js";
+import { buildLlmConfig, type LlmConfig } from "../src/models/llm/config.js";
+import { CausalLM, causalLmLoss, IGNORE_INDEX } from "../src/models/llm/decoder.js";
+import { LLM_ARCHITECTURES, llmConfig } from "../src/models/llm/registry.js";
+import { IMAGE_TOKEN_INDEX, LlavaModel } from "../src/models/llava/llava.js";
+import { visionConfig } from "../src/models/vision/registry.js";
+import type { VisionConfig } from "../src/models/vision/config.js";
+import { VisionTower } from "../src/models/vision/vit.js";
+
+interface Row {
+  name: string;
+  shape: string;
+  unit: string;
+  rate: number;
+  gflops: number;
+  ratio: number;
+  msPerStep: number;
+}
+
+let peakRss = 0;
+const sampleMemory = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
+
+function time(steps: number, warmup: number, step: () => void): number {
+  for (let i = 0; i < warmup; i++) step();
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) {
+    step();
+    sampleMemory();
+  }
+  return (performance.now() - t0) / steps;
+}
+
+function matmulReference(): number {
+  const n = 1024;
+  const a = tf.randomNormal([n, n], 0, 1, "float32", 1);
+  const b = tf.randomNormal([n, n], 0, 1, "float32", 2);
+  // Read the result outside tidy: tidy walks a returned typed array element by element.
+  const ms = time(5, 2, () => {
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    c.dispose();
+  });
+  tf.dispose([a, b]);
+  return (2 * n ** 3) / ms / 1e6;
+}
+
+/** Matmul FLOPs of one training step (forward + backward = 3 × forward) of a decoder. */
+function llmTrainFlops(c: LlmConfig, batch: number, seq: number): number {
+  const tokens = batch * seq;
+  const q = c.numHeads * c.headDim;
+  const kv = c.numKvHeads * c.headDim;
+  const perTokenLayer = 2 * (c.hiddenSize * (q + 2 * kv) + q * c.hiddenSize + 3 * c.hiddenSize * c.intermediateSize);
+  const attention = 2 * 2 * batch * c.numHeads * seq * seq * c.headDim;
+  const head = 2 * c.hiddenSize * c.vocabSize * tokens;
+  return 3 * (c.numLayers * (perTokenLayer * tokens + attention) + head);
+}
+
+function vitTrainFlops(c: VisionConfig, batch: number): number {
+  const tokens = (c.imageSize / c.patchSize) ** 2 + (c.classToken ? 1 : 0) + c.registers;
+  const d = c.hiddenSize;
+  const perTokenLayer = 2 * (4 * d * d + 2 * d * c.intermediateSize);
+  const attention = 2 * 2 * tokens * tokens * d;
+  const patch = 2 * d * c.channels * c.patchSize ** 2 * tokens;
+  return 3 * batch * (c.numLayers * (perTokenLayer * tokens + attention) + patch);
+}
+
+function benchLlm(name: string, config: LlmConfig, batch: number, seq: number, reference: number): Row {
+  const model = new CausalLM(config, 1);
+  const ids = tf.tensor2d(Array.from({ length: batch * seq }, (_, i) => (i * 31 + 7) % config.vocabSize), [batch, seq], "int32");
+  const optimizer = tf.train.adam(1e-3);
+  const ms = time(4, 1, () => optimizer.minimize(() => causalLmLoss(model.forward(ids), ids), true, model.trainableParameters())!.dispose());
+  const gflops = llmTrainFlops(config, batch, seq) / ms / 1e6;
+  tf.dispose([ids]);
+  optimizer.dispose();
+  model.dispose();
+  return { name, shape: `d${config.hiddenSize} L${config.numLayers} h${config.numHeads}/${config.numKvHeads} ffn${config.intermediateSize} V${config.vocabSize}, ${batch}x${seq}`, unit: "tokens/s", rate: (batch * seq * 1000) / ms, gflops, ratio: gflops / reference, msPerStep: ms };
+}
+
+function benchVit(name: string, config: VisionConfig, batch: number, reference: number): Row {
+  const tower = new VisionTower(config, 1);
+  const images = tf.randomUniform([batch, config.imageSize, config.imageSize, 3], 0, 1, "float32", 3) as tf.Tensor4D;
+  const target = tf.randomNormal([batch, config.hiddenSize], 0, 1, "float32", 4);
+  const optimizer = tf.train.adam(1e-3);
+  const ms = time(4, 1, () => optimizer.minimize(() => tf.mean(tf.square(tf.sub(tower.pooled(images), target))) as tf.Scalar, true, tower.trainableParameters())!.dispose());
+  const gflops = vitTrainFlops(config, batch) / ms / 1e6;
+  tf.dispose([images, target]);
+  optimizer.dispose();
+  tower.dispose();
+  return { name, shape: `${config.imageSize}px/${config.patchSize} d${config.hiddenSize} L${config.numLayers}, batch ${batch}`, unit: "images/s", rate: (batch * 1000) / ms, gflops, ratio: gflops / reference, msPerStep: ms };
+}
+
+function benchLlava(reference: number): Row {
+  const llmConf = llmConfig("llama3.1", "small");
+  const towerConf = visionConfig("clip", "small");
+  const tower = new VisionTower(towerConf, 1);
+  const model = new LlavaModel(new CausalLM(llmConf, 2), "mlp2x_gelu", towerConf.hiddenSize, 3);
+  const batch = 8;
+  const text = 64;
+  const features = tower.features(tf.randomUniform([batch, towerConf.imageSize, towerConf.imageSize, 3], 0, 1, "float32", 5) as tf.Tensor4D);
+  const samples = Array.from({ length: batch }, (_, b) => {
+    const ids = [IMAGE_TOKEN_INDEX, ...Array.from({ length: text }, (_, i) => (b * 97 + i * 13) % llmConf.vocabSize)];
+    return { ids, labels: ids.map((id, i) => (i < text / 2 || id === IMAGE_TOKEN_INDEX ? IGNORE_INDEX : id)) };
+  });
+  const optimizer = tf.train.adam(2e-5);
+  const ms = time(4, 1, () => optimizer.minimize(() => model.loss(samples, features), true, model.trainableParameters())!.dispose());
+  const seq = features.shape[1] + text;
+  const tokens = batch * seq;
+  const gflops = llmTrainFlops(llmConf, batch, seq) / ms / 1e6;
+  features.dispose();
+  optimizer.dispose();
+  model.dispose();
+  tower.dispose();
+  return { name: "LLaVA stage-2 step (llama3.1 + clip, small)", shape: `${batch} x (${features.shape[1]} image + ${text} text tokens)`, unit: "tokens/s", rate: (tokens * 1000) / ms, gflops, ratio: gflops / reference, msPerStep: ms };
+}
+
+function benchGeneration(useCache: boolean, reference: number): Row {
+  const config = llmConfig("llama3.1", "small");
+  const model = new CausalLM(config, 1);
+  const prompt = Array.from({ length: 32 }, (_, i) => (i * 17) % config.vocabSize);
+  const newTokens = 32;
+  const ms = time(1, 1, () => model.generate(prompt, { maxNewTokens: newTokens, useCache }));
+  model.dispose();
+  return { name: `greedy generation, ${useCache ? "with" : "without"} KV cache`, shape: `llama3.1 small, prompt 32, ${newTokens} new`, unit: "tokens/s", rate: (newTokens * 1000) / ms, gflops: NaN, ratio: NaN, msPerStep: ms };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const info = await initBackend();
+  console.log(`backend: ${describeBackend(info)}`);
+  const reference = matmulReference();
+  console.log(`reference: 1024^3 matmul at ${reference.toFixed(1)} GFLOP/s\n`);
+  // The transformer and ViT shapes of the native-kernels issue, for comparison with PyTorch's 2-core figures.
+  const referenceLm: LlmConfig = { ...buildLlmConfig(LLM_ARCHITECTURES["llama3"], "8b", "small"), hiddenSize: 256, numLayers: 4, numHeads: 4, numKvHeads: 4, headDim: 64, intermediateSize: 688, vocabSize: 512, rotaryDim: 64, maxPositions: 128 };
+  const referenceVit: VisionConfig = { ...visionConfig("clip", "small"), imageSize: 64, patchSize: 8, hiddenSize: 192, numLayers: 4, numHeads: 4, intermediateSize: 768 };
+  const rows: Row[] = [];
+  const run = (row: () => Row) => {
+    const r = row();
+    rows.push(r);
+    const eff = Number.isNaN(r.ratio) ? "" : `  ${r.gflops.toFixed(1)} GFLOP/s = ${(100 * r.ratio).toFixed(0)}% of matmul`;
+    console.log(`${r.name.padEnd(46)} ${r.rate.toFixed(0).padStart(7)} ${r.unit.padEnd(9)} ${r.msPerStep.toFixed(0).padStart(6)} ms/step${eff}   [${r.shape}]`);
+  };
+  run(() => benchLlm("decoder d256 L4 (native-kernels issue shape)", referenceLm, 16, 96, reference));
+  run(() => benchVit("ViT 64px/8 d192 L4 (native-kernels issue shape)", referenceVit, 32, reference));
+  run(() => benchLlm("small LLM training (llama3.1 small, 8b rung)", llmConfig("llama3.1", "small"), 8, 128, reference));
+  run(() => benchVit("small ViT training (clip small)", visionConfig("clip", "small"), 32, reference));
+  run(() => benchLlava(reference));
+  run(() => benchGeneration(true, reference));
+  run(() => benchGeneration(false, reference));
+  const result = {
+    date: new Date().toISOString(),
+    backend: info,
+    node: process.version,
+    referenceMatmulGflops: reference,
+    peakRssMiB: peakRss / 2 ** 20,
+    seconds: (Date.now() - started) / 1000,
+    rows,
+  };
+  const out = projectPath("bench", "results", `${info.name}-${result.date.slice(0, 10)}.json`);
+  writeFileAtomic(out, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`\npeak RSS ${result.peakRssMiB.toFixed(0)} MiB; ${result.seconds.toFixed(0)} s; wrote ${out}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});
