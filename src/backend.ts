@@ -1,13 +1,15 @@
 /**
  * Picks and initialises the TF.js backend. Order: the native TensorFlow backend
- * (@tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node, when installed), WebAssembly, plain CPU.
- * `TFJS_BACKEND` (tensorflow | wasm | cpu) forces one. A backend counts only when `setBackend`
+ * (@tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node, when installed), the workbench's own native
+ * CPU kernels (native/, when built), WebAssembly, plain CPU.
+ * `TFJS_BACKEND` (tensorflow | native | wasm | cpu) forces one. A backend counts only when `setBackend`
  * succeeded and a small matmul gave the known result; every fallback is recorded with its reason.
  */
 import * as tf from "@tensorflow/tfjs";
 import { installFastWasmMatMul } from "./backend/wasm-matmul.js";
+import { loadNativeAddon, registerNativeBackend } from "./backend/native.js";
 
-export type BackendName = "tensorflow" | "wasm" | "cpu";
+export type BackendName = "tensorflow" | "native" | "wasm" | "cpu";
 
 export interface BackendInfo {
   name: BackendName;
@@ -16,6 +18,8 @@ export interface BackendInfo {
   tfjsVersion: string;
   /** Whether the WebAssembly backend's fast matmul kernel is installed. */
   fastMatMul: boolean;
+  /** The native backend's matmul: OpenBLAS or the built-in kernel. */
+  blas?: "openblas" | "builtin";
   threads: number;
   /** Candidates tried before this one, each with why it was not used. */
   skipped: { candidate: string; reason: string }[];
@@ -31,6 +35,16 @@ const CANDIDATES: Candidate[] = [
   { name: "tensorflow", package: "@tensorflow/tfjs-node-gpu", load: async () => void (await import("@tensorflow/tfjs-node-gpu" as string)) },
   { name: "tensorflow", package: "@tensorflow/tfjs-node", load: async () => void (await import("@tensorflow/tfjs-node" as string)) },
   {
+    name: "native",
+    package: "native/ (N-API addon)",
+    load: async () => {
+      const addon = loadNativeAddon();
+      if (typeof addon === "string") throw new Error(addon);
+      registerNativeBackend(addon);
+      nativeInfo = addon.info();
+    },
+  },
+  {
     name: "wasm",
     package: "@tensorflow/tfjs-backend-wasm",
     load: async () => {
@@ -41,7 +55,9 @@ const CANDIDATES: Candidate[] = [
   { name: "cpu", package: "@tensorflow/tfjs-backend-cpu", load: async () => {} },
 ];
 
-const BACKEND_NAMES: readonly BackendName[] = ["tensorflow", "wasm", "cpu"];
+const BACKEND_NAMES: readonly BackendName[] = ["tensorflow", "native", "wasm", "cpu"];
+
+let nativeInfo: { blas: "openblas" | "builtin"; threads: number } | undefined;
 
 /** [[1,2],[3,4]] @ [[5,6],[7,8]] = [[19,22],[43,50]] on the active backend. */
 export function selfCheck(): void {
@@ -60,7 +76,8 @@ async function tryCandidate(c: Candidate): Promise<string | undefined> {
     await c.load();
   } catch (err) {
     const code = (err as { code?: string }).code;
-    return code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND" ? "not installed" : `failed to load: ${(err as Error).message.split("\n")[0]}`;
+    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") return "not installed";
+    return c.name === "native" ? (err as Error).message : `failed to load: ${(err as Error).message.split("\n")[0]}`;
   }
   if (!tf.findBackendFactory(c.name)) return `the package registered no "${c.name}" backend`;
   let ok = false;
@@ -89,6 +106,8 @@ async function choose(): Promise<BackendInfo> {
     const reason = await tryCandidate(c);
     if (reason !== undefined) {
       skipped.push({ candidate: c.package, reason });
+      // The native kernels are expected on a machine with a compiler: say once why they are not used.
+      if (c.name === "native" && !forced) console.log(`llava-more: ${reason}; falling back to WebAssembly`);
       continue;
     }
     return {
@@ -96,7 +115,8 @@ async function choose(): Promise<BackendInfo> {
       package: c.package,
       tfjsVersion: tf.version_core,
       fastMatMul: c.name === "wasm",
-      threads: c.name === "wasm" ? 1 : 0,
+      blas: c.name === "native" ? nativeInfo?.blas : undefined,
+      threads: c.name === "native" ? (nativeInfo?.threads ?? 1) : c.name === "wasm" ? 1 : 0,
       skipped,
     };
   }
@@ -116,6 +136,20 @@ export function initBackend(): Promise<BackendInfo> {
   return pending;
 }
 
+/**
+ * Loads and activates one backend by name (for comparisons and tests); `initBackend`'s choice stays
+ * recorded. Throws with the reason when it cannot be used.
+ */
+export async function useBackend(name: BackendName): Promise<void> {
+  const reasons: string[] = [];
+  for (const c of CANDIDATES.filter((x) => x.name === name)) {
+    const reason = await tryCandidate(c);
+    if (reason === undefined) return;
+    reasons.push(`${c.package}: ${reason}`);
+  }
+  throw new Error(`backend ${name} cannot be used (${reasons.join("; ")})`);
+}
+
 /** The backend chosen by `initBackend`; throws if it has not run. */
 export function backendInfo(): BackendInfo {
   if (!active) throw new Error("no backend yet: await initBackend() first");
@@ -124,6 +158,6 @@ export function backendInfo(): BackendInfo {
 
 /** One line for logs: "wasm (@tensorflow/tfjs-backend-wasm, tfjs 4.22.0, fast matmul)". */
 export function describeBackend(info: BackendInfo = backendInfo()): string {
-  const extras = [info.package, `tfjs ${info.tfjsVersion}`, ...(info.fastMatMul ? ["fast matmul"] : [])];
+  const extras = [info.package, `tfjs ${info.tfjsVersion}`, ...(info.fastMatMul ? ["fast matmul"] : []), ...(info.blas ? [info.blas, `${info.threads} threads`] : [])];
   return `${info.name} (${extras.join(", ")})`;
 }

@@ -1,19 +1,21 @@
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
-import { backendInfo, describeBackend, initBackend, selfCheck } from "../src/backend.js";
+import { backendInfo, describeBackend, initBackend, selfCheck, useBackend } from "../src/backend.js";
+import { loadNativeAddon } from "../src/backend/native.js";
 import { projectPath } from "../src/util/paths.js";
 
-test("the default backend here is WebAssembly with the fast matmul, and every fallback is recorded", async () => {
+test("the default backend is the native kernels when built, else WebAssembly; every fallback is recorded", async () => {
   const info = await initBackend();
   if (process.env["TFJS_BACKEND"]) return;
-  assert.equal(info.name, "wasm");
-  assert.equal(tf.getBackend(), "wasm");
-  assert.equal(info.fastMatMul, true);
+  const native = typeof loadNativeAddon() !== "string";
+  assert.equal(info.name, native ? "native" : "wasm");
+  assert.equal(tf.getBackend(), info.name);
   assert.equal(backendInfo(), info);
-  assert.deepEqual(info.skipped.map((s) => s.candidate), ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]);
-  assert.match(describeBackend(info), /^wasm \(@tensorflow\/tfjs-backend-wasm, tfjs 4\.22\.0, fast matmul\)$/);
+  assert.deepEqual(info.skipped.map((s) => s.candidate).slice(0, 2), ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]);
+  if (native) assert.match(describeBackend(info), /^native \(native\/ \(N-API addon\), tfjs 4\.22\.0, (openblas|builtin), \d+ threads\)$/);
+  else assert.match(describeBackend(info), /^wasm \(@tensorflow\/tfjs-backend-wasm, tfjs 4\.22\.0, fast matmul\)$/);
   assert.doesNotThrow(selfCheck);
 });
 
@@ -29,6 +31,8 @@ async function onBackend<T>(name: string, f: () => T): Promise<T> {
 
 test("fast WebAssembly matmuls agree with the CPU backend to 1e-4 relative", async () => {
   await initBackend();
+  await useBackend("wasm");
+  after(() => useBackend(backendInfo().name));
   const cases: [number[], number[], boolean, boolean][] = [
     [[7, 5], [5, 3], false, false],
     [[5, 7], [5, 3], true, false],
@@ -57,8 +61,10 @@ test("fast WebAssembly matmuls agree with the CPU backend to 1e-4 relative", asy
   assert.throws(() => tf.matMul(tf.ones([64, 48]), tf.ones([48, 40]), true, false), /inner shapes \(64\) and \(48\)/);
 });
 
-test("gradients through the fast matmul agree with the CPU backend", async () => {
+test("gradients through the fast WebAssembly matmul agree with the CPU backend", async () => {
   await initBackend();
+  await useBackend("wasm");
+  after(() => useBackend(backendInfo().name));
   const a = tf.randomNormal([4, 6, 5], 0, 1, "float32", 3);
   const w = tf.randomNormal([3, 5], 0, 1, "float32", 4);
   const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(tf.reshape(x, [-1, 5]), y, false, true)));
@@ -78,6 +84,7 @@ test("TFJS_BACKEND picks a backend or fails with a clear error", () => {
       cwd: projectPath(),
     });
   assert.match(run("cpu").stdout, /chose cpu/);
-  assert.match(run("gpu").stdout, /error: TFJS_BACKEND="gpu": expected one of tensorflow, wasm, cpu/);
+  assert.match(run("gpu").stdout, /error: TFJS_BACKEND="gpu": expected one of tensorflow, native, wasm, cpu/);
+  assert.match(run("wasm").stdout, /chose wasm/);
   assert.match(run("tensorflow").stdout, /error: TFJS_BACKEND=tensorflow could not be initialised \(@tensorflow\/tfjs-node-gpu: not installed; @tensorflow\/tfjs-node: /);
 });

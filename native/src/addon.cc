@@ -1,0 +1,238 @@
+// N-API glue: argument checking and zero-copy access to the caller's typed arrays.
+#include <node_api.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels.h"
+
+namespace {
+
+struct Args {
+  napi_env env;
+  std::vector<napi_value> values;
+  bool failed = false;
+
+  Args(napi_env e, napi_callback_info info, size_t expected, size_t optional = 0) : env(e) {
+    size_t argc = expected;
+    values.resize(expected);
+    napi_get_cb_info(env, info, &argc, values.data(), nullptr, nullptr);
+    if (argc + optional < expected || argc > expected) fail("expected " + std::to_string(expected - optional) + " arguments, got " + std::to_string(argc));
+    for (size_t i = argc; i < expected; ++i) napi_get_boolean(env, false, &values[i]);
+  }
+
+  void fail(const std::string& message) {
+    if (!failed) napi_throw_error(env, "LLAVA_NATIVE", message.c_str());
+    failed = true;
+  }
+
+  template <typename T>
+  T* array(size_t i, napi_typedarray_type want, size_t minLength, const char* name) {
+    if (failed) return nullptr;
+    bool isTyped = false;
+    napi_is_typedarray(env, values[i], &isTyped);
+    if (!isTyped) {
+      fail(std::string(name) + ": expected a typed array");
+      return nullptr;
+    }
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    napi_get_typedarray_info(env, values[i], &type, &length, &data, nullptr, nullptr);
+    if (type != want) {
+      fail(std::string(name) + ": wrong element type");
+      return nullptr;
+    }
+    if (length < minLength) {
+      fail(std::string(name) + ": " + std::to_string(length) + " elements, needs " + std::to_string(minLength));
+      return nullptr;
+    }
+    return static_cast<T*>(data);
+  }
+
+  int64_t integer(size_t i, const char* name) {
+    if (failed) return 0;
+    int64_t v = 0;
+    if (napi_get_value_int64(env, values[i], &v) != napi_ok || v < 0) fail(std::string(name) + ": expected a non-negative integer");
+    return v;
+  }
+
+  bool flag(size_t i) {
+    bool v = false;
+    if (!failed) napi_get_value_bool(env, values[i], &v);
+    return v;
+  }
+};
+
+// gemm(a, b, out, m, n, k, transA, transB, aOffsets: Float64Array, bOffsets: Float64Array[, builtin])
+napi_value Gemm(napi_env env, napi_callback_info info) {
+  Args args(env, info, 11, 1);
+  const int64_t m = args.integer(3, "m"), n = args.integer(4, "n"), k = args.integer(5, "k");
+  const bool transA = args.flag(6), transB = args.flag(7);
+  bool isTyped = false;
+  size_t batch = 0;
+  if (!args.failed) {
+    napi_typedarray_type type;
+    void* data;
+    napi_is_typedarray(env, args.values[8], &isTyped);
+    if (isTyped) napi_get_typedarray_info(env, args.values[8], &type, &batch, &data, nullptr, nullptr);
+  }
+  const double* aOff = args.array<double>(8, napi_float64_array, batch, "aOffsets");
+  const double* bOff = args.array<double>(9, napi_float64_array, batch, "bOffsets");
+  float* out = args.array<float>(2, napi_float32_array, batch * m * n, "out");
+  size_t aLength = 0, bLength = 0;
+  if (!args.failed) {
+    napi_typedarray_type type;
+    void* data;
+    napi_get_typedarray_info(env, args.values[0], &type, &aLength, &data, nullptr, nullptr);
+    napi_get_typedarray_info(env, args.values[1], &type, &bLength, &data, nullptr, nullptr);
+  }
+  const float* a = args.array<float>(0, napi_float32_array, 0, "a");
+  const float* b = args.array<float>(1, napi_float32_array, 0, "b");
+  if (args.failed) return nullptr;
+  std::vector<int64_t> ao(batch), bo(batch);
+  for (size_t i = 0; i < batch; ++i) {
+    ao[i] = static_cast<int64_t>(aOff[i]);
+    bo[i] = static_cast<int64_t>(bOff[i]);
+    if (ao[i] < 0 || static_cast<size_t>(ao[i] + m * k) > aLength || bo[i] < 0 || static_cast<size_t>(bo[i] + k * n) > bLength) {
+      args.fail("gemm: batch offsets outside the operands");
+      return nullptr;
+    }
+  }
+  llava::batchedGemm(a, b, out, static_cast<int64_t>(batch), m, n, k, transA, transB, ao.data(), bo.data(), args.flag(10));
+  return nullptr;
+}
+
+// softmax(x, out, rows, cols)
+napi_value Softmax(napi_env env, napi_callback_info info) {
+  Args args(env, info, 4);
+  const int64_t rows = args.integer(2, "rows"), cols = args.integer(3, "cols");
+  const float* x = args.array<float>(0, napi_float32_array, rows * cols, "x");
+  float* out = args.array<float>(1, napi_float32_array, rows * cols, "out");
+  if (args.failed) return nullptr;
+  llava::softmaxRows(x, out, rows, cols);
+  return nullptr;
+}
+
+// Reads a Float64Array of small integers (shapes, strides) into int64 values.
+static bool readInts(Args& args, size_t i, size_t expected, int64_t* out, const char* name) {
+  if (expected == 0) return !args.failed;  // a scalar: an empty shape, whose data pointer may be null
+  const double* v = args.array<double>(i, napi_float64_array, expected, name);
+  if (!v) return false;
+  for (size_t j = 0; j < expected; ++j) out[j] = static_cast<int64_t>(v[j]);
+  return true;
+}
+
+// Largest element offset reached by a strided walk over shape, plus one.
+static int64_t extent(int rank, const int64_t* shape, const int64_t* strides) {
+  int64_t last = 0;
+  for (int d = 0; d < rank; ++d) {
+    if (shape[d] == 0) return 0;
+    last += (shape[d] - 1) * strides[d];
+  }
+  return last + 1;
+}
+
+static size_t lengthOf(napi_env env, napi_value v) {
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data;
+  bool isTyped = false;
+  napi_is_typedarray(env, v, &isTyped);
+  if (isTyped) napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr);
+  return length;
+}
+
+// binary(op, a, b, out, shape: Float64Array, aStrides, bStrides)
+napi_value Binary(napi_env env, napi_callback_info info) {
+  Args args(env, info, 7);
+  const int64_t op = args.integer(0, "op");
+  const size_t rank = lengthOf(env, args.values[4]);
+  if (rank > 16) args.fail("binary: rank above 16");
+  int64_t shape[16], sa[16], sb[16];
+  if (!readInts(args, 4, rank, shape, "shape") || !readInts(args, 5, rank, sa, "aStrides") || !readInts(args, 6, rank, sb, "bStrides")) return nullptr;
+  int64_t total = 1;
+  for (size_t d = 0; d < rank; ++d) total *= shape[d];
+  const float* a = args.array<float>(1, napi_float32_array, extent(rank, shape, sa), "a");
+  const float* b = args.array<float>(2, napi_float32_array, extent(rank, shape, sb), "b");
+  float* out = args.array<float>(3, napi_float32_array, total, "out");
+  if (args.failed || op > llava::kSquaredDifference) {
+    if (!args.failed) args.fail("binary: unknown op");
+    return nullptr;
+  }
+  if (total > 0) llava::binary(static_cast<int>(op), a, b, out, static_cast<int>(rank), shape, sa, sb);
+  return nullptr;
+}
+
+// unary(op, x, out)
+napi_value Unary(napi_env env, napi_callback_info info) {
+  Args args(env, info, 3);
+  const int64_t op = args.integer(0, "op");
+  const size_t n = lengthOf(env, args.values[1]);
+  const float* x = args.array<float>(1, napi_float32_array, n, "x");
+  float* out = args.array<float>(2, napi_float32_array, n, "out");
+  if (args.failed || op > llava::kRelu) {
+    if (!args.failed) args.fail("unary: unknown op");
+    return nullptr;
+  }
+  llava::unary(static_cast<int>(op), x, out, static_cast<int64_t>(n));
+  return nullptr;
+}
+
+// copy(src, srcOffset, dst, dstOffset, shape, srcStrides, dstStrides)
+napi_value Copy(napi_env env, napi_callback_info info) {
+  Args args(env, info, 7);
+  const int64_t srcOffset = args.integer(1, "srcOffset"), dstOffset = args.integer(3, "dstOffset");
+  const size_t rank = lengthOf(env, args.values[4]);
+  if (rank > 16) args.fail("copy: rank above 16");
+  int64_t shape[16], ss[16], ds[16];
+  if (!readInts(args, 4, rank, shape, "shape") || !readInts(args, 5, rank, ss, "srcStrides") || !readInts(args, 6, rank, ds, "dstStrides")) return nullptr;
+  const float* src = args.array<float>(0, napi_float32_array, srcOffset + extent(rank, shape, ss), "src");
+  float* dst = args.array<float>(2, napi_float32_array, dstOffset + extent(rank, shape, ds), "dst");
+  if (args.failed) return nullptr;
+  if (extent(rank, shape, ss) > 0) llava::stridedCopy(src + srcOffset, dst + dstOffset, static_cast<int>(rank), shape, ss, ds);
+  return nullptr;
+}
+
+// reduceRows(op, x, out, rows, cols)
+napi_value Reduce(napi_env env, napi_callback_info info) {
+  Args args(env, info, 5);
+  const int64_t op = args.integer(0, "op"), rows = args.integer(3, "rows"), cols = args.integer(4, "cols");
+  const float* x = args.array<float>(1, napi_float32_array, rows * cols, "x");
+  float* out = args.array<float>(2, napi_float32_array, rows, "out");
+  if (args.failed || op > 3) {
+    if (!args.failed) args.fail("reduce: unknown op");
+    return nullptr;
+  }
+  llava::reduceRows(static_cast<int>(op), x, out, rows, cols);
+  return nullptr;
+}
+
+napi_value Info(napi_env env, napi_callback_info) {
+  napi_value obj, blas, threads;
+  napi_create_object(env, &obj);
+  napi_create_string_utf8(env, llava::blasName(), NAPI_AUTO_LENGTH, &blas);
+  napi_create_int32(env, llava::threadCount(), &threads);
+  napi_set_named_property(env, obj, "blas", blas);
+  napi_set_named_property(env, obj, "threads", threads);
+  return obj;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  const napi_property_descriptor props[] = {
+      {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"softmax", nullptr, Softmax, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"copy", nullptr, Copy, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reduceRows", nullptr, Reduce, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

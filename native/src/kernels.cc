@@ -1,0 +1,286 @@
+#include "kernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <thread>
+#include <vector>
+
+#ifdef USE_OPENBLAS
+#include <cblas.h>
+#endif
+
+namespace llava {
+
+int threadCount() {
+  static const int n = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+  return n;
+}
+
+// Runs body(begin, end) over [0, total) split across the cores when the work is large enough.
+template <typename F>
+static void parallelFor(int64_t total, double workPerItem, F body) {
+  const int threads = threadCount();
+  if (threads == 1 || total < 2 || total * workPerItem < 2e5) {
+    body(0, total);
+    return;
+  }
+  const int parts = static_cast<int>(std::min<int64_t>(threads, total));
+  std::vector<std::thread> pool;
+  const int64_t chunk = (total + parts - 1) / parts;
+  for (int p = 1; p < parts; ++p) {
+    const int64_t begin = p * chunk, end = std::min(total, begin + chunk);
+    if (begin < end) pool.emplace_back([=] { body(begin, end); });
+  }
+  body(0, std::min(total, chunk));
+  for (auto& t : pool) t.join();
+}
+
+// Built-in kernel: C = op(A) op(B) for one product, rows [r0, r1) of C. The i-k-j order keeps the
+// inner loop contiguous in B and C so the compiler vectorises it with FMA.
+static void gemmRows(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool transA,
+                     bool transB, int64_t r0, int64_t r1) {
+  std::vector<float> bt;
+  const float* bRows = b;  // B as [k, n] row-major
+  if (transB) {
+    bt.resize(static_cast<size_t>(k * n));
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t p = 0; p < k; ++p) bt[p * n + j] = b[j * k + p];
+    bRows = bt.data();
+  }
+  constexpr int64_t KB = 256;
+  for (int64_t i = r0; i < r1; ++i) std::fill(c + i * n, c + (i + 1) * n, 0.0f);
+  for (int64_t p0 = 0; p0 < k; p0 += KB) {
+    const int64_t p1 = std::min(k, p0 + KB);
+    for (int64_t i = r0; i < r1; ++i) {
+      float* ci = c + i * n;
+      for (int64_t p = p0; p < p1; ++p) {
+        const float aip = transA ? a[p * m + i] : a[i * k + p];
+        const float* bp = bRows + p * n;
+        for (int64_t j = 0; j < n; ++j) ci[j] += aip * bp[j];
+      }
+    }
+  }
+}
+
+static void gemmOne(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool transA,
+                    bool transB, bool mayThread, bool builtin) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    std::fill(c, c + m * n, 0.0f);
+    return;
+  }
+#ifdef USE_OPENBLAS
+  if (!builtin) {
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f, a,
+                static_cast<int>(transA ? m : k), b, static_cast<int>(transB ? k : n), 0.0f, c, static_cast<int>(n));
+    return;
+  }
+#else
+  (void)builtin;
+#endif
+  if (mayThread) {
+    parallelFor(m, static_cast<double>(n * k), [&](int64_t r0, int64_t r1) { gemmRows(a, b, c, m, n, k, transA, transB, r0, r1); });
+  } else {
+    gemmRows(a, b, c, m, n, k, transA, transB, 0, m);
+  }
+}
+
+void batchedGemm(const float* a, const float* b, float* c, int64_t batch, int64_t m, int64_t n, int64_t k,
+                 bool transA, bool transB, const int64_t* aOffsets, const int64_t* bOffsets, bool builtin) {
+  if (batch == 1) {
+    gemmOne(a + aOffsets[0], b + bOffsets[0], c, m, n, k, transA, transB, true, builtin);
+    return;
+  }
+#ifdef USE_OPENBLAS
+  // Many small products: one thread per share of the batch, OpenBLAS single-threaded inside.
+  const int saved = openblas_get_num_threads();
+  openblas_set_num_threads(1);
+#endif
+  parallelFor(batch, static_cast<double>(m * n * k), [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) gemmOne(a + aOffsets[i], b + bOffsets[i], c + i * m * n, m, n, k, transA, transB, false, builtin);
+  });
+#ifdef USE_OPENBLAS
+  openblas_set_num_threads(saved);
+#endif
+}
+
+void softmaxRows(const float* x, float* out, int64_t rows, int64_t cols) {
+  parallelFor(rows, static_cast<double>(cols) * 8, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* xr = x + r * cols;
+      float* o = out + r * cols;
+      float mx = -std::numeric_limits<float>::infinity();
+      for (int64_t j = 0; j < cols; ++j) mx = std::max(mx, xr[j]);
+      if (std::isinf(mx) && mx < 0) mx = 0.0f;  // a row of −inf: exp gives 0 / 0 = NaN, as TF.js
+      float sum = 0.0f;
+      for (int64_t j = 0; j < cols; ++j) {
+        o[j] = std::exp(xr[j] - mx);
+        sum += o[j];
+      }
+      const float inv = 1.0f / sum;
+      for (int64_t j = 0; j < cols; ++j) o[j] *= inv;
+    }
+  });
+}
+
+// ---- elementwise --------------------------------------------------------------------------------
+
+namespace {
+
+// Merges adjacent dimensions that both operands traverse the same way, so most calls become a
+// single long contiguous or broadcast loop.
+int collapse(int rank, const int64_t* shape, const int64_t* sa, const int64_t* sb, int64_t* cs, int64_t* ca, int64_t* cb) {
+  int r = 0;
+  for (int d = 0; d < rank; ++d) {
+    if (shape[d] == 1) continue;
+    if (r > 0 && ca[r - 1] == sa[d] * shape[d] && cb[r - 1] == sb[d] * shape[d]) {
+      cs[r - 1] *= shape[d];
+      ca[r - 1] = sa[d];
+      cb[r - 1] = sb[d];
+    } else {
+      cs[r] = shape[d];
+      ca[r] = sa[d];
+      cb[r] = sb[d];
+      ++r;
+    }
+  }
+  if (r == 0) {
+    cs[0] = 1;
+    ca[0] = 0;
+    cb[0] = 0;
+    r = 1;
+  }
+  return r;
+}
+
+template <typename Op>
+void binaryLoop(Op f, const float* a, const float* b, float* out, int rank, const int64_t* shape, const int64_t* sa,
+                const int64_t* sb) {
+  const int64_t inner = shape[rank - 1], ia = sa[rank - 1], ib = sb[rank - 1];
+  int64_t outer = 1;
+  for (int d = 0; d < rank - 1; ++d) outer *= shape[d];
+  parallelFor(outer, static_cast<double>(inner), [&](int64_t o0, int64_t o1) {
+    for (int64_t o = o0; o < o1; ++o) {
+      int64_t rest = o, offA = 0, offB = 0;
+      for (int d = rank - 2; d >= 0; --d) {
+        const int64_t i = rest % shape[d];
+        rest /= shape[d];
+        offA += i * sa[d];
+        offB += i * sb[d];
+      }
+      const float* pa = a + offA;
+      const float* pb = b + offB;
+      float* po = out + o * inner;
+      if (ia == 1 && ib == 1) {
+        for (int64_t j = 0; j < inner; ++j) po[j] = f(pa[j], pb[j]);
+      } else if (ia == 1 && ib == 0) {
+        const float vb = *pb;
+        for (int64_t j = 0; j < inner; ++j) po[j] = f(pa[j], vb);
+      } else if (ia == 0 && ib == 1) {
+        const float va = *pa;
+        for (int64_t j = 0; j < inner; ++j) po[j] = f(va, pb[j]);
+      } else {
+        for (int64_t j = 0; j < inner; ++j) po[j] = f(pa[j * ia], pb[j * ib]);
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void binary(int op, const float* a, const float* b, float* out, int rank, const int64_t* outShape, const int64_t* aStrides,
+            const int64_t* bStrides) {
+  int64_t cs[16], ca[16], cb[16];
+  const int r = collapse(rank, outShape, aStrides, bStrides, cs, ca, cb);
+  switch (op) {
+    case kAdd: return binaryLoop([](float x, float y) { return x + y; }, a, b, out, r, cs, ca, cb);
+    case kSub: return binaryLoop([](float x, float y) { return x - y; }, a, b, out, r, cs, ca, cb);
+    case kMul: return binaryLoop([](float x, float y) { return x * y; }, a, b, out, r, cs, ca, cb);
+    case kDiv: return binaryLoop([](float x, float y) { return x / y; }, a, b, out, r, cs, ca, cb);
+    case kMaximum: return binaryLoop([](float x, float y) { return (std::isnan(x) || std::isnan(y)) ? NAN : std::max(x, y); }, a, b, out, r, cs, ca, cb);
+    case kMinimum: return binaryLoop([](float x, float y) { return (std::isnan(x) || std::isnan(y)) ? NAN : std::min(x, y); }, a, b, out, r, cs, ca, cb);
+    case kSquaredDifference: return binaryLoop([](float x, float y) { return (x - y) * (x - y); }, a, b, out, r, cs, ca, cb);
+  }
+}
+
+template <typename Op>
+static void unaryLoop(Op f, const float* x, float* out, int64_t n) {
+  parallelFor(n, 4.0, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) out[i] = f(x[i]);
+  });
+}
+
+void unary(int op, const float* x, float* out, int64_t n) {
+  switch (op) {
+    case kNeg: return unaryLoop([](float v) { return -v; }, x, out, n);
+    case kExp: return unaryLoop([](float v) { return std::exp(v); }, x, out, n);
+    case kLog: return unaryLoop([](float v) { return std::log(v); }, x, out, n);
+    case kSqrt: return unaryLoop([](float v) { return std::sqrt(v); }, x, out, n);
+    case kRsqrt: return unaryLoop([](float v) { return 1.0f / std::sqrt(v); }, x, out, n);
+    case kSquare: return unaryLoop([](float v) { return v * v; }, x, out, n);
+    case kSigmoid: return unaryLoop([](float v) { return 1.0f / (1.0f + std::exp(-v)); }, x, out, n);
+    case kTanh: return unaryLoop([](float v) { return std::tanh(v); }, x, out, n);
+    case kErf: return unaryLoop([](float v) { return std::erf(v); }, x, out, n);
+    case kAbs: return unaryLoop([](float v) { return std::fabs(v); }, x, out, n);
+    case kRelu: return unaryLoop([](float v) { return std::isnan(v) ? v : (v > 0 ? v : 0.0f); }, x, out, n);
+  }
+}
+
+void stridedCopy(const float* src, float* dst, int rank, const int64_t* shape, const int64_t* srcStrides, const int64_t* dstStrides) {
+  int64_t cs[16], ca[16], cb[16];
+  const int r = collapse(rank, shape, srcStrides, dstStrides, cs, ca, cb);
+  const int64_t inner = cs[r - 1], is = ca[r - 1], id = cb[r - 1];
+  int64_t outer = 1;
+  for (int d = 0; d < r - 1; ++d) outer *= cs[d];
+  parallelFor(outer, static_cast<double>(inner), [&](int64_t o0, int64_t o1) {
+    for (int64_t o = o0; o < o1; ++o) {
+      int64_t rest = o, offS = 0, offD = 0;
+      for (int d = r - 2; d >= 0; --d) {
+        const int64_t i = rest % cs[d];
+        rest /= cs[d];
+        offS += i * ca[d];
+        offD += i * cb[d];
+      }
+      const float* s = src + offS;
+      float* t = dst + offD;
+      if (is == 1 && id == 1) {
+        std::copy(s, s + inner, t);
+      } else {
+        for (int64_t j = 0; j < inner; ++j) t[j * id] = s[j * is];
+      }
+    }
+  });
+}
+
+void reduceRows(int op, const float* x, float* out, int64_t rows, int64_t cols) {
+  parallelFor(rows, static_cast<double>(cols), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* xr = x + r * cols;
+      if (op <= 1) {
+        float s = 0.0f;
+        for (int64_t j = 0; j < cols; ++j) s += xr[j];
+        out[r] = op == 1 ? s / static_cast<float>(cols) : s;
+      } else {
+        float m = op == 2 ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
+        bool nan = false;
+        for (int64_t j = 0; j < cols; ++j) {
+          nan |= std::isnan(xr[j]);
+          m = op == 2 ? std::max(m, xr[j]) : std::min(m, xr[j]);
+        }
+        out[r] = nan ? NAN : m;
+      }
+    }
+  });
+}
+
+const char* blasName() {
+#ifdef USE_OPENBLAS
+  return "openblas";
+#else
+  return "builtin";
+#endif
+}
+
+}  // namespace llava

@@ -1,0 +1,35 @@
+// Native CPU kernels of the workbench. Every function works on plain float arrays owned by the
+// caller (TF.js CPU-backend tensors), so nothing is copied across the N-API boundary.
+#pragma once
+#include <cstdint>
+
+namespace llava {
+
+// C[i] = op(A + aOffsets[i]) · op(B + bOffsets[i]) for each batch entry i; C is [batch, m, n].
+// `builtin` forces the built-in kernel even where OpenBLAS is linked (for tests and comparison).
+void batchedGemm(const float* a, const float* b, float* c, int64_t batch, int64_t m, int64_t n, int64_t k,
+                 bool transA, bool transB, const int64_t* aOffsets, const int64_t* bOffsets, bool builtin = false);
+
+// Row-wise softmax of a [rows, cols] array.
+void softmaxRows(const float* x, float* out, int64_t rows, int64_t cols);
+
+// Elementwise binary op with broadcasting: out[i] = a[..] op b[..] over outShape, where aStrides and
+// bStrides give each operand's element stride per output dimension (0 where it is broadcast).
+enum BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kMaximum = 4, kMinimum = 5, kSquaredDifference = 6 };
+void binary(int op, const float* a, const float* b, float* out, int rank, const int64_t* outShape, const int64_t* aStrides,
+            const int64_t* bStrides);
+
+enum UnaryOp { kNeg = 0, kExp = 1, kLog = 2, kSqrt = 3, kRsqrt = 4, kSquare = 5, kSigmoid = 6, kTanh = 7, kErf = 8, kAbs = 9, kRelu = 10 };
+void unary(int op, const float* x, float* out, int64_t n);
+
+// Copies an N-d box: element at index i of `shape` goes from src[srcStrides·i] to dst[dstStrides·i].
+// Slice, transpose and pad are all this copy with different strides and offsets.
+void stridedCopy(const float* src, float* dst, int rank, const int64_t* shape, const int64_t* srcStrides, const int64_t* dstStrides);
+
+// Reduces each row of a [rows, cols] array: 0 sum, 1 mean, 2 max, 3 min.
+void reduceRows(int op, const float* x, float* out, int64_t rows, int64_t cols);
+
+const char* blasName();
+int threadCount();
+
+}  // namespace llava

@@ -1,0 +1,309 @@
+/**
+ * The "native" backend: TF.js's CPU backend (tensors in plain typed arrays) with its hot kernels
+ * replaced by the N-API addon in native/ (OpenBLAS sgemm when installed, else a built-in vectorised
+ * kernel; both cores). The addon reads and writes the backend's own arrays: nothing is copied.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
+import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
+import { createRequire } from "node:module";
+import { existsSync } from "node:fs";
+import { projectPath } from "../util/paths.js";
+
+export interface NativeAddon {
+  gemm(a: Float32Array, b: Float32Array, out: Float32Array, m: number, n: number, k: number, transA: boolean, transB: boolean, aOffsets: Float64Array, bOffsets: Float64Array, builtin?: boolean): void;
+  softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, shape: Float64Array, aStrides: Float64Array, bStrides: Float64Array): void;
+  unary(op: number, x: Float32Array, out: Float32Array): void;
+  copy(src: Float32Array, srcOffset: number, dst: Float32Array, dstOffset: number, shape: Float64Array, srcStrides: Float64Array, dstStrides: Float64Array): void;
+  reduceRows(op: number, x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  info(): { blas: "openblas" | "builtin"; threads: number };
+}
+
+export const NATIVE_ADDON_PATH = (): string => projectPath("native", "build", "Release", "llava_native.node");
+
+/** The built addon, or the reason it cannot be used. */
+export function loadNativeAddon(): NativeAddon | string {
+  if (process.env["LLAVA_MORE_NATIVE"] === "off") return "turned off by LLAVA_MORE_NATIVE=off";
+  const path = NATIVE_ADDON_PATH();
+  if (!existsSync(path)) return "native kernels not built (npm run build:native; needs a C++ compiler)";
+  try {
+    return createRequire(projectPath("package.json"))(path) as NativeAddon;
+  } catch (err) {
+    return `native addon failed to load: ${(err as Error).message.split("\n")[0]}`;
+  }
+}
+
+type Backend = MathBackendCPU;
+type Args = { inputs: Record<string, TensorInfo>; backend: Backend; attrs?: NamedAttrMap };
+
+/** The tensor's own Float32Array; a float32 tensor backed by another array type (some CPU casts keep the source array) is converted. */
+const valuesOf = (backend: Backend, t: TensorInfo): Float32Array => {
+  const values = backend.data.get(t.dataId).values as ArrayLike<number>;
+  return values instanceof Float32Array ? values : Float32Array.from(values);
+};
+const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** Row-major strides of a shape. */
+export function contiguousStrides(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  for (let d = shape.length - 1, s = 1; d >= 0; d--) {
+    strides[d] = s;
+    s *= shape[d]!;
+  }
+  return strides;
+}
+
+/** Element strides of an operand of shape `own` read along the broadcast output shape (0 where broadcast). */
+export function broadcastStrides(outShape: readonly number[], own: readonly number[]): Float64Array {
+  const rank = outShape.length;
+  const padded = [...Array<number>(rank - own.length).fill(1), ...own];
+  const contiguous = contiguousStrides(padded);
+  return Float64Array.from(padded.map((d, i) => (d === 1 ? 0 : contiguous[i]!)));
+}
+
+/** Flat offsets of each broadcast batch entry into an operand with batch shape `own`. */
+function batchOffsets(outBatch: number[], own: number[], matrixSize: number): Float64Array {
+  const total = size(outBatch);
+  const offsets = new Float64Array(total);
+  const rank = outBatch.length;
+  const padded = [...Array<number>(rank - own.length).fill(1), ...own];
+  const strides = new Array<number>(rank).fill(0);
+  for (let d = rank - 1, s = matrixSize; d >= 0; d--) {
+    strides[d] = padded[d] === 1 ? 0 : s;
+    s *= padded[d]!;
+  }
+  for (let i = 0; i < total; i++) {
+    let rest = i;
+    let off = 0;
+    for (let d = rank - 1; d >= 0; d--) {
+      const dim = outBatch[d]!;
+      off += (rest % dim) * strides[d]!;
+      rest = Math.floor(rest / dim);
+    }
+    offsets[i] = off;
+  }
+  return offsets;
+}
+
+function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFunc): KernelConfig[] {
+  const batchMatMul = (args: Args): TensorInfo => {
+    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    if (a.dtype !== "float32" || b.dtype !== "float32") return fallback(tf.BatchMatMul)(args as never) as TensorInfo;
+    const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
+    const ra = a.shape.length;
+    const rb = b.shape.length;
+    const m = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+    const k = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+    const kb = transposeB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
+    const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+    if (k !== kb) {
+      throw new Error(`Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${!!transposeA} and transposeB=${!!transposeB} must match.`);
+    }
+    const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const out = new Float32Array(size(outBatch) * m * n);
+    if (out.length > 0) {
+      addon.gemm(valuesOf(args.backend, a), valuesOf(args.backend, b), out, m, n, k, !!transposeA, !!transposeB, batchOffsets(outBatch, a.shape.slice(0, -2), m * k), batchOffsets(outBatch, b.shape.slice(0, -2), k * n));
+    }
+    return args.backend.makeTensorInfo([...outBatch, m, n], "float32", out);
+  };
+
+  const softmax = (args: Args): TensorInfo => {
+    const { logits } = args.inputs as { logits: TensorInfo };
+    const dim = (args.attrs as { dim?: number } | undefined)?.dim ?? -1;
+    const axis = dim < 0 ? logits.shape.length + dim : dim;
+    if (logits.dtype !== "float32" || axis !== logits.shape.length - 1) return fallback(tf.Softmax)(args as never) as TensorInfo;
+    const cols = logits.shape[axis] ?? 1;
+    const out = new Float32Array(size(logits.shape));
+    if (out.length > 0) addon.softmax(valuesOf(args.backend, logits), out, out.length / cols, cols);
+    return args.backend.makeTensorInfo(logits.shape, "float32", out);
+  };
+
+  const be = (args: Args) => args.backend;
+  const f32 = (...ts: TensorInfo[]) => ts.every((t) => t.dtype === "float32");
+  const out = (args: Args, shape: number[], values: Float32Array) => be(args).makeTensorInfo(shape, "float32", values);
+
+  const binaryKernel = (name: string, op: number) => (args: Args): TensorInfo => {
+    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    if (!f32(a, b)) return fallback(name)(args as never) as TensorInfo;
+    const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const values = new Float32Array(size(shape));
+    if (values.length > 0) {
+      addon.binary(op, valuesOf(be(args), a), valuesOf(be(args), b), values, Float64Array.from(shape), broadcastStrides(shape, a.shape), broadcastStrides(shape, b.shape));
+    }
+    return out(args, shape, values);
+  };
+
+  const unaryKernel = (name: string, op: number) => (args: Args): TensorInfo => {
+    const { x } = args.inputs as { x: TensorInfo };
+    if (!f32(x)) return fallback(name)(args as never) as TensorInfo;
+    const values = new Float32Array(size(x.shape));
+    addon.unary(op, valuesOf(be(args), x), values);
+    return out(args, x.shape, values);
+  };
+
+  /** out[box] = x[begin + box]: the copy behind Slice and SplitV. */
+  const sliceValues = (backend: Backend, x: TensorInfo, begin: number[], sizes: number[]): Float32Array => {
+    const strides = contiguousStrides(x.shape);
+    const values = new Float32Array(size(sizes));
+    if (values.length > 0) {
+      const offset = begin.reduce((acc, b, d) => acc + b * strides[d]!, 0);
+      addon.copy(valuesOf(backend, x), offset, values, 0, Float64Array.from(sizes), Float64Array.from(strides), Float64Array.from(contiguousStrides(sizes)));
+    }
+    return values;
+  };
+
+  const slice = (args: Args): TensorInfo => {
+    const { x } = args.inputs as { x: TensorInfo };
+    if (!f32(x)) return fallback(tf.Slice)(args as never) as TensorInfo;
+    const { begin, size: sz } = args.attrs as { begin: number | number[]; size: number | number[] };
+    const [b, s] = tf.slice_util.parseSliceParams(x as never, begin, sz);
+    return out(args, s, sliceValues(be(args), x, b, s));
+  };
+
+  const splitV = (args: Args): TensorInfo[] => {
+    const { x } = args.inputs as { x: TensorInfo };
+    if (!f32(x)) return fallback(tf.SplitV)(args as never) as TensorInfo[];
+    const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
+    const ax = tf.util.parseAxisParam(axis, x.shape)[0]!;
+    const sizes = tf.backend_util.prepareSplitSize(x as never, numOrSizeSplits, ax);
+    const begin = new Array<number>(x.shape.length).fill(0);
+    return sizes.map((s) => {
+      const shape = [...x.shape];
+      shape[ax] = s;
+      const piece = out(args, shape, sliceValues(be(args), x, [...begin], shape));
+      begin[ax]! += s;
+      return piece;
+    });
+  };
+
+  const transpose = (args: Args): TensorInfo => {
+    const { x } = args.inputs as { x: TensorInfo };
+    if (!f32(x)) return fallback(tf.Transpose)(args as never) as TensorInfo;
+    const { perm } = args.attrs as { perm: number[] };
+    const strides = contiguousStrides(x.shape);
+    const shape = perm.map((p) => x.shape[p]!);
+    const values = new Float32Array(size(shape));
+    if (values.length > 0) {
+      addon.copy(valuesOf(be(args), x), 0, values, 0, Float64Array.from(shape), Float64Array.from(perm.map((p) => strides[p]!)), Float64Array.from(contiguousStrides(shape)));
+    }
+    return out(args, shape, values);
+  };
+
+  const pad = (args: Args): TensorInfo => {
+    const { x } = args.inputs as { x: TensorInfo };
+    if (!f32(x)) return fallback(tf.PadV2)(args as never) as TensorInfo;
+    const { paddings, constantValue } = args.attrs as { paddings: [number, number][]; constantValue: number };
+    const shape = x.shape.map((d, i) => paddings[i]![0] + d + paddings[i]![1]);
+    const strides = contiguousStrides(shape);
+    const values = new Float32Array(size(shape)).fill(constantValue);
+    if (size(x.shape) > 0) {
+      const offset = paddings.reduce((acc, [before], d) => acc + before * strides[d]!, 0);
+      addon.copy(valuesOf(be(args), x), 0, values, offset, Float64Array.from(x.shape), Float64Array.from(contiguousStrides(x.shape)), Float64Array.from(strides));
+    }
+    return out(args, shape, values);
+  };
+
+  const concat = (args: Args): TensorInfo => {
+    const inputs = args.inputs as unknown as TensorInfo[];
+    if (!f32(...inputs)) return fallback(tf.Concat)(args as never) as TensorInfo;
+    const axis = tf.util.parseAxisParam((args.attrs as { axis: number }).axis, inputs[0]!.shape)[0]!;
+    const shape = tf.backend_util.computeOutShape(inputs.map((t) => t.shape), axis);
+    const strides = contiguousStrides(shape);
+    const values = new Float32Array(size(shape));
+    let at = 0;
+    for (const t of inputs) {
+      if (size(t.shape) > 0) {
+        addon.copy(valuesOf(be(args), t), 0, values, at * strides[axis]!, Float64Array.from(t.shape), Float64Array.from(contiguousStrides(t.shape)), Float64Array.from(strides));
+      }
+      at += t.shape[axis]!;
+    }
+    return out(args, shape, values);
+  };
+
+  const reduceKernel = (name: string, op: number) => (args: Args): TensorInfo => {
+    const { x } = args.inputs as { x: TensorInfo };
+    if (!f32(x)) return fallback(name)(args as never) as TensorInfo;
+    // Max names its axes reductionIndices; Sum, Mean and Min name them axis.
+    const { axis, reductionIndices, keepDims } = args.attrs as { axis?: number | number[]; reductionIndices?: number | number[]; keepDims: boolean };
+    const axes = tf.util.parseAxisParam((axis ?? reductionIndices)!, x.shape).sort((p, q) => p - q);
+    const rank = x.shape.length;
+    const kept = x.shape.map((_, d) => d).filter((d) => !axes.includes(d));
+    const cols = size(axes.map((d) => x.shape[d]!));
+    const rows = size(kept.map((d) => x.shape[d]!));
+    let source = valuesOf(be(args), x);
+    const trailing = axes.every((d, i) => d === rank - axes.length + i);
+    if (!trailing && rows * cols > 0) {
+      const perm = [...kept, ...axes];
+      const strides = contiguousStrides(x.shape);
+      const permuted = perm.map((p) => x.shape[p]!);
+      const moved = new Float32Array(rows * cols);
+      addon.copy(source, 0, moved, 0, Float64Array.from(permuted), Float64Array.from(perm.map((p) => strides[p]!)), Float64Array.from(contiguousStrides(permuted)));
+      source = moved;
+    }
+    const values = new Float32Array(rows);
+    if (rows > 0 && cols > 0) addon.reduceRows(op, source, values, rows, cols);
+    else if (rows > 0) return fallback(name)(args as never) as TensorInfo;
+    const shape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : kept.map((d) => x.shape[d]!);
+    return out(args, shape, values);
+  };
+
+  const kernels: [string, (args: Args) => TensorInfo | TensorInfo[]][] = [
+    [tf.BatchMatMul, batchMatMul],
+    [tf.Softmax, softmax],
+    [tf.Add, binaryKernel(tf.Add, 0)],
+    [tf.Sub, binaryKernel(tf.Sub, 1)],
+    [tf.Multiply, binaryKernel(tf.Multiply, 2)],
+    [tf.RealDiv, binaryKernel(tf.RealDiv, 3)],
+    [tf.Maximum, binaryKernel(tf.Maximum, 4)],
+    [tf.Minimum, binaryKernel(tf.Minimum, 5)],
+    [tf.SquaredDifference, binaryKernel(tf.SquaredDifference, 6)],
+    [tf.Neg, unaryKernel(tf.Neg, 0)],
+    [tf.Exp, unaryKernel(tf.Exp, 1)],
+    [tf.Log, unaryKernel(tf.Log, 2)],
+    [tf.Sqrt, unaryKernel(tf.Sqrt, 3)],
+    [tf.Rsqrt, unaryKernel(tf.Rsqrt, 4)],
+    [tf.Square, unaryKernel(tf.Square, 5)],
+    [tf.Sigmoid, unaryKernel(tf.Sigmoid, 6)],
+    [tf.Tanh, unaryKernel(tf.Tanh, 7)],
+    [tf.Erf, unaryKernel(tf.Erf, 8)],
+    [tf.Abs, unaryKernel(tf.Abs, 9)],
+    [tf.Relu, unaryKernel(tf.Relu, 10)],
+    [tf.Slice, slice],
+    [tf.SplitV, splitV],
+    [tf.Transpose, transpose],
+    [tf.PadV2, pad],
+    [tf.Concat, concat],
+    [tf.Sum, reduceKernel(tf.Sum, 0)],
+    [tf.Mean, reduceKernel(tf.Mean, 1)],
+    [tf.Max, reduceKernel(tf.Max, 2)],
+    [tf.Min, reduceKernel(tf.Min, 3)],
+  ];
+  return kernels.map(([kernelName, f]) => ({ kernelName, backendName: "native", kernelFunc: f as unknown as KernelFunc }));
+}
+
+
+/** Registers the "native" backend once: every CPU kernel, with the addon's kernels on top. */
+export function registerNativeBackend(addon: NativeAddon): void {
+  if (tf.findBackendFactory("native")) return;
+  tf.registerBackend(
+    "native",
+    () => {
+      const backend = new MathBackendCPU();
+      // Its first write would print TF.js's banner recommending tfjs-node.
+      (backend as unknown as { firstUse: boolean }).firstUse = false;
+      return backend;
+    },
+    3,
+  );
+  const cpu = new Map(tf.getKernelsForBackend("cpu").map((k) => [k.kernelName, k]));
+  const fallback = (name: string): KernelFunc => {
+    const k = cpu.get(name);
+    if (!k) throw new Error(`the CPU backend has no ${name} kernel`);
+    return k.kernelFunc;
+  };
+  const native = nativeKernels(addon, fallback);
+  const replaced = new Set(native.map((k) => k.kernelName));
+  for (const k of cpu.values()) if (!replaced.has(k.kernelName)) tf.registerKernel({ ...k, backendName: "native" });
+  for (const k of native) tf.registerKernel(k);
+}

@@ -1,0 +1,195 @@
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../src/backend.js";
+import { loadNativeAddon } from "../src/backend/native.js";
+import { buildLlmConfig } from "../src/models/llm/config.js";
+import { CausalLM, causalLmLoss } from "../src/models/llm/decoder.js";
+import { LLM_ARCHITECTURES } from "../src/models/llm/registry.js";
+import { projectPath } from "../src/util/paths.js";
+import { requireTool } from "./helpers.js";
+
+const addon = loadNativeAddon();
+const skip = requireTool(typeof addon !== "string", `native kernels unavailable: ${typeof addon === "string" ? addon : ""}`);
+
+before(async () => {
+  await initBackend();
+});
+
+/** Runs f on the native and on the CPU backend with the same inputs and compares the outputs. */
+async function agree(label: string, inputs: tf.Tensor[], f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[], tol = 1e-4): Promise<void> {
+  const raw = inputs.map((x) => ({ values: x.dataSync().slice(), shape: x.shape, dtype: x.dtype }));
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    return tf.tidy(() => {
+      const xs = raw.map((r) => tf.tensor(r.values, r.shape, r.dtype));
+      const out = f(...xs);
+      return (Array.isArray(out) ? out : [out]).map((t) => ({ shape: t.shape, values: Array.from(t.dataSync()) }));
+    });
+  };
+  const want = await run("cpu");
+  const got = await run("native");
+  assert.equal(got.length, want.length, label);
+  got.forEach((g, i) => {
+    const w = want[i]!;
+    assert.deepEqual(g.shape, w.shape, `${label}: shape of output ${i}`);
+    g.values.forEach((v, j) => {
+      const r = w.values[j]!;
+      if (Number.isNaN(r)) assert.ok(Number.isNaN(v), `${label}[${j}]: expected NaN, got ${v}`);
+      else if (!Number.isFinite(r)) assert.equal(v, r, `${label}[${j}]`);
+      else assert.ok(Math.abs(v - r) <= tol * Math.max(1, Math.abs(r)), `${label}[${j}]: native ${v} vs cpu ${r}`);
+    });
+  });
+}
+
+const rnd = (shape: number[], seed = 1) => tf.randomNormal(shape, 0, 1, "float32", seed);
+const withSpecials = (shape: number[], seed = 2) => {
+  const v = rnd(shape, seed).dataSync().slice();
+  if (v.length > 3) [v[0], v[1], v[2]] = [NaN, Infinity, -Infinity];
+  return tf.tensor(v, shape);
+};
+
+test("native backend: batched and transposed matmul with broadcasting, empty and size-1 dimensions", { skip }, async () => {
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[7, 5], [5, 3], false, false],
+    [[5, 7], [3, 5], true, true],
+    [[2, 3, 4, 5], [5, 6], false, false],
+    [[3, 5, 4], [3, 2, 5], true, true],
+    [[1, 4, 5], [3, 5, 2], false, false],
+    [[0, 5], [5, 3], false, false],
+    [[4, 0], [0, 3], false, false],
+    [[2, 0, 4, 5], [5, 1], false, false],
+    [[1, 1], [1, 1], false, false],
+    [[64, 48], [40, 48], false, true],
+  ];
+  for (const [sa, sb, ta, tb] of cases) await agree(`matmul ${sa} x ${sb} ${ta}/${tb}`, [rnd(sa, 3), rnd(sb, 4)], (a, b) => tf.matMul(a!, b!, ta, tb));
+  await agree("matmul with NaN and Inf", [withSpecials([4, 5]), rnd([5, 3])], (a, b) => tf.matMul(a!, b!));
+  await agree("scalar operands", [tf.scalar(2), tf.scalar(3)], (a, b) => [tf.maximum(a!, b!), tf.add(a!, b!), tf.sum(a!)]);
+  // Batch dimensions that broadcast on both sides: numpy semantics, checked against explicit products
+  // (the CPU backend indexes such batches modulo their sizes, which is not a broadcast).
+  const a = rnd([2, 1, 4, 5], 3);
+  const b = rnd([3, 5, 6], 4);
+  const got = tf.matMul(a, b).arraySync() as number[][][][];
+  for (let i = 0; i < 2; i++) {
+    for (let j = 0; j < 3; j++) {
+      const want = tf.matMul(tf.reshape(tf.slice(a, [i, 0, 0, 0], [1, 1, 4, 5]), [4, 5]), tf.reshape(tf.slice(b, [j, 0, 0], [1, 5, 6]), [5, 6])).arraySync() as number[][];
+      want.forEach((row, r) => row.forEach((v, c) => assert.ok(Math.abs(got[i]![j]![r]![c]! - v) < 1e-4)));
+    }
+  }
+});
+
+test("native backend: the built-in matmul kernel (used without OpenBLAS) agrees too", { skip }, () => {
+  if (typeof addon === "string") return;
+  for (const [m, n, k, ta, tb] of [[37, 29, 300, false, false], [16, 33, 7, true, false], [5, 64, 70, false, true], [64, 9, 513, true, true]] as const) {
+    const a = rnd([m * k], 5).dataSync() as Float32Array;
+    const b = rnd([k * n], 6).dataSync() as Float32Array;
+    const blas = new Float32Array(m * n);
+    const builtin = new Float32Array(m * n);
+    addon.gemm(a, b, blas, m, n, k, ta, tb, new Float64Array([0]), new Float64Array([0]));
+    addon.gemm(a, b, builtin, m, n, k, ta, tb, new Float64Array([0]), new Float64Array([0]), true);
+    const ref = tf.matMul(tf.tensor2d(a, ta ? [k, m] : [m, k]), tf.tensor2d(b, tb ? [n, k] : [k, n]), ta, tb).dataSync();
+    for (let i = 0; i < ref.length; i++) {
+      assert.ok(Math.abs(builtin[i]! - ref[i]!) <= 1e-4 * Math.max(1, Math.abs(ref[i]!)), `builtin ${m}x${n}x${k}`);
+      assert.ok(Math.abs(blas[i]! - ref[i]!) <= 1e-4 * Math.max(1, Math.abs(ref[i]!)), `blas ${m}x${n}x${k}`);
+    }
+  }
+  assert.throws(() => addon.gemm(new Float32Array(4), new Float32Array(4), new Float32Array(4), 2, 2, 2, false, false, new Float64Array([8]), new Float64Array([0])), /batch offsets outside the operands/);
+  assert.throws(() => addon.softmax(new Float32Array(4), new Float32Array(2), 2, 2), /out: 2 elements, needs 4/);
+});
+
+test("native backend: elementwise ops with broadcasting and non-finite values", { skip }, async () => {
+  const pairs: [number[], number[]][] = [
+    [[3, 4], [3, 4]],
+    [[3, 1, 5], [4, 5]],
+    [[2, 3, 4], [1]],
+    [[], [2, 3]],
+    [[4, 1], [1, 6]],
+    [[0, 3], [3]],
+  ];
+  const binary: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
+    ["add", tf.add],
+    ["sub", tf.sub],
+    ["mul", tf.mul],
+    ["div", tf.div],
+    ["maximum", tf.maximum],
+    ["minimum", tf.minimum],
+    ["squaredDifference", tf.squaredDifference],
+  ];
+  for (const [name, op] of binary) {
+    for (const [sa, sb] of pairs) await agree(`${name} ${sa} ${sb}`, [rnd(sa, 7), rnd(sb, 8)], (a, b) => op(a!, b!));
+    await agree(`${name} non-finite`, [withSpecials([3, 5]), withSpecials([5], 9)], (a, b) => op(a!, b!));
+  }
+  const unary: [string, (x: tf.Tensor) => tf.Tensor][] = [
+    ["neg", tf.neg], ["exp", tf.exp], ["log", (x) => tf.log(tf.abs(x))], ["sqrt", (x) => tf.sqrt(tf.abs(x))], ["rsqrt", (x) => tf.rsqrt(tf.abs(x))],
+    ["square", tf.square], ["sigmoid", tf.sigmoid], ["tanh", tf.tanh], ["erf", tf.erf], ["abs", tf.abs], ["relu", tf.relu],
+  ];
+  for (const [name, op] of unary) {
+    await agree(name, [withSpecials([4, 7])], (x) => op(x!), name === "erf" ? 2e-4 : 1e-4);
+    await agree(`${name} empty`, [rnd([0, 3])], (x) => op(x!));
+  }
+  await agree("int32 add falls back to the CPU kernel", [tf.tensor([1, 2, 3], [3], "int32"), tf.tensor([4], [1], "int32")], (a, b) => tf.add(a!, b!));
+});
+
+test("native backend: slice, split, transpose, pad, concat, reductions and softmax", { skip }, async () => {
+  const x = rnd([2, 3, 4, 5], 10);
+  await agree("slice", [x], (t) => tf.slice(t!, [1, 0, 1, 2], [1, 3, 2, -1]));
+  await agree("slice empty", [x], (t) => tf.slice(t!, [0, 0, 0, 0], [2, 0, 4, 5]));
+  await agree("split", [x], (t) => tf.split(t!, [1, 3], 2));
+  await agree("split last axis", [x], (t) => tf.split(t!, 5, -1));
+  await agree("transpose", [x], (t) => tf.transpose(t!, [2, 0, 3, 1]));
+  await agree("pad", [x], (t) => tf.pad(t!, [[0, 1], [2, 0], [1, 1], [0, 0]], 0.5));
+  await agree("concat", [x, rnd([2, 3, 1, 5], 11)], (a, b) => tf.concat([a!, b!], 2));
+  await agree("concat with empty", [x, rnd([2, 3, 0, 5], 11)], (a, b) => tf.concat([a!, b!], 2));
+  for (const axes of [[-1], [0], [1, 2], [0, 3], [0, 1, 2, 3]]) {
+    for (const keep of [false, true]) {
+      await agree(`sum ${axes} ${keep}`, [x], (t) => tf.sum(t!, axes, keep));
+      await agree(`mean ${axes} ${keep}`, [x], (t) => tf.mean(t!, axes, keep));
+      await agree(`max ${axes} ${keep}`, [withSpecials([2, 3, 4, 5])], (t) => tf.max(t!, axes, keep));
+      await agree(`min ${axes} ${keep}`, [x], (t) => tf.min(t!, axes, keep));
+    }
+  }
+  await agree("softmax", [rnd([3, 4, 7], 12)], (t) => tf.softmax(t!));
+  await agree("softmax with masked and non-finite rows", [tf.tensor2d([[0, -1e9, 1], [-Infinity, -Infinity, -Infinity], [NaN, 1, 2]])], (t) => tf.softmax(t!));
+});
+
+test("native backend: gradients through matmul, softmax and broadcasting match the CPU backend", { skip }, async () => {
+  await agree(
+    "gradients",
+    [rnd([2, 5, 8], 13), rnd([6, 8], 14), rnd([6], 15)],
+    (x, w, b) => tf.grads((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) => tf.sum(tf.mul(tf.softmax(tf.add(tf.matMul(tf.reshape(xi, [10, 8]), wi, false, true), bi)), tf.range(0, 6)) as tf.Tensor))([x!, w!, b!]),
+  );
+});
+
+test("a tiny training run gives the same losses on the native and the CPU backend", { skip, timeout: 120_000 }, async () => {
+  const config = { ...buildLlmConfig(LLM_ARCHITECTURES["llama3"], "2b", "tiny"), vocabSize: 300 };
+  const losses = async (backend: string) => {
+    await tf.setBackend(backend);
+    const model = new CausalLM(config, 7);
+    const ids = tf.tensor2d(Array.from({ length: 4 * 12 }, (_, i) => (i * 11 + 5) % config.vocabSize), [4, 12], "int32");
+    const optimizer = tf.train.adam(1e-2);
+    const out: number[] = [];
+    for (let step = 0; step < 15; step++) {
+      const loss = optimizer.minimize(() => causalLmLoss(model.forward(ids), ids), true, model.trainableParameters())!;
+      out.push(loss.dataSync()[0]!);
+      loss.dispose();
+    }
+    optimizer.dispose();
+    model.dispose();
+    return out;
+  };
+  const cpu = await losses("cpu");
+  const native = await losses("native");
+  await tf.setBackend("native");
+  assert.ok(native.at(-1)! < native[0]! - 1, `loss must fall: ${native[0]} -> ${native.at(-1)}`);
+  native.forEach((l, i) => assert.ok(Math.abs(l - cpu[i]!) < 2e-3 * Math.max(1, cpu[i]!), `step ${i}: native ${l} vs cpu ${cpu[i]}`));
+});
+
+test("without the addon the backend falls back to WebAssembly with one line saying why", () => {
+  const run = spawnSync(process.execPath, ["--import", "tsx", "-e", `import("${projectPath("src", "backend.ts")}").then(m => m.initBackend()).then(i => console.log("chose " + i.name))`], {
+    encoding: "utf8",
+    env: { ...process.env, LLAVA_MORE_NATIVE: "off", TFJS_BACKEND: "" },
+    cwd: projectPath(),
+  });
+  assert.equal(run.stdout, "llava-more: turned off by LLAVA_MORE_NATIVE=off; falling back to WebAssembly\nchose wasm\n");
+});
