@@ -5,7 +5,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { projectPath } from "../src/util/paths.js";
-import { describeBackend, initBackend } from "../src/backend.js";
+import { describeBackend, initBackend, useBackend, type BackendName } from "../src/backend.js";
+import { AdamW } from "../src/train/optimizer.js";
 import { buildLlmConfig, type LlmConfig } from "../src/models/llm/config.js";
 import { CausalLM, causalLmLoss, IGNORE_INDEX } from "../src/models/llm/decoder.js";
 import { LLM_ARCHITECTURES, llmConfig } from "../src/models/llm/registry.js";
@@ -74,8 +75,8 @@ function vitTrainFlops(c: VisionConfig, batch: number): number {
 function benchLlm(name: string, config: LlmConfig, batch: number, seq: number, reference: number): Row {
   const model = new CausalLM(config, 1);
   const ids = tf.tensor2d(Array.from({ length: batch * seq }, (_, i) => (i * 31 + 7) % config.vocabSize), [batch, seq], "int32");
-  const optimizer = tf.train.adam(1e-3);
-  const ms = time(4, 1, () => optimizer.minimize(() => causalLmLoss(model.forward(ids), ids), true, model.trainableParameters())!.dispose());
+  const optimizer = new AdamW({ learningRate: 1e-3 });
+  const ms = time(4, 1, () => optimizer.minimize(() => causalLmLoss(model.forward(ids), ids), model.trainableParameters()));
   const gflops = llmTrainFlops(config, batch, seq) / ms / 1e6;
   tf.dispose([ids]);
   optimizer.dispose();
@@ -87,8 +88,8 @@ function benchVit(name: string, config: VisionConfig, batch: number, reference: 
   const tower = new VisionTower(config, 1);
   const images = tf.randomUniform([batch, config.imageSize, config.imageSize, 3], 0, 1, "float32", 3) as tf.Tensor4D;
   const target = tf.randomNormal([batch, config.hiddenSize], 0, 1, "float32", 4);
-  const optimizer = tf.train.adam(1e-3);
-  const ms = time(4, 1, () => optimizer.minimize(() => tf.mean(tf.square(tf.sub(tower.pooled(images), target))) as tf.Scalar, true, tower.trainableParameters())!.dispose());
+  const optimizer = new AdamW({ learningRate: 1e-3 });
+  const ms = time(4, 1, () => optimizer.minimize(() => tf.mean(tf.square(tf.sub(tower.pooled(images), target))) as tf.Scalar, tower.trainableParameters()));
   const gflops = vitTrainFlops(config, batch) / ms / 1e6;
   tf.dispose([images, target]);
   optimizer.dispose();
@@ -108,8 +109,8 @@ function benchLlava(reference: number): Row {
     const ids = [IMAGE_TOKEN_INDEX, ...Array.from({ length: text }, (_, i) => (b * 97 + i * 13) % llmConf.vocabSize)];
     return { ids, labels: ids.map((id, i) => (i < text / 2 || id === IMAGE_TOKEN_INDEX ? IGNORE_INDEX : id)) };
   });
-  const optimizer = tf.train.adam(2e-5);
-  const ms = time(4, 1, () => optimizer.minimize(() => model.loss(samples, features), true, model.trainableParameters())!.dispose());
+  const optimizer = new AdamW({ learningRate: 2e-5 });
+  const ms = time(4, 1, () => optimizer.minimize(() => model.loss(samples, features), model.trainableParameters()));
   const seq = features.shape[1] + text;
   const tokens = batch * seq;
   const gflops = llmTrainFlops(llmConf, batch, seq) / ms / 1e6;
@@ -130,12 +131,30 @@ function benchGeneration(useCache: boolean, reference: number): Row {
   return { name: `greedy generation, ${useCache ? "with" : "without"} KV cache`, shape: `llama3.1 small, prompt 32, ${newTokens} new`, unit: "tokens/s", rate: (newTokens * 1000) / ms, gflops: NaN, ratio: NaN, msPerStep: ms };
 }
 
-async function main(): Promise<void> {
-  const started = Date.now();
-  const info = await initBackend();
-  console.log(`backend: ${describeBackend(info)}`);
+/** 1,000 tiny training steps: tensors alive and resident memory must not grow. */
+function leakCheck(steps = 1000): { steps: number; tensorsBefore: number; tensorsAfter: number; rssFirstMiB: number; rssLastMiB: number } {
+  const config = llmConfig("llama3", "tiny");
+  const model = new CausalLM(config, 1);
+  const ids = tf.tensor2d(Array.from({ length: 4 * 32 }, (_, i) => (i * 7) % config.vocabSize), [4, 32], "int32");
+  const optimizer = new AdamW({ learningRate: 1e-3 });
+  optimizer.minimize(() => causalLmLoss(model.forward(ids), ids), model.trainableParameters());
+  const tensorsBefore = tf.memory().numTensors;
+  let rssFirst = 0;
+  for (let i = 0; i < steps; i++) {
+    optimizer.minimize(() => causalLmLoss(model.forward(ids), ids), model.trainableParameters());
+    if (i === 99) rssFirst = process.memoryUsage().rss;
+  }
+  const result = { steps, tensorsBefore, tensorsAfter: tf.memory().numTensors, rssFirstMiB: rssFirst / 2 ** 20, rssLastMiB: process.memoryUsage().rss / 2 ** 20 };
+  optimizer.dispose();
+  model.dispose();
+  ids.dispose();
+  return result;
+}
+
+async function benchBackend(name: BackendName): Promise<{ backend: string; referenceMatmulGflops: number; rows: Row[] }> {
+  await useBackend(name);
   const reference = matmulReference();
-  console.log(`reference: 1024^3 matmul at ${reference.toFixed(1)} GFLOP/s\n`);
+  console.log(`\n${name}: 1024^3 matmul at ${reference.toFixed(1)} GFLOP/s (the reference for the ratios below)`);
   // The transformer and ViT shapes of the native-kernels issue, for comparison with PyTorch's 2-core figures.
   const referenceLm: LlmConfig = { ...buildLlmConfig(LLM_ARCHITECTURES["llama3"], "8b", "small"), hiddenSize: 256, numLayers: 4, numHeads: 4, numKvHeads: 4, headDim: 64, intermediateSize: 688, vocabSize: 512, rotaryDim: 64, maxPositions: 128 };
   const referenceVit: VisionConfig = { ...visionConfig("clip", "small"), imageSize: 64, patchSize: 8, hiddenSize: 192, numLayers: 4, numHeads: 4, intermediateSize: 768 };
@@ -153,14 +172,28 @@ async function main(): Promise<void> {
   run(() => benchLlava(reference));
   run(() => benchGeneration(true, reference));
   run(() => benchGeneration(false, reference));
+  return { backend: name, referenceMatmulGflops: reference, rows };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const info = await initBackend();
+  console.log(`backend: ${describeBackend(info)}`);
+  // The chosen backend, then WebAssembly as the reference when the chosen one is another.
+  const names: BackendName[] = info.name === "wasm" ? ["wasm"] : [info.name, "wasm"];
+  const results = [];
+  for (const name of names) results.push(await benchBackend(name));
+  await useBackend(info.name);
+  const leak = leakCheck();
+  console.log(`\nleak check (${info.name}): ${leak.steps} AdamW steps, tensors ${leak.tensorsBefore} -> ${leak.tensorsAfter}, RSS ${leak.rssFirstMiB.toFixed(0)} MiB after 100 -> ${leak.rssLastMiB.toFixed(0)} MiB after ${leak.steps}`);
   const result = {
     date: new Date().toISOString(),
     backend: info,
     node: process.version,
-    referenceMatmulGflops: reference,
+    results,
+    leak,
     peakRssMiB: peakRss / 2 ** 20,
     seconds: (Date.now() - started) / 1000,
-    rows,
   };
   const out = projectPath("bench", "results", `${info.name}-${result.date.slice(0, 10)}.json`);
   writeFileAtomic(out, `${JSON.stringify(result, null, 2)}\n`);

@@ -209,6 +209,23 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// adamw(param, grad, m, v, outParam, outM, outV, hyper: Float64Array [lr, beta1, beta2, eps, weightDecay, bc1, bc2])
+napi_value AdamW(napi_env env, napi_callback_info info) {
+  Args args(env, info, 8);
+  const size_t n = lengthOf(env, args.values[0]);
+  const float* param = args.array<float>(0, napi_float32_array, n, "param");
+  const float* grad = args.array<float>(1, napi_float32_array, n, "grad");
+  const float* m = args.array<float>(2, napi_float32_array, n, "m");
+  const float* v = args.array<float>(3, napi_float32_array, n, "v");
+  float* op = args.array<float>(4, napi_float32_array, n, "outParam");
+  float* om = args.array<float>(5, napi_float32_array, n, "outM");
+  float* ov = args.array<float>(6, napi_float32_array, n, "outV");
+  const double* h = args.array<double>(7, napi_float64_array, 7, "hyper");
+  if (args.failed) return nullptr;
+  if (n > 0) llava::adamw(param, grad, m, v, op, om, ov, static_cast<int64_t>(n), h[0], h[1], h[2], h[3], h[4], h[5], h[6]);
+  return nullptr;
+}
+
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj, blas, threads;
   napi_create_object(env, &obj);
@@ -227,6 +244,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"copy", nullptr, Copy, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduceRows", nullptr, Reduce, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adamw", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

@@ -275,6 +275,22 @@ void reduceRows(int op, const float* x, float* out, int64_t rows, int64_t cols) 
   });
 }
 
+void adamw(const float* param, const float* grad, const float* m, const float* v, float* outParam, float* outM, float* outV,
+           int64_t n, float lr, float beta1, float beta2, float eps, float weightDecay, float biasCorrection1,
+           float biasCorrection2) {
+  parallelFor(n, 12.0, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const float g = grad[i];
+      const float mi = beta1 * m[i] + (1.0f - beta1) * g;
+      const float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
+      const float p = param[i] * (1.0f - lr * weightDecay);
+      outM[i] = mi;
+      outV[i] = vi;
+      outParam[i] = p - lr * (mi / biasCorrection1) / (std::sqrt(vi / biasCorrection2) + eps);
+    }
+  });
+}
+
 const char* blasName() {
 #ifdef USE_OPENBLAS
   return "openblas";

@@ -29,6 +29,11 @@ void stridedCopy(const float* src, float* dst, int rank, const int64_t* shape, c
 // Reduces each row of a [rows, cols] array: 0 sum, 1 mean, 2 max, 3 min.
 void reduceRows(int op, const float* x, float* out, int64_t rows, int64_t cols);
 
+// One AdamW step (decoupled weight decay, bias-corrected moments) writing new parameter and moments.
+void adamw(const float* param, const float* grad, const float* m, const float* v, float* outParam, float* outM, float* outV,
+           int64_t n, float lr, float beta1, float beta2, float eps, float weightDecay, float biasCorrection1,
+           float biasCorrection2);
+
 const char* blasName();
 int threadCount();
 

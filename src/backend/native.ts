@@ -17,8 +17,12 @@ export interface NativeAddon {
   unary(op: number, x: Float32Array, out: Float32Array): void;
   copy(src: Float32Array, srcOffset: number, dst: Float32Array, dstOffset: number, shape: Float64Array, srcStrides: Float64Array, dstStrides: Float64Array): void;
   reduceRows(op: number, x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  adamw(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, outParam: Float32Array, outM: Float32Array, outV: Float32Array, hyper: Float64Array): void;
   info(): { blas: "openblas" | "builtin"; threads: number };
 }
+
+/** Kernel name of the fused AdamW update (inputs param, grad, m, v; outputs param, m, v). */
+export const FUSED_ADAMW = "LlavaMoreAdamW";
 
 export const NATIVE_ADDON_PATH = (): string => projectPath("native", "build", "Release", "llava_native.node");
 
@@ -248,7 +252,18 @@ function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFun
     return out(args, shape, values);
   };
 
+  const adamw = (args: Args): TensorInfo[] => {
+    const { param, grad, m, v } = args.inputs as Record<"param" | "grad" | "m" | "v", TensorInfo>;
+    const h = args.attrs as { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; step: number };
+    const n = size(param.shape);
+    const [p2, m2, v2] = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+    const hyper = Float64Array.from([h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, 1 - h.beta1 ** h.step, 1 - h.beta2 ** h.step]);
+    addon.adamw(valuesOf(be(args), param), valuesOf(be(args), grad), valuesOf(be(args), m), valuesOf(be(args), v), p2, m2, v2, hyper);
+    return [out(args, param.shape, p2), out(args, param.shape, m2), out(args, param.shape, v2)];
+  };
+
   const kernels: [string, (args: Args) => TensorInfo | TensorInfo[]][] = [
+    [FUSED_ADAMW, adamw],
     [tf.BatchMatMul, batchMatMul],
     [tf.Softmax, softmax],
     [tf.Add, binaryKernel(tf.Add, 0)],

@@ -212,7 +212,8 @@ export function causalLmLoss(logits: tf.Tensor3D, labels: tf.Tensor2D): tf.Scala
     const targets = tf.reshape(tf.slice(labels, [0, 1], [b, t - 1]), [-1]);
     const weights = tf.cast(tf.notEqual(targets, IGNORE_INDEX), "float32");
     const safeTargets = tf.cast(tf.mul(targets, tf.cast(weights, "int32")), "int32");
-    const logProbs = tf.sub(predicting, tf.logSumExp(predicting, -1, true));
+    // tf.logSoftmax has a custom gradient (dy − softmax · Σdy): no gradient through the row max.
+    const logProbs = tf.logSoftmax(predicting);
     const picked = tf.sum(tf.mul(logProbs, oneHotFloat(safeTargets, v)), -1);
     const count = tf.maximum(tf.sum(weights), 1);
     return tf.neg(tf.div(tf.sum(tf.mul(picked, weights)), count)) as tf.Scalar;

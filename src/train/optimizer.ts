@@ -1,0 +1,77 @@
+/**
+ * AdamW (decoupled weight decay, bias-corrected moments), as PyTorch's torch.optim.AdamW:
+ *   m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,  θ ← θ(1 − lr·λ) − lr · (m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε)
+ * On the native backend each parameter's update is one fused kernel; elsewhere the same formula in ops.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { FUSED_ADAMW } from "../backend/native.js";
+
+export interface AdamWOptions {
+  learningRate: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+}
+
+export class AdamW {
+  private readonly moments = new Map<tf.Variable, { m: tf.Variable; v: tf.Variable }>();
+  private readonly beta1: number;
+  private readonly beta2: number;
+  private readonly eps: number;
+  readonly weightDecay: number;
+  learningRate: number;
+  step = 0;
+
+  constructor(options: AdamWOptions) {
+    this.learningRate = options.learningRate;
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.eps = options.eps ?? 1e-8;
+    this.weightDecay = options.weightDecay ?? 0;
+  }
+
+  /** Gradients of `loss` with respect to `variables`, one update, and the loss value. */
+  minimize(loss: () => tf.Scalar, variables: tf.Variable[]): number {
+    const { value, grads } = tf.variableGrads(loss, variables);
+    try {
+      this.applyGradients(new Map(variables.map((v) => [v, grads[v.name]!])));
+      return value.dataSync()[0]!;
+    } finally {
+      value.dispose();
+      tf.dispose(Object.values(grads));
+    }
+  }
+
+  applyGradients(gradients: Map<tf.Variable, tf.Tensor>): void {
+    this.step += 1;
+    const fused = tf.getKernel(FUSED_ADAMW, tf.getBackend()) !== undefined;
+    const attrs = { lr: this.learningRate, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, step: this.step };
+    for (const [variable, grad] of gradients) {
+      let state = this.moments.get(variable);
+      if (!state) {
+        state = { m: tf.variable(tf.zerosLike(variable), false), v: tf.variable(tf.zerosLike(variable), false) };
+        this.moments.set(variable, state);
+      }
+      const { m, v } = state;
+      const [p2, m2, v2] = tf.tidy(() => {
+        if (fused) return tf.engine().runKernel(FUSED_ADAMW, { param: variable, grad, m, v }, attrs) as tf.Tensor[];
+        const mNew = tf.add(tf.mul(m, this.beta1), tf.mul(grad, 1 - this.beta1));
+        const vNew = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(grad), 1 - this.beta2));
+        const mHat = tf.div(mNew, 1 - this.beta1 ** this.step);
+        const vHat = tf.div(vNew, 1 - this.beta2 ** this.step);
+        const decayed = tf.mul(variable, 1 - this.learningRate * this.weightDecay);
+        return [tf.sub(decayed, tf.mul(this.learningRate, tf.div(mHat, tf.add(tf.sqrt(vHat), this.eps)))), mNew, vNew];
+      });
+      variable.assign(p2!);
+      m.assign(m2!);
+      v.assign(v2!);
+      tf.dispose([p2!, m2!, v2!]);
+    }
+  }
+
+  dispose(): void {
+    for (const { m, v } of this.moments.values()) tf.dispose([m, v]);
+    this.moments.clear();
+  }
+}
