@@ -7,6 +7,7 @@ import { writeFileAtomic } from "../src/util/fs.js";
 import { projectPath } from "../src/util/paths.js";
 import { describeBackend, initBackend, useBackend, type BackendName } from "../src/backend.js";
 import { AdamW } from "../src/train/optimizer.js";
+import { loadNativeAddon } from "../src/backend/native.js";
 import { buildLlmConfig, type LlmConfig } from "../src/models/llm/config.js";
 import { CausalLM, causalLmLoss, IGNORE_INDEX } from "../src/models/llm/decoder.js";
 import { LLM_ARCHITECTURES, llmConfig } from "../src/models/llm/registry.js";
@@ -151,6 +152,24 @@ function leakCheck(steps = 1000): { steps: number; tensorsBefore: number; tensor
   return result;
 }
 
+/** The addon's matrix products called directly: OpenBLAS (when linked) against the built-in kernel. */
+function nativeGemm(): { shape: string; openblasGflops: number | null; builtinGflops: number }[] {
+  const addon = loadNativeAddon();
+  if (typeof addon === "string") return [];
+  const linked = addon.info().blas === "openblas";
+  const rows = [];
+  for (const [batch, m, n, k] of [[1, 1024, 1024, 1024], [64, 96, 96, 64]] as const) {
+    const a = new Float32Array(batch * m * k).map((_, i) => Math.sin(i));
+    const b = new Float32Array(batch * k * n).map((_, i) => Math.cos(i));
+    const out = new Float32Array(batch * m * n);
+    const ao = Float64Array.from({ length: batch }, (_, i) => i * m * k);
+    const bo = Float64Array.from({ length: batch }, (_, i) => i * k * n);
+    const rate = (builtin: boolean) => (2 * batch * m * n * k) / time(5, 1, () => addon.gemm(a, b, out, m, n, k, false, false, ao, bo, builtin)) / 1e6;
+    rows.push({ shape: `${batch} x ${m}x${n}x${k}`, openblasGflops: linked ? rate(false) : null, builtinGflops: rate(true) });
+  }
+  return rows;
+}
+
 async function benchBackend(name: BackendName): Promise<{ backend: string; referenceMatmulGflops: number; rows: Row[] }> {
   await useBackend(name);
   const reference = matmulReference();
@@ -183,6 +202,8 @@ async function main(): Promise<void> {
   const names: BackendName[] = info.name === "wasm" ? ["wasm"] : [info.name, "wasm"];
   const results = [];
   for (const name of names) results.push(await benchBackend(name));
+  const gemm = nativeGemm();
+  for (const g of gemm) console.log(`native gemm ${g.shape}: OpenBLAS ${g.openblasGflops === null ? "not linked" : `${g.openblasGflops.toFixed(0)} GFLOP/s`}, built-in kernel ${g.builtinGflops.toFixed(0)} GFLOP/s`);
   await useBackend(info.name);
   const leak = leakCheck();
   console.log(`\nleak check (${info.name}): ${leak.steps} AdamW steps, tensors ${leak.tensorsBefore} -> ${leak.tensorsAfter}, RSS ${leak.rssFirstMiB.toFixed(0)} MiB after 100 -> ${leak.rssLastMiB.toFixed(0)} MiB after ${leak.steps}`);
@@ -191,6 +212,7 @@ async function main(): Promise<void> {
     backend: info,
     node: process.version,
     results,
+    nativeGemm: gemm,
     leak,
     peakRssMiB: peakRss / 2 ** 20,
     seconds: (Date.now() - started) / 1000,

@@ -1,0 +1,44 @@
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { backendInfo, initBackend, useBackend } from "../src/backend.js";
+import { AdamW } from "../src/train/optimizer.js";
+
+before(async () => {
+  await initBackend();
+});
+
+test("AdamW's first step moves each weight by lr against the sign of its gradient, plus decoupled decay", () => {
+  const w = tf.variable(tf.tensor1d([1, -2, 3]));
+  const opt = new AdamW({ learningRate: 0.1, weightDecay: 0.5 });
+  opt.applyGradients(new Map([[w, tf.tensor1d([0.5, -4, 0])]]));
+  // θ(1 − lr·λ) − lr · g / (|g| + ε): [1·0.95 − 0.1, −2·0.95 + 0.1, 3·0.95 − 0]
+  Array.from(w.dataSync()).forEach((v, i) => assert.ok(Math.abs(v - [0.85, -1.8, 2.85][i]!) < 1e-5, `${v}`));
+  opt.dispose();
+});
+
+test("the fused native update equals the same formula in ops on the CPU backend", async () => {
+  const run = async () => {
+    const w = tf.variable(tf.tensor2d([[0.5, -1], [2, 0.25]]));
+    const opt = new AdamW({ learningRate: 0.05, weightDecay: 0.01, beta1: 0.8, beta2: 0.95 });
+    for (let i = 0; i < 5; i++) opt.minimize(() => tf.sum(tf.square(tf.sub(w, tf.tensor2d([[1, 2], [3, 4]])))) as tf.Scalar, [w]);
+    const out = Array.from(w.dataSync());
+    opt.dispose();
+    w.dispose();
+    return out;
+  };
+  const chosen = await run();
+  await useBackend("cpu");
+  const reference = await run();
+  await useBackend(backendInfo().name);
+  chosen.forEach((v, i) => assert.ok(Math.abs(v - reference[i]!) < 1e-5, `${v} vs ${reference[i]}`));
+});
+
+test("AdamW minimises a quadratic", () => {
+  const w = tf.variable(tf.zeros([3]));
+  const opt = new AdamW({ learningRate: 0.1 });
+  let loss = Infinity;
+  for (let i = 0; i < 200; i++) loss = opt.minimize(() => tf.sum(tf.square(tf.sub(w, tf.tensor1d([1, -2, 0.5])))) as tf.Scalar, [w]);
+  assert.ok(loss < 1e-3, `loss ${loss}`);
+  opt.dispose();
+});
