@@ -8,6 +8,8 @@ import { buildLlmConfig } from "../src/models/llm/config.js";
 import { CausalLM, causalLmLoss } from "../src/models/llm/decoder.js";
 import { LLM_ARCHITECTURES } from "../src/models/llm/registry.js";
 import { projectPath } from "../src/util/paths.js";
+import { Rng } from "../src/models/module.js";
+import { LayerNorm, RMSNorm } from "../src/models/nn/norm.js";
 import { requireTool } from "./helpers.js";
 
 const addon = loadNativeAddon();
@@ -159,6 +161,20 @@ test("native backend: gradients through matmul, softmax and broadcasting match t
     [rnd([2, 5, 8], 13), rnd([6, 8], 14), rnd([6], 15)],
     (x, w, b) => tf.grads((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) => tf.sum(tf.mul(tf.softmax(tf.add(tf.matMul(tf.reshape(xi, [10, 8]), wi, false, true), bi)), tf.range(0, 6)) as tf.Tensor))([x!, w!, b!]),
   );
+});
+
+test("fused LayerNorm and RMSNorm (forward and gradients) match the composite ops on the CPU backend", { skip }, async () => {
+  const ln = new LayerNorm(6, 1e-5, new Rng(1));
+  const rms = new RMSNorm(6, 1e-6, new Rng(2));
+  const gemma = new RMSNorm(6, 1e-6, new Rng(3), 1);
+  for (const [label, m, extra] of [["layernorm", ln, [ln.weight, ln.bias]], ["rmsnorm", rms, [rms.weight]], ["gemma rmsnorm", gemma, [gemma.weight]]] as const) {
+    for (const p of extra) p.assign(tf.randomNormal(p.shape, 0.5, 0.3, "float32", 21));
+    const names = extra.map((p) => p.name);
+    await agree(label, [rnd([3, 4, 6], 22), rnd([3, 4, 6], 23)], (x, r) => {
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(m.forward(x!), r!)) as tf.Scalar, [...extra]);
+      return [m.forward(x!), value, ...names.map((n) => grads[n]!), tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(m.forward(xi), r!)))(x!)];
+    });
+  }
 });
 
 test("a tiny training run gives the same losses on the native and the CPU backend", { skip, timeout: 120_000 }, async () => {

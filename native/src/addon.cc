@@ -226,6 +226,63 @@ napi_value AdamW(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// normForward(x, w, b | null, out, mean, rstd, d, eps, center, offset)
+napi_value NormForward(napi_env env, napi_callback_info info) {
+  Args args(env, info, 10);
+  const int64_t d = args.integer(6, "d");
+  const size_t n = lengthOf(env, args.values[0]);
+  const int64_t rows = d > 0 ? static_cast<int64_t>(n) / d : 0;
+  double eps = 0, offset = 0;
+  if (!args.failed) {
+    napi_get_value_double(env, args.values[7], &eps);
+    napi_get_value_double(env, args.values[9], &offset);
+  }
+  const bool center = args.flag(8);
+  const float* x = args.array<float>(0, napi_float32_array, n, "x");
+  const float* w = args.array<float>(1, napi_float32_array, d, "w");
+  napi_valuetype bt;
+  napi_typeof(env, args.values[2], &bt);
+  const float* b = (center && bt != napi_null) ? args.array<float>(2, napi_float32_array, d, "b") : nullptr;
+  float* out = args.array<float>(3, napi_float32_array, n, "out");
+  float* mean = args.array<float>(4, napi_float32_array, rows, "mean");
+  float* rstd = args.array<float>(5, napi_float32_array, rows, "rstd");
+  if (args.failed) return nullptr;
+  if (d <= 0 || static_cast<int64_t>(n) % d != 0) {
+    args.fail("normForward: x is not a whole number of rows of width d");
+    return nullptr;
+  }
+  llava::normForward(x, w, b, out, mean, rstd, rows, d, static_cast<float>(eps), center, static_cast<float>(offset));
+  return nullptr;
+}
+
+// normBackward(x, w, dy, mean, rstd, dx, dw, db | null, d, center, offset)
+napi_value NormBackward(napi_env env, napi_callback_info info) {
+  Args args(env, info, 11);
+  const int64_t d = args.integer(8, "d");
+  const size_t n = lengthOf(env, args.values[0]);
+  const int64_t rows = d > 0 ? static_cast<int64_t>(n) / d : 0;
+  const bool center = args.flag(9);
+  double offset = 0;
+  if (!args.failed) napi_get_value_double(env, args.values[10], &offset);
+  const float* x = args.array<float>(0, napi_float32_array, n, "x");
+  const float* w = args.array<float>(1, napi_float32_array, d, "w");
+  const float* dy = args.array<float>(2, napi_float32_array, n, "dy");
+  const float* mean = args.array<float>(3, napi_float32_array, rows, "mean");
+  const float* rstd = args.array<float>(4, napi_float32_array, rows, "rstd");
+  float* dx = args.array<float>(5, napi_float32_array, n, "dx");
+  float* dw = args.array<float>(6, napi_float32_array, d, "dw");
+  napi_valuetype bt;
+  napi_typeof(env, args.values[7], &bt);
+  float* db = bt != napi_null ? args.array<float>(7, napi_float32_array, d, "db") : nullptr;
+  if (args.failed) return nullptr;
+  if (d <= 0 || static_cast<int64_t>(n) % d != 0) {
+    args.fail("normBackward: x is not a whole number of rows of width d");
+    return nullptr;
+  }
+  llava::normBackward(x, w, dy, mean, rstd, dx, dw, db, rows, d, center, static_cast<float>(offset));
+  return nullptr;
+}
+
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj, blas, threads;
   napi_create_object(env, &obj);
@@ -245,6 +302,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"copy", nullptr, Copy, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduceRows", nullptr, Reduce, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamw", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"normForward", nullptr, NormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"normBackward", nullptr, NormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

@@ -291,6 +291,68 @@ void adamw(const float* param, const float* grad, const float* m, const float* v
   });
 }
 
+void normForward(const float* x, const float* w, const float* b, float* out, float* mean, float* rstd, int64_t rows, int64_t d,
+                 float eps, bool center, float offset) {
+  parallelFor(rows, static_cast<double>(d) * 4, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* xr = x + r * d;
+      float* o = out + r * d;
+      float mu = 0.0f;
+      if (center) {
+        for (int64_t j = 0; j < d; ++j) mu += xr[j];
+        mu /= static_cast<float>(d);
+      }
+      float var = 0.0f;
+      for (int64_t j = 0; j < d; ++j) var += (xr[j] - mu) * (xr[j] - mu);
+      const float rs = 1.0f / std::sqrt(var / static_cast<float>(d) + eps);
+      mean[r] = mu;
+      rstd[r] = rs;
+      for (int64_t j = 0; j < d; ++j) o[j] = (xr[j] - mu) * rs * (w[j] + offset) + (b ? b[j] : 0.0f);
+    }
+  });
+}
+
+void normBackward(const float* x, const float* w, const float* dy, const float* mean, const float* rstd, float* dx, float* dw,
+                  float* db, int64_t rows, int64_t d, bool center, float offset) {
+  const int threads = threadCount();
+  std::vector<float> partW(static_cast<size_t>(threads * d), 0.0f), partB(static_cast<size_t>(threads * d), 0.0f);
+  const int64_t chunk = (rows + threads - 1) / threads;
+  parallelFor(rows, static_cast<double>(d) * 6, [&](int64_t r0, int64_t r1) {
+    const int64_t t = chunk > 0 ? r0 / chunk : 0;
+    float* pw = partW.data() + t * d;
+    float* pb = partB.data() + t * d;
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* xr = x + r * d;
+      const float* g = dy + r * d;
+      float* o = dx + r * d;
+      const float mu = mean[r], rs = rstd[r];
+      float sumG = 0.0f, sumGX = 0.0f;
+      for (int64_t j = 0; j < d; ++j) {
+        const float xhat = (xr[j] - mu) * rs;
+        const float gj = g[j] * (w[j] + offset);
+        sumG += gj;
+        sumGX += gj * xhat;
+        pw[j] += g[j] * xhat;
+        pb[j] += g[j];
+      }
+      const float mG = center ? sumG / static_cast<float>(d) : 0.0f, mGX = sumGX / static_cast<float>(d);
+      for (int64_t j = 0; j < d; ++j) {
+        const float xhat = (xr[j] - mu) * rs;
+        o[j] = rs * (g[j] * (w[j] + offset) - mG - xhat * mGX);
+      }
+    }
+  });
+  for (int64_t j = 0; j < d; ++j) {
+    float sw = 0.0f, sb = 0.0f;
+    for (int t = 0; t < threads; ++t) {
+      sw += partW[t * d + j];
+      sb += partB[t * d + j];
+    }
+    dw[j] = sw;
+    if (db) db[j] = sb;
+  }
+}
+
 const char* blasName() {
 #ifdef USE_OPENBLAS
   return "openblas";

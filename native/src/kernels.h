@@ -34,6 +34,14 @@ void adamw(const float* param, const float* grad, const float* m, const float* v
            int64_t n, float lr, float beta1, float beta2, float eps, float weightDecay, float biasCorrection1,
            float biasCorrection2);
 
+// Row normalisation over the last axis, d wide: LayerNorm when `center` (y = (x − μ)·r·w + b), else
+// RMSNorm (y = x·r·(w + offset)); r = 1/√(mean((x − μ)²) + eps). Saves μ and r per row for backward.
+void normForward(const float* x, const float* w, const float* b, float* out, float* mean, float* rstd, int64_t rows, int64_t d,
+                 float eps, bool center, float offset);
+// Gradients of normForward: dx [rows, d], dw and db [d] (db only when center).
+void normBackward(const float* x, const float* w, const float* dy, const float* mean, const float* rstd, float* dx, float* dw,
+                  float* db, int64_t rows, int64_t d, bool center, float offset);
+
 const char* blasName();
 int threadCount();
 

@@ -17,9 +17,16 @@ export interface NativeAddon {
   unary(op: number, x: Float32Array, out: Float32Array): void;
   copy(src: Float32Array, srcOffset: number, dst: Float32Array, dstOffset: number, shape: Float64Array, srcStrides: Float64Array, dstStrides: Float64Array): void;
   reduceRows(op: number, x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  normForward(x: Float32Array, w: Float32Array, b: Float32Array | null, out: Float32Array, mean: Float32Array, rstd: Float32Array, d: number, eps: number, center: boolean, offset: number): void;
+  normBackward(x: Float32Array, w: Float32Array, dy: Float32Array, mean: Float32Array, rstd: Float32Array, dx: Float32Array, dw: Float32Array, db: Float32Array | null, d: number, center: boolean, offset: number): void;
   adamw(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, outParam: Float32Array, outM: Float32Array, outV: Float32Array, hyper: Float64Array): void;
   info(): { blas: "openblas" | "builtin"; threads: number };
 }
+
+/** Fused row normalisation (LayerNorm when center, else RMSNorm): inputs x, w[, b]; outputs y, mean, rstd. */
+export const FUSED_NORM = "LlavaMoreNorm";
+/** Its gradient: inputs x, w, dy, mean, rstd; outputs dx, dw[, db]. */
+export const FUSED_NORM_GRAD = "LlavaMoreNormGrad";
 
 /** Kernel name of the fused AdamW update (inputs param, grad, m, v; outputs param, m, v). */
 export const FUSED_ADAMW = "LlavaMoreAdamW";
@@ -262,7 +269,33 @@ function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFun
     return [out(args, param.shape, p2), out(args, param.shape, m2), out(args, param.shape, v2)];
   };
 
+  type NormAttrs = { eps: number; center: boolean; offset: number };
+  const norm = (args: Args): TensorInfo[] => {
+    const { x, w, b } = args.inputs as Record<"x" | "w" | "b", TensorInfo | undefined> as { x: TensorInfo; w: TensorInfo; b?: TensorInfo };
+    const { eps, center, offset } = args.attrs as NormAttrs;
+    const d = x.shape[x.shape.length - 1]!;
+    const n = size(x.shape);
+    const rows = d > 0 ? n / d : 0;
+    const [y, mean, rstd] = [new Float32Array(n), new Float32Array(rows), new Float32Array(rows)];
+    if (n > 0) addon.normForward(valuesOf(be(args), x), valuesOf(be(args), w), b ? valuesOf(be(args), b) : null, y, mean, rstd, d, eps, center, offset);
+    const rowShape = x.shape.slice(0, -1);
+    return [out(args, x.shape, y), out(args, rowShape, mean), out(args, rowShape, rstd)];
+  };
+
+  const normGrad = (args: Args): TensorInfo[] => {
+    const { x, w, dy, mean, rstd } = args.inputs as Record<"x" | "w" | "dy" | "mean" | "rstd", TensorInfo>;
+    const { center, offset } = args.attrs as NormAttrs;
+    const d = x.shape[x.shape.length - 1]!;
+    const n = size(x.shape);
+    const [dx, dw] = [new Float32Array(n), new Float32Array(d)];
+    const db = center ? new Float32Array(d) : null;
+    if (n > 0) addon.normBackward(valuesOf(be(args), x), valuesOf(be(args), w), valuesOf(be(args), dy), valuesOf(be(args), mean), valuesOf(be(args), rstd), dx, dw, db, d, center, offset);
+    return [out(args, x.shape, dx), out(args, [d], dw), ...(db ? [out(args, [d], db)] : [])];
+  };
+
   const kernels: [string, (args: Args) => TensorInfo | TensorInfo[]][] = [
+    [FUSED_NORM, norm],
+    [FUSED_NORM_GRAD, normGrad],
     [FUSED_ADAMW, adamw],
     [tf.BatchMatMul, batchMatMul],
     [tf.Softmax, softmax],
