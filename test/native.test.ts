@@ -10,6 +10,7 @@ import { LLM_ARCHITECTURES } from "../src/models/llm/registry.js";
 import { projectPath } from "../src/util/paths.js";
 import { Rng } from "../src/models/module.js";
 import { LayerNorm, RMSNorm } from "../src/models/nn/norm.js";
+import { activate } from "../src/models/nn/activations.js";
 import { requireTool } from "./helpers.js";
 
 const addon = loadNativeAddon();
@@ -174,6 +175,12 @@ test("fused LayerNorm and RMSNorm (forward and gradients) match the composite op
       const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(m.forward(x!), r!)) as tf.Scalar, [...extra]);
       return [m.forward(x!), value, ...names.map((n) => grads[n]!), tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(m.forward(xi), r!)))(x!)];
     });
+  }
+});
+
+test("fused activations (forward and gradients) match the composite ops on the CPU backend", { skip }, async () => {
+  for (const kind of ["gelu", "gelu_tanh", "quick_gelu", "silu"] as const) {
+    await agree(kind, [withSpecials([5, 7], 31), rnd([5, 7], 32)], (x, r) => [activate(kind, x!), tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(activate(kind, xi), r!)))(x!)], 2e-4);
   }
 });
 

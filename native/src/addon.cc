@@ -209,6 +209,20 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// reduceCols(op, x, out, rows, cols): sum (0) or mean (1) over the rows
+napi_value ReduceCols(napi_env env, napi_callback_info info) {
+  Args args(env, info, 5);
+  const int64_t op = args.integer(0, "op"), rows = args.integer(3, "rows"), cols = args.integer(4, "cols");
+  const float* x = args.array<float>(1, napi_float32_array, rows * cols, "x");
+  float* out = args.array<float>(2, napi_float32_array, cols, "out");
+  if (args.failed || op > 1) {
+    if (!args.failed) args.fail("reduceCols: op must be 0 (sum) or 1 (mean)");
+    return nullptr;
+  }
+  llava::reduceCols(static_cast<int>(op), x, out, rows, cols);
+  return nullptr;
+}
+
 // adamw(param, grad, m, v, outParam, outM, outV, hyper: Float64Array [lr, beta1, beta2, eps, weightDecay, bc1, bc2])
 napi_value AdamW(napi_env env, napi_callback_info info) {
   Args args(env, info, 8);
@@ -283,6 +297,36 @@ napi_value NormBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// activation(kind, x, out) and activationGrad(kind, x, dy, dx)
+napi_value Activation(napi_env env, napi_callback_info info) {
+  Args args(env, info, 3);
+  const int64_t kind = args.integer(0, "kind");
+  const size_t n = lengthOf(env, args.values[1]);
+  const float* x = args.array<float>(1, napi_float32_array, n, "x");
+  float* out = args.array<float>(2, napi_float32_array, n, "out");
+  if (args.failed || kind > 3) {
+    if (!args.failed) args.fail("activation: unknown kind");
+    return nullptr;
+  }
+  llava::activation(static_cast<int>(kind), x, out, static_cast<int64_t>(n));
+  return nullptr;
+}
+
+napi_value ActivationGrad(napi_env env, napi_callback_info info) {
+  Args args(env, info, 4);
+  const int64_t kind = args.integer(0, "kind");
+  const size_t n = lengthOf(env, args.values[1]);
+  const float* x = args.array<float>(1, napi_float32_array, n, "x");
+  const float* dy = args.array<float>(2, napi_float32_array, n, "dy");
+  float* dx = args.array<float>(3, napi_float32_array, n, "dx");
+  if (args.failed || kind > 3) {
+    if (!args.failed) args.fail("activationGrad: unknown kind");
+    return nullptr;
+  }
+  llava::activationGrad(static_cast<int>(kind), x, dy, dx, static_cast<int64_t>(n));
+  return nullptr;
+}
+
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj, blas, threads;
   napi_create_object(env, &obj);
@@ -301,7 +345,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"copy", nullptr, Copy, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduceRows", nullptr, Reduce, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reduceCols", nullptr, ReduceCols, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamw", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"activation", nullptr, Activation, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"activationGrad", nullptr, ActivationGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"normForward", nullptr, NormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"normBackward", nullptr, NormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},

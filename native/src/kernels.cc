@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <limits>
 #include <thread>
 #include <vector>
@@ -17,23 +20,88 @@ int threadCount() {
   return n;
 }
 
+namespace {
+
+// A persistent pool of threadCount() − 1 workers: starting a thread per kernel call costs tens of
+// microseconds, and a training step makes over a thousand calls.
+class Pool {
+ public:
+  explicit Pool(int workers) {
+    for (int i = 0; i < workers; ++i) threads_.emplace_back([this, i] { loop(i + 1); });
+  }
+
+  // Calls f(part) for every part in [0, parts); part 0 on the calling thread.
+  void run(int parts, const std::function<void(int)>& f) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      job_ = &f;
+      parts_ = parts;
+      pending_ = std::min<int>(parts - 1, static_cast<int>(threads_.size()));
+      ++generation_;
+    }
+    wake_.notify_all();
+    inPool() = true;
+    f(0);
+    inPool() = false;
+    std::unique_lock<std::mutex> lock(mu_);
+    done_.wait(lock, [this] { return pending_ == 0; });
+    job_ = nullptr;
+  }
+
+  static bool& inPool() {
+    thread_local bool value = false;
+    return value;
+  }
+
+ private:
+  void loop(int id) {
+    inPool() = true;
+    uint64_t seen = 0;
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      wake_.wait(lock, [&] { return generation_ != seen; });
+      seen = generation_;
+      if (id >= parts_) continue;
+      const std::function<void(int)>* job = job_;
+      lock.unlock();
+      (*job)(id);
+      lock.lock();
+      if (--pending_ == 0) done_.notify_one();
+    }
+  }
+
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::condition_variable wake_, done_;
+  const std::function<void(int)>* job_ = nullptr;
+  int parts_ = 0;
+  int pending_ = 0;
+  uint64_t generation_ = 0;
+};
+
+Pool& pool() {
+  // Never destroyed: its workers sleep until the process exits.
+  static Pool* p = new Pool(threadCount() - 1);
+  return *p;
+}
+
+}  // namespace
+
 // Runs body(begin, end) over [0, total) split across the cores when the work is large enough.
 template <typename F>
 static void parallelFor(int64_t total, double workPerItem, F body) {
   const int threads = threadCount();
-  if (threads == 1 || total < 2 || total * workPerItem < 2e5) {
+  if (threads == 1 || total < 2 || total * workPerItem < 2e5 || Pool::inPool()) {
     body(0, total);
     return;
   }
   const int parts = static_cast<int>(std::min<int64_t>(threads, total));
-  std::vector<std::thread> pool;
   const int64_t chunk = (total + parts - 1) / parts;
-  for (int p = 1; p < parts; ++p) {
+  const std::function<void(int)> part = [&](int p) {
     const int64_t begin = p * chunk, end = std::min(total, begin + chunk);
-    if (begin < end) pool.emplace_back([=] { body(begin, end); });
-  }
-  body(0, std::min(total, chunk));
-  for (auto& t : pool) t.join();
+    if (begin < end) body(begin, end);
+  };
+  pool().run(parts, part);
 }
 
 // Built-in kernel: C = op(A) op(B) for one product, rows [r0, r1) of C. The i-k-j order keeps the
@@ -254,6 +322,19 @@ void stridedCopy(const float* src, float* dst, int rank, const int64_t* shape, c
   });
 }
 
+void reduceCols(int op, const float* x, float* out, int64_t rows, int64_t cols) {
+  // Each thread owns a block of columns and walks the rows, so reads stay contiguous.
+  parallelFor(cols, static_cast<double>(rows), [&](int64_t c0, int64_t c1) {
+    std::fill(out + c0, out + c1, 0.0f);
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* xr = x + r * cols;
+      for (int64_t j = c0; j < c1; ++j) out[j] += xr[j];
+    }
+    if (op == 1)
+      for (int64_t j = c0; j < c1; ++j) out[j] /= static_cast<float>(rows);
+  });
+}
+
 void reduceRows(int op, const float* x, float* out, int64_t rows, int64_t cols) {
   parallelFor(rows, static_cast<double>(cols), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
@@ -351,6 +432,51 @@ void normBackward(const float* x, const float* w, const float* dy, const float* 
     dw[j] = sw;
     if (db) db[j] = sb;
   }
+}
+
+namespace {
+constexpr float kSqrt2OverPi = 0.7978845608028654f;
+inline float sigmoid(float v) { return 1.0f / (1.0f + std::exp(-v)); }
+
+inline float act(int kind, float x) {
+  switch (kind) {
+    case 0: return 0.5f * x * (1.0f + std::erf(x * 0.7071067811865476f));
+    case 1: return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
+    case 2: return x * sigmoid(1.702f * x);
+    default: return x * sigmoid(x);
+  }
+}
+
+inline float actDerivative(int kind, float x) {
+  switch (kind) {
+    case 0: return 0.5f * (1.0f + std::erf(x * 0.7071067811865476f)) + x * 0.3989422804014327f * std::exp(-0.5f * x * x);
+    case 1: {
+      const float u = kSqrt2OverPi * (x + 0.044715f * x * x * x);
+      const float t = std::tanh(u);
+      return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * kSqrt2OverPi * (1.0f + 3.0f * 0.044715f * x * x);
+    }
+    case 2: {
+      const float s = sigmoid(1.702f * x);
+      return s + 1.702f * x * s * (1.0f - s);
+    }
+    default: {
+      const float s = sigmoid(x);
+      return s * (1.0f + x * (1.0f - s));
+    }
+  }
+}
+}  // namespace
+
+void activation(int kind, const float* x, float* out, int64_t n) {
+  parallelFor(n, 20.0, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) out[i] = act(kind, x[i]);
+  });
+}
+
+void activationGrad(int kind, const float* x, const float* dy, float* dx, int64_t n) {
+  parallelFor(n, 30.0, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) dx[i] = dy[i] * actDerivative(kind, x[i]);
+  });
 }
 
 const char* blasName() {

@@ -26,6 +26,9 @@ void unary(int op, const float* x, float* out, int64_t n);
 // Slice, transpose and pad are all this copy with different strides and offsets.
 void stridedCopy(const float* src, float* dst, int rank, const int64_t* shape, const int64_t* srcStrides, const int64_t* dstStrides);
 
+// Sums (op 0) or averages (op 1) each column of a [rows, cols] array: reduction over leading axes.
+void reduceCols(int op, const float* x, float* out, int64_t rows, int64_t cols);
+
 // Reduces each row of a [rows, cols] array: 0 sum, 1 mean, 2 max, 3 min.
 void reduceRows(int op, const float* x, float* out, int64_t rows, int64_t cols);
 
@@ -41,6 +44,11 @@ void normForward(const float* x, const float* w, const float* b, float* out, flo
 // Gradients of normForward: dx [rows, d], dw and db [d] (db only when center).
 void normBackward(const float* x, const float* w, const float* dy, const float* mean, const float* rstd, float* dx, float* dw,
                   float* db, int64_t rows, int64_t d, bool center, float offset);
+
+// Activations and their derivatives: 0 GELU (erf), 1 GELU-tanh, 2 quick-GELU, 3 SiLU.
+void activation(int kind, const float* x, float* out, int64_t n);
+// dx = dy · act'(x)
+void activationGrad(int kind, const float* x, const float* dy, float* dx, int64_t n);
 
 const char* blasName();
 int threadCount();

@@ -17,8 +17,11 @@ export interface NativeAddon {
   unary(op: number, x: Float32Array, out: Float32Array): void;
   copy(src: Float32Array, srcOffset: number, dst: Float32Array, dstOffset: number, shape: Float64Array, srcStrides: Float64Array, dstStrides: Float64Array): void;
   reduceRows(op: number, x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  reduceCols(op: number, x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   normForward(x: Float32Array, w: Float32Array, b: Float32Array | null, out: Float32Array, mean: Float32Array, rstd: Float32Array, d: number, eps: number, center: boolean, offset: number): void;
   normBackward(x: Float32Array, w: Float32Array, dy: Float32Array, mean: Float32Array, rstd: Float32Array, dx: Float32Array, dw: Float32Array, db: Float32Array | null, d: number, center: boolean, offset: number): void;
+  activation(kind: number, x: Float32Array, out: Float32Array): void;
+  activationGrad(kind: number, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   adamw(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, outParam: Float32Array, outM: Float32Array, outV: Float32Array, hyper: Float64Array): void;
   info(): { blas: "openblas" | "builtin"; threads: number };
 }
@@ -27,6 +30,11 @@ export interface NativeAddon {
 export const FUSED_NORM = "LlavaMoreNorm";
 /** Its gradient: inputs x, w, dy, mean, rstd; outputs dx, dw[, db]. */
 export const FUSED_NORM_GRAD = "LlavaMoreNormGrad";
+
+/** Fused activation (attr kind: 0 GELU, 1 GELU-tanh, 2 quick-GELU, 3 SiLU): input x; output y. */
+export const FUSED_ACTIVATION = "LlavaMoreActivation";
+/** Its gradient: inputs x, dy; output dx. */
+export const FUSED_ACTIVATION_GRAD = "LlavaMoreActivationGrad";
 
 /** Kernel name of the fused AdamW update (inputs param, grad, m, v; outputs param, m, v). */
 export const FUSED_ADAMW = "LlavaMoreAdamW";
@@ -243,6 +251,14 @@ function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFun
     const cols = size(axes.map((d) => x.shape[d]!));
     const rows = size(kept.map((d) => x.shape[d]!));
     let source = valuesOf(be(args), x);
+    const leading = axes.every((d, i) => d === i);
+    const shape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : kept.map((d) => x.shape[d]!);
+    if (leading && op <= 1 && rows > 0 && cols > 0) {
+      // Sum or mean over leading axes (bias gradients): column sums, no transpose.
+      const values = new Float32Array(rows);
+      addon.reduceCols(op, source, values, cols, rows);
+      return out(args, shape, values);
+    }
     const trailing = axes.every((d, i) => d === rank - axes.length + i);
     if (!trailing && rows * cols > 0) {
       const perm = [...kept, ...axes];
@@ -255,7 +271,6 @@ function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFun
     const values = new Float32Array(rows);
     if (rows > 0 && cols > 0) addon.reduceRows(op, source, values, rows, cols);
     else if (rows > 0) return fallback(name)(args as never) as TensorInfo;
-    const shape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : kept.map((d) => x.shape[d]!);
     return out(args, shape, values);
   };
 
@@ -293,7 +308,22 @@ function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFun
     return [out(args, x.shape, dx), out(args, [d], dw), ...(db ? [out(args, [d], db)] : [])];
   };
 
+  const activation = (args: Args): TensorInfo => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const y = new Float32Array(size(x.shape));
+    addon.activation((args.attrs as { kind: number }).kind, valuesOf(be(args), x), y);
+    return out(args, x.shape, y);
+  };
+  const activationGrad = (args: Args): TensorInfo => {
+    const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+    const dx = new Float32Array(size(x.shape));
+    addon.activationGrad((args.attrs as { kind: number }).kind, valuesOf(be(args), x), valuesOf(be(args), dy), dx);
+    return out(args, x.shape, dx);
+  };
+
   const kernels: [string, (args: Args) => TensorInfo | TensorInfo[]][] = [
+    [FUSED_ACTIVATION, activation],
+    [FUSED_ACTIVATION_GRAD, activationGrad],
     [FUSED_NORM, norm],
     [FUSED_NORM_GRAD, normGrad],
     [FUSED_ADAMW, adamw],

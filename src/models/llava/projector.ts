@@ -1,7 +1,7 @@
 /** Vision-to-language projectors of LLaVA: `linear`, `mlp{N}x_gelu` (default mlp2x_gelu), `identity`. */
 import * as tf from "@tensorflow/tfjs";
 import { Module, Rng } from "../module.js";
-import { gelu } from "../nn/activations.js";
+import { activate } from "../nn/activations.js";
 import { Linear } from "../nn/linear.js";
 
 export type ProjectorType = "linear" | "identity" | `mlp${number}x_gelu`;
@@ -43,7 +43,7 @@ export class Projector extends Module {
     return tf.tidy(() => {
       let x: tf.Tensor = features;
       this.layers.forEach((layer, i) => {
-        if (i > 0) x = gelu(x);
+        if (i > 0) x = activate("gelu", x);
         x = layer.forward(x);
       });
       return x as tf.Tensor3D;

@@ -1,5 +1,6 @@
 /** Activation functions as the real families define them. */
 import * as tf from "@tensorflow/tfjs";
+import { FUSED_ACTIVATION, FUSED_ACTIVATION_GRAD } from "../../backend/native.js";
 
 export type Activation = "gelu" | "gelu_tanh" | "quick_gelu" | "silu";
 
@@ -19,7 +20,27 @@ export const quickGelu = (x: tf.Tensor): tf.Tensor => tf.tidy(() => tf.mul(x, tf
 /** x · σ(x). LLaMA, Vicuna, Phi. */
 export const silu = (x: tf.Tensor): tf.Tensor => tf.tidy(() => tf.mul(x, tf.sigmoid(x)));
 
+const FUSED_KIND: Record<Activation, number> = { gelu: 0, gelu_tanh: 1, quick_gelu: 2, silu: 3 };
+
+/** One kernel forward and one backward where the backend has them (native); undefined elsewhere. */
+function fusedActivation(kind: Activation, x: tf.Tensor): tf.Tensor | undefined {
+  const backend = tf.getBackend();
+  if (x.dtype !== "float32" || !tf.getKernel(FUSED_ACTIVATION, backend) || !tf.getKernel(FUSED_ACTIVATION_GRAD, backend)) return undefined;
+  const attrs = { kind: FUSED_KIND[kind] };
+  const engine = tf.engine();
+  const op = tf.customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([xi]);
+    return {
+      value: engine.runKernel(FUSED_ACTIVATION, { x: xi }, attrs) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => engine.runKernel(FUSED_ACTIVATION_GRAD, { x: saved[0]!, dy: dy as tf.Tensor }, attrs) as tf.Tensor,
+    };
+  }) as never) as (x: tf.Tensor) => tf.Tensor;
+  return op(x);
+}
+
 export function activate(kind: Activation, x: tf.Tensor): tf.Tensor {
+  const fused = fusedActivation(kind, x);
+  if (fused) return fused;
   switch (kind) {
     case "gelu":
       return gelu(x);
