@@ -29,14 +29,18 @@ interface Row {
 let peakRss = 0;
 const sampleMemory = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
 
+/** Median milliseconds per step after `warmup` untimed steps (the median resists GC pauses and noise). */
 function time(steps: number, warmup: number, step: () => void): number {
   for (let i = 0; i < warmup; i++) step();
-  const t0 = performance.now();
+  const samples: number[] = [];
   for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
     step();
+    samples.push(performance.now() - t0);
     sampleMemory();
   }
-  return (performance.now() - t0) / steps;
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)]!;
 }
 
 function matmulReference(): number {
@@ -77,7 +81,7 @@ function benchLlm(name: string, config: LlmConfig, batch: number, seq: number, r
   const model = new CausalLM(config, 1);
   const ids = tf.tensor2d(Array.from({ length: batch * seq }, (_, i) => (i * 31 + 7) % config.vocabSize), [batch, seq], "int32");
   const optimizer = new AdamW({ learningRate: 1e-3 });
-  const ms = time(4, 1, () => optimizer.minimize(() => causalLmLoss(model.forward(ids), ids), model.trainableParameters()));
+  const ms = time(7, 2, () => optimizer.minimize(() => causalLmLoss(model.forward(ids), ids), model.trainableParameters()));
   const gflops = llmTrainFlops(config, batch, seq) / ms / 1e6;
   tf.dispose([ids]);
   optimizer.dispose();
@@ -90,7 +94,7 @@ function benchVit(name: string, config: VisionConfig, batch: number, reference: 
   const images = tf.randomUniform([batch, config.imageSize, config.imageSize, 3], 0, 1, "float32", 3) as tf.Tensor4D;
   const target = tf.randomNormal([batch, config.hiddenSize], 0, 1, "float32", 4);
   const optimizer = new AdamW({ learningRate: 1e-3 });
-  const ms = time(4, 1, () => optimizer.minimize(() => tf.mean(tf.square(tf.sub(tower.pooled(images), target))) as tf.Scalar, tower.trainableParameters()));
+  const ms = time(7, 2, () => optimizer.minimize(() => tf.mean(tf.square(tf.sub(tower.pooled(images), target))) as tf.Scalar, tower.trainableParameters()));
   const gflops = vitTrainFlops(config, batch) / ms / 1e6;
   tf.dispose([images, target]);
   optimizer.dispose();
@@ -111,7 +115,7 @@ function benchLlava(reference: number): Row {
     return { ids, labels: ids.map((id, i) => (i < text / 2 || id === IMAGE_TOKEN_INDEX ? IGNORE_INDEX : id)) };
   });
   const optimizer = new AdamW({ learningRate: 2e-5 });
-  const ms = time(4, 1, () => optimizer.minimize(() => model.loss(samples, features), model.trainableParameters()));
+  const ms = time(7, 2, () => optimizer.minimize(() => model.loss(samples, features), model.trainableParameters()));
   const seq = features.shape[1] + text;
   const tokens = batch * seq;
   const gflops = llmTrainFlops(llmConf, batch, seq) / ms / 1e6;
@@ -127,7 +131,7 @@ function benchGeneration(useCache: boolean, reference: number): Row {
   const model = new CausalLM(config, 1);
   const prompt = Array.from({ length: 32 }, (_, i) => (i * 17) % config.vocabSize);
   const newTokens = 32;
-  const ms = time(1, 1, () => model.generate(prompt, { maxNewTokens: newTokens, useCache }));
+  const ms = time(3, 1, () => model.generate(prompt, { maxNewTokens: newTokens, useCache }));
   model.dispose();
   return { name: `greedy generation, ${useCache ? "with" : "without"} KV cache`, shape: `llama3.1 small, prompt 32, ${newTokens} new`, unit: "tokens/s", rate: (newTokens * 1000) / ms, gflops: NaN, ratio: NaN, msPerStep: ms };
 }

@@ -11,6 +11,7 @@ import { projectPath } from "../src/util/paths.js";
 import { Rng } from "../src/models/module.js";
 import { LayerNorm, RMSNorm } from "../src/models/nn/norm.js";
 import { activate } from "../src/models/nn/activations.js";
+import { Attention } from "../src/models/nn/attention.js";
 import { requireTool } from "./helpers.js";
 
 const addon = loadNativeAddon();
@@ -181,6 +182,17 @@ test("fused LayerNorm and RMSNorm (forward and gradients) match the composite op
 test("fused activations (forward and gradients) match the composite ops on the CPU backend", { skip }, async () => {
   for (const kind of ["gelu", "gelu_tanh", "quick_gelu", "silu"] as const) {
     await agree(kind, [withSpecials([5, 7], 31), rnd([5, 7], 32)], (x, r) => [activate(kind, x!), tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(activate(kind, xi), r!)))(x!)], 2e-4);
+  }
+});
+
+test("fused attention softmax (scale, soft-cap, causal and sliding-window masks) matches the composite ops, with gradients", { skip }, async () => {
+  for (const variant of [{}, { softcap: 3, slidingWindow: 2 }, { causal: false }]) {
+    const attn = new Attention({ hidden: 8, numHeads: 2, numKvHeads: 1, headDim: 4, qkvBias: false, outBias: false, fusedQkv: false, causal: true, ...variant }, new Rng(4));
+    for (const p of attn.parameters()) p.assign(tf.randomNormal(p.shape, 0, 0.7, "float32", 41));
+    await agree(`attention ${JSON.stringify(variant)}`, [rnd([2, 5, 8], 42), rnd([2, 5, 8], 43)], (x, r) => {
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(attn.forward(x! as tf.Tensor3D), r!)) as tf.Scalar, attn.parameters());
+      return [attn.forward(x! as tf.Tensor3D), value, ...attn.parameters().map((p) => grads[p.name]!), tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(attn.forward(xi as tf.Tensor3D), r!)))(x!)];
+    });
   }
 });
 

@@ -327,6 +327,53 @@ napi_value ActivationGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// attentionSoftmax(scores, mask | null, y, tq, tk, scale, cap)
+napi_value AttentionSoftmax(napi_env env, napi_callback_info info) {
+  Args args(env, info, 7);
+  const int64_t tq = args.integer(3, "tq"), tk = args.integer(4, "tk");
+  double scale = 1, cap = 0;
+  if (!args.failed) {
+    napi_get_value_double(env, args.values[5], &scale);
+    napi_get_value_double(env, args.values[6], &cap);
+  }
+  const size_t n = lengthOf(env, args.values[0]);
+  const float* scores = args.array<float>(0, napi_float32_array, n, "scores");
+  napi_valuetype mt;
+  napi_typeof(env, args.values[1], &mt);
+  const float* mask = mt != napi_null ? args.array<float>(1, napi_float32_array, tq * tk, "mask") : nullptr;
+  float* y = args.array<float>(2, napi_float32_array, n, "y");
+  if (args.failed) return nullptr;
+  if (tk <= 0 || tq <= 0 || static_cast<int64_t>(n) % (tq * tk) != 0) {
+    args.fail("attentionSoftmax: scores are not whole [Tq, Tk] blocks");
+    return nullptr;
+  }
+  llava::attentionSoftmax(scores, mask, y, static_cast<int64_t>(n) / tk, tq, tk, static_cast<float>(scale), static_cast<float>(cap));
+  return nullptr;
+}
+
+// attentionSoftmaxGrad(y, dy, scores, ds, tk, scale, cap)
+napi_value AttentionSoftmaxGrad(napi_env env, napi_callback_info info) {
+  Args args(env, info, 7);
+  const int64_t tk = args.integer(4, "tk");
+  double scale = 1, cap = 0;
+  if (!args.failed) {
+    napi_get_value_double(env, args.values[5], &scale);
+    napi_get_value_double(env, args.values[6], &cap);
+  }
+  const size_t n = lengthOf(env, args.values[0]);
+  const float* y = args.array<float>(0, napi_float32_array, n, "y");
+  const float* dy = args.array<float>(1, napi_float32_array, n, "dy");
+  const float* scores = args.array<float>(2, napi_float32_array, n, "scores");
+  float* ds = args.array<float>(3, napi_float32_array, n, "ds");
+  if (args.failed) return nullptr;
+  if (tk <= 0 || static_cast<int64_t>(n) % tk != 0) {
+    args.fail("attentionSoftmaxGrad: not whole rows of Tk");
+    return nullptr;
+  }
+  llava::attentionSoftmaxGrad(y, dy, scores, ds, static_cast<int64_t>(n) / tk, tk, static_cast<float>(scale), static_cast<float>(cap));
+  return nullptr;
+}
+
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj, blas, threads;
   napi_create_object(env, &obj);
@@ -347,6 +394,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"reduceRows", nullptr, Reduce, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduceCols", nullptr, ReduceCols, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamw", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attentionSoftmax", nullptr, AttentionSoftmax, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attentionSoftmaxGrad", nullptr, AttentionSoftmaxGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"activation", nullptr, Activation, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"activationGrad", nullptr, ActivationGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"normForward", nullptr, NormForward, nullptr, nullptr, nullptr, napi_default, nullptr},

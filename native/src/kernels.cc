@@ -479,6 +479,53 @@ void activationGrad(int kind, const float* x, const float* dy, float* dx, int64_
   });
 }
 
+void attentionSoftmax(const float* scores, const float* mask, float* y, int64_t rows, int64_t tq, int64_t tk, float scale, float cap) {
+  parallelFor(rows, static_cast<double>(tk) * 10, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* s = scores + r * tk;
+      const float* m = mask ? mask + (r % tq) * tk : nullptr;
+      float* o = y + r * tk;
+      float mx = -std::numeric_limits<float>::infinity();
+      for (int64_t j = 0; j < tk; ++j) {
+        float z = s[j] * scale;
+        if (cap > 0) z = cap * std::tanh(z / cap);
+        if (m) z += m[j];
+        o[j] = z;
+        mx = std::max(mx, z);
+      }
+      if (std::isinf(mx) && mx < 0) mx = 0.0f;
+      float sum = 0.0f;
+      for (int64_t j = 0; j < tk; ++j) {
+        o[j] = std::exp(o[j] - mx);
+        sum += o[j];
+      }
+      const float inv = 1.0f / sum;
+      for (int64_t j = 0; j < tk; ++j) o[j] *= inv;
+    }
+  });
+}
+
+void attentionSoftmaxGrad(const float* y, const float* dy, const float* scores, float* ds, int64_t rows, int64_t tk, float scale,
+                          float cap) {
+  parallelFor(rows, static_cast<double>(tk) * 6, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* yr = y + r * tk;
+      const float* g = dy + r * tk;
+      float* o = ds + r * tk;
+      float dot = 0.0f;
+      for (int64_t j = 0; j < tk; ++j) dot += g[j] * yr[j];
+      for (int64_t j = 0; j < tk; ++j) {
+        float d = yr[j] * (g[j] - dot) * scale;
+        if (cap > 0) {
+          const float t = std::tanh(scores[r * tk + j] * scale / cap);
+          d *= 1.0f - t * t;
+        }
+        o[j] = d;
+      }
+    }
+  });
+}
+
 const char* blasName() {
 #ifdef USE_OPENBLAS
   return "openblas";

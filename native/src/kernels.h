@@ -50,6 +50,13 @@ void activation(int kind, const float* x, float* out, int64_t n);
 // dx = dy · act'(x)
 void activationGrad(int kind, const float* x, const float* dy, float* dx, int64_t n);
 
+// Attention probabilities: y = softmax(cap·tanh(s·scale / cap) + mask) row-wise over Tk, where the
+// soft-cap applies only when cap > 0 and mask [Tq, Tk] (may be null) repeats over the leading rows.
+void attentionSoftmax(const float* scores, const float* mask, float* y, int64_t rows, int64_t tq, int64_t tk, float scale, float cap);
+// Its gradient with respect to the raw scores s.
+void attentionSoftmaxGrad(const float* y, const float* dy, const float* scores, float* ds, int64_t rows, int64_t tk, float scale,
+                          float cap);
+
 const char* blasName();
 int threadCount();
 

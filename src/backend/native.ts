@@ -22,6 +22,8 @@ export interface NativeAddon {
   normBackward(x: Float32Array, w: Float32Array, dy: Float32Array, mean: Float32Array, rstd: Float32Array, dx: Float32Array, dw: Float32Array, db: Float32Array | null, d: number, center: boolean, offset: number): void;
   activation(kind: number, x: Float32Array, out: Float32Array): void;
   activationGrad(kind: number, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  attentionSoftmax(scores: Float32Array, mask: Float32Array | null, y: Float32Array, tq: number, tk: number, scale: number, cap: number): void;
+  attentionSoftmaxGrad(y: Float32Array, dy: Float32Array, scores: Float32Array, ds: Float32Array, tk: number, scale: number, cap: number): void;
   adamw(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, outParam: Float32Array, outM: Float32Array, outV: Float32Array, hyper: Float64Array): void;
   info(): { blas: "openblas" | "builtin"; threads: number };
 }
@@ -35,6 +37,11 @@ export const FUSED_NORM_GRAD = "LlavaMoreNormGrad";
 export const FUSED_ACTIVATION = "LlavaMoreActivation";
 /** Its gradient: inputs x, dy; output dx. */
 export const FUSED_ACTIVATION_GRAD = "LlavaMoreActivationGrad";
+
+/** Attention probabilities softmax(cap·tanh(s·scale/cap) + mask): inputs scores[, mask]; output probs. */
+export const FUSED_ATTENTION_SOFTMAX = "LlavaMoreAttentionSoftmax";
+/** Its gradient: inputs probs, dy, scores; output dscores. */
+export const FUSED_ATTENTION_SOFTMAX_GRAD = "LlavaMoreAttentionSoftmaxGrad";
 
 /** Kernel name of the fused AdamW update (inputs param, grad, m, v; outputs param, m, v). */
 export const FUSED_ADAMW = "LlavaMoreAdamW";
@@ -321,7 +328,26 @@ function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFun
     return out(args, x.shape, dx);
   };
 
+  type AttnAttrs = { scale: number; cap: number };
+  const attentionSoftmax = (args: Args): TensorInfo => {
+    const { scores, mask } = args.inputs as { scores: TensorInfo; mask?: TensorInfo };
+    const { scale, cap } = args.attrs as AttnAttrs;
+    const [tq, tk] = scores.shape.slice(-2) as [number, number];
+    const y = new Float32Array(size(scores.shape));
+    if (y.length > 0) addon.attentionSoftmax(valuesOf(be(args), scores), mask ? valuesOf(be(args), mask) : null, y, tq, tk, scale, cap);
+    return out(args, scores.shape, y);
+  };
+  const attentionSoftmaxGrad = (args: Args): TensorInfo => {
+    const { probs, dy, scores } = args.inputs as { probs: TensorInfo; dy: TensorInfo; scores: TensorInfo };
+    const { scale, cap } = args.attrs as AttnAttrs;
+    const ds = new Float32Array(size(scores.shape));
+    if (ds.length > 0) addon.attentionSoftmaxGrad(valuesOf(be(args), probs), valuesOf(be(args), dy), valuesOf(be(args), scores), ds, scores.shape[scores.shape.length - 1]!, scale, cap);
+    return out(args, scores.shape, ds);
+  };
+
   const kernels: [string, (args: Args) => TensorInfo | TensorInfo[]][] = [
+    [FUSED_ATTENTION_SOFTMAX, attentionSoftmax],
+    [FUSED_ATTENTION_SOFTMAX_GRAD, attentionSoftmaxGrad],
     [FUSED_ACTIVATION, activation],
     [FUSED_ACTIVATION_GRAD, activationGrad],
     [FUSED_NORM, norm],

@@ -5,6 +5,7 @@
  *   scores = (q kᵀ) · scale,  [optionally cap · tanh(scores / cap)],  + mask,  softmax,  · v
  */
 import * as tf from "@tensorflow/tfjs";
+import { FUSED_ATTENTION_SOFTMAX, FUSED_ATTENTION_SOFTMAX_GRAD } from "../../backend/native.js";
 import { Module, type Rng } from "../module.js";
 import { Linear } from "./linear.js";
 import { applyRope } from "./rope.js";
@@ -59,6 +60,24 @@ export function attentionMask(tq: number, tk: number, offset: number, causal: bo
     }
   }
   return tf.tensor2d(m, [tq, tk]);
+}
+
+/** softmax(cap·tanh(raw·scale/cap) + mask) as one kernel and one gradient kernel, where the backend has them. */
+function fusedAttentionSoftmax(raw: tf.Tensor, mask: tf.Tensor2D | undefined, scale: number, softcap: number | undefined): tf.Tensor | undefined {
+  const backend = tf.getBackend();
+  if (!tf.getKernel(FUSED_ATTENTION_SOFTMAX, backend) || !tf.getKernel(FUSED_ATTENTION_SOFTMAX_GRAD, backend)) return undefined;
+  const attrs = { scale, cap: softcap ?? 0 };
+  const engine = tf.engine();
+  const op = tf.customGrad(((scores: tf.Tensor, save: tf.GradSaveFunc) => {
+    const probs = engine.runKernel(FUSED_ATTENTION_SOFTMAX, { scores, ...(mask ? { mask } : {}) }, attrs) as tf.Tensor;
+    save([probs, scores]);
+    return {
+      value: probs,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+        engine.runKernel(FUSED_ATTENTION_SOFTMAX_GRAD, { probs: saved[0]!, dy: dy as tf.Tensor, scores: saved[1]! }, attrs) as tf.Tensor,
+    };
+  }) as never) as (scores: tf.Tensor) => tf.Tensor;
+  return op(raw);
 }
 
 export class Attention extends Module {
@@ -122,12 +141,20 @@ export class Attention extends Module {
       // no rank-5 tile gradient.
       const repeat = (y: tf.Tensor4D) =>
         rep === 1 ? y : (tf.reshape(tf.tile(tf.reshape(y, [b, c.numKvHeads, 1, tk * c.headDim]), [1, 1, rep, 1]), [b, c.numHeads, tk, c.headDim]) as tf.Tensor4D);
-      let scores: tf.Tensor = tf.mul(tf.matMul(q, repeat(k), false, true), c.scale ?? 1 / Math.sqrt(c.headDim));
-      if (c.softcap !== undefined) scores = tf.mul(tf.tanh(tf.div(scores, c.softcap)), c.softcap);
+      const raw = tf.matMul(q, repeat(k), false, true);
       const mask = attentionMask(t, tk, offset, c.causal, c.slidingWindow);
-      if (mask) scores = tf.add(scores, mask);
-      if (inputs.keyMask) scores = tf.add(scores, tf.reshape(tf.mul(tf.sub(1, inputs.keyMask), NEG), [b, 1, 1, tk]));
-      const context = tf.matMul(tf.softmax(scores), repeat(v));
+      const scale = c.scale ?? 1 / Math.sqrt(c.headDim);
+      const probs = inputs.keyMask ? undefined : fusedAttentionSoftmax(raw, mask, scale, c.softcap);
+      let context: tf.Tensor;
+      if (probs) {
+        context = tf.matMul(probs, repeat(v));
+      } else {
+        let scores: tf.Tensor = tf.mul(raw, scale);
+        if (c.softcap !== undefined) scores = tf.mul(tf.tanh(tf.div(scores, c.softcap)), c.softcap);
+        if (mask) scores = tf.add(scores, mask);
+        if (inputs.keyMask) scores = tf.add(scores, tf.reshape(tf.mul(tf.sub(1, inputs.keyMask), NEG), [b, 1, 1, tk]));
+        context = tf.matMul(tf.softmax(scores), repeat(v));
+      }
       const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [b, t, c.numHeads * c.headDim]);
       return { out: this.o.forward(merged) as tf.Tensor3D, newCache };
     });
