@@ -12,7 +12,9 @@ import { Rng } from "../src/models/module.js";
 import { LayerNorm, RMSNorm } from "../src/models/nn/norm.js";
 import { activate } from "../src/models/nn/activations.js";
 import { Attention } from "../src/models/nn/attention.js";
-import { requireTool } from "./helpers.js";
+import { requireTool, tempDir } from "./helpers.js";
+import { cpSync } from "node:fs";
+import { join, sep } from "node:path";
 
 const addon = loadNativeAddon();
 const skip = requireTool(typeof addon !== "string", `native kernels unavailable: ${typeof addon === "string" ? addon : ""}`);
@@ -218,6 +220,15 @@ test("a tiny training run gives the same losses on the native and the CPU backen
   await tf.setBackend("native");
   assert.ok(native.at(-1)! < native[0]! - 1, `loss must fall: ${native[0]} -> ${native.at(-1)}`);
   native.forEach((l, i) => assert.ok(Math.abs(l - cpu[i]!) < 2e-3 * Math.max(1, cpu[i]!), `step ${i}: native ${l} vs cpu ${cpu[i]}`));
+});
+
+test("npm install still succeeds when the addon cannot be compiled, with one line saying why", { timeout: 120_000 }, () => {
+  const dir = tempDir();
+  const built = projectPath("native", "build");
+  cpSync(projectPath("native"), dir, { recursive: true, filter: (src) => src !== built && !src.startsWith(`${built}${sep}`) });
+  const run = spawnSync(process.execPath, [join(dir, "build.cjs")], { encoding: "utf8", env: { ...process.env, CXX: "/bin/false", CC: "/bin/false" } });
+  assert.equal(run.status, 0);
+  assert.match(run.stdout, /^llava-more: native kernels not built \(.+\); the WebAssembly backend will be used\n$/);
 });
 
 test("without the addon the backend falls back to WebAssembly with one line saying why", () => {
