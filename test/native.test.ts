@@ -12,6 +12,7 @@ import { Rng } from "../src/models/module.js";
 import { LayerNorm, RMSNorm } from "../src/models/nn/norm.js";
 import { activate } from "../src/models/nn/activations.js";
 import { Attention } from "../src/models/nn/attention.js";
+import { Linear } from "../src/models/nn/linear.js";
 import { requireTool, tempDir } from "./helpers.js";
 import { cpSync } from "node:fs";
 import { join, sep } from "node:path";
@@ -196,6 +197,18 @@ test("fused attention softmax (scale, soft-cap, causal and sliding-window masks)
       return [attn.forward(x! as tf.Tensor3D), value, ...attn.parameters().map((p) => grads[p.name]!), tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(attn.forward(xi as tf.Tensor3D), r!)))(x!)];
     });
   }
+});
+
+test("fused linear layers (with and without bias) and their gradients match the composite ops", { skip }, async () => {
+  for (const bias of [true, false]) {
+    const lin = new Linear(6, 5, new Rng(9), { bias });
+    if (lin.bias) lin.bias.assign(tf.randomNormal([5], 0, 1, "float32", 51));
+    await agree(`linear bias=${bias}`, [rnd([2, 3, 6], 52), rnd([2, 3, 5], 53)], (x, r) => {
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(lin.forward(x!), r!)) as tf.Scalar, lin.parameters());
+      return [lin.forward(x!), value, ...lin.parameters().map((p) => grads[p.name]!), tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(lin.forward(xi), r!)))(x!)];
+    });
+  }
+  await agree("linear with no rows", [rnd([0, 6], 54)], (x) => new Linear(6, 5, new Rng(9), { bias: true }).forward(x!));
 });
 
 test("a tiny training run gives the same losses on the native and the CPU backend", { skip, timeout: 120_000 }, async () => {

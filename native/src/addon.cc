@@ -374,6 +374,40 @@ napi_value AttentionSoftmaxGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+static const float* optionalArray(Args& args, size_t i, size_t length, const char* name) {
+  napi_valuetype t;
+  napi_typeof(args.env, args.values[i], &t);
+  return t == napi_null ? nullptr : args.array<float>(i, napi_float32_array, length, name);
+}
+
+// linearForward(x, w, b | null, y, rows, in, out)
+napi_value LinearForward(napi_env env, napi_callback_info info) {
+  Args args(env, info, 7);
+  const int64_t rows = args.integer(4, "rows"), in = args.integer(5, "in"), out = args.integer(6, "out");
+  const float* x = args.array<float>(0, napi_float32_array, rows * in, "x");
+  const float* w = args.array<float>(1, napi_float32_array, out * in, "w");
+  const float* b = args.failed ? nullptr : optionalArray(args, 2, out, "b");
+  float* y = args.array<float>(3, napi_float32_array, rows * out, "y");
+  if (args.failed) return nullptr;
+  llava::linearForward(x, w, b, y, rows, in, out);
+  return nullptr;
+}
+
+// linearBackward(x, w, dy, dx, dw, db | null, rows, in, out)
+napi_value LinearBackward(napi_env env, napi_callback_info info) {
+  Args args(env, info, 9);
+  const int64_t rows = args.integer(6, "rows"), in = args.integer(7, "in"), out = args.integer(8, "out");
+  const float* x = args.array<float>(0, napi_float32_array, rows * in, "x");
+  const float* w = args.array<float>(1, napi_float32_array, out * in, "w");
+  const float* dy = args.array<float>(2, napi_float32_array, rows * out, "dy");
+  float* dx = args.array<float>(3, napi_float32_array, rows * in, "dx");
+  float* dw = args.array<float>(4, napi_float32_array, out * in, "dw");
+  float* db = args.failed ? nullptr : const_cast<float*>(optionalArray(args, 5, out, "db"));
+  if (args.failed) return nullptr;
+  llava::linearBackward(x, w, dy, dx, dw, db, rows, in, out);
+  return nullptr;
+}
+
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj, blas, threads;
   napi_create_object(env, &obj);
@@ -394,6 +428,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"reduceRows", nullptr, Reduce, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduceCols", nullptr, ReduceCols, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamw", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"linearForward", nullptr, LinearForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"linearBackward", nullptr, LinearBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attentionSoftmax", nullptr, AttentionSoftmax, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attentionSoftmaxGrad", nullptr, AttentionSoftmaxGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"activation", nullptr, Activation, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -526,6 +526,25 @@ void attentionSoftmaxGrad(const float* y, const float* dy, const float* scores, 
   });
 }
 
+void linearForward(const float* x, const float* w, const float* b, float* y, int64_t rows, int64_t in, int64_t out) {
+  const int64_t zero = 0;
+  batchedGemm(x, w, y, 1, rows, out, in, false, true, &zero, &zero);
+  if (b) {
+    parallelFor(rows, static_cast<double>(out), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t j = 0; j < out; ++j) y[r * out + j] += b[j];
+    });
+  }
+}
+
+void linearBackward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db, int64_t rows, int64_t in,
+                    int64_t out) {
+  const int64_t zero = 0;
+  batchedGemm(dy, w, dx, 1, rows, in, out, false, false, &zero, &zero);
+  batchedGemm(dy, x, dw, 1, out, in, rows, true, false, &zero, &zero);
+  if (db) reduceCols(0, dy, db, rows, out);
+}
+
 const char* blasName() {
 #ifdef USE_OPENBLAS
   return "openblas";

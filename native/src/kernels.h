@@ -57,6 +57,12 @@ void attentionSoftmax(const float* scores, const float* mask, float* y, int64_t 
 void attentionSoftmaxGrad(const float* y, const float* dy, const float* scores, float* ds, int64_t rows, int64_t tk, float scale,
                           float cap);
 
+// y = x·wᵀ + b for x [rows, in], w [out, in], b [out] (may be null).
+void linearForward(const float* x, const float* w, const float* b, float* y, int64_t rows, int64_t in, int64_t out);
+// dx = dy·w, dw = dyᵀ·x, db = Σ_rows dy (db may be null).
+void linearBackward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db, int64_t rows, int64_t in,
+                    int64_t out);
+
 const char* blasName();
 int threadCount();
 

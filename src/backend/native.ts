@@ -24,6 +24,8 @@ export interface NativeAddon {
   activationGrad(kind: number, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   attentionSoftmax(scores: Float32Array, mask: Float32Array | null, y: Float32Array, tq: number, tk: number, scale: number, cap: number): void;
   attentionSoftmaxGrad(y: Float32Array, dy: Float32Array, scores: Float32Array, ds: Float32Array, tk: number, scale: number, cap: number): void;
+  linearForward(x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, rows: number, inDim: number, outDim: number): void;
+  linearBackward(x: Float32Array, w: Float32Array, dy: Float32Array, dx: Float32Array, dw: Float32Array, db: Float32Array | null, rows: number, inDim: number, outDim: number): void;
   adamw(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, outParam: Float32Array, outM: Float32Array, outV: Float32Array, hyper: Float64Array): void;
   info(): { blas: "openblas" | "builtin"; threads: number };
 }
@@ -42,6 +44,11 @@ export const FUSED_ACTIVATION_GRAD = "LlavaMoreActivationGrad";
 export const FUSED_ATTENTION_SOFTMAX = "LlavaMoreAttentionSoftmax";
 /** Its gradient: inputs probs, dy, scores; output dscores. */
 export const FUSED_ATTENTION_SOFTMAX_GRAD = "LlavaMoreAttentionSoftmaxGrad";
+
+/** y = x·wᵀ (+ b) for x [rows, in], w [out, in]: inputs x, w[, b]; output y. */
+export const FUSED_LINEAR = "LlavaMoreLinear";
+/** Its gradient: inputs x, w, dy (attr bias); outputs dx, dw[, db]. */
+export const FUSED_LINEAR_GRAD = "LlavaMoreLinearGrad";
 
 /** Kernel name of the fused AdamW update (inputs param, grad, m, v; outputs param, m, v). */
 export const FUSED_ADAMW = "LlavaMoreAdamW";
@@ -345,7 +352,28 @@ function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFun
     return out(args, scores.shape, ds);
   };
 
+  const linear = (args: Args): TensorInfo => {
+    const { x, w, b } = args.inputs as { x: TensorInfo; w: TensorInfo; b?: TensorInfo };
+    const [rows, inDim] = x.shape as [number, number];
+    const outDim = w.shape[0]!;
+    const y = new Float32Array(rows * outDim);
+    if (y.length > 0) addon.linearForward(valuesOf(be(args), x), valuesOf(be(args), w), b ? valuesOf(be(args), b) : null, y, rows, inDim, outDim);
+    return out(args, [rows, outDim], y);
+  };
+  const linearGrad = (args: Args): TensorInfo[] => {
+    const { x, w, dy } = args.inputs as { x: TensorInfo; w: TensorInfo; dy: TensorInfo };
+    const { bias } = args.attrs as { bias: boolean };
+    const [rows, inDim] = x.shape as [number, number];
+    const outDim = w.shape[0]!;
+    const [dx, dw] = [new Float32Array(rows * inDim), new Float32Array(outDim * inDim)];
+    const db = bias ? new Float32Array(outDim) : null;
+    addon.linearBackward(valuesOf(be(args), x), valuesOf(be(args), w), valuesOf(be(args), dy), dx, dw, db, rows, inDim, outDim);
+    return [out(args, [rows, inDim], dx), out(args, [outDim, inDim], dw), ...(db ? [out(args, [outDim], db)] : [])];
+  };
+
   const kernels: [string, (args: Args) => TensorInfo | TensorInfo[]][] = [
+    [FUSED_LINEAR, linear],
+    [FUSED_LINEAR_GRAD, linearGrad],
     [FUSED_ATTENTION_SOFTMAX, attentionSoftmax],
     [FUSED_ATTENTION_SOFTMAX_GRAD, attentionSoftmaxGrad],
     [FUSED_ACTIVATION, activation],

@@ -1,14 +1,38 @@
 import * as tf from "@tensorflow/tfjs";
+import { FUSED_LINEAR, FUSED_LINEAR_GRAD } from "../../backend/native.js";
 import { Module, normal, zeros, type Rng } from "../module.js";
+
+/** x2d [rows, in] · wᵀ (+ b) as one kernel, and its three gradients as one, where the backend has them. */
+function fusedLinear(x2d: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | undefined): tf.Tensor | undefined {
+  const backend = tf.getBackend();
+  if (x2d.dtype !== "float32" || !tf.getKernel(FUSED_LINEAR, backend) || !tf.getKernel(FUSED_LINEAR_GRAD, backend)) return undefined;
+  const engine = tf.engine();
+  const op = tf.customGrad(((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = inputs.pop() as tf.GradSaveFunc;
+    const [x, w, b] = inputs as tf.Tensor[];
+    save([x!, w!]);
+    return {
+      value: engine.runKernel(FUSED_LINEAR, { x: x!, w: w!, ...(b ? { b } : {}) }, {}) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+        engine.runKernel(FUSED_LINEAR_GRAD, { x: saved[0]!, w: saved[1]!, dy: dy as tf.Tensor }, { bias: b !== undefined }) as tf.Tensor[],
+    };
+  }) as never) as (...xs: tf.Tensor[]) => tf.Tensor;
+  return bias ? op(x2d, weight, bias) : op(x2d, weight);
+}
 
 /**
  * x [..., in] · Wᵀ with W [out, in], computed on x flattened to 2-D: TF.js cannot take the gradient
  * of a rank-3 × rank-2 BatchMatMul (it does not sum the broadcast weight's gradient over the batch).
  */
-export function matMulWeight(x: tf.Tensor, weight: tf.Tensor): tf.Tensor {
+export function matMulWeight(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const inDim = x.shape[x.shape.length - 1]!;
-    const out = tf.matMul(tf.reshape(x, [-1, inDim]), weight as tf.Tensor2D, false, true);
+    const x2d = tf.reshape(x, [-1, inDim]);
+    let out = fusedLinear(x2d, weight, bias);
+    if (!out) {
+      out = tf.matMul(x2d, weight as tf.Tensor2D, false, true);
+      if (bias) out = tf.add(out, bias);
+    }
     return tf.reshape(out, [...x.shape.slice(0, -1), weight.shape[0]!]);
   });
 }
@@ -30,9 +54,6 @@ export class Linear extends Module {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const y = matMulWeight(x, this.weight);
-      return this.bias ? tf.add(y, this.bias) : y;
-    });
+    return matMulWeight(x, this.weight, this.bias);
   }
 }
