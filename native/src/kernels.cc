@@ -223,13 +223,13 @@ int collapse(int rank, const int64_t* shape, const int64_t* sa, const int64_t* s
   return r;
 }
 
-template <typename Op>
-void binaryLoop(Op f, const float* a, const float* b, float* out, int rank, const int64_t* shape, const int64_t* sa,
-                const int64_t* sb) {
-  const int64_t inner = shape[rank - 1], ia = sa[rank - 1], ib = sb[rank - 1];
+// Walks a collapsed N-d box row by row (the last dimension is the row): body(row, offsetA, offsetB)
+// gets the row's index and the element offsets of its first element in two strided operands.
+template <typename F>
+void forEachRow(int rank, const int64_t* shape, const int64_t* sa, const int64_t* sb, F body) {
   int64_t outer = 1;
   for (int d = 0; d < rank - 1; ++d) outer *= shape[d];
-  parallelFor(outer, static_cast<double>(inner), [&](int64_t o0, int64_t o1) {
+  parallelFor(outer, static_cast<double>(shape[rank - 1]), [&](int64_t o0, int64_t o1) {
     for (int64_t o = o0; o < o1; ++o) {
       int64_t rest = o, offA = 0, offB = 0;
       for (int d = rank - 2; d >= 0; --d) {
@@ -238,20 +238,29 @@ void binaryLoop(Op f, const float* a, const float* b, float* out, int rank, cons
         offA += i * sa[d];
         offB += i * sb[d];
       }
-      const float* pa = a + offA;
-      const float* pb = b + offB;
-      float* po = out + o * inner;
-      if (ia == 1 && ib == 1) {
-        for (int64_t j = 0; j < inner; ++j) po[j] = f(pa[j], pb[j]);
-      } else if (ia == 1 && ib == 0) {
-        const float vb = *pb;
-        for (int64_t j = 0; j < inner; ++j) po[j] = f(pa[j], vb);
-      } else if (ia == 0 && ib == 1) {
-        const float va = *pa;
-        for (int64_t j = 0; j < inner; ++j) po[j] = f(va, pb[j]);
-      } else {
-        for (int64_t j = 0; j < inner; ++j) po[j] = f(pa[j * ia], pb[j * ib]);
-      }
+      body(o, offA, offB);
+    }
+  });
+}
+
+template <typename Op>
+void binaryLoop(Op f, const float* a, const float* b, float* out, int rank, const int64_t* shape, const int64_t* sa,
+                const int64_t* sb) {
+  const int64_t inner = shape[rank - 1], ia = sa[rank - 1], ib = sb[rank - 1];
+  forEachRow(rank, shape, sa, sb, [&](int64_t o, int64_t offA, int64_t offB) {
+    const float* pa = a + offA;
+    const float* pb = b + offB;
+    float* po = out + o * inner;
+    if (ia == 1 && ib == 1) {
+      for (int64_t j = 0; j < inner; ++j) po[j] = f(pa[j], pb[j]);
+    } else if (ia == 1 && ib == 0) {
+      const float vb = *pb;
+      for (int64_t j = 0; j < inner; ++j) po[j] = f(pa[j], vb);
+    } else if (ia == 0 && ib == 1) {
+      const float va = *pa;
+      for (int64_t j = 0; j < inner; ++j) po[j] = f(va, pb[j]);
+    } else {
+      for (int64_t j = 0; j < inner; ++j) po[j] = f(pa[j * ia], pb[j * ib]);
     }
   });
 }
@@ -300,24 +309,13 @@ void stridedCopy(const float* src, float* dst, int rank, const int64_t* shape, c
   int64_t cs[16], ca[16], cb[16];
   const int r = collapse(rank, shape, srcStrides, dstStrides, cs, ca, cb);
   const int64_t inner = cs[r - 1], is = ca[r - 1], id = cb[r - 1];
-  int64_t outer = 1;
-  for (int d = 0; d < r - 1; ++d) outer *= cs[d];
-  parallelFor(outer, static_cast<double>(inner), [&](int64_t o0, int64_t o1) {
-    for (int64_t o = o0; o < o1; ++o) {
-      int64_t rest = o, offS = 0, offD = 0;
-      for (int d = r - 2; d >= 0; --d) {
-        const int64_t i = rest % cs[d];
-        rest /= cs[d];
-        offS += i * ca[d];
-        offD += i * cb[d];
-      }
-      const float* s = src + offS;
-      float* t = dst + offD;
-      if (is == 1 && id == 1) {
-        std::copy(s, s + inner, t);
-      } else {
-        for (int64_t j = 0; j < inner; ++j) t[j * id] = s[j * is];
-      }
+  forEachRow(r, cs, ca, cb, [&](int64_t, int64_t offS, int64_t offD) {
+    const float* s = src + offS;
+    float* t = dst + offD;
+    if (is == 1 && id == 1) {
+      std::copy(s, s + inner, t);
+    } else {
+      for (int64_t j = 0; j < inner; ++j) t[j * id] = s[j * is];
     }
   });
 }
