@@ -239,7 +239,7 @@ test("npm install still succeeds when the addon cannot be compiled, with one lin
   const dir = tempDir();
   const built = projectPath("native", "build");
   cpSync(projectPath("native"), dir, { recursive: true, filter: (src) => src !== built && !src.startsWith(`${built}${sep}`) });
-  const env = { ...process.env, CXX: "/bin/false", CC: "/bin/false" };
+  const env: NodeJS.ProcessEnv = { ...process.env, CXX: "/bin/false", CC: "/bin/false" };
   delete env["LLAVA_MORE_NATIVE"];
   const run = spawnSync(process.execPath, [join(dir, "build.cjs")], { encoding: "utf8", env });
   assert.equal(run.status, 0);
