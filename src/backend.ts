@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { installFastWasmMatMul } from "./backend/wasm-matmul.js";
-import { loadNativeAddon, registerNativeBackend } from "./backend/native.js";
+import { loadNativeAddon, nativeSelfCheck, registerNativeBackend } from "./backend/native.js";
 
 export type BackendName = "tensorflow" | "native" | "wasm" | "cpu";
 
@@ -41,6 +41,8 @@ const CANDIDATES: Candidate[] = [
       const addon = loadNativeAddon();
       if (typeof addon === "string") throw new Error(addon);
       registerNativeBackend(addon);
+      const problem = await nativeSelfCheck();
+      if (problem) throw new Error(problem);
       nativeInfo = addon.info();
     },
   },

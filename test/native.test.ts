@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend.js";
-import { loadNativeAddon } from "../src/backend/native.js";
+import { loadNativeAddon, nativeSelfCheck } from "../src/backend/native.js";
 import { buildLlmConfig } from "../src/models/llm/config.js";
 import { CausalLM, causalLmLoss } from "../src/models/llm/decoder.js";
 import { LLM_ARCHITECTURES } from "../src/models/llm/registry.js";
@@ -244,6 +244,21 @@ test("npm install still succeeds when the addon cannot be compiled, with one lin
   const run = spawnSync(process.execPath, [join(dir, "build.cjs")], { encoding: "utf8", env });
   assert.equal(run.status, 0);
   assert.match(run.stdout, /^llava-more: native kernels not built \(.+\); the WebAssembly backend will be used\n$/);
+});
+
+test("the start-up self-check compares every native kernel with the CPU backend and catches a wrong one", { skip }, async () => {
+  const active = tf.getBackend();
+  assert.equal(await nativeSelfCheck(), undefined);
+  const good = tf.getKernel(tf.Softmax, "native")!;
+  tf.unregisterKernel(tf.Softmax, "native");
+  tf.registerKernel({ ...good, kernelFunc: ({ inputs, backend }) => tf.getKernel(tf.Exp, "native")!.kernelFunc({ inputs: { x: inputs["logits"]! }, backend, attrs: {} }) });
+  try {
+    assert.match((await nativeSelfCheck()) ?? "", /^native kernel Softmax disagrees with the CPU backend \(output 0\[0\]: /);
+  } finally {
+    tf.unregisterKernel(tf.Softmax, "native");
+    tf.registerKernel(good);
+    await tf.setBackend(active);
+  }
 });
 
 test("without the addon the backend falls back to WebAssembly with one line saying why", () => {

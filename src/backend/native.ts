@@ -415,17 +415,18 @@ function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFun
 }
 
 
+/** A CPU backend's first write prints TF.js's banner recommending tfjs-node; this turns it off. */
+function quietCpuBackend<T>(backend: T): T {
+  (backend as unknown as { firstUse: boolean }).firstUse = false;
+  return backend;
+}
+
 /** Registers the "native" backend once: every CPU kernel, with the addon's kernels on top. */
 export function registerNativeBackend(addon: NativeAddon): void {
   if (tf.findBackendFactory("native")) return;
   tf.registerBackend(
     "native",
-    () => {
-      const backend = new MathBackendCPU();
-      // Its first write would print TF.js's banner recommending tfjs-node.
-      (backend as unknown as { firstUse: boolean }).firstUse = false;
-      return backend;
-    },
+    () => quietCpuBackend(new MathBackendCPU()),
     3,
   );
   const cpu = new Map(tf.getKernelsForBackend("cpu").map((k) => [k.kernelName, k]));
@@ -438,4 +439,66 @@ export function registerNativeBackend(addon: NativeAddon): void {
   const replaced = new Set(native.map((k) => k.kernelName));
   for (const k of cpu.values()) if (!replaced.has(k.kernelName)) tf.registerKernel({ ...k, backendName: "native" });
   for (const k of native) tf.registerKernel(k);
+}
+
+/**
+ * Runs every native kernel on small fixed inputs on the native and on the CPU backend and returns
+ * the first disagreement beyond 1e-4 relative, or undefined. Leaves the CPU backend active.
+ */
+export async function nativeSelfCheck(): Promise<string | undefined> {
+  const fill = (shape: number[], phase: number) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37 + phase)), shape);
+  const engine = () => tf.engine();
+  const cases: [string, () => tf.Tensor[]][] = [
+    [tf.BatchMatMul, () => [tf.matMul(fill([2, 5, 4], 1), fill([2, 3, 4], 2), false, true), tf.matMul(fill([4, 5], 3), fill([4, 3], 4), true, false)]],
+    [tf.Softmax, () => [tf.softmax(fill([3, 7], 5))]],
+    ["binary ops", () => [tf.add(fill([2, 3, 4], 6), fill([4], 7)), tf.sub(fill([3, 1], 8), fill([1, 4], 9)), tf.mul(fill([5], 1), fill([5], 2)), tf.div(fill([4], 3), tf.add(fill([4], 4), 2)), tf.maximum(fill([4], 5), fill([4], 6)), tf.minimum(fill([4], 7), fill([4], 8)), tf.squaredDifference(fill([4], 9), fill([4], 1))]],
+    ["unary ops", () => { const x = fill([9], 2); const p = tf.add(tf.abs(x), 0.1); return [tf.neg(x), tf.exp(x), tf.log(p), tf.sqrt(p), tf.rsqrt(p), tf.square(x), tf.sigmoid(x), tf.tanh(x), tf.erf(x), tf.abs(x), tf.relu(x)]; }],
+    ["copies", () => { const x = fill([2, 3, 4], 3); return [tf.slice(x, [0, 1, 1], [2, 2, 2]), ...tf.split(x, [1, 3], 2), tf.transpose(x, [2, 0, 1]), tf.pad(x, [[1, 0], [0, 1], [0, 0]], 0.5), tf.concat([x, x], 1)]; }],
+    ["reductions", () => { const x = fill([2, 3, 4], 4); return [tf.sum(x, 0), tf.sum(x, -1), tf.mean(x, [1, 2]), tf.max(x, 1), tf.min(x, 0)]; }],
+    [FUSED_NORM, () => engine().runKernel(FUSED_NORM, { x: fill([3, 6], 5), w: fill([6], 6), b: fill([6], 7) }, { eps: 1e-5, center: true, offset: 0 }) as tf.Tensor[]],
+    [FUSED_ACTIVATION, () => [0, 1, 2, 3].map((kind) => engine().runKernel(FUSED_ACTIVATION, { x: fill([8], kind) }, { kind }) as tf.Tensor)],
+    [FUSED_ATTENTION_SOFTMAX, () => [engine().runKernel(FUSED_ATTENTION_SOFTMAX, { scores: fill([2, 3, 3], 6), mask: tf.tensor2d([0, -1e9, -1e9, 0, 0, -1e9, 0, 0, 0], [3, 3]) }, { scale: 0.5, cap: 2 }) as tf.Tensor]],
+    [FUSED_LINEAR, () => [engine().runKernel(FUSED_LINEAR, { x: fill([4, 5], 7), w: fill([3, 5], 8), b: fill([3], 9) }, {}) as tf.Tensor]],
+    [FUSED_ADAMW, () => engine().runKernel(FUSED_ADAMW, { param: fill([6], 1), grad: fill([6], 2), m: fill([6], 3), v: tf.abs(fill([6], 4)) }, { lr: 0.01, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, step: 3 }) as tf.Tensor[]],
+  ];
+  // Fused kernels exist only on the native backend: their reference is the same formula in ops.
+  const reference: Record<string, () => tf.Tensor[]> = {
+    [FUSED_NORM]: () => {
+      const [x, w, b] = [fill([3, 6], 5), fill([6], 6), fill([6], 7)];
+      const { mean, variance } = tf.moments(x, -1, true);
+      const rstd = tf.rsqrt(tf.add(variance, 1e-5));
+      return [tf.add(tf.mul(tf.mul(tf.sub(x, mean), rstd), w), b), tf.reshape(mean, [3]), tf.reshape(rstd, [3])];
+    },
+    [FUSED_ACTIVATION]: () =>
+      [0, 1, 2, 3].map((kind) => {
+        const x = fill([8], kind);
+        if (kind === 0) return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+        if (kind === 1) return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))));
+        return tf.mul(x, tf.sigmoid(tf.mul(x, kind === 2 ? 1.702 : 1)));
+      }),
+    [FUSED_ATTENTION_SOFTMAX]: () => [tf.softmax(tf.add(tf.mul(tf.tanh(tf.div(tf.mul(fill([2, 3, 3], 6), 0.5), 2)), 2), tf.tensor2d([0, -1e9, -1e9, 0, 0, -1e9, 0, 0, 0], [3, 3])))],
+    [FUSED_LINEAR]: () => [tf.add(tf.matMul(fill([4, 5], 7), fill([3, 5], 8), false, true), fill([3], 9))],
+    [FUSED_ADAMW]: () => {
+      const [p, g, m, v] = [fill([6], 1), fill([6], 2), fill([6], 3), tf.abs(fill([6], 4))];
+      const m2 = tf.add(tf.mul(m, 0.9), tf.mul(g, 0.1));
+      const v2 = tf.add(tf.mul(v, 0.99), tf.mul(tf.square(g), 0.01));
+      const update = tf.div(tf.div(m2, 1 - 0.9 ** 3), tf.add(tf.sqrt(tf.div(v2, 1 - 0.99 ** 3)), 1e-8));
+      return [tf.sub(tf.mul(p, 1 - 0.01 * 0.1), tf.mul(0.01, update)), m2, v2];
+    },
+  };
+  const run = (f: () => tf.Tensor[]) => tf.tidy(() => f().map((t) => Array.from(t.dataSync())));
+  for (const [name, f] of cases) {
+    await tf.setBackend("native");
+    const got = run(f);
+    await tf.setBackend("cpu");
+    quietCpuBackend(tf.backend());
+    const want = run(reference[name] ?? f);
+    for (let i = 0; i < want.length; i++) {
+      for (let j = 0; j < want[i]!.length; j++) {
+        const [g, w] = [got[i]?.[j] ?? NaN, want[i]![j]!];
+        if (!(Math.abs(g - w) <= 1e-4 * Math.max(1, Math.abs(w)))) return `native kernel ${name} disagrees with the CPU backend (output ${i}[${j}]: ${g} vs ${w})`;
+      }
+    }
+  }
+  return undefined;
 }
