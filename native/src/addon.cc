@@ -58,6 +58,20 @@ struct Args {
     return v;
   }
 
+  double real(size_t i, const char* name) {
+    double v = 0;
+    if (!failed && napi_get_value_double(env, values[i], &v) != napi_ok) fail(std::string(name) + ": expected a number");
+    return v;
+  }
+
+  // A Float32Array of at least minLength elements, or null for "absent" (bias, mask).
+  float* optionalFloats(size_t i, size_t minLength, const char* name) {
+    if (failed) return nullptr;
+    napi_valuetype t;
+    napi_typeof(env, values[i], &t);
+    return t == napi_null ? nullptr : array<float>(i, napi_float32_array, minLength, name);
+  }
+
   bool flag(size_t i) {
     bool v = false;
     if (!failed) napi_get_value_bool(env, values[i], &v);
@@ -246,17 +260,11 @@ napi_value NormForward(napi_env env, napi_callback_info info) {
   const int64_t d = args.integer(6, "d");
   const size_t n = lengthOf(env, args.values[0]);
   const int64_t rows = d > 0 ? static_cast<int64_t>(n) / d : 0;
-  double eps = 0, offset = 0;
-  if (!args.failed) {
-    napi_get_value_double(env, args.values[7], &eps);
-    napi_get_value_double(env, args.values[9], &offset);
-  }
+  const double eps = args.real(7, "eps"), offset = args.real(9, "offset");
   const bool center = args.flag(8);
   const float* x = args.array<float>(0, napi_float32_array, n, "x");
   const float* w = args.array<float>(1, napi_float32_array, d, "w");
-  napi_valuetype bt;
-  napi_typeof(env, args.values[2], &bt);
-  const float* b = (center && bt != napi_null) ? args.array<float>(2, napi_float32_array, d, "b") : nullptr;
+  const float* b = center ? args.optionalFloats(2, d, "b") : nullptr;
   float* out = args.array<float>(3, napi_float32_array, n, "out");
   float* mean = args.array<float>(4, napi_float32_array, rows, "mean");
   float* rstd = args.array<float>(5, napi_float32_array, rows, "rstd");
@@ -276,8 +284,7 @@ napi_value NormBackward(napi_env env, napi_callback_info info) {
   const size_t n = lengthOf(env, args.values[0]);
   const int64_t rows = d > 0 ? static_cast<int64_t>(n) / d : 0;
   const bool center = args.flag(9);
-  double offset = 0;
-  if (!args.failed) napi_get_value_double(env, args.values[10], &offset);
+  const double offset = args.real(10, "offset");
   const float* x = args.array<float>(0, napi_float32_array, n, "x");
   const float* w = args.array<float>(1, napi_float32_array, d, "w");
   const float* dy = args.array<float>(2, napi_float32_array, n, "dy");
@@ -285,9 +292,7 @@ napi_value NormBackward(napi_env env, napi_callback_info info) {
   const float* rstd = args.array<float>(4, napi_float32_array, rows, "rstd");
   float* dx = args.array<float>(5, napi_float32_array, n, "dx");
   float* dw = args.array<float>(6, napi_float32_array, d, "dw");
-  napi_valuetype bt;
-  napi_typeof(env, args.values[7], &bt);
-  float* db = bt != napi_null ? args.array<float>(7, napi_float32_array, d, "db") : nullptr;
+  float* db = args.optionalFloats(7, d, "db");
   if (args.failed) return nullptr;
   if (d <= 0 || static_cast<int64_t>(n) % d != 0) {
     args.fail("normBackward: x is not a whole number of rows of width d");
@@ -331,16 +336,10 @@ napi_value ActivationGrad(napi_env env, napi_callback_info info) {
 napi_value AttentionSoftmax(napi_env env, napi_callback_info info) {
   Args args(env, info, 7);
   const int64_t tq = args.integer(3, "tq"), tk = args.integer(4, "tk");
-  double scale = 1, cap = 0;
-  if (!args.failed) {
-    napi_get_value_double(env, args.values[5], &scale);
-    napi_get_value_double(env, args.values[6], &cap);
-  }
+  const double scale = args.real(5, "scale"), cap = args.real(6, "cap");
   const size_t n = lengthOf(env, args.values[0]);
   const float* scores = args.array<float>(0, napi_float32_array, n, "scores");
-  napi_valuetype mt;
-  napi_typeof(env, args.values[1], &mt);
-  const float* mask = mt != napi_null ? args.array<float>(1, napi_float32_array, tq * tk, "mask") : nullptr;
+  const float* mask = args.optionalFloats(1, tq * tk, "mask");
   float* y = args.array<float>(2, napi_float32_array, n, "y");
   if (args.failed) return nullptr;
   if (tk <= 0 || tq <= 0 || static_cast<int64_t>(n) % (tq * tk) != 0) {
@@ -355,11 +354,7 @@ napi_value AttentionSoftmax(napi_env env, napi_callback_info info) {
 napi_value AttentionSoftmaxGrad(napi_env env, napi_callback_info info) {
   Args args(env, info, 7);
   const int64_t tk = args.integer(4, "tk");
-  double scale = 1, cap = 0;
-  if (!args.failed) {
-    napi_get_value_double(env, args.values[5], &scale);
-    napi_get_value_double(env, args.values[6], &cap);
-  }
+  const double scale = args.real(5, "scale"), cap = args.real(6, "cap");
   const size_t n = lengthOf(env, args.values[0]);
   const float* y = args.array<float>(0, napi_float32_array, n, "y");
   const float* dy = args.array<float>(1, napi_float32_array, n, "dy");
@@ -374,19 +369,13 @@ napi_value AttentionSoftmaxGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-static const float* optionalArray(Args& args, size_t i, size_t length, const char* name) {
-  napi_valuetype t;
-  napi_typeof(args.env, args.values[i], &t);
-  return t == napi_null ? nullptr : args.array<float>(i, napi_float32_array, length, name);
-}
-
 // linearForward(x, w, b | null, y, rows, in, out)
 napi_value LinearForward(napi_env env, napi_callback_info info) {
   Args args(env, info, 7);
   const int64_t rows = args.integer(4, "rows"), in = args.integer(5, "in"), out = args.integer(6, "out");
   const float* x = args.array<float>(0, napi_float32_array, rows * in, "x");
   const float* w = args.array<float>(1, napi_float32_array, out * in, "w");
-  const float* b = args.failed ? nullptr : optionalArray(args, 2, out, "b");
+  const float* b = args.optionalFloats(2, out, "b");
   float* y = args.array<float>(3, napi_float32_array, rows * out, "y");
   if (args.failed) return nullptr;
   llava::linearForward(x, w, b, y, rows, in, out);
@@ -402,7 +391,7 @@ napi_value LinearBackward(napi_env env, napi_callback_info info) {
   const float* dy = args.array<float>(2, napi_float32_array, rows * out, "dy");
   float* dx = args.array<float>(3, napi_float32_array, rows * in, "dx");
   float* dw = args.array<float>(4, napi_float32_array, out * in, "dw");
-  float* db = args.failed ? nullptr : const_cast<float*>(optionalArray(args, 5, out, "db"));
+  float* db = args.optionalFloats(5, out, "db");
   if (args.failed) return nullptr;
   llava::linearBackward(x, w, dy, dx, dw, db, rows, in, out);
   return nullptr;

@@ -50,6 +50,12 @@ export const FUSED_LINEAR = "LlavaMoreLinear";
 /** Its gradient: inputs x, w, dy (attr bias); outputs dx, dw[, db]. */
 export const FUSED_LINEAR_GRAD = "LlavaMoreLinearGrad";
 
+/** Whether the active backend has every one of these (fused) kernels. */
+export const hasKernels = (...names: string[]): boolean => {
+  const backend = tf.getBackend();
+  return names.every((name) => tf.getKernel(name, backend) !== undefined);
+};
+
 /** Kernel name of the fused AdamW update (inputs param, grad, m, v; outputs param, m, v). */
 export const FUSED_ADAMW = "LlavaMoreAdamW";
 
@@ -100,12 +106,7 @@ function batchOffsets(outBatch: number[], own: number[], matrixSize: number): Fl
   const total = size(outBatch);
   const offsets = new Float64Array(total);
   const rank = outBatch.length;
-  const padded = [...Array<number>(rank - own.length).fill(1), ...own];
-  const strides = new Array<number>(rank).fill(0);
-  for (let d = rank - 1, s = matrixSize; d >= 0; d--) {
-    strides[d] = padded[d] === 1 ? 0 : s;
-    s *= padded[d]!;
-  }
+  const strides = broadcastStrides(outBatch, own).map((s) => s * matrixSize);
   for (let i = 0; i < total; i++) {
     let rest = i;
     let off = 0;

@@ -2,11 +2,6 @@
 export const PRESETS = ["tiny", "small", "base"] as const;
 export type Preset = (typeof PRESETS)[number];
 
-export function assertPreset(name: string): Preset {
-  if (!(PRESETS as readonly string[]).includes(name)) throw new Error(`unknown preset "${name}"; expected one of ${PRESETS.join(", ")}`);
-  return name as Preset;
-}
-
 /** The divisor that turns n into its nearest divisor of `of` (for head counts that must divide). */
 export function closestDivisor(of: number, target: number): number {
   let best = 1;

@@ -4,7 +4,7 @@
  * On the native backend each parameter's update is one fused kernel; elsewhere the same formula in ops.
  */
 import * as tf from "@tensorflow/tfjs";
-import { FUSED_ADAMW } from "../backend/native.js";
+import { FUSED_ADAMW, hasKernels } from "../backend/native.js";
 
 export interface AdamWOptions {
   learningRate: number;
@@ -45,7 +45,7 @@ export class AdamW {
 
   applyGradients(gradients: Map<tf.Variable, tf.Tensor>): void {
     this.step += 1;
-    const fused = tf.getKernel(FUSED_ADAMW, tf.getBackend()) !== undefined;
+    const fused = hasKernels(FUSED_ADAMW);
     const attrs = { lr: this.learningRate, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, step: this.step };
     for (const [variable, grad] of gradients) {
       let state = this.moments.get(variable);

@@ -1,6 +1,6 @@
 /** Activation functions as the real families define them. */
 import * as tf from "@tensorflow/tfjs";
-import { FUSED_ACTIVATION, FUSED_ACTIVATION_GRAD } from "../../backend/native.js";
+import { FUSED_ACTIVATION, FUSED_ACTIVATION_GRAD, hasKernels } from "../../backend/native.js";
 
 export type Activation = "gelu" | "gelu_tanh" | "quick_gelu" | "silu";
 
@@ -24,8 +24,7 @@ const FUSED_KIND: Record<Activation, number> = { gelu: 0, gelu_tanh: 1, quick_ge
 
 /** One kernel forward and one backward where the backend has them (native); undefined elsewhere. */
 function fusedActivation(kind: Activation, x: tf.Tensor): tf.Tensor | undefined {
-  const backend = tf.getBackend();
-  if (x.dtype !== "float32" || !tf.getKernel(FUSED_ACTIVATION, backend) || !tf.getKernel(FUSED_ACTIVATION_GRAD, backend)) return undefined;
+  if (x.dtype !== "float32" || !hasKernels(FUSED_ACTIVATION, FUSED_ACTIVATION_GRAD)) return undefined;
   const attrs = { kind: FUSED_KIND[kind] };
   const engine = tf.engine();
   const op = tf.customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {

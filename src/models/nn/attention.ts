@@ -5,7 +5,7 @@
  *   scores = (q kᵀ) · scale,  [optionally cap · tanh(scores / cap)],  + mask,  softmax,  · v
  */
 import * as tf from "@tensorflow/tfjs";
-import { FUSED_ATTENTION_SOFTMAX, FUSED_ATTENTION_SOFTMAX_GRAD } from "../../backend/native.js";
+import { FUSED_ATTENTION_SOFTMAX, FUSED_ATTENTION_SOFTMAX_GRAD, hasKernels } from "../../backend/native.js";
 import { Module, type Rng } from "../module.js";
 import { Linear } from "./linear.js";
 import { applyRope } from "./rope.js";
@@ -64,8 +64,7 @@ export function attentionMask(tq: number, tk: number, offset: number, causal: bo
 
 /** softmax(cap·tanh(raw·scale/cap) + mask) as one kernel and one gradient kernel, where the backend has them. */
 function fusedAttentionSoftmax(raw: tf.Tensor, mask: tf.Tensor2D | undefined, scale: number, softcap: number | undefined): tf.Tensor | undefined {
-  const backend = tf.getBackend();
-  if (!tf.getKernel(FUSED_ATTENTION_SOFTMAX, backend) || !tf.getKernel(FUSED_ATTENTION_SOFTMAX_GRAD, backend)) return undefined;
+  if (!hasKernels(FUSED_ATTENTION_SOFTMAX, FUSED_ATTENTION_SOFTMAX_GRAD)) return undefined;
   const attrs = { scale, cap: softcap ?? 0 };
   const engine = tf.engine();
   const op = tf.customGrad(((scores: tf.Tensor, save: tf.GradSaveFunc) => {

@@ -1,11 +1,10 @@
 import * as tf from "@tensorflow/tfjs";
-import { FUSED_LINEAR, FUSED_LINEAR_GRAD } from "../../backend/native.js";
+import { FUSED_LINEAR, FUSED_LINEAR_GRAD, hasKernels } from "../../backend/native.js";
 import { Module, normal, zeros, type Rng } from "../module.js";
 
 /** x2d [rows, in] · wᵀ (+ b) as one kernel, and its three gradients as one, where the backend has them. */
 function fusedLinear(x2d: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | undefined): tf.Tensor | undefined {
-  const backend = tf.getBackend();
-  if (x2d.dtype !== "float32" || !tf.getKernel(FUSED_LINEAR, backend) || !tf.getKernel(FUSED_LINEAR_GRAD, backend)) return undefined;
+  if (x2d.dtype !== "float32" || !hasKernels(FUSED_LINEAR, FUSED_LINEAR_GRAD)) return undefined;
   const engine = tf.engine();
   const op = tf.customGrad(((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = inputs.pop() as tf.GradSaveFunc;

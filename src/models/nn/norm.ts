@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { FUSED_NORM, FUSED_NORM_GRAD } from "../../backend/native.js";
+import { FUSED_NORM, FUSED_NORM_GRAD, hasKernels } from "../../backend/native.js";
 import { Module, ones, zeros, type Rng } from "../module.js";
 
 interface NormSpec {
@@ -12,8 +12,7 @@ interface NormSpec {
 
 /** The normalisation as one kernel and one gradient kernel, where the backend has them (native). */
 function fusedNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | undefined, spec: NormSpec): tf.Tensor | undefined {
-  const backend = tf.getBackend();
-  if (!tf.getKernel(FUSED_NORM, backend) || !tf.getKernel(FUSED_NORM_GRAD, backend)) return undefined;
+  if (!hasKernels(FUSED_NORM, FUSED_NORM_GRAD)) return undefined;
   const engine = tf.engine();
   const forward = (...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = inputs.pop() as tf.GradSaveFunc;
