@@ -14,9 +14,13 @@ interface WasmBackendLike {
 
 type Kernel = (inputs: Record<string, TensorInfo>, attrs: NamedAttrMap) => TensorInfo;
 
-function kernelOf(name: string, backend: WasmBackendLike, fallback: KernelConfig): Kernel {
-  const config = name === tf.BatchMatMul ? fallback : tf.getKernel(name, "wasm");
+function wasmKernel(name: string): KernelConfig {
+  const config = tf.getKernel(name, "wasm");
   if (!config) throw new Error(`the WebAssembly backend has no ${name} kernel`);
+  return config;
+}
+
+function bind(config: KernelConfig, backend: WasmBackendLike): Kernel {
   const func = config.kernelFunc as KernelFunc;
   return (inputs, attrs) => func({ inputs, attrs, backend: backend as never }) as TensorInfo;
 }
@@ -28,12 +32,14 @@ export function installFastWasmMatMul(): boolean {
   const original = tf.getKernel(tf.BatchMatMul, "wasm");
   if (!original) throw new Error("the WebAssembly backend is not registered");
   if ((original as KernelConfig & { fast?: boolean }).fast) return false;
+  const reshapeKernel = wasmKernel(tf.Reshape);
+  const transposeKernel = wasmKernel(tf.Transpose);
 
   const kernelFunc = ({ inputs, attrs, backend }: { inputs: Record<string, TensorInfo>; attrs?: NamedAttrMap; backend: unknown }): TensorInfo => {
     const b = backend as WasmBackendLike;
-    const matmul = kernelOf(tf.BatchMatMul, b, original);
-    const reshape = kernelOf(tf.Reshape, b, original);
-    const transpose = kernelOf(tf.Transpose, b, original);
+    const matmul = bind(original, b);
+    const reshape = bind(reshapeKernel, b);
+    const transpose = bind(transposeKernel, b);
     const temps: TensorInfo[] = [];
     const keep = (t: TensorInfo) => (temps.push(t), t);
     const { transposeA, transposeB } = (attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
