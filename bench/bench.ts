@@ -126,7 +126,7 @@ function benchLlava(reference: number): Row {
   return { name: "LLaVA stage-2 step (llama3.1 + clip, small)", shape: `${batch} x (${features.shape[1]} image + ${text} text tokens)`, unit: "tokens/s", rate: (tokens * 1000) / ms, gflops, ratio: gflops / reference, msPerStep: ms };
 }
 
-function benchGeneration(useCache: boolean, reference: number): Row {
+function benchGeneration(useCache: boolean): Row {
   const config = llmConfig("llama3.1", "small");
   const model = new CausalLM(config, 1);
   const prompt = Array.from({ length: 32 }, (_, i) => (i * 17) % config.vocabSize);
@@ -193,8 +193,8 @@ async function benchBackend(name: BackendName): Promise<{ backend: string; refer
   run(() => benchLlm("small LLM training (llama3.1 small, 8b rung)", llmConfig("llama3.1", "small"), 8, 128, reference));
   run(() => benchVit("small ViT training (clip small)", visionConfig("clip", "small"), 32, reference));
   run(() => benchLlava(reference));
-  run(() => benchGeneration(true, reference));
-  run(() => benchGeneration(false, reference));
+  run(() => benchGeneration(true));
+  run(() => benchGeneration(false));
   return { backend: name, referenceMatmulGflops: reference, rows };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Llama3RopeScaling } from "../nn/rope.js";
 import { closestDivisor, type Preset } from "../presets.js";
+import { pick } from "../../util/object.js";
 
 export const LLM_FAMILIES = ["vicuna", "llama3", "llama3.1", "gemma2", "phi4-mini", "r1-distill-llama"] as const;
 export type LlmFamily = (typeof LLM_FAMILIES)[number];
@@ -69,11 +70,26 @@ export interface LlmArchitecture {
   reasoningTraces: boolean;
 }
 
-export interface LlmConfig {
-  family: LlmFamily;
+/** The architecture flags that pass unchanged from a family to every scaled config. */
+const LLM_ARCHITECTURE_FLAGS = [
+  "family",
+  "template",
+  "ropeTheta",
+  "norm",
+  "normEps",
+  "mlpActivation",
+  "fusedQkv",
+  "fusedGateUp",
+  "sandwichNorms",
+  "attnSoftcap",
+  "finalSoftcap",
+  "scaleEmbeddings",
+  "tieEmbeddings",
+] as const;
+
+export interface LlmConfig extends Pick<LlmArchitecture, (typeof LLM_ARCHITECTURE_FLAGS)[number]> {
   size: LlmSize;
   preset: Preset;
-  template: ChatTemplateName;
   vocabSize: number;
   hiddenSize: number;
   numLayers: number;
@@ -82,21 +98,10 @@ export interface LlmConfig {
   headDim: number;
   intermediateSize: number;
   maxPositions: number;
-  ropeTheta: number;
   rotaryDim: number;
   ropeScaling?: Llama3RopeScaling;
-  norm: "rmsnorm" | "rmsnorm_gemma";
-  normEps: number;
-  mlpActivation: "silu" | "gelu_tanh";
-  fusedQkv: boolean;
-  fusedGateUp: boolean;
-  sandwichNorms: boolean;
-  attnSoftcap?: number;
-  finalSoftcap?: number;
   slidingWindow?: number;
   attentionScale: number;
-  scaleEmbeddings: boolean;
-  tieEmbeddings: boolean;
   initStd: number;
 }
 
@@ -110,10 +115,9 @@ export function buildLlmConfig(arch: LlmArchitecture, size: LlmSize, preset: Pre
   const headDim = even(scale.headDim * arch.headDimRatio);
   const maxPositions = scale.maxPositions;
   return {
-    family: arch.family,
+    ...pick(arch, LLM_ARCHITECTURE_FLAGS),
     size,
     preset,
-    template: arch.template,
     vocabSize: Math.round(arch.realVocabSize / scale.vocabDivisor),
     hiddenSize,
     numLayers: rung.layers,
@@ -122,7 +126,6 @@ export function buildLlmConfig(arch: LlmArchitecture, size: LlmSize, preset: Pre
     headDim,
     intermediateSize: even(hiddenSize * arch.mlpRatio),
     maxPositions,
-    ropeTheta: arch.ropeTheta,
     rotaryDim: even(headDim * arch.partialRotaryFactor),
     ropeScaling: arch.ropeScaling && {
       factor: arch.ropeScaling.factor,
@@ -130,18 +133,8 @@ export function buildLlmConfig(arch: LlmArchitecture, size: LlmSize, preset: Pre
       highFreqFactor: arch.ropeScaling.highFreqFactor,
       originalMaxPositions: Math.round(maxPositions * arch.ropeScaling.originalContextFraction),
     },
-    norm: arch.norm,
-    normEps: arch.normEps,
-    mlpActivation: arch.mlpActivation,
-    fusedQkv: arch.fusedQkv,
-    fusedGateUp: arch.fusedGateUp,
-    sandwichNorms: arch.sandwichNorms,
-    attnSoftcap: arch.attnSoftcap,
-    finalSoftcap: arch.finalSoftcap,
     slidingWindow: arch.slidingWindowFraction === undefined ? undefined : Math.round(maxPositions * arch.slidingWindowFraction),
     attentionScale: 1 / Math.sqrt(headDim),
-    scaleEmbeddings: arch.scaleEmbeddings,
-    tieEmbeddings: arch.tieEmbeddings,
     initStd: 0.02,
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { Activation } from "../nn/activations.js";
 import type { Preset } from "../presets.js";
+import { pick } from "../../util/object.js";
 
 export const VISION_FAMILIES = ["clip", "siglip", "siglip2", "dinov2", "dinov2-reg"] as const;
 export type VisionFamily = (typeof VISION_FAMILIES)[number];
@@ -36,8 +37,24 @@ export interface VisionArchitecture {
   imageStd: [number, number, number];
 }
 
-export interface VisionConfig {
-  family: VisionFamily;
+/** The architecture fields that pass unchanged from a tower family to every scaled config. */
+const VISION_ARCHITECTURE_FLAGS = [
+  "family",
+  "activation",
+  "normEps",
+  "classToken",
+  "registers",
+  "preLayerNorm",
+  "layerScale",
+  "patchBias",
+  "attentionPoolingHead",
+  "dropLeadingTokens",
+  "naming",
+  "imageMean",
+  "imageStd",
+] as const;
+
+export interface VisionConfig extends Pick<VisionArchitecture, (typeof VISION_ARCHITECTURE_FLAGS)[number]> {
   preset: Preset;
   imageSize: number;
   patchSize: number;
@@ -46,21 +63,9 @@ export interface VisionConfig {
   numLayers: number;
   numHeads: number;
   intermediateSize: number;
-  activation: Activation;
-  normEps: number;
-  classToken: boolean;
-  registers: number;
-  preLayerNorm: boolean;
-  layerScale: boolean;
   layerScaleInit: number;
-  patchBias: boolean;
-  attentionPoolingHead: boolean;
-  dropLeadingTokens: number;
   /** Hidden-state index used as the feature: −2 is the second-to-last block (mm_vision_select_layer). */
   selectLayer: number;
-  naming: "clip" | "siglip" | "dinov2";
-  imageMean: [number, number, number];
-  imageStd: [number, number, number];
 }
 
 /** Per preset: patch size, the fraction of the real patch grid, and the width, depth and heads of a 1024-wide, 24-deep real tower. */
@@ -77,7 +82,7 @@ export function buildVisionConfig(arch: VisionArchitecture, preset: Preset): Vis
   const grid = Math.max(2, roundHalfUp((arch.realImageSize / arch.realPatchSize) * s.gridScale));
   const hiddenSize = s.heads * 2 * roundHalfUp((s.hidden * arch.realHidden) / 1024 / s.heads / 2);
   return {
-    family: arch.family,
+    ...pick(arch, VISION_ARCHITECTURE_FLAGS),
     preset,
     imageSize: grid * s.patchSize,
     patchSize: s.patchSize,
@@ -86,20 +91,8 @@ export function buildVisionConfig(arch: VisionArchitecture, preset: Preset): Vis
     numLayers: Math.max(2, roundHalfUp((s.layers * arch.realLayers) / 24)),
     numHeads: s.heads,
     intermediateSize: 2 * roundHalfUp((hiddenSize * arch.realIntermediate) / arch.realHidden / 2),
-    activation: arch.activation,
-    normEps: arch.normEps,
-    classToken: arch.classToken,
-    registers: arch.registers,
-    preLayerNorm: arch.preLayerNorm,
-    layerScale: arch.layerScale,
     layerScaleInit: 1e-5,
-    patchBias: arch.patchBias,
-    attentionPoolingHead: arch.attentionPoolingHead,
-    dropLeadingTokens: arch.dropLeadingTokens,
     selectLayer: -2,
-    naming: arch.naming,
-    imageMean: arch.imageMean,
-    imageStd: arch.imageStd,
   };
 }
 
