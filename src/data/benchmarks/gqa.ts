@@ -1,0 +1,16 @@
+/** GQA analogue: compositional short-answer questions about objects, attributes and relations. */
+import type { GqaDoc } from "../../eval/tasks/gqa.js";
+import { ask, type FamilyName } from "../questions.js";
+import { collectItems, type BenchmarkGenerator } from "./generator.js";
+
+const FAMILIES: readonly FamilyName[] = ["colour", "shape", "exists", "position", "size", "texture", "theme", "arrow"];
+
+export const gqaGenerator: BenchmarkGenerator<GqaDoc> = {
+  task: "gqa",
+  generate: (ctx, size) =>
+    collectItems("gqa", ctx, size, (scene, rng, next) => {
+      const qa = ask(rng.pick(FAMILIES), scene, rng);
+      if (!qa) return [];
+      return [{ sceneId: scene.id, doc: { questionId: `gqa-${next()}`, question: qa.question, answer: qa.answer }, target: qa.answer }];
+    }),
+};

@@ -1,0 +1,272 @@
+/**
+ * Generates a whole lab-tier dataset to disk — scenes, images, the LLM text corpora, the three
+ * stage-1 caption sets, the stage-2 mixture and the ten benchmark files — and loads it back.
+ * Generation writes into a temporary folder renamed into place at the end, so a crash never leaves
+ * a half dataset where a good one was; a folder whose manifest has the same key is reused (cache).
+ */
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import type { Preset } from "../models/presets.js";
+import { getTask, type AnyTask } from "../eval/tasks/registry.js";
+import { hashString, Random } from "../util/random.js";
+import { progressBar } from "../util/progress.js";
+import { readJsonFile, readJsonl, writeJson, writeJsonl } from "../util/jsonl.js";
+import { projectRoot } from "../util/paths.js";
+import { decodeImage, encodePng, renderScene, type RawImage } from "../world/render.js";
+import { sampleScene, sceneSignature, type Scene } from "../world/scene.js";
+import { BENCHMARK_GENERATORS } from "./benchmarks/registry.js";
+import { worldStatistics, type BenchmarkItem } from "./benchmarks/generator.js";
+import { CAPTION_INSTRUCTIONS, CAPTION_STYLES, caption, type CaptionStyle } from "./captions.js";
+import { instructionSample } from "./instructions.js";
+import { readLlavaJson, resolveImagePath, writeLlavaJson, IMAGE_PLACEHOLDER, type LlavaDataset, type LlavaSample } from "./llava_json.js";
+import { DATASET_PRESETS, type DatasetPreset } from "./presets.js";
+import { reasoningDocument, textDocument, type TextDoc } from "./text_corpus.js";
+
+/** Bumped whenever generation changes what it writes, so cached datasets are regenerated. */
+export const GENERATOR_VERSION = 1;
+
+export interface DatasetManifest {
+  generator: "llava-more-world";
+  version: number;
+  key: string;
+  preset: string;
+  seed: number;
+  config: DatasetPreset;
+  counts: Record<string, number>;
+  bytes: Record<string, number>;
+  seconds: number;
+}
+
+export interface GenerateOptions {
+  preset?: Preset;
+  /** Overrides of the preset (tests use smaller sizes). */
+  config?: DatasetPreset;
+  seed?: number;
+  outDir?: string;
+  /** Replace an existing dataset generated with other settings. */
+  force?: boolean;
+  log?: (line: string) => void;
+  progress?: boolean;
+}
+
+export const defaultDatasetDir = (preset: string, seed: number): string => join(projectRoot(), "data", "generated", `${preset}-seed${seed}`);
+
+const datasetKey = (config: DatasetPreset, seed: number): string => hashString(JSON.stringify({ v: GENERATOR_VERSION, config, seed })).toString(16).padStart(8, "0");
+
+/** Training and held-out scenes; a held-out scene identical to a training scene is redrawn. */
+export function sampleSplits(config: DatasetPreset, seed: number): { train: Scene[]; test: Scene[] } {
+  const pad = (i: number): string => String(i).padStart(6, "0");
+  const train = [...Array(config.trainScenes).keys()].map((i) => sampleScene(Random.stream(seed, "scene", "train", i), `train-${pad(i)}`, config.world));
+  const seen = new Set(train.map(sceneSignature));
+  const test: Scene[] = [];
+  for (let i = 0; i < config.testScenes; i++) {
+    for (let attempt = 0; ; attempt++) {
+      const scene = sampleScene(Random.stream(seed, "scene", "test", i, attempt), `test-${pad(i)}`, config.world);
+      if (!seen.has(sceneSignature(scene))) {
+        seen.add(sceneSignature(scene));
+        test.push(scene);
+        break;
+      }
+      if (attempt > 1000) throw new Error("scene sampler: cannot draw a held-out scene that differs from every training scene");
+    }
+  }
+  return { train, test };
+}
+
+export const imageFile = (sceneId: string): string => `${sceneId}.png`;
+
+async function renderAll(scenes: readonly Scene[], config: DatasetPreset, imageDir: string, show: boolean): Promise<void> {
+  mkdirSync(imageDir, { recursive: true });
+  const bar = progressBar("images", scenes.length, { silent: !show });
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < scenes.length) {
+      const scene = scenes[next++]!;
+      writeFileSync(join(imageDir, imageFile(scene.id)), await encodePng(await renderScene(scene, config.world)));
+      bar.tick();
+    }
+  };
+  await Promise.all([...Array(4)].map(worker));
+  bar.done();
+}
+
+function captionSet(style: CaptionStyle, scenes: readonly Scene[], seed: number): LlavaSample[] {
+  return scenes.map((scene) => {
+    const rng = Random.stream(seed, "caption", style, scene.id);
+    return {
+      id: `${style}-${scene.id}`,
+      image: imageFile(scene.id),
+      conversations: [
+        { from: "human", value: `${IMAGE_PLACEHOLDER}\n${rng.pick(CAPTION_INSTRUCTIONS)}` },
+        { from: "gpt", value: caption(style, scene, rng) },
+      ],
+    };
+  });
+}
+
+function folderBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    total += entry.isDirectory() ? folderBytes(p) : statSync(p).size;
+  }
+  return total;
+}
+
+/** Generates (or reuses) the dataset and returns its manifest and folder. */
+export async function generateDataset(options: GenerateOptions = {}): Promise<{ dir: string; manifest: DatasetManifest; cached: boolean }> {
+  const preset = options.preset ?? "small";
+  const config = options.config ?? DATASET_PRESETS[preset];
+  const seed = options.seed ?? 0;
+  const dir = options.outDir ?? defaultDatasetDir(preset, seed);
+  const log = options.log ?? (() => {});
+  const show = options.progress !== false;
+  const key = datasetKey(config, seed);
+  if (existsSync(join(dir, "manifest.json"))) {
+    const existing = readJsonFile(join(dir, "manifest.json")) as Partial<DatasetManifest>;
+    if (existing.key === key) return { dir, manifest: existing as DatasetManifest, cached: true };
+    if (!options.force) throw new Error(`${dir} holds a dataset generated with other settings (key ${existing.key ?? "?"}, want ${key}); pass --force to replace it or choose another --out`);
+  } else if (existsSync(dir) && readdirSync(dir).length > 0 && !options.force) {
+    throw new Error(`${dir} exists and is not a generated dataset (no manifest.json); choose another --out`);
+  }
+
+  const started = Date.now();
+  const tmp = `${dir}.partial-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  try {
+    log(`scenes: ${config.trainScenes} training, ${config.testScenes} held out`);
+    const { train, test } = sampleSplits(config, seed);
+    writeJsonl(join(tmp, "scenes", "train.jsonl"), train);
+    writeJsonl(join(tmp, "scenes", "test.jsonl"), test);
+    await renderAll([...train, ...test], config, join(tmp, "images"), show);
+
+    const counts: Record<string, number> = { "scenes/train": train.length, "scenes/test": test.length, images: train.length + test.length };
+    const textBar = progressBar("corpora", config.textDocuments + config.reasoningDocuments + config.stage2Samples, { silent: !show });
+    const text: TextDoc[] = [];
+    for (let i = 0; i < config.textDocuments; i++, textBar.tick()) text.push(textDocument(train, seed, i));
+    const reasoning: TextDoc[] = [];
+    for (let i = 0; i < config.reasoningDocuments; i++, textBar.tick()) reasoning.push(reasoningDocument(train, seed, i));
+    const stage2: LlavaSample[] = [];
+    for (let i = 0; i < config.stage2Samples; i++, textBar.tick()) stage2.push(instructionSample(train, seed, i, (s) => imageFile(s.id)));
+    textBar.done();
+    writeJsonl(join(tmp, "text", "pretrain.jsonl"), text);
+    writeJsonl(join(tmp, "text", "reasoning.jsonl"), reasoning);
+    counts["text/pretrain"] = text.length;
+    counts["text/reasoning"] = reasoning.length;
+    for (const style of CAPTION_STYLES) {
+      writeLlavaJson(join(tmp, "stage1", `${style}.json`), captionSet(style, train, seed));
+      counts[`stage1/${style}`] = train.length;
+    }
+    writeLlavaJson(join(tmp, "stage2", "mixture.json"), stage2);
+    counts["stage2/mixture"] = stage2.length;
+
+    const stats = worldStatistics(train);
+    for (const generator of BENCHMARK_GENERATORS) {
+      const size = config.benchmarkSizes[generator.task];
+      if (size === undefined) continue;
+      const items = generator.generate({ scenes: test, stats, seed }, size);
+      writeJsonl(
+        join(tmp, "benchmarks", `${generator.task}.jsonl`),
+        items.map((it) => ({ image: imageFile(it.sceneId), doc: it.doc, target: it.target, ...(it.answerText !== undefined ? { answerText: it.answerText } : {}) })),
+      );
+      counts[`benchmarks/${generator.task}`] = items.length;
+    }
+
+    const bytes: Record<string, number> = {};
+    for (const part of ["images", "scenes", "text", "stage1", "stage2", "benchmarks"]) bytes[part] = folderBytes(join(tmp, part));
+    const manifest: DatasetManifest = { generator: "llava-more-world", version: GENERATOR_VERSION, key, preset, seed, config, counts, bytes, seconds: (Date.now() - started) / 1000 };
+    writeJson(join(tmp, "manifest.json"), manifest);
+    mkdirSync(dirname(dir), { recursive: true });
+    if (existsSync(dir)) {
+      const old = `${dir}.old-${process.pid}`;
+      renameSync(dir, old);
+      renameSync(tmp, dir);
+      rmSync(old, { recursive: true, force: true });
+    } else {
+      renameSync(tmp, dir);
+    }
+    return { dir, manifest, cached: false };
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+function readScenes(file: string): Scene[] {
+  return readJsonl(file).map(({ line, value }) => {
+    const s = value as Partial<Scene>;
+    if (typeof s.id !== "string" || !Array.isArray(s.objects)) throw new Error(`${file}:${line}: expected a scene with "id" and "objects"`);
+    return value as Scene;
+  });
+}
+
+export interface LoadedItem<Doc = unknown> extends BenchmarkItem<Doc> {
+  /** Image path inside the dataset's image folder. */
+  image: string;
+}
+
+/** A generated dataset on disk (or any folder in the same layout). */
+export class Dataset {
+  readonly manifest: DatasetManifest;
+  readonly imageDir: string;
+
+  constructor(readonly dir: string) {
+    const file = join(dir, "manifest.json");
+    if (!existsSync(file)) throw new Error(`${dir}: no manifest.json; generate the dataset with: npx llava-more generate-data`);
+    this.manifest = readJsonFile(file) as DatasetManifest;
+    this.imageDir = join(dir, "images");
+  }
+
+  scenes(split: "train" | "test"): Scene[] {
+    return readScenes(join(this.dir, "scenes", `${split}.jsonl`));
+  }
+
+  stage1(style: CaptionStyle): LlavaDataset {
+    return readLlavaJson(join(this.dir, "stage1", `${style}.json`), this.imageDir);
+  }
+
+  stage2(): LlavaDataset {
+    return readLlavaJson(join(this.dir, "stage2", "mixture.json"), this.imageDir);
+  }
+
+  text(corpus: "pretrain" | "reasoning"): TextDoc[] {
+    return readJsonl(join(this.dir, "text", `${corpus}.jsonl`)).map(({ value }) => value as TextDoc);
+  }
+
+  /** The items of one benchmark, each doc validated by the task's own parser. */
+  benchmark(task: string): { task: AnyTask; items: LoadedItem[] } {
+    return readBenchmarkFile(task, join(this.dir, "benchmarks", `${task}.jsonl`), this.imageDir);
+  }
+
+  async image(path: string): Promise<RawImage> {
+    const full = resolveImagePath(this.imageDir, path, `${relative(process.cwd(), this.dir) || this.dir}`);
+    try {
+      return await decodeImage(full);
+    } catch (err) {
+      throw new Error(`${full}: cannot decode image (${err instanceof Error ? err.message : String(err)})`);
+    }
+  }
+}
+
+/** Reads a benchmark JSONL file (`{"image", "doc", "target"}` per line) with errors naming file and line. */
+export function readBenchmarkFile(taskName: string, file: string, imageDir: string): { task: AnyTask; items: LoadedItem[] } {
+  const task = getTask(taskName);
+  const ids = new Map<string, number>();
+  const items = readJsonl(file).map(({ line, value }) => {
+    const where = `${file}:${line}`;
+    const row = value as Record<string, unknown>;
+    if (typeof row !== "object" || row === null) throw new Error(`${where}: expected an object with "image", "doc" and "target"`);
+    if (typeof row["image"] !== "string") throw new Error(`${where}: field "image": expected a path string`);
+    resolveImagePath(imageDir, row["image"], `${where}: field "image"`);
+    const doc = task.parseDoc(row["doc"], where);
+    const id = task.docId(doc);
+    const first = ids.get(id);
+    if (first !== undefined) throw new Error(`${where}: duplicate question id ${JSON.stringify(id)} (first on line ${first})`);
+    ids.set(id, line);
+    const target = typeof row["target"] === "string" ? row["target"] : "";
+    const answerText = typeof row["answerText"] === "string" ? row["answerText"] : undefined;
+    return { sceneId: row["image"].replace(/\.png$/, ""), image: row["image"], doc, target, ...(answerText !== undefined ? { answerText } : {}) };
+  });
+  return { task, items };
+}

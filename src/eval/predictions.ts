@@ -1,0 +1,153 @@
+/**
+ * Reading real model outputs so they are scored by the same task code.
+ *
+ * Accepted layouts (one file, one task):
+ * 1. lmms-eval `--log_samples`, JSON Lines (`<date>_samples_<task>.jsonl`, lmms-eval 0.2–0.3):
+ *    one object per line with `doc_id`, `doc` (the HF dataset row, images as strings), `target`,
+ *    `arguments`, `resps` ([[text]]), `filtered_resps` ([text]) and the process_results keys.
+ *    The prediction is `filtered_resps` (what process_results saw), else `resps`, unwrapped from
+ *    one-element lists (lmms-eval 0.4 writes them flat). lmms-eval 0.4 no longer writes `doc`;
+ *    such files cannot be scored without the dataset and are refused with that reason.
+ * 2. lmms-eval `--log_samples`, one JSON document (`<task>.json`, the vendored copy LLaVA-MORE
+ *    ran): `{"args": …, "model_configs": …, "logs": [sample, …]}` with samples as in 1.
+ * 3. Plain: one object per line, `{"question_id": …, "prediction": "…", "doc": {…}}`.
+ * The doc may use our field names or the HF dataset's; each task's parseDoc maps them. A doc
+ * without an id of its own takes `doc_id` (1) or `question_id` (3). Rows a task declares out of
+ * scope (SEED-Bench video questions) are skipped and counted. Errors name the file and line.
+ */
+
+import { readFileSync } from "node:fs";
+import type { LmmsTask, MetricValue } from "./task.js";
+import { getTask } from "./tasks/registry.js";
+
+export type PredictionLayout = "lmms-eval" | "plain";
+
+export interface PredictionRecord<Doc> {
+  doc: Doc;
+  prediction: string;
+  layout: PredictionLayout;
+  /** "file:line", or "file: logs[i]" in a JSON document. */
+  where: string;
+}
+
+export interface PredictionsFile<Doc> {
+  path: string;
+  records: PredictionRecord<Doc>[];
+  skipped: Array<{ where: string; reason: string }>;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function unwrapResponse(v: unknown, field: string, where: string): string {
+  let x = v;
+  for (let depth = 0; Array.isArray(x) && x.length === 1 && depth < 3; depth++) x = x[0];
+  if (typeof x !== "string") {
+    throw new Error(`${where}: field "${field}": expected a string or a one-element list holding one, found ${JSON.stringify(v).slice(0, 60)}`);
+  }
+  return x;
+}
+
+/** The raw doc (with the fallback id added) and the prediction of one sample object. */
+function readSample(rec: unknown, where: string): { raw: Json; prediction: string; layout: PredictionLayout } {
+  if (!isObject(rec)) throw new Error(`${where}: expected a JSON object per sample`);
+  const plain = rec["prediction"] !== undefined;
+  const resps = rec["filtered_resps"] !== undefined ? "filtered_resps" : rec["resps"] !== undefined ? "resps" : undefined;
+  if (!plain && resps === undefined) {
+    throw new Error(`${where}: missing field "prediction" (plain layout) or "filtered_resps"/"resps" (lmms-eval --log_samples layout)`);
+  }
+  if (rec["doc"] === undefined) {
+    const hint = plain ? "" : " (lmms-eval 0.4 and later leave the dataset row out of samples files; log with 0.2–0.3 or use the plain layout)";
+    throw new Error(`${where}: missing field "doc"${hint}`);
+  }
+  if (!isObject(rec["doc"])) throw new Error(`${where}: field "doc": expected an object`);
+  const fallbackKey = plain ? "question_id" : "doc_id";
+  const fallback = rec[fallbackKey];
+  if (fallback !== undefined && typeof fallback !== "string" && !(typeof fallback === "number" && Number.isInteger(fallback))) {
+    throw new Error(`${where}: field "${fallbackKey}": expected a string or an integer, found ${JSON.stringify(fallback)}`);
+  }
+  const raw = fallback === undefined || rec["doc"][fallbackKey] !== undefined ? rec["doc"] : { ...rec["doc"], [fallbackKey]: fallback };
+  if (plain) {
+    if (typeof rec["prediction"] !== "string") throw new Error(`${where}: field "prediction": expected a string`);
+    return { raw, prediction: rec["prediction"], layout: "plain" };
+  }
+  return { raw, prediction: unwrapResponse(rec[resps as string], resps as string, where), layout: "lmms-eval" };
+}
+
+/** The sample objects of a file with where each comes from. */
+function samplesOf(path: string, text: string): Array<{ value: unknown; where: string }> {
+  if (text.trimStart().startsWith("{")) {
+    try {
+      const whole: unknown = JSON.parse(text);
+      if (isObject(whole) && Array.isArray(whole["logs"])) {
+        return whole["logs"].map((value, i) => ({ value, where: `${path}: logs[${i}]` }));
+      }
+    } catch {
+      // Not one JSON document: JSON Lines.
+    }
+  }
+  const out: Array<{ value: unknown; where: string }> = [];
+  text.split("\n").forEach((line, i) => {
+    if (line.trim() === "") return;
+    const where = `${path}:${i + 1}`;
+    try {
+      out.push({ value: JSON.parse(line), where });
+    } catch (err) {
+      throw new Error(`${where}: malformed JSON: ${(err as Error).message}`);
+    }
+  });
+  return out;
+}
+
+export function readPredictions<D, L extends object>(task: LmmsTask<D, L>, path: string): PredictionsFile<D> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new Error(`cannot read ${path}: ${(err as Error).message}`);
+  }
+  const records: PredictionRecord<D>[] = [];
+  const skipped: PredictionsFile<D>["skipped"] = [];
+  const seen = new Map<string, string>();
+  for (const { value, where } of samplesOf(path, text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)) {
+    const { raw, prediction, layout } = readSample(value, where);
+    const reason = task.outOfScope?.(raw);
+    if (reason !== undefined) {
+      skipped.push({ where, reason });
+      continue;
+    }
+    const doc = task.parseDoc(raw, where);
+    const key = task.docId(doc);
+    const first = seen.get(key);
+    if (first !== undefined) throw new Error(`${where}: duplicate question id "${key}" (first at ${first})`);
+    seen.set(key, where);
+    records.push({ doc, prediction, layout, where });
+  }
+  if (records.length === 0) throw new Error(`${path}: no predictions for ${task.name}${skipped.length ? ` (${skipped.length} skipped as out of scope)` : ""}`);
+  return { path, records, skipped };
+}
+
+export interface ScoredFile {
+  task: string;
+  metrics: MetricValue[];
+  n: number;
+  logs: object[];
+  /** Rows skipped as out of the task's scope. */
+  skipped: number;
+  notes?: Record<string, string>;
+}
+
+/** Reads a predictions file for `taskName` and scores it with the task's own code. */
+export function scorePredictionsFile(taskName: string, path: string): ScoredFile {
+  const task = getTask(taskName);
+  const { records, skipped } = readPredictions(task, path);
+  const logs = records.map((r) => task.processResult(r.doc, r.prediction));
+  return {
+    task: task.name,
+    metrics: task.aggregate(logs),
+    n: records.length,
+    logs,
+    skipped: skipped.length,
+    ...(task.notes ? { notes: task.notes } : {}),
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * Results in an lmms-eval-like layout: `results.json` with
+ * `{"results": {<task>: {"alias": <task>, "<metric>,none": value, …}}, "n-samples": {<task>:
+ * {"original": n, "effective": n}}, "config": {…}}` (lmms-eval 0.2+ field names; the filter key
+ * is always "none"), and per task `samples_<task>.jsonl`, one sample log per line with its
+ * position as `doc_id`. Everything is serialised and checked before anything is written; each
+ * file is replaced atomically and results.json is written last, so a reader never sees a partial
+ * file and a results.json never describes samples that are not on disk.
+ */
+
+import { join } from "node:path";
+import { writeFileAtomic } from "../util/fs.js";
+import type { MetricValue } from "./task.js";
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export interface TaskScores {
+  task: string;
+  metrics: readonly MetricValue[];
+  n: number;
+  logs: readonly object[];
+  /** String facts shown next to the metrics (e.g. the MMBench judge). */
+  notes?: Readonly<Record<string, string>>;
+}
+
+export interface ResultsJson {
+  results: Record<string, Record<string, string | number>>;
+  "n-samples": Record<string, { original: number; effective: number }>;
+  config: { [key: string]: JsonValue };
+}
+
+export function resultsJson(scores: readonly TaskScores[], config: { [key: string]: JsonValue } = {}): ResultsJson {
+  const out: ResultsJson = { results: {}, "n-samples": {}, config };
+  for (const s of scores) {
+    if (out.results[s.task]) throw new Error(`results: task "${s.task}" given twice`);
+    const entry: Record<string, string | number> = { alias: s.task };
+    for (const m of s.metrics) {
+      if (!Number.isFinite(m.value)) throw new Error(`results: ${s.task} ${m.metric} is ${m.value}, not a finite number`);
+      entry[`${m.metric},none`] = m.value;
+    }
+    Object.assign(entry, s.notes ?? {});
+    out.results[s.task] = entry;
+    out["n-samples"][s.task] = { original: s.n, effective: s.n };
+  }
+  return out;
+}
+
+export function samplesJsonl(logs: readonly object[]): string {
+  return logs.map((log, i) => `${JSON.stringify({ doc_id: i, ...log })}\n`).join("");
+}
+
+/** Writes samples_<task>.jsonl for every task, then results.json, into `dir`; returns the paths. */
+export function writeResults(
+  dir: string,
+  scores: readonly TaskScores[],
+  config: { [key: string]: JsonValue } = {},
+): { results: string; samples: string[] } {
+  const results = `${JSON.stringify(resultsJson(scores, config), null, 2)}\n`;
+  const samples = scores.map((s) => {
+    if (!/^[\w.-]+$/.test(s.task)) throw new Error(`results: task name "${s.task}" cannot name a file`);
+    return { path: join(dir, `samples_${s.task}.jsonl`), text: samplesJsonl(s.logs) };
+  });
+  for (const s of samples) writeFileAtomic(s.path, s.text);
+  const resultsPath = join(dir, "results.json");
+  writeFileAtomic(resultsPath, results);
+  return { results: resultsPath, samples: samples.map((s) => s.path) };
+}

@@ -1,0 +1,84 @@
+/**
+ * The lmms-eval-compatible task layer: one object per benchmark task with the prompt, the
+ * per-sample scoring and the aggregation exactly as lmms-eval implements them.
+ *
+ * Reference: the copy of lmms-eval that LLaVA-MORE vendored and evaluated with
+ * (aimagelab/LLaVA-MORE, src/lmms_eval/, commit 2460d39), the LLaVA model class `llava` with
+ * each task's `default` prompt kwargs. Where today's EvolvingLMMs-Lab/lmms-eval differs, the
+ * task file says so. Nothing here is copied from lmms-eval: every rule is re-implemented from a
+ * description of its behaviour, and each quirk is kept and documented next to the code.
+ */
+
+export interface MetricValue {
+  metric: string;
+  value: number;
+  /** Scored units behind the value: samples, except MMBench, where it is circular questions. */
+  n: number;
+}
+
+export interface LmmsTask<Doc, SampleLog extends object = object> {
+  /** lmms-eval task name. */
+  name: string;
+  /** README columns (src/analysis/benchmarks.ts names) this task produces. */
+  benchmarks: string[];
+  /** Generation cap: the task yaml's max_new_tokens, else the LLaVA model's default of 1024. */
+  maxNewTokens: number;
+  docId(doc: Doc): string;
+  /**
+   * The user text as lmms-eval's doc_to_text builds it. The LLaVA model class puts
+   * `<image>\n` before it unless it already contains `<image>` (MMMU): see `userText`.
+   */
+  prompt(doc: Doc): string;
+  /** Per-sample record, what `--log_samples` keeps: raw and parsed answer, correctness, ids. */
+  processResult(doc: Doc, prediction: string): SampleLog;
+  /** Every metric lmms-eval reports for the task, in lmms-eval's units (see `headlineScale`). */
+  aggregate(logs: SampleLog[]): MetricValue[];
+  /** README column -> metric name in aggregate(). */
+  headline: Record<string, string>;
+  /** README column -> factor from lmms-eval's unit to the README's (100 for 0–1 fractions). */
+  headlineScale: Record<string, number>;
+  /** Validates a doc read from a file (our field names or the HF dataset's); errors name `where`. */
+  parseDoc(raw: unknown, where: string): Doc;
+  /** Answers a baseline may choose from: option letters, "yes"/"no", or the doc's references. */
+  candidateAnswers(doc: Doc): string[];
+  /** Why a raw doc is outside this task's scope (it is then skipped, not an error), if it is. */
+  outOfScope?(raw: unknown): string | undefined;
+  /** Facts about how the task was scored that belong in the results file (e.g. the MMBench judge). */
+  notes?: Record<string, string>;
+}
+
+/** The image placeholder of LLaVA prompts. */
+export const IMAGE_TOKEN = "<image>";
+
+/**
+ * The first user turn as lmms-eval's LLaVA model builds it (models/llava.py, generate_until):
+ * the prompt as is when it already holds `<image>`, else one `<image>` per image joined by
+ * spaces, a newline, then the prompt.
+ */
+export function userText(prompt: string, images = 1): string {
+  if (images === 0 || prompt.includes(IMAGE_TOKEN)) return prompt;
+  return `${Array.from({ length: images }, () => IMAGE_TOKEN).join(" ")}\n${prompt}`;
+}
+
+/** The README-unit value of each headline column found among `metrics`. */
+export function headlineScores<D, L extends object>(task: LmmsTask<D, L>, metrics: readonly MetricValue[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [column, metric] of Object.entries(task.headline)) {
+    const m = metrics.find((v) => v.metric === metric);
+    if (m) out[column] = m.value * (task.headlineScale[column] ?? 1);
+  }
+  return out;
+}
+
+/** Scores predictions for docs (same order) with a task: the per-sample logs and the metrics. */
+export function scoreTask<D, L extends object>(
+  task: LmmsTask<D, L>,
+  docs: readonly D[],
+  predictions: readonly string[],
+): { logs: L[]; metrics: MetricValue[] } {
+  if (docs.length !== predictions.length) {
+    throw new Error(`${task.name}: ${docs.length} docs but ${predictions.length} predictions`);
+  }
+  const logs = docs.map((doc, i) => task.processResult(doc, predictions[i] as string));
+  return { logs, metrics: task.aggregate(logs) };
+}

@@ -1,0 +1,54 @@
+/**
+ * AI2D test (lmms_eval/tasks/ai2d/ai2d.yaml, utils.py; prompt_format mcq): the question, the
+ * lettered options, the default post_prompt. No process_results: the yaml's `exact_match` with
+ * ignore_case and ignore_punctuation against the target letter, so "A", "a", "A." and "(A)"
+ * count while "The answer is A" and " A" do not; mean, 0–1. Max 16 new tokens. HF rows have no
+ * id (the lmms-eval doc_id is used) and give the answer index as a string.
+ */
+
+import type { LmmsTask } from "../task.js";
+import { exactMatch, mean } from "../metrics/exact_match.js";
+import { optionBlock, optionLetters } from "../metrics/choice.js";
+import { docObject, id, index, str, strList } from "./fields.js";
+import { LETTER_PROMPT } from "./scienceqa_img.js";
+
+export interface Ai2dDoc {
+  questionId: string;
+  question: string;
+  options: string[];
+  /** Index into options. */
+  answer: number;
+}
+
+export interface Ai2dLog {
+  questionId: string;
+  prediction: string;
+  target: string;
+  exact_match: number;
+}
+
+export const ai2d: LmmsTask<Ai2dDoc, Ai2dLog> = {
+  name: "ai2d",
+  benchmarks: ["AI2D"],
+  maxNewTokens: 16,
+  docId: (doc) => doc.questionId,
+  prompt: (doc) => `${doc.question}\n${optionBlock(doc.options)}\n${LETTER_PROMPT}`,
+  processResult(doc, prediction) {
+    const target = optionLetters(doc.options.length)[doc.answer] as string;
+    return { questionId: doc.questionId, prediction, target, exact_match: exactMatch(prediction, target) ? 1 : 0 };
+  },
+  aggregate: (logs) => [{ metric: "exact_match", value: mean(logs.map((l) => l.exact_match)), n: logs.length }],
+  headline: { AI2D: "exact_match" },
+  headlineScale: { AI2D: 100 },
+  parseDoc(raw, where) {
+    const d = docObject(raw, where);
+    const options = strList(d, ["options"], where, 2);
+    return {
+      questionId: id(d, ["questionId", "question_id", "id", "doc_id"], where),
+      question: str(d, ["question"], where),
+      options,
+      answer: index(d, ["answer"], where, options.length),
+    };
+  },
+  candidateAnswers: (doc) => optionLetters(doc.options.length),
+};

@@ -1,0 +1,41 @@
+/** The nine benchmarks of the LLaVA-MORE table as lmms-eval tasks (SEED image part only). */
+
+import type { LmmsTask } from "../task.js";
+import { ai2d } from "./ai2d.js";
+import { gqa } from "./gqa.js";
+import { mmbenchCnDev, mmbenchEnDev } from "./mmbench.js";
+import { mme } from "./mme.js";
+import { mmmuVal } from "./mmmu.js";
+import { pope } from "./pope.js";
+import { scienceqaImg } from "./scienceqa_img.js";
+import { seedbench } from "./seedbench.js";
+import { textvqaVal } from "./textvqa.js";
+
+/** A task with its doc and log types erased, for code that handles any of them. */
+export type AnyTask = LmmsTask<unknown, object>;
+
+/** In the README's column order. */
+export const TASKS = {
+  gqa,
+  scienceqa_img: scienceqaImg,
+  textvqa_val: textvqaVal,
+  ai2d,
+  pope,
+  mme,
+  mmbench_en_dev: mmbenchEnDev,
+  mmbench_cn_dev: mmbenchCnDev,
+  seedbench,
+  mmmu_val: mmmuVal,
+} as const satisfies Record<string, AnyTask>;
+
+export type TaskName = keyof typeof TASKS;
+export const TASK_NAMES = Object.keys(TASKS) as TaskName[];
+
+export function isTaskName(name: string): name is TaskName {
+  return Object.hasOwn(TASKS, name);
+}
+
+export function getTask(name: string): AnyTask {
+  if (!isTaskName(name)) throw new Error(`unknown task "${name}"; expected one of ${TASK_NAMES.join(", ")}`);
+  return TASKS[name];
+}

@@ -1,0 +1,57 @@
+/**
+ * ScienceQA-IMG test (lmms_eval/tasks/scienceqa/scienceqa_img.yaml, utils.py): "Context: <hint>\n"
+ * when the hint is non-empty, the question, the lettered choices, the default post_prompt.
+ * Scored by sqa_process_results (see scienceqaCorrect: exact letter, or "X." prefix; no
+ * stripping, case-sensitive), mean, 0–1. Max 16 new tokens. HF rows have no id: the lmms-eval
+ * doc_id is used.
+ */
+
+import type { LmmsTask } from "../task.js";
+import { mean } from "../metrics/exact_match.js";
+import { optionBlock, optionLetters, scienceqaCorrect } from "../metrics/choice.js";
+import { docObject, id, index, str, strList, strOrNull } from "./fields.js";
+
+export interface ScienceQaDoc {
+  questionId: string;
+  question: string;
+  choices: string[];
+  hint: string;
+  /** Index into choices. */
+  answer: number;
+}
+
+export interface ScienceQaLog {
+  questionId: string;
+  prediction: string;
+  target: string;
+  exact_match: number;
+}
+
+export const LETTER_PROMPT = "Answer with the option's letter from the given choices directly.";
+
+export const scienceqaImg: LmmsTask<ScienceQaDoc, ScienceQaLog> = {
+  name: "scienceqa_img",
+  benchmarks: ["ScienceQA"],
+  maxNewTokens: 16,
+  docId: (doc) => doc.questionId,
+  prompt: (doc) => `${doc.hint ? `Context: ${doc.hint}\n` : ""}${doc.question}\n${optionBlock(doc.choices)}\n${LETTER_PROMPT}`,
+  processResult(doc, prediction) {
+    const target = optionLetters(doc.choices.length)[doc.answer] as string;
+    return { questionId: doc.questionId, prediction, target, exact_match: scienceqaCorrect(prediction, target) ? 1 : 0 };
+  },
+  aggregate: (logs) => [{ metric: "exact_match", value: mean(logs.map((l) => l.exact_match)), n: logs.length }],
+  headline: { ScienceQA: "exact_match" },
+  headlineScale: { ScienceQA: 100 },
+  parseDoc(raw, where) {
+    const d = docObject(raw, where);
+    const choices = strList(d, ["choices"], where, 2);
+    return {
+      questionId: id(d, ["questionId", "question_id", "id", "doc_id"], where),
+      question: str(d, ["question"], where),
+      choices,
+      hint: strOrNull(d, ["hint"], where) ?? "",
+      answer: index(d, ["answer"], where, choices.length),
+    };
+  },
+  candidateAnswers: (doc) => optionLetters(doc.choices.length),
+};

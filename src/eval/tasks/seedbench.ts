@@ -1,0 +1,87 @@
+/**
+ * SEED-Bench, image questions (lmms_eval/tasks/seedbench/seedbench.yaml, utils.py): the question,
+ * "\nA. …\nB. …\nC. …\nD. …", then "\nAnswer with the option's letter from the given choices
+ * directly."; the yaml sets no max_new_tokens, so the LLaVA model's 1024 applies. Scored by
+ * seed_process_result (seedExtract: strip, keep the first character, compare case-sensitively)
+ * and seed_aggregation_result: seed_image and seed_all, fractions 0–1. Video questions
+ * (SEED-vid) are out of scope: files that hold them have those rows skipped.
+ */
+
+import type { LmmsTask } from "../task.js";
+import { optionBlock, seedExtract } from "../metrics/choice.js";
+import { docObject, id, int, oneOf, str, strList, type RawDoc } from "./fields.js";
+import { LETTER_PROMPT } from "./scienceqa_img.js";
+
+type Letter = "A" | "B" | "C" | "D";
+
+export interface SeedDoc {
+  questionId: string;
+  question: string;
+  choices: [string, string, string, string];
+  answer: Letter;
+  questionTypeId: number;
+  dataType: "image";
+}
+
+export interface SeedLog {
+  questionId: string;
+  prediction: string;
+  /** The first character of the stripped prediction (the whole of it when one character long). */
+  pred: string;
+  answer: Letter;
+  correct: number;
+}
+
+function choices(d: RawDoc, where: string): SeedDoc["choices"] {
+  if (d["choices"] !== undefined) {
+    const c = strList(d, ["choices"], where, 4);
+    if (c.length !== 4) throw new Error(`${where}: field "choices": expected 4 strings, found ${c.length}`);
+    return c as SeedDoc["choices"];
+  }
+  return [str(d, ["choice_a"], where), str(d, ["choice_b"], where), str(d, ["choice_c"], where), str(d, ["choice_d"], where)];
+}
+
+const accuracy = (logs: readonly SeedLog[]) => {
+  let right = 0;
+  for (const l of logs) right += l.correct;
+  return right / logs.length;
+};
+
+export const seedbench: LmmsTask<SeedDoc, SeedLog> = {
+  name: "seedbench",
+  benchmarks: ["SEED-img"],
+  maxNewTokens: 1024,
+  docId: (doc) => doc.questionId,
+  prompt: (doc) => `${doc.question}\n${optionBlock(doc.choices)}\n${LETTER_PROMPT}`,
+  processResult(doc, prediction) {
+    const pred = seedExtract(prediction);
+    return { questionId: doc.questionId, prediction, pred, answer: doc.answer, correct: pred === doc.answer ? 1 : 0 };
+  },
+  aggregate(logs) {
+    if (logs.length === 0) throw new Error("seedbench: no samples to aggregate");
+    const value = accuracy(logs);
+    return [
+      { metric: "seed_image", value, n: logs.length },
+      { metric: "seed_all", value, n: logs.length },
+    ];
+  },
+  headline: { "SEED-img": "seed_image" },
+  headlineScale: { "SEED-img": 100 },
+  outOfScope(raw) {
+    const d = typeof raw === "object" && raw !== null ? (raw as RawDoc) : {};
+    const type = d["dataType"] ?? d["data_type"];
+    return type === "video" ? "SEED-Bench video question (SEED-vid is out of scope)" : undefined;
+  },
+  parseDoc(raw, where) {
+    const d = docObject(raw, where);
+    return {
+      questionId: id(d, ["questionId", "question_id", "doc_id"], where),
+      question: str(d, ["question"], where),
+      choices: choices(d, where),
+      answer: oneOf(d, ["answer"], where, ["A", "B", "C", "D"] as const),
+      questionTypeId: int(d, ["questionTypeId", "question_type_id"], where),
+      dataType: oneOf(d, ["dataType", "data_type"], where, ["image"] as const),
+    };
+  },
+  candidateAnswers: () => ["A", "B", "C", "D"],
+};

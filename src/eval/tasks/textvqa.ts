@@ -1,0 +1,60 @@
+/**
+ * TextVQA validation (lmms_eval/tasks/textvqa/textvqa_val.yaml, _default_template_textvqa_yaml,
+ * utils.py), the OCR variant LLaVA-MORE reports (README footnote; `ocr: true` in the default
+ * prompt kwargs): the question through Python's str.capitalize() (quirk: the first letter upper
+ * case and every other letter lower case, "What does SALE say?" → "What does sale say?"), then
+ * "\nReference OCR token: " and the tokens joined by ", " (the line is there, ending in a space,
+ * even with no tokens), then the default post_prompt. Scored by textvqa_process_results: VQA
+ * accuracy with the EvalAI normaliser (metrics/vqa_normalizer.ts), logged as `exact_match`, mean,
+ * 0–1. The yaml sets no max_new_tokens, so the LLaVA model's default of 1024 applies.
+ */
+
+import type { LmmsTask } from "../task.js";
+import { mean } from "../metrics/exact_match.js";
+import { pyCapitalize } from "../metrics/python.js";
+import { normalizeVqaAnswer, vqaAccuracy } from "../metrics/vqa_normalizer.js";
+import { docObject, id, str, strList } from "./fields.js";
+import { SHORT_ANSWER_PROMPT } from "./gqa.js";
+
+export interface TextVqaDoc {
+  questionId: string;
+  question: string;
+  /** The 10 human answers. */
+  answers: string[];
+  ocrTokens: string[];
+}
+
+export interface TextVqaLog {
+  questionId: string;
+  prediction: string;
+  /** The prediction after the EvalAI normaliser (upstream's submission answer). */
+  normalized: string;
+  exact_match: number;
+}
+
+export const textvqaVal: LmmsTask<TextVqaDoc, TextVqaLog> = {
+  name: "textvqa_val",
+  benchmarks: ["TextVQA"],
+  maxNewTokens: 1024,
+  docId: (doc) => doc.questionId,
+  prompt: (doc) => `${pyCapitalize(doc.question)}\nReference OCR token: ${doc.ocrTokens.join(", ")}\n${SHORT_ANSWER_PROMPT}`,
+  processResult: (doc, prediction) => ({
+    questionId: doc.questionId,
+    prediction,
+    normalized: normalizeVqaAnswer(prediction),
+    exact_match: vqaAccuracy(prediction, doc.answers),
+  }),
+  aggregate: (logs) => [{ metric: "exact_match", value: mean(logs.map((l) => l.exact_match)), n: logs.length }],
+  headline: { TextVQA: "exact_match" },
+  headlineScale: { TextVQA: 100 },
+  parseDoc(raw, where) {
+    const d = docObject(raw, where);
+    return {
+      questionId: id(d, ["questionId", "question_id", "doc_id"], where),
+      question: str(d, ["question"], where),
+      answers: strList(d, ["answers"], where, 1),
+      ocrTokens: strList(d, ["ocrTokens", "ocr_tokens"], where, 0),
+    };
+  },
+  candidateAnswers: (doc) => [...new Set(doc.answers)],
+};

@@ -1,0 +1,53 @@
+/**
+ * A progress bar on stderr: redrawn in place on a terminal, one line per 10% otherwise (logs, CI,
+ * notebooks), with rate and time left.
+ */
+export interface Progress {
+  tick(n?: number): void;
+  done(): void;
+}
+
+const seconds = (s: number): string => (s >= 90 ? `${Math.round(s / 60)} min` : `${s.toFixed(s < 10 ? 1 : 0)} s`);
+
+export function progressBar(label: string, total: number, options: { stream?: NodeJS.WriteStream; silent?: boolean } = {}): Progress {
+  const stream = options.stream ?? process.stderr;
+  const tty = stream.isTTY === true;
+  const started = Date.now();
+  let count = 0;
+  let lastDecile = -1;
+  let lastDraw = 0;
+  const line = (): string => {
+    const elapsed = (Date.now() - started) / 1000;
+    const fraction = total > 0 ? count / total : 1;
+    const width = 24;
+    const filled = Math.round(fraction * width);
+    const rate = elapsed > 0 ? count / elapsed : 0;
+    const eta = rate > 0 ? (total - count) / rate : 0;
+    return `${label} [${"=".repeat(filled)}${" ".repeat(width - filled)}] ${Math.round(100 * fraction)}% ${count}/${total} ${rate.toFixed(rate < 10 ? 1 : 0)}/s ${count < total ? `eta ${seconds(eta)}` : `in ${seconds(elapsed)}`}`;
+  };
+  const draw = (final: boolean): void => {
+    if (options.silent) return;
+    if (tty) {
+      const now = Date.now();
+      if (!final && now - lastDraw < 100) return;
+      lastDraw = now;
+      stream.write(`\r${line()}${final ? "\n" : ""}`);
+      return;
+    }
+    const decile = total > 0 ? Math.floor((10 * count) / total) : 10;
+    if (decile > lastDecile || final) {
+      if (!(final && decile === lastDecile && count === total && lastDecile === 10)) stream.write(`${line()}\n`);
+      lastDecile = decile;
+    }
+  };
+  return {
+    tick(n = 1) {
+      count = Math.min(total, count + n);
+      draw(false);
+    },
+    done() {
+      count = total;
+      draw(true);
+    },
+  };
+}

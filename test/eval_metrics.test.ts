@@ -1,0 +1,240 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { normalizeVqaAnswer, vqaAccuracy } from "../src/eval/metrics/vqa_normalizer.js";
+import { parseMmeAnswer, popeNormalize } from "../src/eval/metrics/yes_no.js";
+import { exactMatch } from "../src/eval/metrics/exact_match.js";
+import { mmbenchExtract, scienceqaCorrect, seedExtract } from "../src/eval/metrics/choice.js";
+import { extractNumbers, openCorrect, parseMultiChoice, parseOpen } from "../src/eval/metrics/mmmu_parse.js";
+import { exactMean, pyCapitalize, pyFloat, pyRound, pyStrip } from "../src/eval/metrics/python.js";
+import { pope, type PopeDoc } from "../src/eval/tasks/pope.js";
+import { mme, type MmeDoc } from "../src/eval/tasks/mme.js";
+import { mmbenchEnDev, type MmbenchDoc } from "../src/eval/tasks/mmbench.js";
+import { makeMmmuTask, type MmmuDoc } from "../src/eval/tasks/mmmu.js";
+import { gqa } from "../src/eval/tasks/gqa.js";
+import { ai2d } from "../src/eval/tasks/ai2d.js";
+
+const metric = (ms: ReadonlyArray<{ metric: string; value: number }>, name: string): number => {
+  const m = ms.find((x) => x.metric === name);
+  assert.ok(m, `metric ${name} missing`);
+  return m.value;
+};
+
+test("EvalAI normaliser: numbers, articles, contractions, commas, periods, punctuation", () => {
+  assert.equal(normalizeVqaAnswer("Two."), "2");
+  assert.equal(normalizeVqaAnswer("2"), "2");
+  assert.equal(normalizeVqaAnswer("None"), "0");
+  assert.equal(normalizeVqaAnswer("The red car"), "red car");
+  assert.equal(normalizeVqaAnswer("an apple"), "apple");
+  assert.equal(normalizeVqaAnswer("dont"), "don't");
+  // The table's capitalised keys never match lower-cased words.
+  assert.equal(normalizeVqaAnswer("Im"), "im");
+  // Commas are deleted before the digit-comma rule could see them.
+  assert.equal(normalizeVqaAnswer("1,000"), "1000");
+  // A period goes unless a digit follows it.
+  assert.equal(normalizeVqaAnswer("2.5"), "2.5");
+  assert.equal(normalizeVqaAnswer("a.m."), "am");
+  assert.equal(normalizeVqaAnswer("U.S.A."), "usa");
+  // At most 32 periods are removed (re.UNICODE passed as `count`).
+  assert.equal(normalizeVqaAnswer("x.".repeat(40)), `${"x".repeat(33)}${".x".repeat(7)}.`);
+  // Punctuation next to a space is deleted, elsewhere it becomes a space.
+  assert.equal(normalizeVqaAnswer("hello-world"), "hello world");
+  assert.equal(normalizeVqaAnswer("yes - no"), "yes no");
+  assert.equal(normalizeVqaAnswer("Cat's toy?"), "cat 's toy");
+  assert.equal(normalizeVqaAnswer("hi (there)!"), "hi there");
+});
+
+test("VQA accuracy: mean over the 10 leave-one-out subsets of min(1, matches / 3)", () => {
+  const refs = (k: number, hit: string, miss = "other") => [...Array<string>(k).fill(hit), ...Array<string>(10 - k).fill(miss)];
+  // 2 matches: 8 subsets keep both (2/3), 2 subsets keep one (1/3): (8·2/3 + 2·1/3) / 10 = 0.6.
+  assert.equal(vqaAccuracy("coca cola", refs(2, "coca cola")), 0.6);
+  // 3 matches: 7 subsets · 1 + 3 subsets · 2/3 = 9, / 10 = 0.9.
+  assert.equal(vqaAccuracy("the stop sign", refs(3, "stop sign")), 0.9);
+  // 1 match: 9 subsets · 1/3 = 3, / 10 = 0.3.
+  assert.equal(vqaAccuracy("1,000", refs(1, "1000")), 0.3);
+  assert.equal(vqaAccuracy("Two.", refs(10, "2")), 1);
+  assert.equal(vqaAccuracy("x", refs(4, "x")), 1);
+  assert.equal(vqaAccuracy("nothing", refs(0, "x")), 0);
+});
+
+test("exact statistics.mean agrees with Python where a plain sum would not", () => {
+  // Python: statistics.mean(v) vs sum(v) / len(v), for values as the VQA leave-one-out produces.
+  assert.equal(exactMean([1 / 3, 2 / 3, 2 / 3]), 0.5555555555555556); // plain: 0.5555555555555555
+  assert.equal(exactMean([...Array<number>(8).fill(2 / 3), 1 / 3, 1 / 3]), 0.6); // plain: 0.5999999999999999
+  assert.equal(exactMean([0.1, 0.2, 0.3]), 0.2); // plain: 0.20000000000000004
+  assert.equal(exactMean([1, 1, 1, 1]), 1);
+});
+
+test("Python helpers: round half-even on exact ties, float(), strip(chars), capitalize()", () => {
+  assert.equal(pyRound(0.0625, 3), 0.062);
+  assert.equal(pyRound(0.1875, 3), 0.188);
+  assert.equal(pyRound(4 / 6, 3), 0.667);
+  assert.equal(pyRound(2.675, 2), 2.67); // 2.675 is below the tie in binary
+  assert.equal(pyFloat("1_000"), 1000);
+  assert.equal(pyFloat("5."), 5);
+  assert.equal(pyFloat("1,000"), undefined);
+  assert.equal(pyFloat("-inf"), -Infinity);
+  assert.equal(pyStrip("A.'", "."), "A.'"); // only leading/trailing "." go, and the last char is '
+  assert.equal(pyCapitalize("what does SALE say?"), "What does sale say?");
+});
+
+test("GQA exact match: case and ASCII punctuation ignored, whitespace not", () => {
+  assert.ok(exactMatch("Red", "red"));
+  assert.ok(exactMatch("left.", "left"));
+  assert.ok(exactMatch("tshirt", "t-shirt"));
+  assert.ok(!exactMatch("yes ", "yes"));
+  assert.ok(!exactMatch("the cube", "cube"));
+  const doc = { questionId: "q", question: "?", answer: "Yes" };
+  assert.equal(gqa.processResult(doc, "yes!").exact_match, 1);
+});
+
+const popeDoc = (answer: "yes" | "no", i: number): PopeDoc => ({ questionId: `p${i}`, question: "Is there a cat?", answer, category: "random" });
+
+test("POPE: precision and recall count only exact yes/no; yes-ratio comes from the ground truth", () => {
+  assert.equal(popeNormalize("  Yes\n"), "yes");
+  const cases: Array<[PopeDoc["answer"], string]> = [
+    ["yes", "Yes"], // TP
+    ["yes", "Yes, there is."], // neither TP nor FN: not the exact string
+    ["yes", "no"], // FN
+    ["no", "YES"], // FP
+    ["no", "No."], // neither: not the exact string
+    ["no", "nope"],
+  ];
+  const logs = cases.map(([gt, p], i) => pope.processResult(popeDoc(gt, i), p));
+  const m = pope.aggregate(logs);
+  assert.equal(metric(m, "pope_accuracy"), 1 / 6); // only the first is exactly right
+  assert.equal(metric(m, "pope_precision"), 0.5); // TP 1 / (TP 1 + FP 1)
+  assert.equal(metric(m, "pope_recall"), 0.5); // TP 1 / (TP 1 + FN 1): the "Yes, there is." sample is not counted
+  assert.equal(metric(m, "pope_f1_score"), 0.5);
+  assert.equal(metric(m, "pope_yes_ratio"), 0.5); // 3 of 6 labels are yes, whatever was predicted
+  const allYes = [popeDoc("yes", 0), popeDoc("no", 1), popeDoc("no", 2), popeDoc("no", 3)].map((d) => pope.processResult(d, "yes"));
+  assert.equal(metric(pope.aggregate(allYes), "pope_yes_ratio"), 0.25);
+  assert.equal(metric(pope.aggregate(allYes), "pope_recall"), 1);
+  const none = [popeDoc("yes", 0), popeDoc("no", 1)].map((d) => pope.processResult(d, "maybe"));
+  assert.equal(metric(pope.aggregate(none), "pope_f1_score"), 0); // no TP/FP/FN: 0 by convention
+});
+
+const mmeDoc = (image: string, answer: "Yes" | "No", category = "existence"): MmeDoc => ({
+  questionId: `${image}-${answer}`,
+  imageId: image,
+  question: "Is there a cat in this image? Please answer yes or no.",
+  answer,
+  category,
+});
+
+test("MME answer parsing: exact, then yes/no within the first four characters, else other", () => {
+  assert.equal(parseMmeAnswer("Yes, there is"), "yes");
+  assert.equal(parseMmeAnswer("No."), "no");
+  assert.equal(parseMmeAnswer("Not sure"), "no");
+  assert.equal(parseMmeAnswer("None"), "no");
+  assert.equal(parseMmeAnswer("I think yes"), "other");
+  assert.equal(parseMmeAnswer("y"), "other"); // today's lmms-eval maps "y"; LLaVA-MORE's copy does not
+});
+
+test("MME acc+ needs both questions of an image right; subtask score = acc + acc+", () => {
+  const both = [mme.processResult(mmeDoc("i1", "Yes"), "Yes, there is"), mme.processResult(mmeDoc("i1", "No"), "No")];
+  const one = [mme.processResult(mmeDoc("i2", "Yes"), "Yes"), mme.processResult(mmeDoc("i2", "No"), "Yes")];
+  // i1: acc 100 + acc+ 100 = 200; i2: acc 50 + acc+ 0 = 50; existence = (200 + 50) / 2 = 125.
+  assert.deepEqual(mme.aggregate([...both, ...one]), [{ metric: "mme_perception_score", value: 125, n: 4 }]);
+  const cog = [mme.processResult(mmeDoc("c1", "Yes", "code_reasoning"), "yes"), mme.processResult(mmeDoc("c1", "No", "code_reasoning"), "no")];
+  assert.deepEqual(mme.aggregate([...both, ...cog]), [
+    { metric: "mme_perception_score", value: 200, n: 2 },
+    { metric: "mme_cognition_score", value: 200, n: 2 },
+  ]);
+  assert.throws(() => mme.aggregate(both.slice(0, 1)), /image "i1" \(existence\) has 1 questions/);
+});
+
+const mmbDoc = (index: number, answer: MmbenchDoc["answer"], options: MmbenchDoc["options"] = { A: "cat", B: "dog", C: "bird", D: "fish" }): MmbenchDoc => ({
+  index,
+  question: "What animal is it?",
+  hint: null,
+  options,
+  answer,
+  category: "c",
+  l2Category: "l2",
+});
+
+test("MMBench extraction: one letter, wrapped letters, the article guard, then a unique option text", () => {
+  const opts = { A: "cat", B: "dog", C: "bird", D: "fish" };
+  assert.deepEqual(mmbenchExtract("B", opts), { letter: "B", via: "option" });
+  assert.deepEqual(mmbenchExtract("(C)", opts), { letter: "C", via: "option" });
+  assert.deepEqual(mmbenchExtract("The answer is B.", opts), { letter: "B", via: "option" });
+  // "A" among more than 3 words may be the article: the bare-letter step gives up, no wrap matches,
+  // and the option texts decide.
+  assert.deepEqual(mmbenchExtract("A cat is sitting here", opts), { letter: "A", via: "text" });
+  assert.equal(mmbenchExtract("The answer is A", opts), null);
+  assert.deepEqual(mmbenchExtract("It is a small dog.", opts), { letter: "B", via: "text" });
+  assert.equal(mmbenchExtract("a cat or a dog", opts), null); // two option texts: ambiguous
+  assert.deepEqual(mmbenchExtract("E", opts), { letter: "E", via: "option" }); // E is a candidate letter upstream
+});
+
+test("MMBench circular evaluation: right in 3 of 4 rotations is wrong; no judge is recorded", () => {
+  const rot = (k: number, answer: MmbenchDoc["answer"], pred: string) => mmbenchEnDev.processResult(mmbDoc(7 + k * 1_000_000, answer), pred);
+  const three = [rot(0, "A", "A"), rot(1, "B", "B"), rot(2, "C", "C"), rot(3, "D", "A")];
+  assert.deepEqual(mmbenchEnDev.aggregate(three), [{ metric: "gpt_eval_score", value: 0, n: 1 }]);
+  const four = [rot(0, "A", "A"), rot(1, "B", "B"), rot(2, "C", "(C)"), rot(3, "D", "fish")];
+  assert.deepEqual(mmbenchEnDev.aggregate(four), [{ metric: "gpt_eval_score", value: 100, n: 1 }]);
+  assert.equal(four[3]?.via, "text");
+  assert.equal(four[0]?.judge, "none (rule-based extraction)");
+  assert.equal(mmbenchEnDev.notes?.["judge"], "none (rule-based extraction)");
+  // A question counts only through its rotation-0 row; an unextracted answer is wrong.
+  const orphan = [rot(1, "B", "B")];
+  assert.throws(() => mmbenchEnDev.aggregate(orphan), /no rotation-0 rows/);
+  const unanswered = mmbenchEnDev.processResult(mmbDoc(8, "A"), "I don't know");
+  assert.equal(unanswered.extracted, null);
+  assert.deepEqual(mmbenchEnDev.aggregate([...four, unanswered]), [{ metric: "gpt_eval_score", value: 50, n: 2 }]);
+});
+
+test("letter extraction variants per task: A, A., (A), The answer is A", () => {
+  const preds = ["A", "A.", "(A)", "The answer is A"];
+  assert.deepEqual(preds.map((p) => scienceqaCorrect(p, "A")), [true, true, false, false]);
+  const ai2dDoc = { questionId: "x", question: "?", options: ["p", "q"], answer: 0 };
+  assert.deepEqual(preds.map((p) => ai2d.processResult(ai2dDoc, p).exact_match), [1, 1, 1, 0]);
+  assert.deepEqual(preds.map(seedExtract), ["A", "A", "(", "T"]);
+  assert.deepEqual(preds.map((p) => parseMultiChoice(p, ["p", "q", "r"], 0, "k").letter), ["A", "A", "A", "A"]);
+  assert.deepEqual(preds.map((p) => mmbenchExtract(p, { A: "p", B: "q" })?.letter ?? null), ["A", "A", "A", null]);
+  // ScienceQA is case-sensitive and does not strip.
+  assert.equal(scienceqaCorrect("a", "A"), false);
+  assert.equal(scienceqaCorrect(" A", "A"), false);
+  assert.equal(scienceqaCorrect("B. dog", "B"), true);
+});
+
+test("MMMU multiple choice: brackets, letters, option text after 5 words, the last of several, seeded random", () => {
+  const opts = ["Baroque", "Rococo", "Gothic", "Renaissance"];
+  assert.deepEqual(parseMultiChoice("(B) Rococo", opts, 0, "k"), { letter: "B", via: "bracket" });
+  assert.deepEqual(parseMultiChoice("C.", opts, 0, "k"), { letter: "C", via: "letter-space" }); // "." stripped, then "C "
+  assert.deepEqual(parseMultiChoice("I would say that this is clearly Gothic architecture", opts, 0, "k"), { letter: "C", via: "option-text" });
+  // Not more than 5 words: the option text is not looked at, so the pick is random.
+  assert.equal(parseMultiChoice("clearly Gothic", opts, 0, "k").via, "random");
+  // Several letters: the one that occurs last wins.
+  assert.deepEqual(parseMultiChoice("A or B? I pick D", opts, 0, "k"), { letter: "D", via: "letter-space" });
+  // Quirk: "DNA " proposes A, and " A " never occurs, so D (found at " D ") wins over A.
+  assert.deepEqual(parseMultiChoice("DNA is D", opts, 0, "k").letter, "D");
+  // The random fallback is deterministic for a (seed, sample) pair and changes with the seed.
+  const pick = (seed: number) => parseMultiChoice("unclear", ["up", "down"], seed, "validation_Physics_2");
+  assert.deepEqual(pick(0), { letter: "B", via: "random" });
+  assert.deepEqual(pick(0), pick(0));
+  assert.deepEqual(pick(1), { letter: "A", via: "random" });
+  const doc: MmmuDoc = { id: "validation_Physics_2", question: "?", options: ["up", "down"], answer: "A", questionType: "multiple-choice", subject: "Physics" };
+  assert.equal(makeMmmuTask(0).processResult(doc, "unclear").correct, 0);
+  assert.equal(makeMmmuTask(1).processResult(doc, "unclear").correct, 1);
+});
+
+test("MMMU open answers: key tails, numbers, normalisation", () => {
+  assert.deepEqual(parseOpen("The answer is 12."), [12]);
+  assert.ok(openCorrect("12", parseOpen("The answer is 12.")));
+  assert.ok(openCorrect("1000", parseOpen("It costs 1,000 dollars")));
+  assert.ok(!openCorrect("3.5", parseOpen("about 4")));
+  assert.ok(openCorrect("Paris", parseOpen("the capital is paris")));
+  // One-character gold answers are padded with a space to avoid trivial matches.
+  assert.ok(!openCorrect("a", parseOpen("banana")));
+  // Quirk: the plain-number pattern also picks pieces of the comma and scientific forms.
+  assert.deepEqual(extractNumbers("x = -1.5e3 or 2,000 and 7"), ["2,000", "-1.5e3", "-1", "3", "000", "7"]);
+});
+
+test("MMMU accuracy is Python's round(·, 3) of the size-weighted subject accuracies", () => {
+  const task = makeMmmuTask();
+  const mk = (i: number): MmmuDoc => ({ id: `validation_Math_${i}`, question: "?", options: [], answer: "12", questionType: "open", subject: "Math" });
+  // 1 right of 16 = 0.0625, an exact tie at 3 decimals: half-even gives 0.062 (toFixed would give 0.063).
+  const logs = Array.from({ length: 16 }, (_, i) => task.processResult(mk(i), i === 0 ? "12" : "no idea"));
+  assert.deepEqual(task.aggregate(logs), [{ metric: "mmmu_acc", value: 0.062, n: 16 }]);
+});
