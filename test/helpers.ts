@@ -19,3 +19,15 @@ export function requireTool(available: boolean, hint: string): string | false {
   if (process.env["CI"]) throw new Error(`required in CI: ${hint}`);
   return hint;
 }
+
+/** A tiny generated dataset in a temp folder, generated once per test file. */
+let tiny: Promise<string> | undefined;
+export function tinyDataset(): Promise<string> {
+  tiny ??= (async () => {
+    const { generateDataset } = await import("../src/data/dataset.js");
+    const dir = join(tempDir(), "tiny");
+    await generateDataset({ preset: "tiny", seed: 0, outDir: dir, progress: false });
+    return dir;
+  })();
+  return tiny;
+}

@@ -75,8 +75,7 @@ export function baselinePredictions(baseline: Baseline, task: AnyTask, items: re
     case "question-prior": {
       const train = dataset.scenes("train");
       const generator = benchmarkGenerator(task.name);
-      const size = Math.max(200, 4 * items.length);
-      const trainItems = generator.generate({ scenes: train, stats: worldStatistics(train), seed: seed + 1 }, Math.min(size, train.length));
+      const trainItems = generator.generate({ scenes: train, stats: worldStatistics(train), seed: seed + 1, allowFewer: true }, Math.max(200, 4 * items.length));
       const predict = fitQuestionPrior(task, trainItems);
       return items.map(predict);
     }

@@ -44,6 +44,8 @@ export interface GeneratorContext {
   /** Statistics of the training scenes. */
   stats: WorldStatistics;
   seed: number;
+  /** Return fewer items than asked when the scenes run out, instead of failing (fitting priors). */
+  allowFewer?: boolean;
 }
 
 export interface BenchmarkGenerator<Doc> {
@@ -71,6 +73,6 @@ export function collectItems<Doc>(
     if (items.length >= size) break;
     items.push(...fromScene(scene, Random.stream(ctx.seed, "benchmark", task, scene.id), next).slice(0, size - items.length));
   }
-  if (items.length < size) throw new Error(`${task}: only ${items.length} of ${size} items from ${ctx.scenes.length} held-out scenes; generate more test scenes`);
+  if (items.length < size && !ctx.allowFewer) throw new Error(`${task}: only ${items.length} of ${size} items from ${ctx.scenes.length} held-out scenes; generate more test scenes`);
   return items;
 }

@@ -1,0 +1,43 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { projectPath } from "../src/util/paths.js";
+import { tempDir } from "./helpers.js";
+
+const BIN = projectPath("bin", "llava-more.js");
+const cli = (args: string[], cwd = tempDir()) => spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", cwd, env: { ...process.env } });
+
+test("generate-data writes a dataset with a size report, then reuses it; baselines score it", () => {
+  const out = join(tempDir(), "tiny");
+  const first = cli(["generate-data", "--preset", "tiny", "--out", out]);
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stdout, /\| stage2\/mixture \| 300 \|/);
+  assert.match(first.stdout, /On disk: images [\d.]+ MB/);
+  assert.match(first.stdout, /wrote .*tiny in [\d.]+ s/);
+  assert.match(first.stderr, /images \[=+\] 100% 360\/360/);
+  assert.ok(existsSync(join(out, "benchmarks", "mmmu_val.jsonl")));
+  const again = cli(["generate-data", "--preset", "tiny", "--out", out]);
+  assert.match(again.stdout, /already generated with these settings \(cached/);
+  const baselines = cli(["baselines", "--data", out]);
+  assert.equal(baselines.status, 0, baselines.stderr);
+  assert.match(baselines.stdout, /\| POPE \| 66\.7 \|/);
+  const bad = cli(["generate-data", "--preset", "huge"]);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--preset: expected one of tiny, small, base, got "huge"/);
+});
+
+test("score reads real predictions in lmms-eval's layout and writes lmms-eval-like results", () => {
+  const out = tempDir();
+  const run = cli(["score", "--task", "pope", "--predictions", projectPath("test", "fixtures", "predictions", "pope.jsonl"), "--out", out]);
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /pope pope_f1_score = /);
+  assert.match(run.stdout, /README column POPE: /);
+  const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as { results: Record<string, Record<string, number>> };
+  assert.ok("pope_accuracy,none" in results.results["pope"]!);
+  assert.ok(existsSync(join(out, "samples_pope.jsonl")));
+  const unknown = cli(["score", "--task", "vizwiz", "--predictions", "x.jsonl"]);
+  assert.equal(unknown.status, 1);
+  assert.match(unknown.stderr, /unknown task "vizwiz"/);
+});
