@@ -59,6 +59,26 @@ test("error outputs and stderr in an executed notebook are reported", () => {
 });
 
 test(
+  "the visual-world notebook executes headless on the tiny preset and shows scenes, tables and baselines",
+  { skip: requireTool(findJupyter() !== undefined, "Jupyter nbconvert not found (apt-get install jupyter-nbconvert jupyter-client)"), timeout: 300_000 },
+  () => {
+    const outDir = tempDir();
+    process.env["LLAVA_MORE_PRESET"] = "tiny";
+    process.env["LLAVA_MORE_DATA"] = tempDir();
+    const runs = runNotebooks({ notebooks: [projectPath("notebooks", "00_visual_world.ipynb")], outDir });
+    assert.ok(runs);
+    assert.deepEqual(runs[0]?.problems, []);
+    const executed = readNotebook(join(outDir, "00_visual_world.ipynb"));
+    const outputs = executed.cells.flatMap((c) => c.outputs ?? []).map((o) => JSON.stringify(o)).join("\n");
+    assert.match(outputs, /generated .*tiny-seed0/);
+    assert.match(outputs, /data:image\/png;base64,/);
+    assert.match(outputs, /Printed-text legibility by tower resolution \(tiny preset\)/);
+    assert.match(outputs, /Corpus proportions: configured vs generated/);
+    assert.match(outputs, /<td>POPE<\/td><td style=\\"text-align:right\\">66\.7<\/td>/);
+  },
+);
+
+test(
   "the published-results notebook executes headless through nbconvert with no error output",
   { skip: requireTool(findJupyter() !== undefined, "Jupyter nbconvert not found (apt-get install jupyter-nbconvert jupyter-client)"), timeout: 300_000 },
   () => {

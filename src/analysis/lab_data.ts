@@ -2,7 +2,12 @@
  * Tables about the lab tier's data: what a generated dataset holds, how legible printed text is at
  * each tower resolution, and the image-blind baselines of every benchmark.
  */
-import type { DatasetManifest } from "../data/dataset.js";
+import { join } from "node:path";
+import type { Dataset, DatasetManifest } from "../data/dataset.js";
+import { CAPTION_STYLES } from "../data/captions.js";
+import { INSTRUCTION_KINDS, MIXTURE } from "../data/instructions.js";
+import { TEXT_KINDS, TEXT_MIX } from "../data/text_corpus.js";
+import { readJsonFile } from "../util/jsonl.js";
 import { DEFAULT_S2_SCALES } from "../models/vision/s2.js";
 import { VISION_FAMILIES, type VisionFamily } from "../models/vision/config.js";
 import { visionConfig } from "../models/vision/registry.js";
@@ -62,4 +67,42 @@ export function baselineView(rows: readonly { column: string; scores: Record<Bas
     rows: rows.map((r) => [r.column, ...BASELINES.map((b) => r.scores[b])]),
     decimals: [undefined, ...BASELINES.map(() => 1)],
   };
+}
+
+/** Configured and realised shares of the text corpus and the stage-2 mixture. */
+export function corpusMixView(dataset: Dataset): TableView {
+  const share = (items: readonly { kind: string }[], kind: string): number => (100 * items.filter((d) => d.kind === kind).length) / Math.max(1, items.length);
+  const text = dataset.text("pretrain");
+  const stage2 = readJsonFile(join(dataset.dir, "stage2", "mixture.json")) as { kind: string }[];
+  return {
+    name: "corpus_mix",
+    title: "Corpus proportions: configured vs generated (%)",
+    columns: ["corpus", "kind", "configured", "generated"],
+    rows: [
+      ...TEXT_KINDS.map((k) => ["LLM text", k, 100 * TEXT_MIX[k], share(text, k)]),
+      ...INSTRUCTION_KINDS.map((k) => ["stage 2", k, 100 * MIXTURE[k], share(stage2, k)]),
+    ],
+    decimals: [undefined, undefined, 1, 1],
+  };
+}
+
+/** Markdown with one example of each text kind, caption style and stage-2 kind. */
+export function corpusSamples(dataset: Dataset): string {
+  const text = dataset.text("pretrain");
+  const lines: string[] = ["**LLM text corpus**", ""];
+  for (const k of TEXT_KINDS) {
+    const doc = text.find((d) => d.kind === k);
+    if (doc) lines.push(`- *${k}*: ${doc.text ?? (doc.turns ?? []).map((t) => `${t.role}: ${t.content}`).join(" / ")}`);
+  }
+  const reasoning = dataset.text("reasoning")[0];
+  if (reasoning) lines.push(`- *reasoning trace* (r1-distill-llama): ${(reasoning.turns ?? []).map((t) => `${t.role}: ${t.content.replace(/\n/g, " ")}`).join(" / ")}`);
+  lines.push("", "**Stage-1 captions of the first training scene**", "");
+  for (const style of CAPTION_STYLES) lines.push(`- *${style}*: ${dataset.stage1(style).samples[0]!.conversations[1]!.value}`);
+  lines.push("", "**Stage-2 mixture**", "");
+  const stage2 = readJsonFile(join(dataset.dir, "stage2", "mixture.json")) as { kind: string; conversations: { from: string; value: string }[] }[];
+  for (const k of INSTRUCTION_KINDS) {
+    const s = stage2.find((x) => x.kind === k);
+    if (s) lines.push(`- *${k}*: ${s.conversations.map((t) => `${t.from}: ${t.value.replace(/\n/g, " ⏎ ")}`).join(" / ")}`);
+  }
+  return lines.join("\n");
 }

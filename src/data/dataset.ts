@@ -49,7 +49,9 @@ export interface GenerateOptions {
   progress?: boolean;
 }
 
-export const defaultDatasetDir = (preset: string, seed: number): string => join(projectRoot(), "data", "generated", `${preset}-seed${seed}`);
+/** Where generated datasets live: $LLAVA_MORE_DATA, else data/generated/ in the project. */
+export const generatedDataRoot = (): string => process.env["LLAVA_MORE_DATA"] ?? join(projectRoot(), "data", "generated");
+export const defaultDatasetDir = (preset: string, seed: number): string => join(generatedDataRoot(), `${preset}-seed${seed}`);
 
 const datasetKey = (config: DatasetPreset, seed: number): string => hashString(JSON.stringify({ v: GENERATOR_VERSION, config, seed })).toString(16).padStart(8, "0");
 

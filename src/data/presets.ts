@@ -40,3 +40,10 @@ export const DATASET_PRESETS: Record<Preset, DatasetPreset> = {
 function scaled(sizes: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(sizes).map(([task, n]) => [task, Math.max(2, Math.round(n))]));
 }
+
+/** The preset notebooks use: $LLAVA_MORE_PRESET (tests set "tiny"), else `small`. */
+export function notebookPreset(): Preset {
+  const value = process.env["LLAVA_MORE_PRESET"] ?? "small";
+  if (!(value in DATASET_PRESETS)) throw new Error(`LLAVA_MORE_PRESET: expected one of ${Object.keys(DATASET_PRESETS).join(", ")}, got "${value}"`);
+  return value as Preset;
+}

@@ -37,9 +37,11 @@ export interface TextDoc {
 const DESCRIBED_FAMILIES: readonly FamilyName[] = ["colour", "shape", "count", "exists", "position", "size", "texture", "label", "sign", "material", "origin", "weight", "name"];
 
 function describedQa(scene: Scene, rng: Random): string | undefined {
-  const qa = ask(rng.pick(DESCRIBED_FAMILIES), scene, rng);
-  if (!qa) return undefined;
-  return `${denseCaption(scene)}\nQuestion: ${qa.question}\nAnswer: ${qa.answer}`;
+  for (let tries = 0; tries < 10; tries++) {
+    const qa = ask(rng.pick(DESCRIBED_FAMILIES), scene, rng);
+    if (qa) return `${denseCaption(scene)}\nQuestion: ${qa.question}\nAnswer: ${qa.answer}`;
+  }
+  return undefined;
 }
 
 function arithmetic(rng: Random): string {

@@ -6,13 +6,24 @@ import { readFileSync } from "node:fs";
 import { display } from "tslab";
 import { figureSnippet, plotlyBundlePath } from "../analysis/export.js";
 import type { PlotlyFigure } from "../analysis/figures.js";
-import { tableToHtml, type TableView } from "../analysis/render.js";
+import { escapeHtml, tableToHtml, type TableView } from "../analysis/render.js";
+import type { Picture } from "../analysis/lab_gallery.js";
 
 let plotlyLoaded = false;
 let figureCount = 0;
 
 export function showTable(table: TableView): void {
   display.html(tableToHtml(table));
+}
+
+/** Images side by side with captions, in one output. */
+export function showImages(pictures: readonly Picture[]): void {
+  const cells = pictures.map((p) => {
+    const src = `data:image/png;base64,${Buffer.from(p.png).toString("base64")}`;
+    const width = p.width !== undefined ? ` width="${p.width}"` : "";
+    return `<figure style="display:inline-block;margin:4px;vertical-align:top;max-width:320px"><img src="${src}"${width} style="image-rendering:pixelated;border:1px solid #ccc"/><figcaption style="font-size:11px;white-space:pre-wrap">${escapeHtml(p.caption)}</figcaption></figure>`;
+  });
+  display.html(`<div>${cells.join("")}</div>`);
 }
 
 export function showMarkdown(markdown: string): void {
