@@ -107,6 +107,8 @@ test("generate-data writes every part, reuses a cached dataset, and never overwr
   assert.equal(statSync(join(dir, "manifest.json")).mtimeMs, mtime);
   await assert.rejects(generateDataset({ preset: "tiny", seed: 1, outDir: dir, progress: false }), /holds a dataset generated with other settings .*--force/);
   assert.equal(new Dataset(dir).manifest.seed, 0);
+  assert.throws(() => dataset.scenes("validation" as "test"), /unknown split "validation"; expected one of train, test/);
+  assert.throws(() => dataset.stage1("medium" as "short"), /unknown caption set "medium"/);
   writeFileSync(join(dir, "images", "broken.png"), "garbage");
   await assert.rejects(dataset.image("broken.png"), /broken\.png: cannot decode image/);
   await assert.rejects(dataset.image("../manifest.json"), /leaves the image folder/);

@@ -75,6 +75,8 @@ export function sampleSplits(config: DatasetPreset, seed: number): { train: Scen
   return { train, test };
 }
 
+export const SPLITS: readonly string[] = ["train", "test"];
+
 export const imageFile = (sceneId: string): string => `${sceneId}.png`;
 
 async function renderAll(scenes: readonly Scene[], config: DatasetPreset, imageDir: string, show: boolean): Promise<void> {
@@ -221,10 +223,12 @@ export class Dataset {
   }
 
   scenes(split: "train" | "test"): Scene[] {
+    if (!SPLITS.includes(split)) throw new Error(`unknown split "${split}"; expected one of ${SPLITS.join(", ")}`);
     return readScenes(join(this.dir, "scenes", `${split}.jsonl`));
   }
 
   stage1(style: CaptionStyle): LlavaDataset {
+    if (!CAPTION_STYLES.includes(style)) throw new Error(`unknown caption set "${style}"; expected one of ${CAPTION_STYLES.join(", ")}`);
     return readLlavaJson(join(this.dir, "stage1", `${style}.json`), this.imageDir);
   }
 
