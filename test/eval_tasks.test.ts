@@ -194,7 +194,7 @@ test("bad input: each error names the file and line", () => {
 
   const empty = tempFile("e.jsonl", [""]);
   assert.throws(() => readPredictions(TASKS.pope, empty), new RegExp(`${empty}: no predictions for pope`));
-  assert.throws(() => readPredictions(TASKS.pope, "/nonexistent/p.jsonl"), /cannot read \/nonexistent\/p\.jsonl/);
+  assert.throws(() => readPredictions(TASKS.pope, "/nonexistent/p.jsonl"), /\/nonexistent\/p\.jsonl: cannot read/);
 });
 
 test("results: lmms-eval-like results.json and per-sample JSONL, written atomically", () => {

@@ -16,7 +16,7 @@
  * scope (SEED-Bench video questions) are skipped and counted. Errors name the file and line.
  */
 
-import { readFileSync } from "node:fs";
+import { parseJsonLines, readText } from "../util/jsonl.js";
 import type { LmmsTask, MetricValue } from "./task.js";
 import { getTask } from "./tasks/registry.js";
 
@@ -86,30 +86,15 @@ function samplesOf(path: string, text: string): Array<{ value: unknown; where: s
       // Not one JSON document: JSON Lines.
     }
   }
-  const out: Array<{ value: unknown; where: string }> = [];
-  text.split("\n").forEach((line, i) => {
-    if (line.trim() === "") return;
-    const where = `${path}:${i + 1}`;
-    try {
-      out.push({ value: JSON.parse(line), where });
-    } catch (err) {
-      throw new Error(`${where}: malformed JSON: ${(err as Error).message}`);
-    }
-  });
-  return out;
+  return parseJsonLines(text, path).map(({ line, value }) => ({ value, where: `${path}:${line}` }));
 }
 
 export function readPredictions<D, L extends object>(task: LmmsTask<D, L>, path: string): PredictionsFile<D> {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new Error(`cannot read ${path}: ${(err as Error).message}`);
-  }
+  const text = readText(path);
   const records: PredictionRecord<D>[] = [];
   const skipped: PredictionsFile<D>["skipped"] = [];
   const seen = new Map<string, string>();
-  for (const { value, where } of samplesOf(path, text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)) {
+  for (const { value, where } of samplesOf(path, text)) {
     const { raw, prediction, layout } = readSample(value, where);
     const reason = task.outOfScope?.(raw);
     if (reason !== undefined) {

@@ -96,24 +96,27 @@ export function parseJson(text: string, file: string): unknown {
   }
 }
 
-export function readJsonFile(file: string): unknown {
+/** A UTF-8 text file without its byte-order mark; a read error names the file. */
+export function readText(file: string): string {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
     throw new Error(`${file}: cannot read (${err instanceof Error ? err.message : String(err)})`);
   }
-  return parseJson(text, file);
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+export function readJsonFile(file: string): unknown {
+  return parseJson(readText(file), file);
 }
 
 /** Each non-empty line parsed, with its 1-based line number. */
 export function readJsonl(file: string): { line: number; value: unknown }[] {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    throw new Error(`${file}: cannot read (${err instanceof Error ? err.message : String(err)})`);
-  }
+  return parseJsonLines(readText(file), file);
+}
+
+export function parseJsonLines(text: string, file: string): { line: number; value: unknown }[] {
   const rows: { line: number; value: unknown }[] = [];
   text.split("\n").forEach((raw, i) => {
     if (raw.trim() === "") return;
