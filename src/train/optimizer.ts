@@ -70,6 +70,22 @@ export class AdamW {
     }
   }
 
+  /** The moment estimates of a variable (undefined before its first update): for checkpoints. */
+  momentsOf(variable: tf.Variable): { m: tf.Variable; v: tf.Variable } | undefined {
+    return this.moments.get(variable);
+  }
+
+  /** Restores a variable's moment estimates from a checkpoint. */
+  setMoments(variable: tf.Variable, m: tf.Tensor, v: tf.Tensor): void {
+    const state = this.moments.get(variable);
+    if (state) {
+      state.m.assign(m);
+      state.v.assign(v);
+    } else {
+      this.moments.set(variable, { m: tf.variable(m.clone(), false), v: tf.variable(v.clone(), false) });
+    }
+  }
+
   dispose(): void {
     for (const { m, v } of this.moments.values()) tf.dispose([m, v]);
     this.moments.clear();

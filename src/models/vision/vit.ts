@@ -26,9 +26,17 @@ export function patchify(images: tf.Tensor4D, patch: number): tf.Tensor3D {
   });
 }
 
+/** Patches to mask: [B, N] with 1 where the patch embedding is replaced by the mask token. */
+export interface PatchMask {
+  patches: tf.Tensor2D;
+  /** [d] or [1, d]; defaults to the tower's own mask_token (DINOv2). */
+  token?: tf.Tensor;
+}
+
 class VitEmbeddings extends Module {
   readonly cls?: tf.Variable;
   readonly registers?: tf.Variable;
+  readonly maskToken?: tf.Variable;
   readonly patchWeight: tf.Variable;
   readonly patchBias?: tf.Variable;
   readonly position: tf.Variable;
@@ -43,7 +51,7 @@ class VitEmbeddings extends Module {
     const positions = grid * grid + (c.classToken ? 1 : 0);
     const dino = c.naming === "dinov2";
     if (c.classToken) this.cls = this.param(dino ? "cls_token" : "class_embedding", dino ? [1, 1, d] : [d], normal(0.02), rng);
-    if (dino) this.param("mask_token", [1, d], zeros, rng);
+    if (dino) this.maskToken = this.param("mask_token", [1, d], zeros, rng);
     if (c.registers > 0) this.registers = this.param("register_tokens", [1, c.registers, d], normal(0.02), rng);
     const patchName = dino ? "patch_embeddings.projection" : "patch_embedding";
     this.patchWeight = this.param(`${patchName}.weight`, [d, c.channels, c.patchSize, c.patchSize], normal(0.02), rng);
@@ -65,7 +73,7 @@ class VitEmbeddings extends Module {
     return tf.reshape(resized, [grid * grid, d]) as tf.Tensor2D;
   }
 
-  forward(images: tf.Tensor4D): tf.Tensor3D {
+  forward(images: tf.Tensor4D, mask?: PatchMask): tf.Tensor3D {
     return tf.tidy(() => {
       const c = this.c;
       const d = c.hiddenSize;
@@ -73,6 +81,13 @@ class VitEmbeddings extends Module {
       const grid = h / c.patchSize;
       let x = matMulWeight(patchify(images, c.patchSize), tf.reshape(this.patchWeight, [d, -1])) as tf.Tensor3D;
       if (this.patchBias) x = tf.add(x, this.patchBias);
+      if (mask) {
+        // Masked patches are replaced by the mask token before the position embedding (iBOT / DINOv2).
+        const token = mask.token ?? this.maskToken;
+        if (!token) throw new Error("patch masking needs a mask token: this tower has none, pass one");
+        const m = tf.expandDims(tf.cast(mask.patches, "float32"), 2);
+        x = tf.add(tf.mul(x, tf.sub(1, m)), tf.mul(m, tf.reshape(token, [1, 1, d])));
+      }
       x = tf.add(x, this.patchPositions(grid));
       const lead: tf.Tensor[] = [];
       if (this.cls) {
@@ -215,10 +230,10 @@ export class VisionTower extends Module {
   }
 
   /** Hidden states after the first `layers` blocks (0 = the embeddings, after pre-LN for CLIP). */
-  hiddenStates(images: tf.Tensor4D, layers = this.config.numLayers): tf.Tensor3D {
+  hiddenStates(images: tf.Tensor4D, layers = this.config.numLayers, mask?: PatchMask): tf.Tensor3D {
     if (layers < 0 || layers > this.config.numLayers) throw new Error(`layers must be in 0…${this.config.numLayers}, got ${layers}`);
     return tf.tidy(() => {
-      let h = this.body.embeddings.forward(images);
+      let h = this.body.embeddings.forward(images, mask);
       if (this.body.preNorm) h = this.body.preNorm.forward(h) as tf.Tensor3D;
       for (const layer of this.body.layers.items.slice(0, layers)) h = layer.forward(h);
       return h;
@@ -238,14 +253,28 @@ export class VisionTower extends Module {
     });
   }
 
-  /** The image embedding used by pretraining objectives: CLS (CLIP, DINOv2) or attention pooling (SigLIP). */
-  pooled(images: tf.Tensor4D): tf.Tensor2D {
+  /** The last block's output after the final LayerNorm, every token (CLS, registers, patches): [B, lead + N, d]. */
+  lastHidden(images: tf.Tensor4D, mask?: PatchMask): tf.Tensor3D {
+    return tf.tidy(() => this.body.postNorm.forward(this.hiddenStates(images, this.config.numLayers, mask)) as tf.Tensor3D);
+  }
+
+  /** Tokens before the patches: CLS and registers. */
+  get leadingTokens(): number {
+    return (this.config.classToken ? 1 : 0) + this.config.registers;
+  }
+
+  /** The pooled embedding of `lastHidden` output: CLS (CLIP, DINOv2), attention pooling (SigLIP), else the mean. */
+  pool(last: tf.Tensor3D): tf.Tensor2D {
     return tf.tidy(() => {
-      const last = this.body.postNorm.forward(this.hiddenStates(images)) as tf.Tensor3D;
-      if (this.body.head) return this.body.head.forward(last);
+      if (this.body.head) return this.body.head.forward(tf.slice(last, [0, this.leadingTokens, 0], [-1, -1, -1]) as tf.Tensor3D);
       if (this.config.classToken) return tf.reshape(tf.slice(last, [0, 0, 0], [-1, 1, -1]), [last.shape[0], -1]) as tf.Tensor2D;
       return tf.mean(last, 1) as tf.Tensor2D;
     });
+  }
+
+  /** The image embedding used by pretraining objectives: CLS (CLIP, DINOv2) or attention pooling (SigLIP). */
+  pooled(images: tf.Tensor4D, mask?: PatchMask): tf.Tensor2D {
+    return tf.tidy(() => this.pool(this.lastHidden(images, mask)));
   }
 }
 

@@ -1,0 +1,10 @@
+import { Dataset } from "./src/data/dataset.js";
+import { PixelCache } from "./src/data/pixel_cache.js";
+import { visionConfig } from "./src/models/vision/registry.js";
+import { initBackend } from "./src/backend.js";
+await initBackend();
+const d = new Dataset("data/generated/small-seed0");
+const t0 = Date.now();
+const c = await PixelCache.load(d, "train", visionConfig("siglip", "small"));
+console.log(c.count, c.size, Date.now() - t0, "ms");
+const t1 = Date.now(); const b = c.batch([0,1,2,3]); console.log(b.shape, Date.now()-t1);
