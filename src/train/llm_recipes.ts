@@ -1,0 +1,135 @@
+/**
+ * Text-pretraining recipes of the study's LLMs, one per zoo LLM per preset: sequence length, batch,
+ * steps and learning rate of each phase. Data only; `llm_pretrain.ts` runs whatever a recipe says.
+ *
+ * Phases: "text" (next-token loss on packed documents), "instruct" (the dialogues in the family's
+ * chat template, loss on assistant replies), "reasoning" (R1-Distill only: the reasoning traces).
+ */
+import type { LlmFamily, LlmSize } from "../models/llm/config.js";
+import type { Preset } from "../models/presets.js";
+
+export const LLM_PHASES = ["text", "instruct", "reasoning"] as const;
+export type LlmPhaseName = (typeof LLM_PHASES)[number];
+
+export interface LlmPhaseRecipe {
+  steps: number;
+  /** Rows per step. */
+  batchSize: number;
+  /** Tokens per row (documents or conversations are packed into rows of this length). */
+  seqLen: number;
+  learningRate: number;
+}
+
+export interface LlmRecipe {
+  /** Corpus documents the tokenizer is trained on (the first ones of the training corpus). */
+  tokenizerDocs: number;
+  /** Upper bound on the documents tokenised for the text phase (it takes only what its steps consume). */
+  textDocs: number;
+  /**
+   * Conversations carry the template's default system prompt. Off only at `tiny`, whose 64 positions
+   * cannot hold a LLaMA system header and a reply.
+   */
+  systemPrompt: boolean;
+  warmupFraction: number;
+  weightDecay: number;
+  clipNorm: number;
+  text: LlmPhaseRecipe;
+  instruct: LlmPhaseRecipe;
+  /** Present only for families that continue on reasoning traces. */
+  reasoning?: LlmPhaseRecipe;
+}
+
+/** The paper's seven LLMs, as the zoo builds them. */
+export const ZOO_LLMS = [
+  { name: "vicuna-7b", family: "vicuna", size: "7b" },
+  { name: "llama3-8b", family: "llama3", size: "8b" },
+  { name: "llama3.1-8b", family: "llama3.1", size: "8b" },
+  { name: "gemma2-2b", family: "gemma2", size: "2b" },
+  { name: "gemma2-9b", family: "gemma2", size: "9b" },
+  { name: "phi4-mini-3.8b", family: "phi4-mini", size: "3.8b" },
+  { name: "r1-distill-llama-8b", family: "r1-distill-llama", size: "8b" },
+] as const satisfies readonly { name: string; family: LlmFamily; size: LlmSize }[];
+
+export type ZooLlmName = (typeof ZOO_LLMS)[number]["name"];
+
+/*
+ * `small` budget: every zoo LLM must build in ≤ 3 minutes on a 2-core machine, and every rung sees
+ * the same tokens (same rows, row length and steps): the study compares LLMs at equal data, so a
+ * larger rung costs proportionally more time instead of getting fewer tokens. (Equal tokens is not
+ * equal text: Vicuna's 512-token vocabulary packs 2.9 bytes per token, the ~2000-token ones 4.4.)
+ *
+ * Measured (native backend, OpenBLAS, 2 threads; median wall time of a train step on 16 × 128
+ * tokens; 20 steps of llama3.1-8b with the machine otherwise idle, 12 of each other model while
+ * another job was starting, load 4–7):
+ *   llama3.1-8b (4.46 M parameters) 1.32 s   llama3-8b 1.32 s   vicuna-7b (3.26 M) 0.92 s
+ *   gemma2-9b (5.33 M) 2.6 s   gemma2-2b (1.53 M) 2.3 s   phi4-mini-3.8b (1.84 M) 0.98 s
+ * (Gemma 2 costs more per parameter: sandwich norms, soft-caps, a 4096-row vocabulary. Under a load of
+ * 6–10 the same steps took 2.5–3× longer; their CPU time, 1.35 s for llama3.1-8b and 3.4–3.9 s for
+ * gemma2-9b, bounds the quiet wall time from above.) The slowest, gemma2-9b, sets the budget:
+ * 58 steps × 2.6 s ≈ 150 s plus ~5 s of tokenizer and data ≈ 2.6 min (3.0 min at 3 s per step).
+ * The others take 55 s (vicuna-7b) to 100 s (r1-distill-llama-8b, with its reasoning phase); the
+ * seven together ≈ 11 minutes. That is 46 × 2048 ≈ 94 k text tokens (~2 100 documents) plus ~19 k
+ * dialogue tokens: past the steep part of the text loss (7.7 → 2.3 by step 40 at 2e-3 on
+ * llama3.1-8b; 4e-3 ended higher, 3.2), well short of the prototype's 400 steps.
+ */
+const SMALL_TEXT: LlmPhaseRecipe = { steps: 46, batchSize: 16, seqLen: 128, learningRate: 2e-3 };
+// Dialogues are 45–140 tokens (up to 140 with LLaMA-3.1's system header): rows of 256 hold them whole.
+const SMALL_INSTRUCT: LlmPhaseRecipe = { steps: 12, batchSize: 8, seqLen: 256, learningRate: 1e-3 };
+// Reasoning traces are ≤ 107 tokens in the R1 template: two per row.
+const SMALL_REASONING: LlmPhaseRecipe = { steps: 16, batchSize: 8, seqLen: 256, learningRate: 1e-3 };
+
+const TINY_TEXT: LlmPhaseRecipe = { steps: 40, batchSize: 8, seqLen: 64, learningRate: 3e-3 };
+const TINY_INSTRUCT: LlmPhaseRecipe = { steps: 30, batchSize: 8, seqLen: 64, learningRate: 3e-3 };
+const TINY_REASONING: LlmPhaseRecipe = { steps: 30, batchSize: 8, seqLen: 64, learningRate: 3e-3 };
+
+// `base` (a GPU or a patient machine; not timed here): 2000 × 32 × 256 ≈ 16 M text tokens.
+const BASE_TEXT: LlmPhaseRecipe = { steps: 2000, batchSize: 32, seqLen: 256, learningRate: 1e-3 };
+const BASE_INSTRUCT: LlmPhaseRecipe = { steps: 400, batchSize: 32, seqLen: 256, learningRate: 5e-4 };
+const BASE_REASONING: LlmPhaseRecipe = { steps: 400, batchSize: 16, seqLen: 512, learningRate: 5e-4 };
+
+const common = { warmupFraction: 0.05, weightDecay: 0.1, clipNorm: 1 };
+const tiny = { ...common, tokenizerDocs: 400, textDocs: 400, systemPrompt: false, text: TINY_TEXT, instruct: TINY_INSTRUCT };
+const small = { ...common, tokenizerDocs: 8000, textDocs: 40000, systemPrompt: true, text: SMALL_TEXT, instruct: SMALL_INSTRUCT };
+const base = { ...common, tokenizerDocs: 40000, textDocs: 200000, systemPrompt: true, text: BASE_TEXT, instruct: BASE_INSTRUCT };
+
+export const LLM_RECIPES: Record<Preset, Record<ZooLlmName, LlmRecipe>> = {
+  tiny: {
+    "vicuna-7b": tiny,
+    "llama3-8b": tiny,
+    "llama3.1-8b": tiny,
+    "gemma2-2b": tiny,
+    "gemma2-9b": tiny,
+    "phi4-mini-3.8b": tiny,
+    "r1-distill-llama-8b": { ...tiny, reasoning: TINY_REASONING },
+  },
+  small: {
+    "vicuna-7b": small,
+    "llama3-8b": small,
+    "llama3.1-8b": small,
+    "gemma2-2b": small,
+    "gemma2-9b": small,
+    "phi4-mini-3.8b": small,
+    "r1-distill-llama-8b": { ...small, reasoning: SMALL_REASONING },
+  },
+  base: {
+    "vicuna-7b": base,
+    "llama3-8b": base,
+    "llama3.1-8b": base,
+    "gemma2-2b": base,
+    "gemma2-9b": base,
+    "phi4-mini-3.8b": base,
+    "r1-distill-llama-8b": { ...base, reasoning: BASE_REASONING },
+  },
+};
+
+/**
+ * The recipe of a family at a rung. Rungs outside the zoo (size-ladder experiments) take their
+ * family's zoo recipe: every rung gets the same tokens, so the recipe does not depend on the rung.
+ */
+export function llmRecipe(family: LlmFamily, size: LlmSize, preset: Preset): LlmRecipe {
+  const table = LLM_RECIPES[preset];
+  const exact = ZOO_LLMS.find((z) => z.family === family && z.size === size);
+  const entry = exact ?? ZOO_LLMS.find((z) => z.family === family);
+  if (!entry) throw new Error(`no LLM recipe for family "${family}" at preset ${preset}`);
+  return table[entry.name];
+}
