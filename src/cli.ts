@@ -20,6 +20,12 @@ import { baselineView, datasetSizeView, legibilityView, towerResolutions } from 
 import { tableToMarkdown } from "./analysis/render.js";
 import { legibilityProbe } from "./world/legibility.js";
 import { WORLD_PRESETS } from "./world/presets.js";
+import { buildZoo, defaultZooDir, zooEntryNames } from "./train/zoo.js";
+import { zooBytes, zooView } from "./analysis/zoo_tables.js";
+import { describeBackend, initBackend } from "./backend.js";
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
 
 interface CommandOption {
   type: "string" | "boolean";
@@ -52,6 +58,17 @@ function seedOption(value: string | boolean | undefined): number {
 function datasetOption(values: Record<string, string | boolean | undefined>): Dataset {
   if (typeof values["data"] === "string") return new Dataset(values["data"]);
   return new Dataset(defaultDatasetDir(presetOption(values["preset"], "small"), seedOption(values["seed"])));
+}
+
+/** Re-runs this CLI detached, output appended to <dir>/build.log; returns the log's path. */
+function startInBackground(dir: string, args: string[]): string {
+  mkdirSync(dir, { recursive: true });
+  const log = join(dir, "build.log");
+  const fd = openSync(log, "a");
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args], { detached: true, stdio: ["ignore", fd, fd], cwd: process.cwd(), env: process.env });
+  child.unref();
+  closeSync(fd);
+  return log;
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -114,6 +131,37 @@ const COMMANDS: Record<string, Command> = {
         const paths = writeResults(values["out"], [scored], { predictions: values["predictions"] });
         console.log(`wrote ${show(paths.results)}`);
       }
+      return 0;
+    },
+  },
+  zoo: {
+    summary: "pretrain every vision tower and LLM of a preset into the model zoo (skips what is built; resumes after a crash)",
+    usage: "llava-more zoo [--preset tiny|small|base] [--seed N] [--out DIR] [--only NAME,...] [--background]",
+    options: {
+      preset: { type: "string", description: "model and data preset (default small)" },
+      seed: { type: "string", description: "seed of the data and every model (default 0)" },
+      out: { type: "string", description: "zoo folder (default data/zoo/<preset>)" },
+      only: { type: "string", description: `comma-separated entries to build: ${zooEntryNames().join(", ")}` },
+      background: { type: "boolean", description: "build in a detached process, logging to <zoo>/build.log" },
+    },
+    async run(values) {
+      const preset = presetOption(values["preset"], "small");
+      const seed = seedOption(values["seed"]);
+      const dir = typeof values["out"] === "string" ? values["out"] : defaultZooDir(preset, seed);
+      const only = typeof values["only"] === "string" ? values["only"].split(",").map((s) => s.trim()).filter(Boolean) : undefined;
+      if (values["background"] === true) {
+        const log = startInBackground(dir, process.argv.slice(2).filter((a) => a !== "--background"));
+        console.log(`building the ${preset} zoo in the background; follow it with: tail -f ${show(log)}`);
+        console.log("stopping it is safe: run the same command again and it resumes where it stopped");
+        return 0;
+      }
+      await initBackend();
+      console.log(describeBackend());
+      const started = Date.now();
+      const { manifest, built, skipped } = await buildZoo({ preset, seed, dir, only, log: console.log });
+      if (skipped.length > 0) console.log(`already built: ${skipped.join(", ")}`);
+      console.log(`\n${tableToMarkdown(zooView(manifest))}`);
+      console.log(`${built.length} built in ${((Date.now() - started) / 60000).toFixed(1)} min; zoo ${show(dir)} holds ${(zooBytes(manifest) / 1e6).toFixed(1)} MB`);
       return 0;
     },
   },

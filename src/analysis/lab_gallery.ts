@@ -2,7 +2,11 @@
  * Pictures of the lab tier's data for notebooks: scenes with their captions, one scene as every
  * tower sees it (padded, resized), and one item of every benchmark with its prompt and answer.
  */
+import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/dataset.js";
+import { PixelCache } from "../data/pixel_cache.js";
+import { patchGrid } from "../models/vision/config.js";
+import type { VisionTower } from "../models/vision/vit.js";
 import { denseCaption } from "../data/captions.js";
 import { meanColour, padToSquare } from "../data/preprocess.js";
 import type { Preset } from "../models/presets.js";
@@ -49,4 +53,42 @@ export async function benchmarkGallery(dataset: Dataset, tasks: readonly string[
       return { png: await encodePng(await dataset.image(item.image)), caption: `${name}\n${userText(task.prompt(item.doc))}\n⇒ ${item.target}`, width };
     }),
   );
+}
+
+/**
+ * For each tower: the image at the tower's resolution and, beside it, the cosine similarity of the
+ * patch under the scene's first object to every other patch (bright = similar) — what the tower's
+ * patch features group together.
+ */
+export async function patchSimilarityPictures(dataset: Dataset, towers: readonly { name: string; tower: VisionTower }[], sceneIndex: number, width = 160): Promise<Picture[]> {
+  const scene = dataset.scenes("test")[sceneIndex]!;
+  const pictures: Picture[] = [];
+  for (const { name, tower } of towers) {
+    const cache = await PixelCache.load(dataset, "test", tower.config, { progress: false });
+    const grid = patchGrid(tower.config);
+    const size = cache.size;
+    // The first object's centre in the padded square, in patch units.
+    const side = Math.max(scene.width, scene.height);
+    const o = scene.objects[0]!;
+    const px = (o.cx * scene.width + (side - scene.width) / 2) / side;
+    const py = (o.cy * scene.height + (side - scene.height) / 2) / side;
+    const anchor = Math.min(grid - 1, Math.floor(py * grid)) * grid + Math.min(grid - 1, Math.floor(px * grid));
+    const similarity = tf.tidy(() => {
+      const feats = tf.reshape(tower.features(cache.batch([sceneIndex])), [grid * grid, -1]);
+      const unit = tf.div(feats, tf.add(tf.norm(feats, 2, 1, true), 1e-6));
+      return tf.reshape(tf.matMul(unit, tf.slice(unit, [anchor, 0], [1, -1]), false, true), [-1]).dataSync() as Float32Array;
+    });
+    const heat = new Uint8Array(size * size * 3);
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const p = Math.floor((y * grid) / size) * grid + Math.floor((x * grid) / size);
+        const v = Math.round(255 * Math.max(0, similarity[p]!));
+        heat.set(p === anchor ? [255, 0, 0] : [v, v, v], 3 * (y * size + x));
+      }
+    }
+    const image = { data: cache.raw(sceneIndex), width: size, height: size, channels: 3 as const };
+    pictures.push({ png: await encodePng(image), caption: `${name}: ${size} px input`, width });
+    pictures.push({ png: await encodePng({ data: heat, width: size, height: size, channels: 3 }), caption: `${name}: similarity to the red patch`, width });
+  }
+  return pictures;
 }

@@ -47,3 +47,6 @@ export function notebookPreset(): Preset {
   if (!(value in DATASET_PRESETS)) throw new Error(`LLAVA_MORE_PRESET: expected one of ${Object.keys(DATASET_PRESETS).join(", ")}, got "${value}"`);
   return value as Preset;
 }
+
+/** Training steps notebooks override recipes with: a few at `tiny` (tests), the recipes' own otherwise. */
+export const notebookSteps = (preset: Preset): number | undefined => (preset === "tiny" ? 3 : undefined);

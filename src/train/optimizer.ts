@@ -14,6 +14,14 @@ export interface AdamWOptions {
   weightDecay?: number;
 }
 
+/** A non-trainable variable of zeros shaped like `like` (the temporary tensor is released). */
+function zeroVariable(like: tf.Tensor): tf.Variable {
+  const zeros = tf.zerosLike(like);
+  const variable = tf.variable(zeros, false);
+  zeros.dispose();
+  return variable;
+}
+
 export class AdamW {
   private readonly moments = new Map<tf.Variable, { m: tf.Variable; v: tf.Variable }>();
   private readonly beta1: number;
@@ -50,7 +58,7 @@ export class AdamW {
     for (const [variable, grad] of gradients) {
       let state = this.moments.get(variable);
       if (!state) {
-        state = { m: tf.variable(tf.zerosLike(variable), false), v: tf.variable(tf.zerosLike(variable), false) };
+        state = { m: zeroVariable(variable), v: zeroVariable(variable) };
         this.moments.set(variable, state);
       }
       const { m, v } = state;
@@ -82,7 +90,7 @@ export class AdamW {
       state.m.assign(m);
       state.v.assign(v);
     } else {
-      this.moments.set(variable, { m: tf.variable(m.clone(), false), v: tf.variable(v.clone(), false) });
+      this.moments.set(variable, { m: tf.variable(m, false), v: tf.variable(v, false) });
     }
   }
 

@@ -1,0 +1,88 @@
+/** Tables of a model zoo: what was built, and what the probes measured on each tower and LLM. */
+import type { ZooManifest } from "../train/zoo.js";
+import type { TableView } from "./render.js";
+import { PALETTE, type PlotlyFigure, type PlotlyTrace } from "./figures.js";
+
+export const zooBytes = (manifest: ZooManifest): number => Object.values(manifest.entries).reduce((n, e) => n + e.bytes, 0);
+
+export function zooView(manifest: ZooManifest): TableView {
+  const entries = Object.values(manifest.entries);
+  return {
+    name: "zoo",
+    title: `Model zoo (${manifest.preset}, seed ${manifest.seed})`,
+    columns: ["entry", "objective", "parameters", "steps", "batch", "final loss", "minutes", "MB (fp16)", "backend"],
+    rows: entries.map((e) => [e.name, e.objective, e.parameters, e.steps, e.batchSize, e.finalLoss, e.seconds / 60, e.bytes / 1e6, e.backend]),
+    decimals: [undefined, undefined, 0, 0, 0, 3, 1, 1, undefined],
+    notes: [`${entries.length} entries, ${(entries.reduce((n, e) => n + e.seconds, 0) / 60).toFixed(1)} min of training and probing, ${(zooBytes(manifest) / 1e6).toFixed(1)} MB.`],
+  };
+}
+
+const TOWER_PROBES: [string, string][] = [
+  ["themePooled", "theme (pooled)"],
+  ["themePatch", "theme (patches)"],
+  ["countPooled", "count (pooled)"],
+  ["countPatch", "count (patches)"],
+  ["coloursPooled", "colours (pooled)"],
+  ["coloursPatch", "colours (patches)"],
+  ["categoriesPooled", "categories (pooled)"],
+  ["categoriesPatch", "categories (patches)"],
+  ["patchObject", "object under patch"],
+  ["patchColour", "colour under patch"],
+  ["reading", "sign digit"],
+  ["retrieval", "retrieval R@1"],
+];
+
+export function towerProbeView(manifest: ZooManifest): TableView {
+  const towers = Object.values(manifest.entries).filter((e) => e.kind === "tower");
+  return {
+    name: "tower_probes",
+    title: "Tower probes (% on held-out scenes)",
+    columns: ["probe", ...towers.map((t) => t.name)],
+    rows: TOWER_PROBES.map(([key, label]) => [label, ...towers.map((t) => (t.probes[key] === undefined ? null : 100 * t.probes[key]!))]),
+    decimals: [undefined, ...towers.map(() => 1)],
+    notes: [
+      "Linear (ridge) probes fitted on 3,000 training scenes. Chance: theme 20%, count 20%, colours/categories/object 50% (balanced accuracy), patch colour 12.5%, sign digit 10%, retrieval 1% (100 held-out images against their dense captions).",
+    ],
+  };
+}
+
+export function llmProbeView(manifest: ZooManifest): TableView {
+  const llms = Object.values(manifest.entries).filter((e) => e.kind === "llm");
+  const keys = [...new Set(llms.flatMap((l) => Object.keys(l.probes)))];
+  return {
+    name: "llm_probes",
+    title: "LLM probes on held-out text",
+    columns: ["LLM", "parameters", ...keys],
+    rows: llms.map((l) => [l.name, l.parameters, ...keys.map((k) => l.probes[k] ?? null)]),
+    decimals: [undefined, 0, ...keys.map(() => 3)],
+  };
+}
+
+/** Loss curves of every zoo entry, towers and LLMs in two panels (each curve thinned to ≤ 200 points). */
+export function zooLossFigure(manifest: ZooManifest): PlotlyFigure {
+  const entries = Object.values(manifest.entries);
+  const data: PlotlyTrace[] = entries.map((e, i) => ({
+    type: "scatter",
+    mode: "lines",
+    name: `${e.name} (${e.objective})`,
+    x: e.lossCurve.map((_, k) => Math.round(((k + 0.5) * e.steps) / e.lossCurve.length)),
+    y: e.lossCurve,
+    xaxis: e.kind === "tower" ? "x" : "x2",
+    yaxis: e.kind === "tower" ? "y" : "y2",
+    line: { color: PALETTE[i % PALETTE.length] },
+  }));
+  return {
+    name: "zoo_losses",
+    title: "Pretraining losses",
+    data,
+    layout: {
+      title: { text: `Pretraining losses (${manifest.preset} zoo)` },
+      grid: { rows: 1, columns: 2, pattern: "independent" },
+      xaxis: { title: { text: "tower step" } },
+      yaxis: { title: { text: "objective loss" } },
+      xaxis2: { title: { text: "LLM step (all phases)" } },
+      yaxis2: { title: { text: "next-token loss" } },
+    },
+    size: { width: 1000, height: 420 },
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * The model zoo: every vision tower pretrained with its own objective and every LLM of the study
+ * pretrained on the world's text, built once per preset and seed and kept on disk — the lab tier's
+ * equivalent of downloading pretrained checkpoints. Each entry is saved (fp16 safetensors + config
+ * + tokenizer or text side) with its manifest (objective, data, steps, seed, backend, final loss,
+ * probe scores, wall time); entries already built with the same settings are skipped, and an entry
+ * interrupted mid-way resumes from its last training checkpoint.
+ */
+import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { backendInfo } from "../backend.js";
+import { Dataset, defaultDatasetDir, generateDataset } from "../data/dataset.js";
+import { probeTower } from "../eval/tower_probes.js";
+import { loadCheckpoint, readConfig, saveCheckpoint } from "../models/checkpoint.js";
+import type { Preset } from "../models/presets.js";
+import { VISION_FAMILIES, type VisionConfig, type VisionFamily } from "../models/vision/config.js";
+import { VisionTower } from "../models/vision/vit.js";
+import { hashString } from "../util/random.js";
+import { readJsonFile, writeJson } from "../util/jsonl.js";
+import { projectRoot } from "../util/paths.js";
+import { towerObjective } from "./objectives/registry.js";
+import type { TextSide } from "./objectives/objective.js";
+import { ZOO_LLM_BUILDERS } from "./zoo_llms.js";
+import { folderBytes, mean, thinCurve } from "./zoo_files.js";
+
+/** Bumped when a change to training makes built entries stale. */
+export const ZOO_VERSION = 1;
+
+export interface ZooEntryManifest {
+  kind: "tower" | "llm";
+  name: string;
+  key: string;
+  objective: string;
+  summary: string;
+  data: string;
+  steps: number;
+  batchSize: number;
+  seed: number;
+  backend: string;
+  finalLoss: number;
+  finalTerms: Record<string, number>;
+  /** Loss of every step, thinned to at most 200 points (for the notebook's curves). */
+  lossCurve: number[];
+  probes: Record<string, number>;
+  parameters: number;
+  bytes: number;
+  seconds: number;
+}
+
+export interface ZooManifest {
+  preset: string;
+  seed: number;
+  dataset: string;
+  entries: Record<string, ZooEntryManifest>;
+}
+
+export interface BuildZooOptions {
+  preset?: Preset;
+  seed?: number;
+  dir?: string;
+  /** Build only these entries (tower families or LLM names). */
+  only?: readonly string[];
+  /** Overrides every recipe's steps (tests). */
+  steps?: number;
+  progress?: boolean;
+  log?: (line: string) => void;
+}
+
+export const defaultZooDir = (preset: string, seed: number): string => join(projectRoot(), "data", "zoo", seed === 0 ? preset : `${preset}-seed${seed}`);
+
+/** Every entry name of a zoo, towers first. */
+export const zooEntryNames = (): string[] => [...VISION_FAMILIES, ...Object.keys(ZOO_LLM_BUILDERS)];
+
+
+const entryKey = (preset: string, seed: number, name: string, steps: number | undefined, datasetKey: string): string =>
+  hashString(JSON.stringify({ v: ZOO_VERSION, preset, seed, name, steps, datasetKey })).toString(16).padStart(8, "0");
+
+export const towerDir = (zoo: string, family: VisionFamily): string => join(zoo, "towers", family);
+
+async function buildTower(zoo: string, dataset: Dataset, family: VisionFamily, options: Required<Pick<BuildZooOptions, "preset" | "seed">> & BuildZooOptions, key: string): Promise<ZooEntryManifest> {
+  const objective = towerObjective(family);
+  const work = join(zoo, ".work", family);
+  const result = await objective.pretrain({ dataset, family, preset: options.preset, seed: options.seed, checkpointDir: work, progress: options.progress, steps: options.steps });
+  const probes = await probeTower(dataset, result.tower, result.textSide, { progress: options.progress });
+  const dir = towerDir(zoo, family);
+  rmSync(dir, { recursive: true, force: true });
+  saveCheckpoint(dir, result.tower, result.tower.config, { dtype: "F16", metadata: { objective: objective.name } });
+  result.textSide?.save(join(dir, "text"));
+  const entry: ZooEntryManifest = {
+    kind: "tower",
+    name: family,
+    key,
+    objective: objective.name,
+    summary: objective.summary,
+    data: result.data,
+    steps: result.steps,
+    batchSize: result.batchSize,
+    seed: options.seed,
+    backend: backendInfo().name,
+    finalLoss: mean(result.losses.slice(-10)),
+    finalTerms: result.finalTerms,
+    lossCurve: thinCurve(result.losses),
+    probes: { ...probes } as unknown as Record<string, number>,
+    parameters: result.tower.parameterCount(),
+    bytes: folderBytes(dir),
+    seconds: result.seconds,
+  };
+  writeJson(join(dir, "entry.json"), entry);
+  result.tower.dispose();
+  result.textSide?.dispose();
+  for (const m of Object.values(result.extras)) m.dispose();
+  rmSync(work, { recursive: true, force: true });
+  return entry;
+}
+
+/** Builds every missing entry of the zoo (generating the dataset first if needed). */
+export async function buildZoo(options: BuildZooOptions = {}): Promise<{ dir: string; manifest: ZooManifest; built: string[]; skipped: string[] }> {
+  const preset = options.preset ?? "small";
+  const seed = options.seed ?? 0;
+  const zoo = options.dir ?? defaultZooDir(preset, seed);
+  const log = options.log ?? (() => {});
+  const generated = await generateDataset({ preset, seed, outDir: defaultDatasetDir(preset, seed), progress: options.progress, log });
+  const dataset = new Dataset(generated.dir);
+  const manifestFile = join(zoo, "zoo.json");
+  const manifest: ZooManifest = existsSync(manifestFile) ? (readJsonFile(manifestFile) as ZooManifest) : { preset, seed, dataset: dataset.manifest.key, entries: {} };
+  const names = options.only ?? zooEntryNames();
+  const unknown = names.filter((n) => !zooEntryNames().includes(n));
+  if (unknown.length > 0) throw new Error(`unknown zoo entr${unknown.length > 1 ? "ies" : "y"} ${unknown.join(", ")}; expected some of ${zooEntryNames().join(", ")}`);
+  const built: string[] = [];
+  const skipped: string[] = [];
+  for (const name of names) {
+    const key = entryKey(preset, seed, name, options.steps, dataset.manifest.key);
+    if (manifest.entries[name]?.key === key) {
+      skipped.push(name);
+      continue;
+    }
+    log(`building ${name} …`);
+    const full = { ...options, preset, seed };
+    const entry = (VISION_FAMILIES as readonly string[]).includes(name)
+      ? await buildTower(zoo, dataset, name as VisionFamily, full, key)
+      : await ZOO_LLM_BUILDERS[name]!.build(zoo, dataset, full, key);
+    manifest.entries[name] = entry;
+    writeJson(manifestFile, manifest);
+    log(`built ${name} in ${entry.seconds.toFixed(0)} s: final loss ${entry.finalLoss.toFixed(3)}`);
+    built.push(name);
+  }
+  return { dir: zoo, manifest, built, skipped };
+}
+
+/** A tower from the zoo (and its text side, for text-aligned towers). */
+export function loadZooTower(zoo: string, family: VisionFamily): { tower: VisionTower; textSide?: TextSide } {
+  const dir = towerDir(zoo, family);
+  if (!existsSync(join(dir, "entry.json"))) throw new Error(`${dir}: no ${family} tower in the zoo; build it with: npm run zoo -- --only ${family}`);
+  const tower = new VisionTower(readConfig<VisionConfig>(dir), 0);
+  loadCheckpoint(dir, tower);
+  const objective = towerObjective(family);
+  const textSide = existsSync(join(dir, "text")) && objective.loadTextSide ? objective.loadTextSide(join(dir, "text")) : undefined;
+  return textSide ? { tower, textSide } : { tower };
+}

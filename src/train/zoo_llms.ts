@@ -1,0 +1,73 @@
+/** The zoo's LLM entries: the paper's seven LLMs, each pretrained by `pretrainLlm` and probed. */
+import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { backendInfo } from "../backend.js";
+import type { Dataset } from "../data/dataset.js";
+import { llmProbeRow, llmProbes, type LanguageModel } from "../eval/llm_probes.js";
+import { loadCheckpoint, readConfig, saveCheckpoint } from "../models/checkpoint.js";
+import type { LlmConfig } from "../models/llm/config.js";
+import { CausalLM } from "../models/llm/decoder.js";
+import type { Preset } from "../models/presets.js";
+import { FamilyTokenizer } from "../models/tokenizer/tokenizer.js";
+import { writeJson } from "../util/jsonl.js";
+import { pretrainLlm } from "./llm_pretrain.js";
+import { ZOO_LLMS } from "./llm_recipes.js";
+import type { ZooEntryManifest } from "./zoo.js";
+import { folderBytes, mean, thinCurve } from "./zoo_files.js";
+
+export interface ZooLlmBuilder {
+  build(zoo: string, dataset: Dataset, options: { preset: Preset; seed: number; steps?: number; progress?: boolean }, key: string): Promise<ZooEntryManifest>;
+}
+
+export const llmDir = (zoo: string, name: string): string => join(zoo, "llms", name);
+
+
+export const ZOO_LLM_BUILDERS: Record<string, ZooLlmBuilder> = Object.fromEntries(
+  ZOO_LLMS.map((entry) => [
+    entry.name,
+    {
+      async build(zoo, dataset, options, key) {
+        const work = join(zoo, ".work", entry.name);
+        const result = pretrainLlm({ family: entry.family, size: entry.size, preset: options.preset, seed: options.seed, dataset, checkpointDir: work, progress: options.progress, steps: options.steps });
+        const probes = llmProbeRow(llmProbes({ model: result.model, tokenizer: result.tokenizer }, dataset));
+        const dir = llmDir(zoo, entry.name);
+        rmSync(dir, { recursive: true, force: true });
+        saveCheckpoint(dir, result.model, result.config, { dtype: "F16", metadata: { family: entry.family, size: entry.size } });
+        result.tokenizer.save(dir);
+        const last = result.phases[result.phases.length - 1]!;
+        const manifest: ZooEntryManifest = {
+          kind: "llm",
+          name: entry.name,
+          key,
+          objective: result.phases.map((p) => p.phase).join(" → "),
+          summary: "next-token prediction on the world's text, then instruction dialogues (loss on replies)" + (result.phases.some((p) => p.phase === "reasoning") ? ", then reasoning traces" : ""),
+          data: result.phases.map((p) => `${p.phase}: ${p.data}`).join("; "),
+          steps: result.steps,
+          batchSize: result.recipe.text.batchSize,
+          seed: options.seed,
+          backend: backendInfo().name,
+          finalLoss: mean(last.losses.slice(-10)),
+          finalTerms: Object.fromEntries(result.phases.map((p) => [p.phase, mean(p.losses.slice(-10))])),
+          lossCurve: thinCurve(result.losses),
+          probes,
+          parameters: result.model.parameterCount(),
+          bytes: folderBytes(dir),
+          seconds: result.seconds,
+        };
+        writeJson(join(dir, "entry.json"), manifest);
+        result.model.dispose();
+        rmSync(work, { recursive: true, force: true });
+        return manifest;
+      },
+    } satisfies ZooLlmBuilder,
+  ]),
+);
+
+/** An LLM and its tokenizer from the zoo. */
+export function loadZooLlm(zoo: string, name: string): LanguageModel {
+  const dir = llmDir(zoo, name);
+  if (!existsSync(join(dir, "entry.json"))) throw new Error(`${dir}: no ${name} in the zoo; build it with: npm run zoo -- --only ${name}`);
+  const model = new CausalLM(readConfig<LlmConfig>(dir), 0);
+  loadCheckpoint(dir, model);
+  return { model, tokenizer: FamilyTokenizer.load(dir) };
+}

@@ -1,0 +1,46 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { initBackend } from "../src/backend.js";
+import { buildZoo, loadZooTower } from "../src/train/zoo.js";
+import { loadZooLlm } from "../src/train/zoo_llms.js";
+import { towerProbeView, zooLossFigure, zooView } from "../src/analysis/zoo_tables.js";
+import { tempDir } from "./helpers.js";
+
+test("the zoo builds a tower and an LLM with manifests, skips them when built, and loads them back", { timeout: 600_000 }, async () => {
+  await initBackend();
+  process.env["LLAVA_MORE_DATA"] = tempDir();
+  const dir = join(tempDir(), "zoo");
+  const first = await buildZoo({ preset: "tiny", dir, only: ["siglip", "gemma2-2b"], steps: 3, progress: false });
+  assert.deepEqual(first.built, ["siglip", "gemma2-2b"]);
+  const tower = first.manifest.entries["siglip"]!;
+  assert.equal(tower.objective, "siglip");
+  assert.equal(tower.steps, 3);
+  assert.equal(tower.lossCurve.length, 3);
+  assert.ok(Number.isFinite(tower.finalLoss));
+  for (const key of ["themePooled", "patchObject", "reading", "retrieval"]) assert.ok(tower.probes[key]! >= 0 && tower.probes[key]! <= 1, key);
+  const llm = first.manifest.entries["gemma2-2b"]!;
+  assert.ok(llm.probes["held_out_ppl"]! > 1);
+  assert.ok(existsSync(join(dir, "towers", "siglip", "model.safetensors")));
+  assert.ok(existsSync(join(dir, "towers", "siglip", "text")));
+  assert.ok(!existsSync(join(dir, ".work", "siglip")), "the resumable work folder is removed once the entry is saved");
+  const saved = JSON.parse(readFileSync(join(dir, "zoo.json"), "utf8")) as { entries: Record<string, unknown> };
+  assert.deepEqual(Object.keys(saved.entries), ["siglip", "gemma2-2b"]);
+
+  const again = await buildZoo({ preset: "tiny", dir, only: ["siglip", "gemma2-2b"], steps: 3, progress: false });
+  assert.deepEqual(again.built, []);
+  assert.deepEqual(again.skipped, ["siglip", "gemma2-2b"]);
+
+  const { tower: loaded, textSide } = loadZooTower(dir, "siglip");
+  assert.ok(textSide, "text-aligned towers come back with their text side");
+  assert.equal(loaded.config.imageSize, 20);
+  const lm = loadZooLlm(dir, "gemma2-2b");
+  assert.ok(lm.tokenizer.encode("a red star").length > 0);
+  assert.throws(() => loadZooTower(dir, "clip"), /no clip tower in the zoo; build it with: npm run zoo -- --only clip/);
+  await assert.rejects(buildZoo({ preset: "tiny", dir, only: ["clip2"], progress: false }), /unknown zoo entry clip2/);
+
+  assert.match(zooView(again.manifest).title, /Model zoo \(tiny, seed 0\)/);
+  assert.equal(zooLossFigure(again.manifest).data.length, 2);
+  assert.equal(towerProbeView(again.manifest).columns.length, 2);
+});
