@@ -79,6 +79,28 @@ test(
 );
 
 test(
+  "the backbones notebook builds a few-step tiny zoo and shows its losses, probe tables and patch similarities",
+  { skip: requireTool(findJupyter() !== undefined, "Jupyter nbconvert not found (apt-get install jupyter-nbconvert jupyter-client)"), timeout: 900_000 },
+  () => {
+    const outDir = tempDir();
+    process.env["LLAVA_MORE_PRESET"] = "tiny";
+    process.env["LLAVA_MORE_DATA"] = tempDir();
+    process.env["LLAVA_MORE_ZOO"] = tempDir();
+    const runs = runNotebooks({ notebooks: [projectPath("notebooks", "02_backbones.ipynb")], outDir, timeoutSeconds: 900 });
+    assert.ok(runs);
+    assert.deepEqual(runs[0]?.problems, []);
+    const executed = readNotebook(join(outDir, "02_backbones.ipynb"));
+    const outputs = executed.cells.flatMap((c) => c.outputs ?? []).map((o) => JSON.stringify(o)).join("\n");
+    assert.match(outputs, /12 entries, built now: clip, siglip, siglip2, dinov2, dinov2-reg, vicuna-7b/);
+    assert.match(outputs, /Model zoo \(tiny, seed 0\)/);
+    assert.match(outputs, /Plotly\.newPlot/);
+    assert.match(outputs, /Tower probes/);
+    assert.match(outputs, /held_out_bits_per_byte/);
+    assert.match(outputs, /similarity to the red patch/);
+  },
+);
+
+test(
   "the published-results notebook executes headless through nbconvert with no error output",
   { skip: requireTool(findJupyter() !== undefined, "Jupyter nbconvert not found (apt-get install jupyter-nbconvert jupyter-client)"), timeout: 300_000 },
   () => {

@@ -66,7 +66,8 @@ export interface BuildZooOptions {
   log?: (line: string) => void;
 }
 
-export const defaultZooDir = (preset: string, seed: number): string => join(projectRoot(), "data", "zoo", seed === 0 ? preset : `${preset}-seed${seed}`);
+/** Where zoos live: $LLAVA_MORE_ZOO, else data/zoo/ in the project (seed 0 as the preset's name). */
+export const defaultZooDir = (preset: string, seed: number): string => join(process.env["LLAVA_MORE_ZOO"] ?? join(projectRoot(), "data", "zoo"), seed === 0 ? preset : `${preset}-seed${seed}`);
 
 /** Every entry name of a zoo, towers first. */
 export const zooEntryNames = (): string[] => [...VISION_FAMILIES, ...Object.keys(ZOO_LLM_BUILDERS)];
