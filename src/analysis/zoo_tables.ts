@@ -48,13 +48,20 @@ export function towerProbeView(manifest: ZooManifest): TableView {
 
 export function llmProbeView(manifest: ZooManifest): TableView {
   const llms = Object.values(manifest.entries).filter((e) => e.kind === "llm");
-  const keys = [...new Set(llms.flatMap((l) => Object.keys(l.probes)))];
+  const columns: [string, string][] = [
+    ["held_out_ppl", "held-out perplexity"],
+    ["held_out_bits_per_byte", "bits per byte"],
+    ["knowledge_acc", "knowledge recall"],
+    ["knowledge_verbatim_acc", "recall, training phrasing"],
+    ["knowledge_chance", "chance"],
+  ];
   return {
     name: "llm_probes",
-    title: "LLM probes on held-out text",
-    columns: ["LLM", "parameters", ...keys],
-    rows: llms.map((l) => [l.name, l.parameters, ...keys.map((k) => l.probes[k] ?? null)]),
-    decimals: [undefined, 0, ...keys.map(() => 3)],
+    title: "LLM probes (held-out text; knowledge by forced choice)",
+    columns: ["LLM", "parameters", ...columns.map(([, label]) => label)],
+    rows: llms.map((l) => [l.name, l.parameters, ...columns.map(([key]) => l.probes[key] ?? null)]),
+    decimals: [undefined, 0, 1, 3, 3, 3, 3],
+    notes: ["Per-kind knowledge accuracies are in each entry's probes (zoo.json)."],
   };
 }
 
