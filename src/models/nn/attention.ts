@@ -31,6 +31,17 @@ export interface AttentionConfig {
   names?: { q: string; k: string; v: string; o: string; qkv?: string };
 }
 
+/** CLIP-style projection names (q_proj, k_proj, v_proj, out_proj). */
+export const CLIP_ATTENTION_NAMES = { q: "q_proj", k: "k_proj", v: "v_proj", o: "out_proj" } as const;
+
+/**
+ * Plain multi-head attention as ViTs and small text transformers have it: every head its own keys
+ * and values, biases on all projections, separate q/k/v.
+ */
+export function multiHeadAttentionConfig(hidden: number, numHeads: number, causal: boolean, names: AttentionConfig["names"] = CLIP_ATTENTION_NAMES): AttentionConfig {
+  return { hidden, numHeads, numKvHeads: numHeads, headDim: hidden / numHeads, qkvBias: true, outBias: true, fusedQkv: false, causal, names };
+}
+
 /** The keys and values seen so far by one layer: [B, H_kv, T, head_dim]. */
 export interface LayerCache {
   k: tf.Tensor4D;

@@ -13,7 +13,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Preset } from "../presets.js";
 import { Module, ModuleList, Rng } from "../module.js";
 import type { Activation } from "../nn/activations.js";
-import { Attention } from "../nn/attention.js";
+import { Attention, multiHeadAttentionConfig } from "../nn/attention.js";
 import { Embedding } from "../nn/embedding.js";
 import { Linear, matMulWeight } from "../nn/linear.js";
 import { Mlp } from "../nn/mlp.js";
@@ -108,13 +108,7 @@ class DecoderLayer extends Module {
     super();
     const d = c.hiddenSize;
     this.selfNorm = this.child("self_attn_layer_norm", new LayerNorm(d, c.normEps, rng));
-    this.selfAttn = this.child(
-      "self_attn",
-      new Attention(
-        { hidden: d, numHeads: c.numHeads, numKvHeads: c.numHeads, headDim: d / c.numHeads, qkvBias: true, outBias: true, fusedQkv: false, causal: true, names: { q: "q_proj", k: "k_proj", v: "v_proj", o: "out_proj" } },
-        rng,
-      ),
-    );
+    this.selfAttn = this.child("self_attn", new Attention(multiHeadAttentionConfig(d, c.numHeads, true), rng));
     this.crossNorm = this.child("encoder_attn_layer_norm", new LayerNorm(d, c.normEps, rng));
     this.crossAttn = this.child("encoder_attn", new CrossAttention(c.numHeads, d, c.encoderHiddenSize, rng));
     this.mlpNorm = this.child("final_layer_norm", new LayerNorm(d, c.normEps, rng));

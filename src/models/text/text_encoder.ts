@@ -11,7 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Preset } from "../presets.js";
 import { Module, ModuleList, Rng } from "../module.js";
 import type { Activation } from "../nn/activations.js";
-import { Attention } from "../nn/attention.js";
+import { Attention, multiHeadAttentionConfig } from "../nn/attention.js";
 import { Embedding } from "../nn/embedding.js";
 import { Linear } from "../nn/linear.js";
 import { Mlp } from "../nn/mlp.js";
@@ -128,23 +128,7 @@ class TextEncoderLayer extends Module {
     super();
     const d = c.hiddenSize;
     this.norm1 = this.child("layer_norm1", new LayerNorm(d, c.normEps, rng));
-    this.attn = this.child(
-      "self_attn",
-      new Attention(
-        {
-          hidden: d,
-          numHeads: c.numHeads,
-          numKvHeads: c.numHeads,
-          headDim: d / c.numHeads,
-          qkvBias: true,
-          outBias: true,
-          fusedQkv: false,
-          causal: c.style === "clip",
-          names: { q: "q_proj", k: "k_proj", v: "v_proj", o: "out_proj" },
-        },
-        rng,
-      ),
-    );
+    this.attn = this.child("self_attn", new Attention(multiHeadAttentionConfig(d, c.numHeads, c.style === "clip"), rng));
     this.norm2 = this.child("layer_norm2", new LayerNorm(d, c.normEps, rng));
     this.mlp = this.child("mlp", new Mlp(d, c.intermediateSize, c.activation, rng));
   }

@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Module, ModuleList, Rng, constant, normal, zeros } from "../module.js";
-import { Attention } from "../nn/attention.js";
+import { Attention, CLIP_ATTENTION_NAMES, multiHeadAttentionConfig } from "../nn/attention.js";
 import { matMulWeight } from "../nn/linear.js";
 import { Mlp } from "../nn/mlp.js";
 import { LayerNorm } from "../nn/norm.js";
@@ -113,19 +113,7 @@ class VitLayer extends Module {
     super();
     const d = c.hiddenSize;
     const dino = c.naming === "dinov2";
-    const attention = {
-      hidden: d,
-      numHeads: c.numHeads,
-      numKvHeads: c.numHeads,
-      headDim: d / c.numHeads,
-      qkvBias: true,
-      outBias: true,
-      fusedQkv: false,
-      causal: false,
-      names: dino
-        ? { q: "attention.query", k: "attention.key", v: "attention.value", o: "output.dense" }
-        : { q: "q_proj", k: "k_proj", v: "v_proj", o: "out_proj" },
-    };
+    const attention = multiHeadAttentionConfig(d, c.numHeads, false, dino ? { q: "attention.query", k: "attention.key", v: "attention.value", o: "output.dense" } : CLIP_ATTENTION_NAMES);
     this.norm1 = this.child(dino ? "norm1" : "layer_norm1", new LayerNorm(d, c.normEps, rng));
     this.attn = this.child(dino ? "attention" : "self_attn", new Attention(attention, rng));
     if (c.layerScale) this.scale1 = this.child("layer_scale1", new LayerScale(d, c.layerScaleInit, rng)).lambda;
