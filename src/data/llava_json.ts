@@ -6,9 +6,10 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, relative, resolve, sep } from "node:path";
+import { IMAGE_PLACEHOLDER } from "../models/templates/template.js";
 import { readJsonFile, writeJson } from "../util/jsonl.js";
 
-export const IMAGE_PLACEHOLDER = "<image>";
+export { IMAGE_PLACEHOLDER };
 
 export interface LlavaTurn {
   from: "human" | "gpt";

@@ -9,6 +9,8 @@
  * description of its behaviour, and each quirk is kept and documented next to the code.
  */
 
+import { IMAGE_PLACEHOLDER } from "../models/templates/template.js";
+
 export interface MetricValue {
   metric: string;
   value: number;
@@ -47,8 +49,6 @@ export interface LmmsTask<Doc, SampleLog extends object = object> {
   notes?: Record<string, string>;
 }
 
-/** The image placeholder of LLaVA prompts. */
-export const IMAGE_TOKEN = "<image>";
 
 /**
  * The first user turn as lmms-eval's LLaVA model builds it (models/llava.py, generate_until):
@@ -56,8 +56,8 @@ export const IMAGE_TOKEN = "<image>";
  * spaces, a newline, then the prompt.
  */
 export function userText(prompt: string, images = 1): string {
-  if (images === 0 || prompt.includes(IMAGE_TOKEN)) return prompt;
-  return `${Array.from({ length: images }, () => IMAGE_TOKEN).join(" ")}\n${prompt}`;
+  if (images === 0 || prompt.includes(IMAGE_PLACEHOLDER)) return prompt;
+  return `${Array.from({ length: images }, () => IMAGE_PLACEHOLDER).join(" ")}\n${prompt}`;
 }
 
 /** The README-unit value of each headline column found among `metrics`. */
