@@ -4,7 +4,7 @@
  * Generation writes into a temporary folder renamed into place at the end, so a crash never leaves
  * a half dataset where a good one was; a folder whose manifest has the same key is reused (cache).
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import type { Preset } from "../models/presets.js";
 import { getTask, type AnyTask } from "../eval/tasks/registry.js";
@@ -12,6 +12,7 @@ import { hashString, Random } from "../util/random.js";
 import { progressBar } from "../util/progress.js";
 import { readJsonFile, readJsonl, writeJson, writeJsonl } from "../util/jsonl.js";
 import { projectRoot } from "../util/paths.js";
+import { folderBytes } from "../util/fs.js";
 import { decodeImage, encodePng, renderScene, type RawImage } from "../world/render.js";
 import { sampleScene, sceneSignature, type Scene } from "../world/scene.js";
 import { BENCHMARK_GENERATORS } from "./benchmarks/registry.js";
@@ -106,15 +107,6 @@ function captionSet(style: CaptionStyle, scenes: readonly Scene[], seed: number)
       ],
     };
   });
-}
-
-function folderBytes(dir: string): number {
-  let total = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    total += entry.isDirectory() ? folderBytes(p) : statSync(p).size;
-  }
-  return total;
 }
 
 /** Generates (or reuses) the dataset and returns its manifest and folder. */

@@ -7,7 +7,7 @@ import type { Dataset, LoadedItem } from "../data/dataset.js";
 import { progressBar } from "../util/progress.js";
 import type { RawImage } from "../world/render.js";
 import { writeResults, type JsonValue, type TaskScores } from "./results.js";
-import { headlineScores, scoreTask, userText, type MetricValue } from "./task.js";
+import { headlineScores, scoreTask, userText } from "./task.js";
 import type { AnyTask } from "./tasks/registry.js";
 
 export interface GenerationRequest {
@@ -76,5 +76,3 @@ export async function evaluateAll(dataset: Dataset, model: ModelUnderTest, tasks
 export function saveEvaluation(dir: string, evaluations: readonly TaskEvaluation[], config: { [key: string]: JsonValue } = {}): { results: string; samples: string[] } {
   return writeResults(dir, evaluations, config);
 }
-
-export const metricValue = (evaluation: TaskEvaluation, metric: string): MetricValue | undefined => evaluation.metrics.find((m) => m.metric === metric);

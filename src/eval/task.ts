@@ -49,7 +49,6 @@ export interface LmmsTask<Doc, SampleLog extends object = object> {
   notes?: Record<string, string>;
 }
 
-
 /**
  * The first user turn as lmms-eval's LLaVA model builds it (models/llava.py, generate_until):
  * the prompt as is when it already holds `<image>`, else one `<image>` per image joined by

@@ -1,10 +1,4 @@
 /** Small helpers the zoo's tower and LLM entries share. */
-import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
-
-export function folderBytes(dir: string): number {
-  return readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? folderBytes(join(dir, e.name)) : statSync(join(dir, e.name)).size), 0);
-}
 
 export const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 

@@ -13,7 +13,8 @@ import { writeJson } from "../util/jsonl.js";
 import { pretrainLlm } from "./llm_pretrain.js";
 import { ZOO_LLMS } from "./llm_recipes.js";
 import type { ZooEntryManifest } from "./zoo.js";
-import { folderBytes, mean, thinCurve } from "./zoo_files.js";
+import { folderBytes } from "../util/fs.js";
+import { mean, thinCurve } from "./zoo_files.js";
 
 export interface ZooLlmBuilder {
   build(zoo: string, dataset: Dataset, options: { preset: Preset; seed: number; steps?: number; progress?: boolean }, key: string): Promise<ZooEntryManifest>;
