@@ -4,19 +4,10 @@
  * (`model.layers.0.self_attn.q_proj.weight`) that checkpoints use unchanged.
  */
 import * as tf from "@tensorflow/tfjs";
+import { Random } from "../util/random.js";
 
-/** Deterministic seeds for parameter initialisation (mulberry32). */
-export class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
+/** Deterministic seeds for parameter initialisation: the data generator's mulberry32 stream. */
+export class Rng extends Random {
   /** An integer seed for one TF.js random op. */
   seed(): number {
     return Math.floor(this.next() * 2 ** 31);
