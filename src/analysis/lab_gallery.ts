@@ -8,11 +8,11 @@ import { PixelCache } from "../data/pixel_cache.js";
 import { patchGrid } from "../models/vision/config.js";
 import type { VisionTower } from "../models/vision/vit.js";
 import { denseCaption } from "../data/captions.js";
-import { meanColour, padToSquare } from "../data/preprocess.js";
+import { squareForTower } from "../data/preprocess.js";
 import type { Preset } from "../models/presets.js";
 import { visionConfig } from "../models/vision/registry.js";
 import { userText } from "../eval/task.js";
-import { encodePng, resizeImage } from "../world/render.js";
+import { encodePng } from "../world/render.js";
 import type { Scene } from "../world/scene.js";
 import { towerResolutions } from "./lab_data.js";
 
@@ -37,8 +37,7 @@ export async function resolutionLadder(dataset: Dataset, scene: Scene, preset: P
   for (const t of towerResolutions(preset).sort((a, b) => a.resolution - b.resolution)) {
     if (seen.has(t.resolution)) continue;
     seen.add(t.resolution);
-    const square = padToSquare(image, meanColour(visionConfig(t.tower, preset)));
-    const resized = await resizeImage(square, t.resolution, t.resolution);
+    const resized = await squareForTower(image, visionConfig(t.tower, preset), t.resolution);
     pictures.push({ png: await encodePng(resized), caption: `${t.resolution} px: ${t.tower}${t.s2 ? " + S2 (largest scale)" : ""}`, width });
   }
   return pictures;

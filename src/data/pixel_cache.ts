@@ -9,9 +9,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/fs.js";
 import { progressBar } from "../util/progress.js";
-import { resizeImage } from "../world/render.js";
 import type { Dataset } from "./dataset.js";
-import { meanColour, padToSquare, type TowerImageSpec } from "./preprocess.js";
+import { meanColour, normalizePixels, squareForTower, type TowerImageSpec } from "./preprocess.js";
 
 export class PixelCache {
   private constructor(
@@ -44,7 +43,7 @@ export class PixelCache {
       while (next < sceneIds.length) {
         const i = next++;
         const image = await dataset.image(`${sceneIds[i]}.png`);
-        const resized = await resizeImage(padToSquare(image, fill), size, size);
+        const resized = await squareForTower(image, spec, size);
         pixels.set(resized.data, i * bytes);
         bar.tick();
       }
@@ -65,14 +64,7 @@ export class PixelCache {
   batch(indices: readonly number[]): tf.Tensor4D {
     const bytes = this.size * this.size * 3;
     const out = new Float32Array(indices.length * bytes);
-    const { imageMean: mean, imageStd: std } = this.spec;
-    const scale = [0, 1, 2].map((c) => 1 / (255 * std[c]!));
-    const shift = [0, 1, 2].map((c) => -mean[c]! / std[c]!);
-    indices.forEach((index, b) => {
-      const src = this.raw(index);
-      const base = b * bytes;
-      for (let i = 0; i < bytes; i++) out[base + i] = src[i]! * scale[i % 3]! + shift[i % 3]!;
-    });
+    indices.forEach((index, b) => normalizePixels(this.raw(index), this.spec, out, b * bytes));
     return tf.tensor4d(out, [indices.length, this.size, this.size, 3]);
   }
 }

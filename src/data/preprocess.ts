@@ -27,15 +27,24 @@ export function padToSquare(image: RawImage, fill: readonly [number, number, num
   return { data, width: side, height: side, channels: 3 };
 }
 
+/** The image padded with the tower's mean colour and bicubic-resized to size × size, still 8-bit. */
+export function squareForTower(image: RawImage, spec: TowerImageSpec, size: number): Promise<RawImage> {
+  return resizeImage(padToSquare(image, meanColour(spec)), size, size);
+}
+
+/** Writes (x/255 − mean) / std of interleaved RGB bytes into `out` from `offset`. */
+export function normalizePixels(bytes: Uint8Array, spec: TowerImageSpec, out: Float32Array, offset = 0): void {
+  const scale = [0, 1, 2].map((c) => 1 / (255 * spec.imageStd[c]!));
+  const shift = [0, 1, 2].map((c) => -spec.imageMean[c]! / spec.imageStd[c]!);
+  for (let i = 0; i < bytes.length; i++) out[offset + i] = bytes[i]! * scale[i % 3]! + shift[i % 3]!;
+}
+
 /** Pixels of one image ready for the tower: [S, S, 3] normalised, S = imageSize · scale. */
 export async function preprocessImage(image: RawImage, spec: TowerImageSpec, scale = 1): Promise<Float32Array> {
   const size = spec.imageSize * scale;
-  const square = padToSquare(image, meanColour(spec));
-  const resized = await resizeImage(square, size, size);
+  const resized = await squareForTower(image, spec, size);
   const out = new Float32Array(size * size * 3);
-  for (let i = 0; i < size * size; i++) {
-    for (let c = 0; c < 3; c++) out[3 * i + c] = (resized.data[3 * i + c]! / 255 - spec.imageMean[c]!) / spec.imageStd[c]!;
-  }
+  normalizePixels(resized.data, spec, out);
   return out;
 }
 
