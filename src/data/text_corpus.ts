@@ -33,6 +33,9 @@ export interface TextDoc {
   turns?: ChatTurn[];
 }
 
+/** The knowledge body, built once: every corpus document draws from it. */
+const WORLD_FACTS = worldFacts();
+
 /** Families whose answers follow from the scene's description (what text-only QA can teach). */
 const DESCRIBED_FAMILIES: readonly FamilyName[] = ["colour", "shape", "count", "exists", "position", "size", "texture", "label", "sign", "material", "origin", "weight", "name"];
 
@@ -95,7 +98,7 @@ export function textDocument(scenes: readonly Scene[], seed: number, index: numb
   const kinds = TEXT_KINDS;
   const kind = kinds[rng.weightedIndex(kinds.map((k) => TEXT_MIX[k]))]!;
   const scene = rng.pick(scenes);
-  const facts = worldFacts();
+  const facts = WORLD_FACTS;
   switch (kind) {
     case "description":
       return { kind, lang: "en", text: rng.chance(0.5) ? denseCaption(scene) : `A picture with ${inventoryPhrase(scene.objects)}.` };
