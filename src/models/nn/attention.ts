@@ -147,24 +147,23 @@ export class Attention extends Module {
       const newCache = inputs.cache ? { k: tf.keep(k), v: tf.keep(v) } : undefined;
       const rep = c.numHeads / c.numKvHeads;
       const tk = k.shape[2];
-      // Query head h reads key-value head ⌊h / rep⌋ (Hugging Face repeat_kv). Rank-4 tile: TF.js has
-      // no rank-5 tile gradient.
-      const repeat = (y: tf.Tensor4D) =>
-        rep === 1 ? y : (tf.reshape(tf.tile(tf.reshape(y, [b, c.numKvHeads, 1, tk * c.headDim]), [1, 1, rep, 1]), [b, c.numHeads, tk, c.headDim]) as tf.Tensor4D);
-      const raw = tf.matMul(q, repeat(k), false, true);
+      // Grouped-query attention without copying keys and values: query head h reads key-value head
+      // ⌊h / rep⌋ (Hugging Face repeat_kv), so the rep query heads of a group are stacked along the
+      // query axis and multiplied with their group's keys in one batched product. (tf.tile of the
+      // keys, the obvious way, is a slow generic kernel: 90% of a decoding step.)
+      const grouped = (y: tf.Tensor, rows: number): tf.Tensor4D => (rep === 1 ? (y as tf.Tensor4D) : (tf.reshape(y, [b, c.numKvHeads, rep * rows, y.shape[3]!]) as tf.Tensor4D));
+      const raw = tf.reshape(tf.matMul(grouped(q, t), k, false, true), [b, c.numHeads, t, tk]);
       const mask = attentionMask(t, tk, offset, c.causal, c.slidingWindow);
       const scale = c.scale ?? 1 / Math.sqrt(c.headDim);
-      const probs = inputs.keyMask ? undefined : fusedAttentionSoftmax(raw, mask, scale, c.softcap);
-      let context: tf.Tensor;
-      if (probs) {
-        context = tf.matMul(probs, repeat(v));
-      } else {
+      let probs = inputs.keyMask ? undefined : fusedAttentionSoftmax(raw, mask, scale, c.softcap);
+      if (!probs) {
         let scores: tf.Tensor = tf.mul(raw, scale);
         if (c.softcap !== undefined) scores = tf.mul(tf.tanh(tf.div(scores, c.softcap)), c.softcap);
         if (mask) scores = tf.add(scores, mask);
         if (inputs.keyMask) scores = tf.add(scores, tf.reshape(tf.mul(tf.sub(1, inputs.keyMask), NEG), [b, 1, 1, tk]));
-        context = tf.matMul(tf.softmax(scores), repeat(v));
+        probs = tf.softmax(scores);
       }
+      const context = tf.reshape(tf.matMul(grouped(probs, t), v), [b, c.numHeads, t, c.headDim]);
       const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [b, t, c.numHeads * c.headDim]);
       return { out: this.o.forward(merged) as tf.Tensor3D, newCache };
     });
