@@ -191,6 +191,86 @@ export class CausalLM extends Module {
     }
     return generated;
   }
+
+  /**
+   * Greedy decoding of several prompts at once: each prompt left-padded to the longest, with a
+   * key mask over the padding. Gives each row what `generate` gives it alone.
+   */
+  generateBatch(prompts: number[][], options: GenerateOptions): number[][] {
+    if (prompts.length === 0) throw new Error("generateBatch: no prompts");
+    prompts.forEach((p, r) => {
+      if (p.length === 0) throw new Error(`generateBatch: prompt ${r} is empty`);
+    });
+    const t = Math.max(...prompts.map((p) => p.length));
+    const ids = prompts.map((p) => [...Array<number>(t - p.length).fill(0), ...p]);
+    const mask = prompts.map((p) => [...Array<number>(t - p.length).fill(0), ...Array<number>(p.length).fill(1)]);
+    const keyMask = tf.tensor2d(mask, [prompts.length, t], "float32");
+    // Padding positions get zero embeddings, as LlavaModel's left padding does.
+    const prefix = tf.tidy(() => tf.mul(this.embed(tf.tensor2d(ids, [prompts.length, t], "int32")), tf.expandDims(keyMask, 2)) as tf.Tensor3D);
+    try {
+      return this.generateBatchFromEmbeddings(prefix, keyMask, options);
+    } finally {
+      prefix.dispose();
+      keyMask.dispose();
+    }
+  }
+
+  /**
+   * Greedy decoding of B rows in lockstep after LEFT-padded prefixes of input embeddings [B, P, d];
+   * `keyMask` [B, P] is 1 on real positions and 0 on the padding. The mask is extended by ones for
+   * each generated token. Padding on the left changes no real position's result: RoPE is relative,
+   * and the causal and sliding-window masks depend only on position differences. A row ends at its
+   * first stop token (kept) or after maxNewTokens; rows that ended keep being decoded, their tokens
+   * discarded, until every row has ended. With `useCache: false` every step feeds the whole
+   * sequence again, as `generateFromEmbeddings` does.
+   */
+  generateBatchFromEmbeddings(prefix: tf.Tensor3D, keyMask: tf.Tensor2D, options: GenerateOptions): number[][] {
+    const [b, p] = prefix.shape;
+    if (keyMask.shape.length !== 2 || keyMask.shape[0] !== b || keyMask.shape[1] !== p) {
+      throw new Error(`generateBatchFromEmbeddings: keyMask of shape [${keyMask.shape}] for a prefix of shape [${prefix.shape}]`);
+    }
+    // Left padding: every row is 0 … 0 1 … 1 with at least one 1 (its last position is real).
+    const maskRows = keyMask.arraySync();
+    maskRows.forEach((row, r) => {
+      const first = row.findIndex((m) => m !== 0);
+      if (first < 0 || row.some((m, j) => (j < first ? m !== 0 : m !== 1))) {
+        throw new Error(`generateBatchFromEmbeddings: row ${r} of the key mask is not left padding (0 … 0 1 … 1 with at least one 1)`);
+      }
+    });
+    const cache = options.useCache === false ? undefined : new KVCache(this.config.numLayers);
+    const stop = new Set(options.stopTokens ?? []);
+    const outputs: number[][] = Array.from({ length: b }, () => []);
+    const done: boolean[] = Array<boolean>(b).fill(false);
+    // steps[i][r]: the token decoded for row r at step i (also for rows that have ended).
+    const steps: number[][] = [];
+    try {
+      for (let i = 0; i < options.maxNewTokens && done.includes(false); i++) {
+        const next = tf.tidy(() => {
+          let input: tf.Tensor3D;
+          if (cache && i > 0) input = this.embed(tf.tensor2d(steps[i - 1]!.map((id) => [id]), [b, 1], "int32"));
+          else if (i === 0) input = prefix;
+          else {
+            const soFar = Array.from({ length: b }, (_, r) => steps.map((s) => s[r]!));
+            input = tf.concat([prefix, this.embed(tf.tensor2d(soFar, [b, i], "int32"))], 1) as tf.Tensor3D;
+          }
+          const base = tf.cast(keyMask, "float32");
+          const mask = i === 0 ? base : (tf.concat([base, tf.ones([b, i])], 1) as tf.Tensor2D);
+          const logits = this.forwardEmbeddings(input, { cache, keyMask: mask });
+          const last = tf.reshape(tf.slice(logits, [0, logits.shape[1] - 1, 0], [b, 1, -1]), [b, -1]);
+          return Array.from(tf.argMax(last, -1).dataSync());
+        });
+        steps.push(next);
+        next.forEach((id, r) => {
+          if (done[r]) return;
+          outputs[r]!.push(id);
+          if (stop.has(id)) done[r] = true;
+        });
+      }
+    } finally {
+      cache?.dispose();
+    }
+    return outputs;
+  }
 }
 
 export interface GenerateOptions {
