@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { initBackend } from "../src/backend.js";
 import { lossDrop, trainLoop } from "../src/train/loop.js";
@@ -65,4 +65,55 @@ test("the loop lowers the loss, and a run killed mid-way resumes from its checkp
   for (let i = 0; i < 3; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 1e-6, `w[${i}] ${a[i]} vs ${b[i]}`);
   const broken = regression(4);
   assert.throws(() => trainLoop({ ...options, state: broken.state, trainable: [broken.w], loss: () => tf.sum(tf.mul(broken.w, NaN)) as tf.Scalar }), /loss is NaN at step 0/);
+});
+
+test("gradient accumulation over micro-batches gives the update of one batch of their union", async () => {
+  await initBackend();
+  const truth = tf.tensor2d([[1], [-2], [0.5]]);
+  const x = tf.tensor2d(Array.from({ length: 24 }, (_, i) => Math.sin(i)), [8, 3]);
+  const mse = (w: tf.Variable, rows: number[]): tf.Scalar =>
+    tf.tidy(() => {
+      const xs = tf.gather(x, rows);
+      return tf.losses.meanSquaredError(tf.matMul(xs, truth), tf.matMul(xs, w)) as tf.Scalar;
+    });
+  const options = { label: "acc", steps: 3, schedule: { learningRate: 0.1, warmupFraction: 0 }, progress: false };
+  const one = tf.variable(tf.zeros([3, 1]), true, "acc-one");
+  trainLoop({ ...options, state: new Map([["w", one]]), trainable: [one], loss: () => mse(one, [0, 1, 2, 3, 4, 5, 6, 7]) });
+  const two = tf.variable(tf.zeros([3, 1]), true, "acc-two");
+  // Equal micro-batches: the mean of their mean losses is the mean over the union.
+  const result = trainLoop({ ...options, state: new Map([["w", two]]), trainable: [two], microBatches: 2, loss: (_, m) => mse(two, m === 0 ? [0, 1, 2, 3] : [4, 5, 6, 7]) });
+  const [a, b] = [one.dataSync(), two.dataSync()];
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 1e-6, `${a[i]} vs ${b[i]}`);
+  assert.equal(result.losses.length, 3);
+  // A variable that a micro-batch does not touch gets a zero gradient there, not an error.
+  const unused = tf.variable(tf.ones([2]), true, "acc-unused");
+  trainLoop({ ...options, state: new Map([["w", one], ["u", unused]]), trainable: [one, unused], microBatches: 2, loss: (_, m) => (m === 0 ? mse(one, [0, 1]) : tf.tidy(() => tf.add(mse(one, [2, 3]), tf.sum(unused)) as tf.Scalar)) });
+  assert.ok(unused.dataSync()[0]! < 1);
+});
+
+test("a non-finite loss stops the run with a clear error and keeps the last good checkpoint", async () => {
+  await initBackend();
+  const dir = tempDir();
+  const { w, loss, state } = regression(40);
+  const steps: number[] = [];
+  assert.throws(
+    () =>
+      trainLoop({
+        label: "nan",
+        steps: 10,
+        schedule: { learningRate: 0.1 },
+        progress: false,
+        checkpointEvery: 2,
+        checkpointDir: dir,
+        state,
+        trainable: [w],
+        clipNorm: 1,
+        onStep: (info) => steps.push(info.step),
+        loss: (step) => (step === 5 ? (tf.mul(loss(step), NaN) as tf.Scalar) : loss(step)),
+      }),
+    /nan: loss is NaN at step 5; lower the learning rate or check the data; the last good checkpoint .* is kept in .*resume/,
+  );
+  assert.deepEqual(steps, [0, 1, 2, 3, 4]);
+  const progress = JSON.parse(readFileSync(join(dir, "resume", "progress.json"), "utf8")) as { step: number };
+  assert.equal(progress.step, 4);
 });

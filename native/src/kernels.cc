@@ -1,3 +1,4 @@
+#include <cstdlib>
 #include "kernels.h"
 
 #include <algorithm>
@@ -39,8 +40,15 @@ static inline float fastExp(float x) {
   return x != x ? x : y;
 }
 
+// LLAVA_MORE_THREADS overrides the count: the study runner gives each worker process its share of the cores.
 int threadCount() {
-  static const int n = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+  static const int n = [] {
+    if (const char* env = std::getenv("LLAVA_MORE_THREADS")) {
+      const int v = std::atoi(env);
+      if (v >= 1) return std::min(v, 64);
+    }
+    return static_cast<int>(std::max(1u, std::min(8u, std::thread::hardware_concurrency())));
+  }();
   return n;
 }
 

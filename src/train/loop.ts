@@ -28,8 +28,15 @@ export interface TrainLoopOptions {
   state: Map<string, tf.Variable>;
   /** The variables the optimiser updates (a subset of `state`). */
   trainable: tf.Variable[];
-  /** The loss of step `step`'s batch. */
-  loss(step: number): tf.Scalar;
+  /**
+   * The loss of step `step`'s batch, or of its micro-batch `micro` when the step accumulates
+   * gradients over `microBatches` (the update uses their mean).
+   */
+  loss(step: number, micro: number): tf.Scalar;
+  /** Micro-batches per step (gradient accumulation); default 1. */
+  microBatches?: number;
+  /** Called after each update with what a run log records. */
+  onStep?(info: StepInfo): void;
   /** Called after each update (EMA teachers, centres). */
   afterStep?(step: number): void;
   /** Folder for resumable checkpoints; with none, nothing is saved. */
@@ -37,6 +44,16 @@ export interface TrainLoopOptions {
   /** Steps between checkpoints (default: a tenth of the run). */
   checkpointEvery?: number;
   progress?: boolean;
+}
+
+export interface StepInfo {
+  step: number;
+  loss: number;
+  learningRate: number;
+  /** Global gradient norm before clipping (computed only when clipNorm is set). */
+  gradNorm?: number;
+  /** Wall time of this step. */
+  seconds: number;
 }
 
 export interface TrainResult {
@@ -85,6 +102,12 @@ function saveResume(dir: string, state: Map<string, tf.Variable>, optimizer: Ada
   rmSync(old, { recursive: true, force: true });
 }
 
+/** The step a run with checkpoints in `dir` would resume from (0 when there is none). */
+export function checkpointStep(dir: string): number {
+  const folder = [join(dir, RESUME), join(dir, `${RESUME}.old`)].find((f) => existsSync(join(f, "progress.json")));
+  return folder ? (readJsonFile(join(folder, "progress.json")) as Progress).step : 0;
+}
+
 function loadResume(dir: string, state: Map<string, tf.Variable>, optimizer: AdamW): Progress | undefined {
   // A crash between the two renames leaves only resume.old: it is still a complete checkpoint.
   const folder = [join(dir, RESUME), join(dir, `${RESUME}.old`)].find((f) => existsSync(join(f, "progress.json")));
@@ -104,6 +127,36 @@ function loadResume(dir: string, state: Map<string, tf.Variable>, optimizer: Ada
   return { step: progress.step, losses: progress.losses };
 }
 
+/** The loss and gradients of one step: one pass, or the mean over its micro-batches. */
+function accumulatedGradients(options: TrainLoopOptions, step: number): { loss: number; grads: tf.NamedTensorMap } {
+  const micro = Math.max(1, options.microBatches ?? 1);
+  let total = 0;
+  let sum: tf.NamedTensorMap = {};
+  for (let m = 0; m < micro; m++) {
+    const { value, grads } = tf.variableGrads(() => options.loss(step, m), options.trainable);
+    total += value.dataSync()[0]!;
+    value.dispose();
+    // A variable the loss did not touch (the projector, on a micro-batch of text-only samples) has no gradient.
+    for (const v of options.trainable) if (!grads[v.name]) grads[v.name] = tf.zerosLike(v);
+    if (m === 0) {
+      sum = grads;
+      continue;
+    }
+    const next: tf.NamedTensorMap = {};
+    for (const [name, g] of Object.entries(grads)) next[name] = tf.add(sum[name]!, g);
+    tf.dispose([...Object.values(sum), ...Object.values(grads)]);
+    sum = next;
+  }
+  if (micro === 1) return { loss: total, grads: sum };
+  const mean: tf.NamedTensorMap = {};
+  for (const [name, g] of Object.entries(sum)) mean[name] = tf.div(g, micro);
+  tf.dispose(Object.values(sum));
+  return { loss: total / micro, grads: mean };
+}
+
+const lastGood = (options: TrainLoopOptions, step: number): string =>
+  options.checkpointDir ? `; the last good checkpoint (before step ${step}) is kept in ${join(options.checkpointDir, RESUME)}` : "";
+
 /** Finishes the run (resuming from `checkpointDir` when it holds a checkpoint) and returns its losses. */
 export function trainLoop(options: TrainLoopOptions): TrainResult {
   const started = Date.now();
@@ -116,24 +169,30 @@ export function trainLoop(options: TrainLoopOptions): TrainResult {
   bar.tick(first);
   try {
     for (let step = first; step < options.steps; step++) {
-      optimizer.learningRate = cosineLearningRate(options.schedule, step, options.steps);
-      const { value, grads } = tf.variableGrads(() => options.loss(step), options.trainable);
-      const loss = value.dataSync()[0]!;
-      value.dispose();
+      const stepStarted = Date.now();
+      const learningRate = cosineLearningRate(options.schedule, step, options.steps);
+      optimizer.learningRate = learningRate;
+      const { loss, grads } = accumulatedGradients(options, step);
       if (!Number.isFinite(loss)) {
         tf.dispose(Object.values(grads));
-        throw new Error(`${options.label}: loss is ${loss} at step ${step}; lower the learning rate or check the data`);
+        throw new Error(`${options.label}: loss is ${loss} at step ${step}; lower the learning rate or check the data${lastGood(options, step)}`);
       }
       let scale = 1;
+      let gradNorm: number | undefined;
       if (options.clipNorm !== undefined) {
-        const norm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))).dataSync()[0]!);
-        if (norm > options.clipNorm) scale = options.clipNorm / norm;
+        gradNorm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))).dataSync()[0]!);
+        if (!Number.isFinite(gradNorm)) {
+          tf.dispose(Object.values(grads));
+          throw new Error(`${options.label}: the gradient norm is ${gradNorm} at step ${step} (loss ${loss}); lower the learning rate or check the data${lastGood(options, step)}`);
+        }
+        if (gradNorm > options.clipNorm) scale = options.clipNorm / gradNorm;
       }
       const gradients = new Map(options.trainable.map((v) => [v, scale === 1 ? grads[v.name]! : tf.mul(grads[v.name]!, scale)]));
       optimizer.applyGradients(gradients);
       tf.dispose([...Object.values(grads), ...(scale === 1 ? [] : [...gradients.values()])]);
       options.afterStep?.(step);
       losses.push(loss);
+      options.onStep?.({ step, loss, learningRate, ...(gradNorm !== undefined ? { gradNorm } : {}), seconds: (Date.now() - stepStarted) / 1000 });
       bar.tick();
       if (options.checkpointDir && ((step + 1) % every === 0 || step + 1 === options.steps)) {
         saveResume(options.checkpointDir, options.state, optimizer, { step: step + 1, losses });
