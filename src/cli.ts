@@ -26,6 +26,7 @@ import { describeBackend, initBackend } from "./backend.js";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+import { STUDY_COMMANDS } from "./study/commands.js";
 
 interface CommandOption {
   type: "string" | "boolean";
@@ -243,6 +244,7 @@ const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  ...STUDY_COMMANDS,
 };
 
 function help(): string {

@@ -25,12 +25,17 @@ export class PixelCache {
     return this.sceneIds.length;
   }
 
-  /** The cache of `split` at the tower's resolution × `scale`, built (with a progress bar) if missing. */
-  static async load(dataset: Dataset, split: "train" | "test", spec: TowerImageSpec, options: { scale?: number; progress?: boolean } = {}): Promise<PixelCache> {
+  /**
+   * The cache of `split` at the tower's resolution × `scale`, built (with a progress bar) if missing;
+   * with `limit`, of the split's first `limit` scenes only.
+   */
+  static async load(dataset: Dataset, split: "train" | "test", spec: TowerImageSpec, options: { scale?: number; limit?: number; progress?: boolean } = {}): Promise<PixelCache> {
     const size = spec.imageSize * (options.scale ?? 1);
     const fill = meanColour(spec);
-    const file = join(dataset.dir, "cache", `pixels-${split}-${size}px-${fill.join("_")}.u8`);
-    const sceneIds = dataset.scenes(split).map((s) => s.id);
+    const all = dataset.scenes(split).map((s) => s.id);
+    const sceneIds = options.limit !== undefined && options.limit < all.length ? all.slice(0, options.limit) : all;
+    const first = sceneIds.length < all.length ? `-first${sceneIds.length}` : "";
+    const file = join(dataset.dir, "cache", `pixels-${split}${first}-${size}px-${fill.join("_")}.u8`);
     const bytes = size * size * 3;
     if (existsSync(file)) {
       const data = readFileSync(file);

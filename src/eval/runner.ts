@@ -11,7 +11,10 @@ import { headlineScores, scoreTask, userText } from "./task.js";
 import type { AnyTask } from "./tasks/registry.js";
 
 export interface GenerationRequest {
-  image: RawImage;
+  /** The item's image path in the dataset's image folder (e.g. "test-000012.png"). */
+  imagePath: string;
+  /** Decodes the image (models that work on cached features never call it). */
+  image(): Promise<RawImage>;
   /** The first user turn: `<image>\n` then the task's prompt. */
   prompt: string;
   maxNewTokens: number;
@@ -34,7 +37,7 @@ export interface TaskEvaluation extends TaskScores {
 }
 
 export interface EvaluateOptions {
-  /** Evaluate only the first `limit` items of each task. */
+  /** Evaluate about `limit` items of each task, spread over the file (see `spreadSubset`). */
   limit?: number;
   progress?: boolean;
 }
@@ -45,19 +48,37 @@ export function scoreItems(task: AnyTask, items: readonly LoadedItem[], predicti
   return { task: task.name, metrics, n: items.length, logs, notes: task.notes, headline: headlineScores(task, metrics), predictions: [...predictions], seconds };
 }
 
+/**
+ * About `limit` items spread evenly over a benchmark file, so every category is represented (files
+ * list categories in blocks: POPE's splits, MME's subtasks). Consecutive items about one image form a
+ * group that is kept whole — MME's yes/no pair (acc+), MMBench's rotations (circular evaluation) — so
+ * the subset may exceed `limit` by less than one group. Deterministic: same file, same subset.
+ */
+export function spreadSubset<T extends { image: string }>(items: readonly T[], limit: number): T[] {
+  const groups: T[][] = [];
+  for (const item of items) {
+    const last = groups[groups.length - 1];
+    if (last && last[0]!.image === item.image) last.push(item);
+    else groups.push([item]);
+  }
+  if (items.length <= limit) return [...items];
+  const size = items.length / groups.length;
+  const take = Math.max(1, Math.min(groups.length, Math.round(limit / size)));
+  return [...Array(take).keys()].flatMap((i) => groups[Math.floor((i * groups.length) / take)]!);
+}
+
 export async function evaluateTask(dataset: Dataset, taskName: string, model: ModelUnderTest, options: EvaluateOptions = {}): Promise<TaskEvaluation> {
   const started = Date.now();
   const { task, items: all } = dataset.benchmark(taskName);
-  const items = options.limit !== undefined ? all.slice(0, options.limit) : all;
+  const items = options.limit !== undefined ? spreadSubset(all, options.limit) : all;
   const bar = progressBar(task.name, items.length, { silent: options.progress === false });
   const batchSize = typeof model === "function" ? 1 : Math.max(1, model.batchSize);
   const predictions: string[] = [];
   for (let start = 0; start < items.length; start += batchSize) {
     const batch = items.slice(start, start + batchSize);
-    const requests = await Promise.all(
-      batch.map(async (it): Promise<GenerationRequest> => ({ image: await dataset.image(it.image), prompt: userText(task.prompt(it.doc)), maxNewTokens: task.maxNewTokens })),
-    );
-    const answers = typeof model === "function" ? [await model(requests[0]!.image, requests[0]!.prompt, { maxNewTokens: requests[0]!.maxNewTokens })] : await model.generateBatch(requests);
+    const requests = batch.map((it): GenerationRequest => ({ imagePath: it.image, image: () => dataset.image(it.image), prompt: userText(task.prompt(it.doc)), maxNewTokens: task.maxNewTokens }));
+    const answers =
+      typeof model === "function" ? [await model(await requests[0]!.image(), requests[0]!.prompt, { maxNewTokens: requests[0]!.maxNewTokens })] : await model.generateBatch(requests);
     if (answers.length !== batch.length) throw new Error(`${task.name}: the model returned ${answers.length} answers for ${batch.length} requests`);
     predictions.push(...answers);
     bar.tick(batch.length);

@@ -8,6 +8,10 @@ import { figureSnippet, plotlyBundlePath } from "../analysis/export.js";
 import type { PlotlyFigure } from "../analysis/figures.js";
 import { escapeHtml, tableToHtml, type TableView } from "../analysis/render.js";
 import type { Picture } from "../analysis/lab_gallery.js";
+import { setProgressStream } from "../util/progress.js";
+
+// In a notebook, progress bars are cell output (stdout); on stderr Jupyter would flag them as warnings.
+setProgressStream(process.stdout);
 
 let plotlyLoaded = false;
 let figureCount = 0;

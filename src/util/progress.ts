@@ -9,8 +9,15 @@ export interface Progress {
 
 const seconds = (s: number): string => (s >= 90 ? `${Math.round(s / 60)} min` : `${s.toFixed(s < 10 ? 1 : 0)} s`);
 
+let defaultStream: NodeJS.WriteStream | undefined;
+
+/** Where bars go by default (stderr unless set): notebooks send them to stdout, where Jupyter shows them as output. */
+export function setProgressStream(stream: NodeJS.WriteStream): void {
+  defaultStream = stream;
+}
+
 export function progressBar(label: string, total: number, options: { stream?: NodeJS.WriteStream; silent?: boolean } = {}): Progress {
-  const stream = options.stream ?? process.stderr;
+  const stream = options.stream ?? defaultStream ?? process.stderr;
   const tty = stream.isTTY === true;
   const started = Date.now();
   let count = 0;

@@ -28,17 +28,16 @@ function mergeTiles(tiles: tf.Tensor4D, k: number): tf.Tensor4D {
 
 /**
  * Multi-scale features [B, g², d·scales] from images [B, S, S, C] at the largest scale
- * (S = max(scales) · the tower's base image size), already normalised.
+ * (S = max(scales) · base, base defaulting to the tower's image size), already normalised.
  */
-export function s2Features(tower: VisionTower, images: tf.Tensor4D, scales: readonly number[] = DEFAULT_S2_SCALES): tf.Tensor3D {
+export function s2Features(tower: VisionTower, images: tf.Tensor4D, scales: readonly number[] = DEFAULT_S2_SCALES, base = tower.config.imageSize): tf.Tensor3D {
   const c = tower.config;
-  const base = c.imageSize;
   const largest = Math.max(...scales);
   if (images.shape[1] !== largest * base || images.shape[2] !== largest * base) {
     throw new Error(`S2 expects ${largest * base}x${largest * base} images (scales ${scales.join(",")} of ${base}), got ${images.shape[1]}x${images.shape[2]}`);
   }
   return tf.tidy(() => {
-    const g = patchGrid(c);
+    const g = patchGrid(c, base);
     const [b] = images.shape;
     const perScale = scales.map((k) => {
       const resized =

@@ -1,0 +1,341 @@
+/**
+ * The lab study's tables, figures and report: mean ± 95% interval per pairing and benchmark, each
+ * paper comparison the grid covers beside its published delta, the runs' training facts — written
+ * to figures/lab/ — and one page (figures/report.md and .html) linking every published and lab figure.
+ */
+import type { ColumnTable } from "arquero";
+import { existsSync, readdirSync } from "node:fs";
+import { basename, join, relative } from "node:path";
+import type { RunResult } from "../study/run.js";
+import { writeFileAtomic } from "../util/fs.js";
+import { projectPath } from "../util/paths.js";
+import { BENCHMARK_NAMES } from "./benchmarks.js";
+import { PAPER_COMPARISONS } from "./comparisons.js";
+import { CHROMIUM_HINT, FigureRenderer, findChromium, writeFigureHtml, writeFiguresStatic } from "./export.js";
+import type { PlotlyFigure } from "./figures.js";
+import { labScoresFigure, labVsPublishedFigure, meanText } from "./lab_figures.js";
+import {
+  LAB_COMPARISONS,
+  interactionTest,
+  welchInterval,
+  type LabScoreRow,
+  type LabSide,
+  labComparisonSummary,
+  formatP,
+  type InteractionTest,
+  describeLabComparison,
+  labSideLabel,
+  labVsPublished,
+  labVsPublishedRows,
+  seedSummary,
+  type LabComparison,
+  type LabVsPublishedRow,
+  type SeedSummaryStats,
+} from "./lab_stats.js";
+import { loadPublishedScores } from "./published.js";
+import { escapeHtml, tableToCsv, tableToHtml, tableToMarkdown, type TableView } from "./render.js";
+
+export const defaultLabDir = (): string => projectPath("figures", "lab");
+
+type SummaryRow = SeedSummaryStats & { llm: string; tower: string; resolution: string; captions: string };
+
+/** Pairings as rows, benchmarks as columns, "mean ± half width" (n seeds) in the cells. */
+export function labSummaryView(summary: ColumnTable, name = "lab_summary"): TableView {
+  const rows = summary.objects() as SummaryRow[];
+  const pairings = [...new Map(rows.map((r) => [labSideLabel(r), r])).values()];
+  const benchmarks = BENCHMARK_NAMES.filter((b) => rows.some((r) => r.benchmark === b));
+  return {
+    name,
+    title: "Lab scores: mean ± 95% interval half-width over seeds",
+    columns: ["pairing", "seeds", ...benchmarks],
+    rows: pairings.map((p) => {
+      const mine = rows.filter((r) => labSideLabel(r) === labSideLabel(p));
+      return [labSideLabel(p), Math.max(...mine.map((r) => r.n)), ...benchmarks.map((b) => {
+        const hit = mine.find((r) => r.benchmark === b);
+        return hit ? meanText(hit) : null;
+      })];
+    }),
+  };
+}
+
+/** One paper comparison: per benchmark the published delta beside the lab delta and its interval. */
+export function labVsPublishedView(comparison: LabComparison, rows: readonly LabVsPublishedRow[]): TableView {
+  const paper = PAPER_COMPARISONS.find((c) => c.id === comparison.comparison)!;
+  const signed = (x: number): string => (Number.isNaN(x) ? "n/a" : `${x > 0 ? "+" : ""}${x.toFixed(1)}`);
+  return {
+    name: `lab_vs_published_${comparison.comparison}`,
+    title: `${paper.title}: published delta vs lab delta (a = ${labSideLabel(comparison.a)}, b = ${labSideLabel(comparison.b)})`,
+    columns: ["benchmark", "published Δ", "lab a", "lab b", "lab Δ", "lab 95% CI", "same sign", "beyond noise"],
+    rows: rows.map((r) => [
+      r.benchmark,
+      signed(r.published_delta),
+      r.lab_a_mean.toFixed(1),
+      r.lab_b_mean.toFixed(1),
+      signed(r.lab_delta),
+      Number.isNaN(r.lab_ci_low) ? "n/a" : `${signed(r.lab_ci_low)} … ${signed(r.lab_ci_high)}`,
+      r.same_sign ? "yes" : "no",
+      r.beyond_noise ? "yes" : "no",
+    ]),
+  };
+}
+
+/** Training and evaluation facts of each run. */
+export function labRunsView(results: readonly RunResult[]): TableView {
+  return {
+    name: "lab_runs",
+    title: "Runs: stage losses (mean of the first and last 5 steps), wall times and throughput",
+    columns: ["run", "stage-1 loss", "stage-2 loss", "stage 1 (s)", "stage 2 (s)", "eval (s)", "total (min)", "stage-2 tokens/s", "backend"],
+    rows: results.map((r) => [
+      r.id,
+      `${r.stage1.firstLoss.toFixed(2)} → ${r.stage1.finalLoss.toFixed(2)}`,
+      `${r.stage2.firstLoss.toFixed(2)} → ${r.stage2.finalLoss.toFixed(2)}`,
+      Math.round(r.stage1.seconds),
+      Math.round(r.stage2.seconds),
+      Math.round(r.eval.seconds),
+      Number((r.seconds / 60).toFixed(1)),
+      Math.round(r.stage2.tokensPerSecond),
+      r.backend.split(" ")[0]!,
+    ]),
+  };
+}
+
+export interface LabComparisonResult {
+  comparison: LabComparison;
+  rows: LabVsPublishedRow[];
+  sentence: string;
+}
+
+/** Every paper comparison whose two pairings the lab table holds. */
+export function labComparisons(table: ColumnTable, published: ColumnTable = loadPublishedScores()): LabComparisonResult[] {
+  return LAB_COMPARISONS.flatMap((comparison) => {
+    const t = labVsPublished(table, published, comparison);
+    if (!t || t.numRows() === 0) return [];
+    const rows = labVsPublishedRows(t);
+    return [{ comparison, rows, sentence: describeLabComparison(comparison, rows) }];
+  });
+}
+
+/**
+ * Whether the lab reproduces a paper finding, in one word: `reproduced` (the paper's sign on at least
+ * half of the shared benchmarks, at least one of them beyond the seed noise, none the other way
+ * beyond it), `contradicted` (beyond the noise only the other way), `inside the noise` (nothing
+ * beyond it), `mixed` otherwise; `no noise estimate` with a single seed.
+ */
+export type FindingVerdict = "reproduced" | "contradicted" | "inside the noise" | "mixed" | "no noise estimate";
+
+export function findingVerdict(rows: readonly LabVsPublishedRow[]): FindingVerdict {
+  if (rows.every((r) => Number.isNaN(r.lab_ci_low))) return "no noise estimate";
+  const s = labComparisonSummary(rows);
+  const against = rows.filter((r) => !r.same_sign && r.beyond_noise).length;
+  if (s.beyondNoise === 0) return "inside the noise";
+  if (s.sameSignBeyondNoise > 0 && against === 0 && 2 * s.sameSign >= s.benchmarks) return "reproduced";
+  if (s.sameSignBeyondNoise === 0 && against > 0) return "contradicted";
+  return "mixed";
+}
+
+/** Markdown: each paper finding the study covers, its verdict and the sentence behind it. */
+export function findingsMarkdown(comparisons: readonly LabComparisonResult[]): string {
+  if (comparisons.length === 0) return "No paper comparison has both of its pairings in this study.";
+  return comparisons
+    .map((c) => {
+      const paper = PAPER_COMPARISONS.find((p) => p.id === c.comparison.comparison)!;
+      return `- **Finding ${paper.finding} — ${findingVerdict(c.rows)}.** ${c.sentence}`;
+    })
+    .join("\n");
+}
+
+/**
+ * A lab-only contrast (no published counterpart): per benchmark, the mean of pairing a minus that of
+ * b over seeds with a 95% Welch interval; undefined when the table lacks either pairing.
+ */
+export function labContrastView(table: ColumnTable, a: LabSide, b: LabSide, name: string): TableView | undefined {
+  const rows = table.objects() as unknown as LabScoreRow[];
+  const of = (side: LabSide, benchmark: string): number[] =>
+    rows.filter((r) => r.benchmark === benchmark && r.llm === side.llm && r.tower === side.tower && r.resolution === side.resolution && r.captions === side.captions).map((r) => r.score);
+  const benchmarks = BENCHMARK_NAMES.filter((bm) => of(a, bm).length > 0 && of(b, bm).length > 0);
+  if (benchmarks.length === 0) return undefined;
+  const signed = (x: number): string => (Number.isNaN(x) ? "n/a" : `${x > 0 ? "+" : ""}${x.toFixed(1)}`);
+  return {
+    name,
+    title: `${labSideLabel(a)} minus ${labSideLabel(b)} (lab only: the paper has no numbers for this contrast)`,
+    columns: ["benchmark", "a", "b", "Δ", "95% CI", "beyond noise"],
+    rows: benchmarks.map((bm) => {
+      const [xa, xb] = [of(a, bm), of(b, bm)];
+      const w = welchInterval(xa, xb);
+      const mean = (xs: number[]): number => xs.reduce((u, v) => u + v, 0) / xs.length;
+      const beyond = !Number.isNaN(w.low) && (w.low > 0 || w.high < 0);
+      return [bm, mean(xa).toFixed(1), mean(xb).toFixed(1), signed(w.delta), Number.isNaN(w.low) ? "n/a" : `${signed(w.low)} … ${signed(w.high)}`, beyond ? "yes" : "no"];
+    }),
+  };
+}
+
+/** The interaction test of two factors on every benchmark the table holds. */
+export function interactionTests(table: ColumnTable, rowFactor: keyof LabScoreRow, colFactor: keyof LabScoreRow): InteractionTest[] {
+  const present = new Set((table.objects() as unknown as LabScoreRow[]).map((r) => r.benchmark));
+  return BENCHMARK_NAMES.filter((b) => present.has(b)).map((b) => interactionTest(table, b, rowFactor, colFactor));
+}
+
+/** One row per benchmark: the interaction F test and its verdict. */
+export function interactionView(tests: readonly InteractionTest[], name = "lab_interactions"): TableView {
+  const first = tests[0];
+  return {
+    name,
+    title: first ? `${first.rowFactor} × ${first.colFactor} interaction per benchmark (two-way ANOVA over seeds)` : "interaction tests",
+    columns: ["benchmark", "F (interaction)", "df", "p", "larger than seed noise", "note"],
+    rows: tests.map((t) => [
+      t.benchmark,
+      Number.isFinite(t.interaction.f) ? t.interaction.f.toFixed(2) : "n/a",
+      `${t.interaction.df}, ${t.residual.df}`,
+      formatP(t.interaction.p),
+      t.residual.ms === 0 ? "untestable" : t.interaction.p < 0.05 ? "yes" : "no",
+      t.note ?? "",
+    ]),
+  };
+}
+
+export interface LabReportOptions {
+  table: ColumnTable;
+  results: readonly RunResult[];
+  title: string;
+  preset: string;
+  outDir?: string;
+  staticImages?: boolean;
+  log?: (line: string) => void;
+  /** Wall time of the study, for the report. */
+  seconds?: number;
+  /** Folder of the report page (default figures/). */
+  reportDir?: string;
+}
+
+/** Writes the lab tables and figures into figures/lab/ and the one-page report; returns every path. */
+export async function writeLabReport(options: LabReportOptions): Promise<{ written: string[]; report: string[] }> {
+  const outDir = options.outDir ?? defaultLabDir();
+  const log = options.log ?? (() => {});
+  const written: string[] = [];
+  const note = (paths: string[]): void => {
+    for (const p of paths) log(`wrote ${p}`);
+    written.push(...paths);
+  };
+  const summary = seedSummary(options.table);
+  const comparisons = labComparisons(options.table);
+  const tables = [labSummaryView(summary), labRunsView(options.results), ...comparisons.map((c) => labVsPublishedView(c.comparison, c.rows))];
+  for (const table of tables) {
+    const csv = join(outDir, "tables", `${table.name}.csv`);
+    const md = join(outDir, "tables", `${table.name}.md`);
+    writeFileAtomic(csv, tableToCsv(table));
+    writeFileAtomic(md, tableToMarkdown(table));
+    note([csv, md]);
+  }
+  const figures: PlotlyFigure[] = [labScoresFigure(summary), ...comparisons.map((c) => ({ ...labVsPublishedFigure(c.rows, c.comparison), name: `lab_vs_published_${c.comparison.comparison}` }))];
+  for (const figure of figures) note(writeFigureHtml(figure, outDir));
+  let staticNote: string | undefined;
+  const executable = options.staticImages === false ? undefined : findChromium();
+  if (executable) {
+    const renderer = await FigureRenderer.open(executable);
+    try {
+      note(await writeFiguresStatic(renderer, figures, outDir));
+    } finally {
+      await renderer.close();
+    }
+  } else {
+    staticNote = options.staticImages === false ? "static export turned off" : CHROMIUM_HINT;
+  }
+  const report = writeReportPage({ ...(options.reportDir ? { dir: options.reportDir } : {}), lab: { ...options, outDir, summary: labSummaryView(summary), comparisons, figures, ...(staticNote ? { staticNote } : {}) } });
+  note(report);
+  return { written, report };
+}
+
+export interface ReportPageInput {
+  /** The lab study, when one ran; without it the page says why not (`labMissing`). */
+  lab?: LabReportOptions & { outDir: string; summary: TableView; comparisons: LabComparisonResult[]; figures: PlotlyFigure[]; staticNote?: string };
+  labMissing?: string;
+  /** Folder of the report page, holding published/ and lab/ (default figures/). */
+  dir?: string;
+}
+
+/** figures/report.md and figures/report.html: the published tier's figures, then the lab study's. */
+export function writeReportPage(page: ReportPageInput): string[] {
+  const root = page.dir ?? projectPath("figures");
+  const publishedDir = join(root, "published");
+  const rel = (p: string): string => relative(root, p);
+  const figureLinks = (dir: string): { name: string; html: string; png?: string }[] =>
+    existsSync(dir)
+      ? readdirSync(dir)
+          .filter((f) => f.endsWith(".html"))
+          .sort()
+          .map((f) => {
+            const stem = basename(f, ".html");
+            const png = join(dir, `${stem}.png`);
+            return { name: stem, html: rel(join(dir, f)), ...(existsSync(png) ? { png: rel(png) } : {}) };
+          })
+      : [];
+  const published = figureLinks(publishedDir);
+  const input = page.lab;
+  const lab = (input?.figures ?? []).map((f) => {
+    const png = join(input!.outDir, `${f.name}.png`);
+    return { name: f.name, title: f.title, html: rel(join(input!.outDir, `${f.name}.html`)), ...(existsSync(png) ? { png: rel(png) } : {}) };
+  });
+  const minutes = input?.seconds !== undefined ? ` in ${(input.seconds / 60).toFixed(1)} minutes` : "";
+  const labMd = input
+    ? [
+        `## Lab study: ${input.title}`,
+        "",
+        `${input.results.length} runs at the \`${input.preset}\` preset${minutes}, every pairing trained with the same protocol. Mean ± 95% interval half-width over seeds:`,
+        "",
+        tableToMarkdown(input.summary).trim(),
+        "",
+        "### Lab vs published",
+        "",
+        findingsMarkdown(input.comparisons),
+        "",
+        "### Figures",
+        "",
+        ...lab.map((f) => `- [${f.title}](${f.html})${f.png ? ` ([PNG](${f.png}))` : ""}`),
+        ...(input.staticNote ? ["", `PNG/SVG not written: ${input.staticNote}`] : []),
+        "",
+        `Tables: \`lab/tables/\` (lab_summary, lab_runs, lab_vs_published_*).`,
+      ]
+    : ["## Lab study", "", `Not run: ${page.labMissing ?? "no lab results"}.`];
+  const md = [
+    "# LLaVA-MORE workbench report",
+    "",
+    "## Published tier",
+    "",
+    `The paper's README numbers: tables in \`published/tables/\`, findings in [published/findings.md](published/findings.md).`,
+    "",
+    ...published.map((f) => `- [${f.name}](${f.html})${f.png ? ` ([PNG](${f.png}))` : ""}`),
+    "",
+    ...labMd,
+    "",
+  ].join("\n");
+  const img = (f: { png?: string; html: string; name: string }): string =>
+    f.png ? `<a href="${escapeHtml(f.html)}"><img src="${escapeHtml(f.png)}" alt="${escapeHtml(f.name)}" style="max-width:100%"></a>` : `<a href="${escapeHtml(f.html)}">${escapeHtml(f.name)}</a>`;
+  const html = [
+    "<!doctype html><html><head><meta charset=\"utf-8\"><title>LLaVA-MORE workbench report</title>",
+    "<style>body{font-family:DejaVu Sans,Arial,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px}figure{margin:1em 0}</style></head><body>",
+    "<h1>LLaVA-MORE workbench report</h1>",
+    "<h2>Published tier</h2>",
+    `<p>Findings: <a href="published/findings.md">published/findings.md</a>; tables in <code>published/tables/</code>.</p>`,
+    ...published.map((f) => `<figure>${img(f)}<figcaption>${escapeHtml(f.name)}</figcaption></figure>`),
+    ...(input
+      ? [
+          `<h2>Lab study: ${escapeHtml(input.title)}</h2>`,
+          `<p>${input.results.length} runs at the <code>${escapeHtml(input.preset)}</code> preset${escapeHtml(minutes)}, every pairing trained with the same protocol. Mean ± 95% interval half-width over seeds:</p>`,
+          tableToHtml(input.summary),
+          "<h3>Lab vs published</h3><ul>",
+          ...(input.comparisons.length > 0
+            ? input.comparisons.map((c) => `<li><b>Finding ${PAPER_COMPARISONS.find((p) => p.id === c.comparison.comparison)!.finding} — ${findingVerdict(c.rows)}.</b> ${escapeHtml(c.sentence)}</li>`)
+            : ["<li>No paper comparison has both of its pairings in this study.</li>"]),
+          "</ul>",
+          ...lab.map((f) => `<figure>${img(f)}<figcaption>${escapeHtml(f.title)}</figcaption></figure>`),
+        ]
+      : ["<h2>Lab study</h2>", `<p>Not run: ${escapeHtml(page.labMissing ?? "no lab results")}.</p>`]),
+    "</body></html>",
+    "",
+  ].join("\n");
+  const mdFile = join(root, "report.md");
+  const htmlFile = join(root, "report.html");
+  writeFileAtomic(mdFile, md);
+  writeFileAtomic(htmlFile, html);
+  return [mdFile, htmlFile];
+}

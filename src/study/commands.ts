@@ -1,0 +1,211 @@
+/** The study's commands of the CLI: `train`, `eval` (one pairing) and `study` (a grid). */
+import { relative } from "node:path";
+import { describeBackend, initBackend } from "../backend.js";
+import { CAPTION_STYLES, type CaptionStyle } from "../data/captions.js";
+import { PRESETS, type Preset } from "../models/presets.js";
+import { VISION_FAMILIES, type VisionFamily } from "../models/vision/config.js";
+import { TASK_NAMES } from "../eval/tasks/registry.js";
+import { ZOO_LLMS, type ZooLlmName } from "../train/llm_recipes.js";
+import { parseResolution, runId, type PairingSpec } from "./grid.js";
+import { STUDY_NAMES, parseStudyGrid, studyGrid } from "./grids.js";
+import { readJsonFile } from "../util/jsonl.js";
+import { evaluatePairing, runDir, trainPairing, type RunOptions, type RunResult } from "./run.js";
+import { missingZooEntries, mergeStudy, runStudy, runStudyIndex, writeSlurmScript, type StudyOptions } from "./runner.js";
+import { writePublishedReport } from "../analysis/report.js";
+import { writeLabReport, writeReportPage } from "../analysis/lab_report.js";
+import { generateDataset } from "../data/dataset.js";
+import { defaultZooDir } from "../train/zoo.js";
+
+type Values = Record<string, string | boolean | undefined>;
+
+export interface CliCommand {
+  summary: string;
+  usage: string;
+  options: Record<string, { type: "string" | "boolean"; description: string }>;
+  run(values: Values, positionals: string[]): Promise<number>;
+}
+
+const show = (path: string): string => relative(process.cwd(), path) || path;
+
+function oneOf<T extends string>(flag: string, value: string | boolean | undefined, allowed: readonly T[], fallback?: T): T {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) throw new Error(`--${flag}: expected one of ${allowed.join(", ")}, got ${value === undefined ? "nothing" : `"${String(value)}"`}`);
+  return value as T;
+}
+
+function count(flag: string, value: string | boolean | undefined, fallback: number | undefined, min = 0): number | undefined {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (typeof value !== "string" || !Number.isInteger(n) || n < min) throw new Error(`--${flag}: expected an integer ≥ ${min}, got "${String(value)}"`);
+  return n;
+}
+
+const str = (value: string | boolean | undefined): string | undefined => (typeof value === "string" ? value : undefined);
+
+const PAIRING_OPTIONS = {
+  preset: { type: "string", description: "model, data and protocol preset: tiny, small (default), base" },
+  llm: { type: "string", description: `zoo LLM: ${ZOO_LLMS.map((z) => z.name).join(", ")} (default llama3.1-8b)` },
+  tower: { type: "string", description: `vision tower: ${VISION_FAMILIES.join(", ")} (default clip)` },
+  resolution: { type: "string", description: "tower input: 1x (default), 0.75x, 1.5x, … of its side, +S2 for multi-scale (e.g. 1x+S2)" },
+  captions: { type: "string", description: `stage-1 caption set: ${CAPTION_STYLES.join(", ")} (default short)` },
+  seed: { type: "string", description: "run seed: projector init and data order (default 0)" },
+  runs: { type: "string", description: "runs folder (default runs/<preset>; LLAVA_MORE_RUNS moves it)" },
+  data: { type: "string", description: "dataset folder (default data/generated/<preset>-seed0)" },
+  zoo: { type: "string", description: "model zoo folder (default data/zoo/<preset>)" },
+  "eval-limit": { type: "string", description: "evaluate only the first N items of each benchmark" },
+  tasks: { type: "string", description: `comma-separated benchmarks (default all: ${TASK_NAMES.join(", ")})` },
+} as const;
+
+function pairingOptions(values: Values): RunOptions {
+  const preset = oneOf<Preset>("preset", values["preset"], PRESETS, "small");
+  const spec: PairingSpec = {
+    llm: oneOf<ZooLlmName>("llm", values["llm"], ZOO_LLMS.map((z) => z.name), "llama3.1-8b"),
+    tower: oneOf<VisionFamily>("tower", values["tower"], VISION_FAMILIES, "clip"),
+    resolution: parseResolution(str(values["resolution"]) ?? "1x"),
+    captions: oneOf<CaptionStyle>("captions", values["captions"], CAPTION_STYLES, "short"),
+    seed: count("seed", values["seed"], 0)!,
+  };
+  const tasks = str(values["tasks"])?.split(",").map((t) => t.trim()).filter(Boolean);
+  for (const t of tasks ?? []) oneOf("tasks", t, TASK_NAMES);
+  const limit = count("eval-limit", values["eval-limit"], undefined, 1);
+  return {
+    preset,
+    spec,
+    ...(str(values["runs"]) !== undefined ? { runsDir: str(values["runs"])! } : {}),
+    ...(str(values["data"]) !== undefined ? { datasetDir: str(values["data"])! } : {}),
+    ...(str(values["zoo"]) !== undefined ? { zooDir: str(values["zoo"])! } : {}),
+    ...(limit !== undefined ? { evalLimit: limit } : {}),
+    ...(tasks ? { tasks } : {}),
+    log: console.log,
+  };
+}
+
+function printResult(result: RunResult): void {
+  const scores = Object.entries(result.eval.headline).map(([b, v]) => `${b} ${v.toFixed(1)}`);
+  console.log(`${result.id}: ${scores.join(", ")}`);
+  console.log(`stage 1 ${result.stage1.steps} steps (${result.stage1.seconds.toFixed(0)} s), stage 2 ${result.stage2.steps} steps (${result.stage2.seconds.toFixed(0)} s), evaluation ${result.eval.seconds.toFixed(0)} s; ${result.backend}`);
+}
+
+function studyOptions(values: Values): StudyOptions {
+  const preset = oneOf<Preset>("preset", values["preset"], PRESETS, "small");
+  const name = str(values["grid"]);
+  const file = str(values["grid-file"]);
+  if ((name === undefined) === (file === undefined)) throw new Error(`give --grid (one of ${STUDY_NAMES.join(", ")}) or --grid-file (a grid as JSON), not both or neither`);
+  return {
+    study: file !== undefined ? parseStudyGrid(readJsonFile(file), file) : studyGrid(name!, preset),
+    preset,
+    ...(str(values["runs"]) !== undefined ? { runsDir: str(values["runs"])! } : {}),
+    ...(str(values["data"]) !== undefined ? { datasetDir: str(values["data"])! } : {}),
+    ...(str(values["zoo"]) !== undefined ? { zooDir: str(values["zoo"])! } : {}),
+    workers: count("workers", values["workers"], 1, 1)!,
+    log: console.log,
+  };
+}
+
+export const STUDY_COMMANDS: Record<string, CliCommand> = {
+  start: {
+    summary: "the main job (npm start): the published tier, then the quick lab study when the zoo is built, and figures/report.{md,html}",
+    usage: "llava-more start [--no-lab] [--no-static] [--workers N]",
+    options: {
+      "no-lab": { type: "boolean", description: "only the published tier" },
+      "no-static": { type: "boolean", description: "write HTML, CSV and Markdown only; skip PNG/SVG through Chromium" },
+      workers: { type: "string", description: "worker processes for the lab study (default 1)" },
+    },
+    async run(values) {
+      const started = Date.now();
+      const staticImages = values["no-static"] !== true;
+      const published = await writePublishedReport({ staticImages, log: (line) => console.log(line.replace(/^wrote (.*)$/, (_, p: string) => `wrote ${show(p)}`)) });
+      console.log(`published tier: ${published.written.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s${published.staticSkipped ? ` (PNG/SVG not written: ${published.staticSkipped})` : ""}`);
+      const preset: Preset = "small";
+      const study = studyGrid("quick", preset);
+      const zoo = defaultZooDir(preset, 0);
+      const missing = values["no-lab"] === true ? [] : missingZooEntries(study, zoo);
+      if (values["no-lab"] === true || missing.length > 0) {
+        const why = values["no-lab"] === true ? "--no-lab was given" : `the ${preset} model zoo lacks ${missing.join(", ")}; build it with \`npm run zoo -- --preset ${preset}\` (about 50 minutes on 2 cores), then run npm start again`;
+        for (const p of writeReportPage({ labMissing: why })) console.log(`wrote ${show(p)}`);
+        console.log(`lab study skipped: ${why}`);
+        return 0;
+      }
+      await initBackend();
+      console.log(`${study.title} — ${describeBackend()}`);
+      await generateDataset({ preset, seed: 0, log: console.log });
+      const outcome = await runStudy({ study, preset, workers: count("workers", values["workers"], 1, 1)!, log: console.log });
+      for (const f of outcome.failed) console.log(`failed: ${f.id}: ${f.error}`);
+      if (outcome.results.length === 0) throw new Error("no lab run finished; see the errors above");
+      const report = await writeLabReport({ table: outcome.table, results: outcome.results, title: study.title, preset, staticImages, seconds: outcome.seconds, log: (line) => console.log(line.replace(/^wrote (.*)$/, (_, p: string) => `wrote ${show(p)}`)) });
+      console.log(`\nlab study: ${outcome.ran.length} runs now, ${outcome.skipped.length} before, in ${(outcome.seconds / 60).toFixed(1)} min; report ${report.report.map(show).join(", ")}`);
+      console.log(`main job done in ${((Date.now() - started) / 60000).toFixed(1)} min`);
+      return outcome.failed.length > 0 ? 1 : 0;
+    },
+  },
+  train: {
+    summary: "train one pairing with the unified protocol (stage 1, stage 2; resumes after a kill); --eval also evaluates it",
+    usage: "llava-more train [--preset P] [--llm NAME] [--tower NAME] [--resolution 1x|1x+S2|…] [--captions short|dense|noisy] [--seed N] [--eval] [--runs DIR]",
+    options: { ...PAIRING_OPTIONS, eval: { type: "boolean", description: "evaluate on the benchmarks after training" } },
+    async run(values) {
+      const options = pairingOptions(values);
+      await initBackend();
+      console.log(`${runId(options.spec)} (${options.preset}) on ${describeBackend()}; run folder ${show(runDir(options))}`);
+      const trained = await trainPairing(options);
+      try {
+        if (values["eval"] === true) printResult(await evaluatePairing(options, trained));
+        else console.log(`trained; evaluate with: npx llava-more eval ${process.argv.slice(3).join(" ")}`.trimEnd());
+      } finally {
+        trained.model.dispose();
+      }
+      return 0;
+    },
+  },
+  eval: {
+    summary: "evaluate a trained pairing on the benchmarks (writes result.json and lmms-eval-like results into its run folder)",
+    usage: "llava-more eval [the pairing's options, as given to train] [--eval-limit N] [--tasks a,b]",
+    options: PAIRING_OPTIONS,
+    async run(values) {
+      const options = pairingOptions(values);
+      await initBackend();
+      printResult(await evaluatePairing(options));
+      return 0;
+    },
+  },
+  study: {
+    summary: "run a study grid (skips finished runs) and merge its results; --slurm writes a job array instead",
+    usage: "llava-more study (--grid quick|llms|backbones|resolution|pretraining | --grid-file F) [--preset P] [--workers N] [--slurm] [--index I] [--merge]",
+    options: {
+      grid: { type: "string", description: `the grid: ${STUDY_NAMES.join(", ")}` },
+      "grid-file": { type: "string", description: "a grid as JSON ({name, title, blocks: [{llms, towers, resolutions?, captions?}], seeds, evalLimit?}) instead of --grid" },
+      preset: PAIRING_OPTIONS.preset,
+      workers: { type: "string", description: "worker processes, each running one pairing (default 1: in this process)" },
+      slurm: { type: "boolean", description: "write a Slurm job-array script (one task per run) instead of running" },
+      "cpus-per-task": { type: "string", description: "with --slurm: CPUs per array task (default 2)" },
+      index: { type: "string", description: "run only pairing I of the grid (what each Slurm array task does)" },
+      merge: { type: "boolean", description: "only merge the finished results into <runs>/studies/<grid>.csv" },
+      runs: PAIRING_OPTIONS.runs,
+      data: PAIRING_OPTIONS.data,
+      zoo: PAIRING_OPTIONS.zoo,
+    },
+    async run(values) {
+      const options = studyOptions(values);
+      if (values["slurm"] === true) {
+        const { file, tasks } = writeSlurmScript(options, { cpusPerTask: count("cpus-per-task", values["cpus-per-task"], 2, 1)! });
+        console.log(`wrote ${show(file)}: a job array of ${tasks} tasks; submit it with: sbatch ${show(file)}`);
+        return 0;
+      }
+      if (values["merge"] === true) {
+        const { files, finished, total } = mergeStudy(options);
+        console.log(`${finished} of ${total} runs finished; wrote ${files.map(show).join(", ")}`);
+        return 0;
+      }
+      await initBackend();
+      if (values["index"] !== undefined) {
+        printResult(await runStudyIndex(options, count("index", values["index"], 0)!));
+        return 0;
+      }
+      console.log(`${options.study.title} — ${options.preset} preset, ${describeBackend()}`);
+      const outcome = await runStudy(options);
+      console.log(`${outcome.ran.length} runs finished now, ${outcome.skipped.length} before, ${outcome.failed.length} failed, in ${(outcome.seconds / 60).toFixed(1)} min`);
+      for (const f of outcome.failed) console.log(`failed: ${f.id}: ${f.error}`);
+      console.log(`wrote ${outcome.files.map(show).join(", ")}`);
+      return outcome.failed.length > 0 ? 1 : 0;
+    },
+  },
+};

@@ -1,0 +1,102 @@
+/**
+ * The study's grids, one per lab notebook plus the quick study behind `npm start`. Each is data:
+ * blocks of LLM × tower × resolution × stage-1 captions, and the seeds. `studyGrid(name, preset)`
+ * shrinks a grid for `tiny` (tests): the first block, the first two levels of each of its axes, two
+ * seeds and 8 items per benchmark, so every notebook still runs end to end in seconds.
+ */
+import type { Preset } from "../models/presets.js";
+import { expandGrid, type GridBlock, type StudyGrid } from "./grid.js";
+
+export interface StudyDefinition extends StudyGrid {
+  /** Evaluate only the first `evalLimit` items of each task (the quick study). */
+  evalLimit?: number;
+}
+
+const SEEDS = [0, 1] as const;
+/** Items per benchmark in the notebooks' grids (~1,900 questions, about a minute per run at `small`). */
+const NOTEBOOK_EVAL = 200;
+
+export const STUDY_GRIDS = {
+  quick: {
+    name: "quick",
+    title: "Quick lab study: SigLIP vs CLIP with LLaMA-3.1-8B (finding 4)",
+    blocks: [{ llms: ["llama3.1-8b"], towers: ["clip", "siglip"] }],
+    seeds: SEEDS,
+    evalLimit: 100,
+  },
+  llms: {
+    name: "llms",
+    title: "LLM comparison: the paper's LLMs with CLIP",
+    blocks: [{ llms: ["vicuna-7b", "llama3-8b", "llama3.1-8b", "gemma2-9b", "phi4-mini-3.8b", "r1-distill-llama-8b"], towers: ["clip"] }],
+    seeds: SEEDS,
+    evalLimit: NOTEBOOK_EVAL,
+  },
+  backbones: {
+    name: "backbones",
+    title: "Visual backbones: CLIP, SigLIP, SigLIP2, DINOv2 with and without registers, and S2",
+    blocks: [
+      { llms: ["llama3.1-8b"], towers: ["clip", "siglip", "siglip2", "dinov2", "dinov2-reg"] },
+      { llms: ["llama3.1-8b"], towers: ["clip", "siglip"], resolutions: [{ s2: true }] },
+    ],
+    seeds: SEEDS,
+    evalLimit: NOTEBOOK_EVAL,
+  },
+  resolution: {
+    name: "resolution",
+    title: "LLM size × image resolution: Gemma-2 2B and 9B with CLIP at 0.75×, 1×, 1× + S2",
+    blocks: [{ llms: ["gemma2-2b", "gemma2-9b"], towers: ["clip"], resolutions: [{ scale: 0.75 }, {}, { s2: true }] }],
+    seeds: SEEDS,
+    evalLimit: NOTEBOOK_EVAL,
+  },
+  pretraining: {
+    name: "pretraining",
+    title: "Stage-1 data: short, dense and noisy captions (LLaMA-3.1-8B + CLIP)",
+    blocks: [{ llms: ["llama3.1-8b"], towers: ["clip"], captions: ["short", "dense", "noisy"] }],
+    seeds: SEEDS,
+    evalLimit: NOTEBOOK_EVAL,
+  },
+} as const satisfies Record<string, StudyDefinition>;
+
+export type StudyName = keyof typeof STUDY_GRIDS;
+export const STUDY_NAMES = Object.keys(STUDY_GRIDS) as StudyName[];
+
+const firstTwo = <T>(xs: readonly T[] | undefined): T[] | undefined => xs?.slice(0, 2);
+
+/** A named grid at a preset: as defined, or shrunk for `tiny`. */
+export function studyGrid(name: string, preset: Preset): StudyDefinition {
+  const grid = (STUDY_GRIDS as Record<string, StudyDefinition>)[name];
+  if (!grid) throw new Error(`unknown study "${name}"; expected one of ${STUDY_NAMES.join(", ")}`);
+  if (preset !== "tiny") return grid;
+  const blocks: GridBlock[] = grid.blocks.map((b) => ({
+    llms: firstTwo(b.llms)!,
+    towers: firstTwo(b.towers)!,
+    ...(b.resolutions ? { resolutions: firstTwo(b.resolutions)! } : {}),
+    ...(b.captions ? { captions: firstTwo(b.captions)! } : {}),
+  }));
+  return { ...grid, blocks: blocks.slice(0, 1), seeds: grid.seeds.slice(0, 2), evalLimit: 8 };
+}
+
+/** A grid read from JSON (a StudyDefinition), each field checked; errors name `where` and the field. */
+export function parseStudyGrid(raw: unknown, where: string): StudyDefinition {
+  const fail = (field: string, expected: string): never => {
+    throw new Error(`${where}: field "${field}": expected ${expected}`);
+  };
+  if (typeof raw !== "object" || raw === null) fail("(top level)", "an object with name, title, blocks and seeds");
+  const g = raw as Record<string, unknown>;
+  if (typeof g["name"] !== "string" || !/^[\w.-]+$/.test(g["name"])) fail("name", "a file-safe string");
+  if (typeof g["title"] !== "string") fail("title", "a string");
+  if (!Array.isArray(g["seeds"]) || g["seeds"].length === 0 || !g["seeds"].every((x) => Number.isInteger(x) && x >= 0)) fail("seeds", "a non-empty array of non-negative integers");
+  if (g["evalLimit"] !== undefined && !(Number.isInteger(g["evalLimit"]) && (g["evalLimit"] as number) > 0)) fail("evalLimit", "a positive integer");
+  if (!Array.isArray(g["blocks"]) || g["blocks"].length === 0) fail("blocks", "a non-empty array of {llms, towers, resolutions?, captions?}");
+  (g["blocks"] as unknown[]).forEach((b, i) => {
+    const block = b as Record<string, unknown>;
+    for (const key of ["llms", "towers"]) if (!Array.isArray(block[key]) || (block[key] as unknown[]).length === 0) fail(`blocks[${i}].${key}`, "a non-empty array of names");
+    for (const key of ["resolutions", "captions"]) if (block[key] !== undefined && !Array.isArray(block[key])) fail(`blocks[${i}].${key}`, "an array");
+  });
+  const grid = raw as StudyDefinition;
+  // Names are checked where they are used (runs validate LLM, tower and caption names with their own errors).
+  expandGrid(grid).forEach((p, i) => {
+    if (typeof p.llm !== "string" || typeof p.tower !== "string" || typeof p.captions !== "string") fail(`run ${i}`, "string names of LLM, tower and captions");
+  });
+  return grid;
+}

@@ -1,0 +1,32 @@
+/**
+ * What each lab notebook does first: the study grid at the notebook's preset ($LLAVA_MORE_PRESET,
+ * `small` by default), the dataset and the zoo entries it needs (built when missing, a few steps at
+ * `tiny`), then every unfinished run of the grid. Runs already finished are read back, so a notebook
+ * run again only redraws.
+ */
+import { generateDataset } from "../data/dataset.js";
+import { notebookPreset, notebookSteps } from "../data/presets.js";
+import type { Preset } from "../models/presets.js";
+import { buildZoo } from "../train/zoo.js";
+import { expandGrid } from "./grid.js";
+import { studyGrid, type StudyDefinition, type StudyName } from "./grids.js";
+import { runStudy, type StudyOutcome } from "./runner.js";
+
+export interface NotebookStudy extends StudyOutcome {
+  preset: Preset;
+  study: StudyDefinition;
+}
+
+export async function runNotebookStudy(name: StudyName, options: { workers?: number } = {}): Promise<NotebookStudy> {
+  const preset = notebookPreset();
+  const study = studyGrid(name, preset);
+  await generateDataset({ preset, seed: 0, progress: false });
+  const entries = [...new Set(expandGrid(study).flatMap((p) => [p.tower, p.llm]))];
+  const zoo = await buildZoo({ preset, only: entries, steps: notebookSteps(preset), progress: false, log: console.log });
+  if (zoo.built.length > 0) console.log(`built zoo entries: ${zoo.built.join(", ")}`);
+  console.log(`${study.title}: ${expandGrid(study).length} runs at the ${preset} preset`);
+  const outcome = await runStudy({ study, preset, workers: options.workers ?? 1, log: console.log });
+  console.log(`${outcome.ran.length} runs now, ${outcome.skipped.length} finished before, ${outcome.failed.length} failed; ${(outcome.seconds / 60).toFixed(1)} min`);
+  for (const f of outcome.failed) console.log(`failed: ${f.id}: ${f.error}`);
+  return { ...outcome, preset, study };
+}

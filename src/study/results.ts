@@ -1,0 +1,49 @@
+/** The results store: one result.json per run, merged into one arquero table (one row per run × benchmark). */
+import type { ColumnTable } from "arquero";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { BENCHMARK_NAMES } from "../analysis/benchmarks.js";
+import { labTable, type LabScoreRow } from "../analysis/lab_stats.js";
+import { tableToCsv, type Cell } from "../analysis/render.js";
+import { writeFileAtomic } from "../util/fs.js";
+import { finishedResult, type RunResult } from "./run.js";
+
+/** The README-column rows of one finished run. */
+export function resultRows(result: RunResult): LabScoreRow[] {
+  const { spec } = result;
+  return BENCHMARK_NAMES.filter((b) => result.eval.headline[b] !== undefined).map((benchmark) => ({
+    run: result.id,
+    llm: result.llm.name,
+    family: result.llm.family,
+    size: result.llm.size,
+    llm_params: result.llm.parameters,
+    tower: spec.tower,
+    resolution: result.tower.resolution,
+    image_size: result.tower.side,
+    s2: result.tower.s2,
+    captions: spec.captions,
+    seed: spec.seed,
+    benchmark,
+    score: result.eval.headline[benchmark]!,
+  }));
+}
+
+/** Every finished run under `runsDir` (or only those named in `ids`) for an evaluation setting (see evalSuffix). */
+export function readResults(runsDir: string, options: { ids?: readonly string[]; suffix?: string } = {}): RunResult[] {
+  if (!existsSync(runsDir)) return [];
+  const names = options.ids ?? readdirSync(runsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  return names.map((id) => finishedResult(join(runsDir, id), options.suffix)).filter((r): r is RunResult => r !== undefined);
+}
+
+export const mergeResults = (results: readonly RunResult[]): ColumnTable => labTable(results.flatMap(resultRows));
+
+/** Writes the merged table as CSV and JSON (atomically) and returns their paths. */
+export function writeMergedTable(table: ColumnTable, file: string): string[] {
+  const csv = `${file}.csv`;
+  const json = `${file}.json`;
+  const columns = table.columnNames();
+  const rows = (table.objects() as Record<string, unknown>[]).map((o) => columns.map((c): Cell => (typeof o[c] === "number" || typeof o[c] === "string" ? (o[c] as Cell) : String(o[c]))));
+  writeFileAtomic(csv, tableToCsv({ name: "results", title: "lab results", columns, rows }));
+  writeFileAtomic(json, `${JSON.stringify(table.objects(), null, 1)}\n`);
+  return [csv, json];
+}

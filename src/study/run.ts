@@ -1,0 +1,426 @@
+/**
+ * One study run: a pairing (LLM × tower × resolution × stage-1 captions × seed) trained with the
+ * unified protocol and evaluated on the benchmarks. Everything lands in the run's folder:
+ *
+ *   run.json                 the pairing, preset, protocol and the run's key
+ *   log.jsonl                one line per optimiser step: stage, loss, learning rate, throughput, backend
+ *   stage1/resume, stage2/resume   resumable checkpoints (a killed run continues from them)
+ *   stage1/projector.safetensors   the aligned projector, stage 2's starting point
+ *   model/                   the final LLaVA weights (LLM + projector, fp32) and config
+ *   eval/                    lmms-eval-like results.json and samples_<task>.jsonl
+ *   result.json              written last, atomically: the run is finished when it exists
+ *   eval-limit100/, result-limit100.json   the same for an evaluation on the first 100 items per task
+ *
+ * Runs are deterministic for a seed and backend, and a killed run resumed ends with the same
+ * result as an uninterrupted one (the batch of each step is a function of the step).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { backendInfo, describeBackend } from "../backend.js";
+import { CAPTION_STYLES } from "../data/captions.js";
+import { Dataset, defaultDatasetDir } from "../data/dataset.js";
+import { evaluateAll, saveEvaluation, type BatchedModel, type GenerationRequest, type TaskEvaluation } from "../eval/runner.js";
+import { TASK_NAMES } from "../eval/tasks/registry.js";
+import { encodeSafetensors, loadCheckpoint, readSafetensors, saveCheckpoint } from "../models/checkpoint.js";
+import { IMAGE_TOKEN_INDEX, LlavaModel } from "../models/llava/llava.js";
+import type { Preset } from "../models/presets.js";
+import { chatTemplate } from "../models/templates/registry.js";
+import { encodeWithImage, stopTokenIds } from "../models/templates/encode.js";
+import type { ChatTemplate } from "../models/templates/template.js";
+import type { FamilyTokenizer } from "../models/tokenizer/tokenizer.js";
+import { VISION_FAMILIES } from "../models/vision/config.js";
+import { encodeSamples, stage1Template, trainStage, type EncodedSet } from "../train/llava_stages.js";
+import { checkpointStep, type StepInfo } from "../train/loop.js";
+import { PROTOCOLS, type Protocol } from "../train/protocol.js";
+import { defaultZooDir } from "../train/zoo.js";
+import { loadZooLlm } from "../train/zoo_llms.js";
+import { writeFileAtomic } from "../util/fs.js";
+import { readJsonFile, writeJson } from "../util/jsonl.js";
+import { projectRoot } from "../util/paths.js";
+import { hashString } from "../util/random.js";
+import { FeatureStore } from "./features.js";
+import { resolutionLabel, runId, zooLlm, type PairingSpec } from "./grid.js";
+
+export interface StageSummary {
+  steps: number;
+  samples: number;
+  truncated: number;
+  dropped: number;
+  firstLoss: number;
+  finalLoss: number;
+  seconds: number;
+  tokensPerSecond: number;
+}
+
+export interface RunResult {
+  id: string;
+  key: string;
+  preset: Preset;
+  spec: PairingSpec;
+  protocolVersion: number;
+  llm: { name: string; family: string; size: string; parameters: number };
+  tower: { family: string; resolution: string; side: number; s2: boolean; tokens: number; dim: number };
+  stage1: StageSummary;
+  stage2: StageSummary;
+  eval: {
+    tasks: Record<string, { metrics: Record<string, number>; n: number; seconds: number }>;
+    /** README column -> score in the README's units. */
+    headline: Record<string, number>;
+    limit?: number;
+    maxNewTokens: number;
+    /** Prompts cut to fit the LLM's context (header and image kept, the start of the question dropped). */
+    truncatedPrompts: number;
+    seconds: number;
+  };
+  backend: string;
+  /** Wall time of the whole run, summed over the processes that worked on it. */
+  seconds: number;
+  finished: string;
+}
+
+export interface RunOptions {
+  preset: Preset;
+  spec: PairingSpec;
+  datasetDir?: string;
+  zooDir?: string;
+  /** Folder holding one folder per run (default: runsRoot(preset)). */
+  runsDir?: string;
+  protocol?: Protocol;
+  /** Evaluate only the first `evalLimit` items of each task (quick studies). */
+  evalLimit?: number;
+  tasks?: readonly string[];
+  progress?: boolean;
+  log?: (line: string) => void;
+  /** Stops the run with an error after this step of a stage (tests simulate a kill with it). */
+  interruptAfter?: { stage: 1 | 2; step: number };
+}
+
+/** Where runs live: $LLAVA_MORE_RUNS, else runs/ in the project, one folder per preset. */
+export const runsRoot = (preset: string): string => join(process.env["LLAVA_MORE_RUNS"] ?? join(projectRoot(), "runs"), preset);
+
+export const runDir = (options: Pick<RunOptions, "preset" | "spec" | "runsDir">): string => join(options.runsDir ?? runsRoot(options.preset), runId(options.spec));
+
+/** Identifies what a run trains: pairing, preset, the protocol's training part and the data. */
+export function trainKey(options: Pick<RunOptions, "spec" | "preset">, protocol: Protocol, datasetKey: string): string {
+  const { eval: _eval, ...training } = protocol;
+  return hashString(JSON.stringify({ spec: options.spec, preset: options.preset, protocol: training, datasetKey })).toString(16).padStart(8, "0");
+}
+
+/** Identifies a run's result: what it trained and how it was evaluated. */
+export function resultKey(options: Pick<RunOptions, "spec" | "preset" | "evalLimit" | "tasks">, protocol: Protocol, datasetKey: string): string {
+  const tasks = [...(options.tasks ?? TASK_NAMES)];
+  return hashString(JSON.stringify({ train: trainKey(options, protocol, datasetKey), eval: protocol.eval, evalLimit: options.evalLimit ?? null, tasks })).toString(16).padStart(8, "0");
+}
+
+/**
+ * The result file of an evaluation setting: result.json for the full benchmarks, result-limit100.json
+ * (with eval-limit100/) for a quick one, so a quick and a full evaluation of one run coexist.
+ */
+export function evalSuffix(options: Pick<RunOptions, "evalLimit" | "tasks">): string {
+  const limit = options.evalLimit !== undefined ? `-limit${options.evalLimit}` : "";
+  const tasks = options.tasks && options.tasks.join(",") !== TASK_NAMES.join(",") ? `-${hashString(options.tasks.join(",")).toString(16)}` : "";
+  return `${limit}${tasks}`;
+}
+
+/** The finished result of a run in `dir` for an evaluation setting, if there is one with this key. */
+export function finishedResult(dir: string, suffix = "", key?: string): RunResult | undefined {
+  const file = join(dir, `result${suffix}.json`);
+  if (!existsSync(file)) return undefined;
+  const result = readJsonFile(file) as RunResult;
+  return key === undefined || result.key === key ? result : undefined;
+}
+
+function validateSpec(spec: PairingSpec): void {
+  zooLlm(spec.llm);
+  if (!(VISION_FAMILIES as readonly string[]).includes(spec.tower)) throw new Error(`unknown tower "${spec.tower}"; expected one of ${VISION_FAMILIES.join(", ")}`);
+  if (!(CAPTION_STYLES as readonly string[]).includes(spec.captions)) throw new Error(`unknown stage-1 caption set "${spec.captions}"; expected one of ${CAPTION_STYLES.join(", ")}`);
+  if (!Number.isInteger(spec.seed) || spec.seed < 0) throw new Error(`seed: expected a non-negative integer, got ${spec.seed}`);
+}
+
+interface PreparedRun {
+  protocol: Protocol;
+  dataset: Dataset;
+  zoo: string;
+  dir: string;
+  trainKey: string;
+  key: string;
+  suffix: string;
+}
+
+function prepare(options: RunOptions): PreparedRun {
+  validateSpec(options.spec);
+  const protocol = options.protocol ?? PROTOCOLS[options.preset];
+  const dataset = new Dataset(options.datasetDir ?? defaultDatasetDir(options.preset, 0));
+  const zoo = options.zooDir ?? defaultZooDir(options.preset, 0);
+  return { protocol, dataset, zoo, dir: runDir(options), trainKey: trainKey(options, protocol, dataset.manifest.key), key: resultKey(options, protocol, dataset.manifest.key), suffix: evalSuffix(options) };
+}
+
+/** A trained pairing: the LLaVA model and what evaluating it needs. Dispose `model` when done. */
+export interface TrainedPairing {
+  model: LlavaModel;
+  tokenizer: FamilyTokenizer;
+  template: ChatTemplate;
+  system?: string;
+  stage1: StageSummary;
+  stage2: StageSummary;
+}
+
+const addSeconds = (dir: string, seconds: number): void => {
+  const file = join(dir, "seconds.json");
+  const before = existsSync(file) ? (readJsonFile(file) as { seconds: number }).seconds : 0;
+  writeJson(file, { seconds: before + seconds });
+};
+
+/**
+ * Stage 1 and stage 2 of a pairing, each skipped when its output is in the run folder and resumed
+ * from its checkpoint when it was interrupted.
+ */
+export async function trainPairing(options: RunOptions): Promise<TrainedPairing> {
+  const { protocol, dataset, zoo, dir, trainKey: key } = prepare(options);
+  const log = options.log ?? (() => {});
+  const started = Date.now();
+  if (existsSync(join(dir, "run.json")) && (readJsonFile(join(dir, "run.json")) as { key?: string }).key !== key) {
+    log(`${runId(options.spec)}: the folder holds a run with other settings; starting again`);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  mkdirSync(dir, { recursive: true });
+  writeJson(join(dir, "run.json"), { id: runId(options.spec), key, preset: options.preset, spec: options.spec, protocol, dataset: dataset.dir, zoo });
+
+  const { spec } = options;
+  const train = await FeatureStore.load(dataset, zoo, spec.tower, spec.resolution, "train", { limit: protocol.trainScenes, progress: options.progress !== false });
+  const { model: llm, tokenizer } = loadZooLlm(zoo, spec.llm);
+  const model = new LlavaModel(llm, protocol.projector, train.dim, spec.seed);
+  const template = chatTemplate(llm.config.template);
+  const system = protocol.systemPrompt ? undefined : "";
+  try {
+    const encode = (stage: 1 | 2): EncodedSet =>
+      encodeSamples(stage === 1 ? dataset.stage1(spec.captions).samples : dataset.stage2().samples, {
+        tokenizer,
+        template: stage === 1 ? stage1Template : template,
+        features: train,
+        maxPositions: llm.config.maxPositions,
+        limit: (stage === 1 ? protocol.stage1 : protocol.stage2).samples,
+        seed: spec.seed,
+        stage: `stage${stage}`,
+        system,
+      });
+
+    // Stage 1: projector only.
+    const projectorFile = join(dir, "stage1", "projector.safetensors");
+    let stage1: StageSummary;
+    if (existsSync(projectorFile)) {
+      loadProjector(model, projectorFile);
+      stage1 = readJsonFile(join(dir, "stage1", "summary.json")) as StageSummary;
+    } else {
+      model.setTrainableComponents({ projector: true, llm: false });
+      stage1 = runStage(1, model, encode(1), train, protocol, dir, options);
+      writeJson(join(dir, "stage1", "summary.json"), stage1);
+      writeFileAtomic(projectorFile, encodeSafetensors(new Map(model.projector.namedParameters().map(([n, v]) => [n, { shape: v.shape, data: v.dataSync() as Float32Array }])), "F32"));
+      rmSync(join(dir, "stage1", "resume"), { recursive: true, force: true });
+    }
+    log(`${runId(spec)}: stage 1 ${stage1.steps} steps, loss ${stage1.firstLoss.toFixed(3)} → ${stage1.finalLoss.toFixed(3)}`);
+
+    // Stage 2: projector and LLM.
+    const modelDir = join(dir, "model");
+    let stage2: StageSummary;
+    if (existsSync(join(modelDir, "summary.json"))) {
+      loadCheckpoint(modelDir, model);
+      stage2 = readJsonFile(join(modelDir, "summary.json")) as StageSummary;
+    } else {
+      model.setTrainableComponents({ projector: true, llm: true });
+      stage2 = runStage(2, model, encode(2), train, protocol, dir, options);
+      saveCheckpoint(modelDir, model, { llm: llm.config, projector: protocol.projector, visionDim: train.dim, spec }, { dtype: "F32" });
+      writeJson(join(modelDir, "summary.json"), stage2);
+      rmSync(join(dir, "stage2", "resume"), { recursive: true, force: true });
+    }
+    log(`${runId(spec)}: stage 2 ${stage2.steps} steps, loss ${stage2.firstLoss.toFixed(3)} → ${stage2.finalLoss.toFixed(3)}`);
+    model.setTrainableComponents({ projector: false, llm: false });
+    return { model, tokenizer, template, ...(system !== undefined ? { system } : {}), stage1, stage2 };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  } finally {
+    addSeconds(dir, (Date.now() - started) / 1000);
+  }
+}
+
+/** Evaluates a trained pairing (trained now, or read from its run folder) and writes result.json. */
+export async function evaluatePairing(options: RunOptions, trained?: TrainedPairing): Promise<RunResult> {
+  const { protocol, dataset, zoo, dir, key, suffix } = prepare(options);
+  const done = finishedResult(dir, suffix, key);
+  if (done) return done;
+  if (!trained && !existsSync(join(dir, "model", "summary.json"))) throw new Error(`${dir}: the pairing is not trained yet; run: npx llava-more train ${pairingArgs(options).join(" ")}`);
+  const started = Date.now();
+  const pairing = trained ?? (await trainPairing(options));
+  const { spec } = options;
+  try {
+    const test = await FeatureStore.load(dataset, zoo, spec.tower, spec.resolution, "test", { progress: options.progress !== false });
+    const underTest = cachedFeatureModel({ ...pairing, features: test, batchSize: protocol.eval.batchSize, maxNewTokens: protocol.eval.maxNewTokens });
+    const evaluations = await evaluateAll(dataset, underTest, options.tasks ?? TASK_NAMES, { limit: options.evalLimit, progress: options.progress !== false });
+    saveEvaluation(join(dir, `eval${suffix}`), evaluations, { model: runId(spec), preset: options.preset, limit: options.evalLimit ?? null, max_new_tokens: protocol.eval.maxNewTokens });
+    addSeconds(dir, (Date.now() - started) / 1000);
+    const llmEntry = zooLlm(spec.llm);
+    const result: RunResult = {
+      id: runId(spec),
+      key,
+      preset: options.preset,
+      spec,
+      protocolVersion: protocol.version,
+      llm: { name: llmEntry.name, family: llmEntry.family, size: llmEntry.size, parameters: pairing.model.llm.parameterCount() },
+      tower: { family: spec.tower, resolution: resolutionLabel(spec.resolution), side: test.meta.side, s2: test.meta.s2, tokens: test.tokens, dim: test.dim },
+      stage1: pairing.stage1,
+      stage2: pairing.stage2,
+      eval: {
+        tasks: taskSummaries(evaluations),
+        headline: Object.assign({}, ...evaluations.map((e) => e.headline)) as Record<string, number>,
+        ...(options.evalLimit !== undefined ? { limit: options.evalLimit } : {}),
+        maxNewTokens: protocol.eval.maxNewTokens,
+        truncatedPrompts: underTest.truncatedPrompts,
+        seconds: (Date.now() - started) / 1000,
+      },
+      backend: describeBackend(),
+      seconds: (readJsonFile(join(dir, "seconds.json")) as { seconds: number }).seconds,
+      finished: new Date().toISOString(),
+    };
+    writeJson(join(dir, `result${suffix}.json`), result);
+    return result;
+  } finally {
+    if (!trained) pairing.model.dispose();
+  }
+}
+
+/** Trains (or resumes) and evaluates one pairing; a finished run with the same key is returned as is. */
+export async function runPairing(options: RunOptions): Promise<RunResult> {
+  const { dir, key, suffix } = prepare(options);
+  const done = finishedResult(dir, suffix, key);
+  if (done) return done;
+  const trained = await trainPairing(options);
+  try {
+    return await evaluatePairing(options, trained);
+  } finally {
+    trained.model.dispose();
+  }
+}
+
+/** The command-line arguments that name a run's pairing (for messages and worker processes). */
+export function pairingArgs(options: Pick<RunOptions, "preset" | "spec">): string[] {
+  const { spec } = options;
+  return ["--preset", options.preset, "--llm", spec.llm, "--tower", spec.tower, "--resolution", resolutionLabel(spec.resolution), "--captions", spec.captions, "--seed", String(spec.seed)];
+}
+
+function taskSummaries(evaluations: readonly TaskEvaluation[]): RunResult["eval"]["tasks"] {
+  return Object.fromEntries(evaluations.map((e) => [e.task, { metrics: Object.fromEntries(e.metrics.map((m) => [m.metric, m.value])), n: e.n, seconds: e.seconds }]));
+}
+
+function loadProjector(model: LlavaModel, file: string): void {
+  const { tensors } = readSafetensors(file);
+  for (const [name, v] of model.projector.namedParameters()) {
+    const t = tensors.get(name);
+    if (!t || t.shape.join(",") !== v.shape.join(",")) throw new Error(`${file}: projector parameter "${name}" is missing or has another shape; delete the run folder to train it again`);
+    tf.tidy(() => v.assign(tf.tensor(t.data, t.shape)));
+  }
+}
+
+interface LogLine {
+  stage: number;
+  step: number;
+  loss: number;
+  learning_rate: number;
+  grad_norm?: number;
+  tokens: number;
+  seconds: number;
+  tokens_per_second: number;
+  backend: string;
+}
+
+function runStage(stage: 1 | 2, model: LlavaModel, set: EncodedSet, features: FeatureStore, protocol: Protocol, dir: string, options: RunOptions): StageSummary {
+  const recipe = stage === 1 ? protocol.stage1 : protocol.stage2;
+  const checkpointDir = join(dir, `stage${stage}`);
+  const logFile = join(dir, "log.jsonl");
+  // Steps after the last checkpoint are run again on resume: drop their log lines first.
+  const resumeFrom = checkpointStep(checkpointDir);
+  keepLogLines(logFile, (l) => l.stage < stage || (l.stage === stage && l.step < resumeFrom));
+  const positions = (s: { ids: number[] }): number => s.ids.length + (s.ids.some((id) => id < 0) ? features.tokens - 1 : 0);
+  const backend = backendInfo().name;
+  const onStep = (info: StepInfo): void => {
+    const tokens = set.samples.slice(info.step * recipe.globalBatch, (info.step + 1) * recipe.globalBatch).reduce((n, s) => n + positions(s), 0);
+    const line: LogLine = { stage, step: info.step, loss: info.loss, learning_rate: info.learningRate, ...(info.gradNorm !== undefined ? { grad_norm: info.gradNorm } : {}), tokens, seconds: info.seconds, tokens_per_second: tokens / info.seconds, backend };
+    appendFileSync(logFile, `${JSON.stringify(line)}\n`);
+    const stop = options.interruptAfter;
+    if (stop && stop.stage === stage && stop.step === info.step) throw new Error(`interrupted after step ${info.step} of stage ${stage} (interruptAfter)`);
+  };
+  const result = trainStage({ label: `${runId(options.spec)} stage ${stage}`, model, set, features, recipe, checkpointDir, onStep, progress: options.progress });
+  const lines = readLog(logFile).filter((l) => l.stage === stage);
+  const tokens = lines.reduce((n, l) => n + l.tokens, 0);
+  const seconds = lines.reduce((n, l) => n + l.seconds, 0);
+  const k = Math.min(5, Math.max(1, Math.floor(result.losses.length / 4)));
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return {
+    steps: result.steps,
+    samples: result.steps * recipe.globalBatch,
+    truncated: set.truncated,
+    dropped: set.dropped,
+    firstLoss: mean(result.losses.slice(0, k)),
+    finalLoss: mean(result.losses.slice(-k)),
+    seconds,
+    tokensPerSecond: tokens / Math.max(seconds, 1e-9),
+  };
+}
+
+export function readLog(file: string): LogLine[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as LogLine);
+}
+
+function keepLogLines(file: string, keep: (l: LogLine) => boolean): void {
+  if (!existsSync(file)) return;
+  const lines = readLog(file).filter(keep);
+  writeFileAtomic(file, lines.map((l) => `${JSON.stringify(l)}\n`).join(""));
+}
+
+/** A benchmark-answering model over cached features of the held-out scenes, in batches. */
+export function cachedFeatureModel(options: {
+  model: LlavaModel;
+  tokenizer: FamilyTokenizer;
+  template: ChatTemplate;
+  features: FeatureStore;
+  system?: string;
+  batchSize: number;
+  maxNewTokens: number;
+}): BatchedModel & { truncatedPrompts: number } {
+  const stops = stopTokenIds(options.tokenizer, options.template);
+  const model = {
+    batchSize: options.batchSize,
+    /** Prompts cut to fit the LLM's context (only the tiny preset's 64 positions need it). */
+    truncatedPrompts: 0,
+    async generateBatch(requests: readonly GenerationRequest[]): Promise<string[]> {
+      const maxNewTokens = Math.min(options.maxNewTokens, Math.max(...requests.map((r) => r.maxNewTokens)));
+      const room = options.model.llm.config.maxPositions - maxNewTokens - (options.features.tokens - 1);
+      const prompts = requests.map((r) => {
+        const ids = encodeWithImage(options.tokenizer, options.template.prompt(options.system === undefined ? { turns: [] } : { turns: [], system: options.system }, r.prompt));
+        if (ids.length <= room) return ids;
+        model.truncatedPrompts++;
+        return fitPrompt(ids, room);
+      });
+      const images = options.features.batch(requests.map((r) => options.features.indexOf(r.imagePath.replace(/\.png$/, ""))));
+      try {
+        const outputs = options.model.generateBatch(prompts, images, { maxNewTokens, stopTokens: stops });
+        return outputs.map((ids) => options.tokenizer.decode(ids.filter((id) => !stops.includes(id)), true).trim());
+      } finally {
+        images.dispose();
+      }
+    },
+  };
+  return model;
+}
+
+/** A prompt cut to `room` ids: the template's header and the image kept, then the prompt's last ids. */
+export function fitPrompt(ids: readonly number[], room: number): number[] {
+  const head = ids.slice(0, ids.indexOf(IMAGE_TOKEN_INDEX) + 1);
+  if (room - head.length < 1) throw new Error(`a prompt of ${ids.length} ids cannot be cut to ${room}: its header and image alone take ${head.length}`);
+  return [...head, ...ids.slice(ids.length - (room - head.length))];
+}

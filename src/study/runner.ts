@@ -1,0 +1,221 @@
+/**
+ * The study runner: expands a grid into runs, skips the finished ones, runs the rest — in this
+ * process, or in N worker processes that each run one pairing through the CLI — and merges every
+ * finished result into one table. For a cluster, `writeSlurmScript` writes a Slurm job array whose
+ * tasks each run one grid entry through the CLI into a shared runs folder (no home-made scheduler).
+ */
+import type { ColumnTable } from "arquero";
+import { spawn } from "node:child_process";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import type { Preset } from "../models/presets.js";
+import { towerDir } from "../train/zoo.js";
+import { llmDir } from "../train/zoo_llms.js";
+import { writeFileAtomic } from "../util/fs.js";
+import { projectRoot } from "../util/paths.js";
+import { progressBar } from "../util/progress.js";
+import { expandGrid, runId, type PairingSpec } from "./grid.js";
+import type { StudyDefinition } from "./grids.js";
+import { mergeResults, readResults, writeMergedTable } from "./results.js";
+import { evalSuffix, finishedResult, pairingArgs, runDir, runPairing, runsRoot, type RunOptions, type RunResult } from "./run.js";
+
+export interface StudyOptions {
+  study: StudyDefinition;
+  preset: Preset;
+  runsDir?: string;
+  datasetDir?: string;
+  zooDir?: string;
+  /** Worker processes; 1 (default) runs every pairing in this process. */
+  workers?: number;
+  progress?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface StudyOutcome {
+  pairings: PairingSpec[];
+  /** Runs finished before this call (skipped). */
+  skipped: string[];
+  /** Runs finished by this call. */
+  ran: string[];
+  failed: { id: string; error: string }[];
+  results: RunResult[];
+  /** One row per run × benchmark (see LabScoreRow). */
+  table: ColumnTable;
+  /** The merged table's files: <runs>/studies/<name>.csv and .json. */
+  files: string[];
+  seconds: number;
+}
+
+const runOptions = (options: StudyOptions, spec: PairingSpec): RunOptions => ({
+  preset: options.preset,
+  spec,
+  ...(options.runsDir !== undefined ? { runsDir: options.runsDir } : {}),
+  ...(options.datasetDir !== undefined ? { datasetDir: options.datasetDir } : {}),
+  ...(options.zooDir !== undefined ? { zooDir: options.zooDir } : {}),
+  ...(options.study.evalLimit !== undefined ? { evalLimit: options.study.evalLimit } : {}),
+});
+
+/** CLI arguments of `llava-more train --eval` for one pairing of the study. */
+export function workerArgs(options: StudyOptions, spec: PairingSpec): string[] {
+  return [
+    "train",
+    ...pairingArgs({ preset: options.preset, spec }),
+    "--eval",
+    ...(options.runsDir !== undefined ? ["--runs", options.runsDir] : []),
+    ...(options.datasetDir !== undefined ? ["--data", options.datasetDir] : []),
+    ...(options.zooDir !== undefined ? ["--zoo", options.zooDir] : []),
+    ...(options.study.evalLimit !== undefined ? ["--eval-limit", String(options.study.evalLimit)] : []),
+  ];
+}
+
+/** Runs every unfinished pairing of the study and merges all finished results. */
+export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
+  const started = Date.now();
+  const log = options.log ?? (() => {});
+  const pairings = expandGrid(options.study);
+  const suffix = evalSuffix({ evalLimit: options.study.evalLimit });
+  const skipped: string[] = [];
+  const todo: PairingSpec[] = [];
+  for (const spec of pairings) {
+    // A result file with another key (older protocol or data) is run again by runPairing.
+    if (finishedResult(runDir(runOptions(options, spec)), suffix)) skipped.push(runId(spec));
+    else todo.push(spec);
+  }
+  if (skipped.length > 0) log(`${options.study.name}: ${skipped.length} of ${pairings.length} runs already finished`);
+  const failed: { id: string; error: string }[] = [];
+  const ran: string[] = [];
+  const workers = Math.max(1, Math.min(options.workers ?? 1, todo.length || 1));
+  const bar = progressBar(`study ${options.study.name}`, todo.length, { silent: options.progress === false || workers === 1 });
+  if (workers === 1) {
+    for (const spec of todo) {
+      try {
+        await runPairing({ ...runOptions(options, spec), progress: options.progress, log });
+        ran.push(runId(spec));
+      } catch (err) {
+        failed.push({ id: runId(spec), error: err instanceof Error ? err.message : String(err) });
+        log(`${runId(spec)} failed: ${failed[failed.length - 1]!.error}`);
+      }
+    }
+  } else {
+    const threads = Math.max(1, Math.floor(cpus().length / workers));
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < todo.length) {
+        const spec = todo[next++]!;
+        const id = runId(spec);
+        const dir = runDir(runOptions(options, spec));
+        const code = await runWorker(workerArgs(options, spec), dir, threads);
+        if (code === 0) ran.push(id);
+        else failed.push({ id, error: `worker exited with code ${code}; see ${join(dir, "worker.log")}` });
+        bar.tick();
+      }
+    };
+    await Promise.all([...Array(workers)].map(worker));
+    bar.done();
+  }
+  const results = readResults(runsRootOf(options), { ids: pairings.map(runId), suffix });
+  const table = mergeResults(results);
+  const files = writeMergedTable(table, join(runsRootOf(options), "studies", `${options.study.name}${suffix}`));
+  return { pairings, skipped, ran, failed, results, table, files, seconds: (Date.now() - started) / 1000 };
+}
+
+const runsRootOf = (options: StudyOptions): string => options.runsDir ?? runsRoot(options.preset);
+
+/** The CLI in a child process (output to <run>/worker.log), with its share of the cores. */
+function runWorker(args: string[], dir: string, threads: number): Promise<number> {
+  mkdirSync(dir, { recursive: true });
+  const fd = openSync(join(dir, "worker.log"), "a");
+  const env = { ...process.env, LLAVA_MORE_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+  const child = spawn(process.execPath, ["--import", "tsx", join(projectRoot(), "src", "cli.ts"), ...args], { cwd: projectRoot(), env, stdio: ["ignore", fd, fd] });
+  return new Promise((resolve) => {
+    child.on("close", (code) => {
+      closeSync(fd);
+      resolve(code ?? 1);
+    });
+    child.on("error", () => {
+      closeSync(fd);
+      resolve(1);
+    });
+  });
+}
+
+export interface SlurmOptions {
+  /** Where the script is written (default <runs>/slurm/<study>.sbatch). */
+  file?: string;
+  cpusPerTask?: number;
+  /** Wall-time limit per task, Slurm format (default 02:00:00). */
+  time?: string;
+  /** Extra #SBATCH lines (partition, account, …), without the prefix. */
+  extra?: readonly string[];
+}
+
+/**
+ * A Slurm job-array script: task i runs pairing i of the grid (`llava-more study --index i`) into
+ * the shared runs folder; `llava-more study --merge` afterwards merges what finished.
+ */
+export function writeSlurmScript(options: StudyOptions, slurm: SlurmOptions = {}): { file: string; gridFile: string; tasks: number } {
+  const pairings = expandGrid(options.study);
+  const runs = runsRootOf(options);
+  const file = slurm.file ?? join(runs, "slurm", `${options.study.name}.sbatch`);
+  const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+  // The grid is frozen beside the script, so the array runs exactly these pairings.
+  const gridFile = file.replace(/\.sbatch$/, "") + ".grid.json";
+  writeFileAtomic(gridFile, `${JSON.stringify(options.study, null, 1)}\n`);
+  const shared = [
+    "--grid-file", gridFile,
+    "--preset", options.preset,
+    "--runs", runs,
+    ...(options.datasetDir !== undefined ? ["--data", options.datasetDir] : []),
+    ...(options.zooDir !== undefined ? ["--zoo", options.zooDir] : []),
+  ].map(quote).join(" ");
+  const cli = `${quote(process.execPath)} ${quote(join(projectRoot(), "bin", "llava-more.js"))}`;
+  const script = [
+    "#!/bin/bash",
+    `#SBATCH --job-name=llava-more-${options.study.name}`,
+    `#SBATCH --array=0-${pairings.length - 1}`,
+    `#SBATCH --cpus-per-task=${slurm.cpusPerTask ?? 2}`,
+    `#SBATCH --time=${slurm.time ?? "02:00:00"}`,
+    `#SBATCH --output=${join(runs, "slurm", `${options.study.name}-%A_%a.out`)}`,
+    ...(slurm.extra ?? []).map((line) => `#SBATCH ${line}`),
+    "#",
+    `# ${pairings.length} runs of the "${options.study.name}" grid (${options.preset} preset), one per array task:`,
+    ...pairings.map((p, i) => `#   ${i}: ${runId(p)}`),
+    "# Submit: sbatch this file. When the array has finished, merge the results:",
+    `#   ${cli} study ${shared} --merge`,
+    "set -euo pipefail",
+    `: "\${SLURM_ARRAY_TASK_ID:?run this script with sbatch (or set SLURM_ARRAY_TASK_ID to a task index)}"`,
+    `export LLAVA_MORE_THREADS="\${SLURM_CPUS_PER_TASK:-${slurm.cpusPerTask ?? 2}}"`,
+    `export OPENBLAS_NUM_THREADS="$LLAVA_MORE_THREADS"`,
+    `cd ${quote(projectRoot())}`,
+    `exec ${cli} study ${shared} --index "$SLURM_ARRAY_TASK_ID"`,
+    "",
+  ].join("\n");
+  writeFileAtomic(file, script);
+  chmodSync(file, 0o755);
+  return { file, gridFile, tasks: pairings.length };
+}
+
+/** Runs pairing `index` of the study in this process (a Slurm array task). */
+export async function runStudyIndex(options: StudyOptions, index: number): Promise<RunResult> {
+  const pairings = expandGrid(options.study);
+  if (!Number.isInteger(index) || index < 0 || index >= pairings.length) throw new Error(`--index: expected an integer from 0 to ${pairings.length - 1} (the "${options.study.name}" grid has ${pairings.length} runs), got ${index}`);
+  return runPairing({ ...runOptions(options, pairings[index]!), progress: options.progress, log: options.log });
+}
+
+/** Merges the finished results of a study without running anything. */
+export function mergeStudy(options: StudyOptions): { table: ColumnTable; files: string[]; finished: number; total: number } {
+  const pairings = expandGrid(options.study);
+  const suffix = evalSuffix({ evalLimit: options.study.evalLimit });
+  const results = readResults(runsRootOf(options), { ids: pairings.map(runId), suffix });
+  const table = mergeResults(results);
+  return { table, files: writeMergedTable(table, join(runsRootOf(options), "studies", `${options.study.name}${suffix}`)), finished: results.length, total: pairings.length };
+}
+
+/** Zoo entries the study needs that the zoo folder lacks. */
+export function missingZooEntries(study: StudyDefinition, zoo: string): string[] {
+  const pairings = expandGrid(study);
+  const llms = [...new Set(pairings.map((p) => p.llm))].filter((name) => !existsSync(join(llmDir(zoo, name), "entry.json")));
+  const towers = [...new Set(pairings.map((p) => p.tower))].filter((family) => !existsSync(join(towerDir(zoo, family), "entry.json")));
+  return [...towers, ...llms];
+}

@@ -1,0 +1,96 @@
+/**
+ * The unified protocol (PROTOCOL.md §2), scaled to the lab: one preset per model preset, held fixed
+ * across every pairing — that is what makes the comparisons fair. Data only; `llava_stages.ts`
+ * runs what it says.
+ *
+ * Real recipe: stage 1 trains the projector only (template `plain`, lr 1e-3, global batch 256),
+ * stage 2 the projector and the full LLM (family template, lr 2e-5, global batch 128); both one
+ * epoch, cosine schedule with 3% warmup, weight decay 0; the tower is frozen throughout.
+ *
+ * `small` was sized and tuned once on LLaMA-3.1-8B + CLIP (native backend, 2 cores, seed 0):
+ * stage 1 runs at ~1,900 positions/s (~1.3 s per step of 32 captions), stage 2 at ~1,250–1,500
+ * (~1.8 s per step of 16 conversations with the system prompt, ~180 positions each). Stage-2 learning
+ * rate, 128 steps, 5 benchmarks × 100 items: 2e-4 ended at loss 2.46 and answered every question
+ * with a sentence (all scores 0); 1e-3 at 1.60, learning the short-answer format but answering "yes"
+ * to nearly everything (GQA 8, ScienceQA 11); 2e-3 at 1.41 (GQA 13, ScienceQA 24) — the rate kept.
+ * (The zoo LLMs were pretrained at 2e-3: the real 2e-5 is for an LLM past trillions of tokens.) The
+ * step counts fit a run — stage 1 ≈ 45 s, stage 2 ≈ 2.5 min, evaluation on 200 items per benchmark
+ * ≈ 1 min — into ~4–5 minutes, so a notebook's grid of about a dozen runs fits an hour; at this
+ * budget the models are far from converged (the calibration issue's job).
+ */
+import type { Preset } from "../models/presets.js";
+import type { ProjectorType } from "../models/llava/projector.js";
+
+export interface StageRecipe {
+  /** Samples in the stage's one epoch: the first ones of the set in the run's seeded order. */
+  samples: number;
+  /** Samples per optimiser step; reached by accumulating `microBatch`-sized passes. */
+  globalBatch: number;
+  microBatch: number;
+  learningRate: number;
+  warmupFraction: number;
+  weightDecay: number;
+  clipNorm: number;
+}
+
+export interface EvalRecipe {
+  /** Questions per generation batch. */
+  batchSize: number;
+  /**
+   * Cap on generated tokens. lmms-eval lets some tasks generate up to 1024; every answer in the
+   * world is a few words, so the lab stops at this many (documented with the results).
+   */
+  maxNewTokens: number;
+}
+
+export interface Protocol {
+  /** Bumped with any change, so runs trained under an older protocol are not mixed with new ones. */
+  version: number;
+  projector: ProjectorType;
+  /** Training scenes whose images the stages use (the split's first ones; features are cached for these). */
+  trainScenes: number;
+  /** Conversations carry the template's system prompt (off at `tiny`, whose 64 positions cannot hold one). */
+  systemPrompt: boolean;
+  stage1: StageRecipe;
+  stage2: StageRecipe;
+  eval: EvalRecipe;
+}
+
+const common = { warmupFraction: 0.03, weightDecay: 0, clipNorm: 1 };
+
+export const PROTOCOLS: Record<Preset, Protocol> = {
+  tiny: {
+    version: 1,
+    projector: "mlp2x_gelu",
+    trainScenes: 120,
+    systemPrompt: false,
+    stage1: { ...common, samples: 96, globalBatch: 8, microBatch: 4, learningRate: 1e-2 },
+    stage2: { ...common, samples: 80, globalBatch: 8, microBatch: 4, learningRate: 3e-3 },
+    eval: { batchSize: 16, maxNewTokens: 6 },
+  },
+  small: {
+    version: 1,
+    projector: "mlp2x_gelu",
+    trainScenes: 3000,
+    // The same system prompt in every sample is ~40 of ~180 positions: a quarter of every step.
+    systemPrompt: false,
+    stage1: { ...common, samples: 1024, globalBatch: 32, microBatch: 16, learningRate: 1e-3 },
+    stage2: { ...common, samples: 1536, globalBatch: 16, microBatch: 8, learningRate: 2e-3 },
+    eval: { batchSize: 32, maxNewTokens: 12 },
+  },
+  base: {
+    version: 1,
+    projector: "mlp2x_gelu",
+    trainScenes: 20000,
+    systemPrompt: true,
+    stage1: { ...common, samples: 20000, globalBatch: 64, microBatch: 16, learningRate: 1e-3 },
+    stage2: { ...common, samples: 40000, globalBatch: 32, microBatch: 8, learningRate: 1e-4 },
+    eval: { batchSize: 32, maxNewTokens: 16 },
+  },
+};
+
+/** Steps of a stage's one epoch. */
+export function stageSteps(recipe: StageRecipe, available: number): number {
+  const samples = Math.min(recipe.samples, available);
+  return Math.max(1, Math.floor(samples / recipe.globalBatch));
+}

@@ -1,0 +1,185 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { initBackend } from "../src/backend.js";
+import { Dataset, defaultDatasetDir, generateDataset } from "../src/data/dataset.js";
+import { spreadSubset } from "../src/eval/runner.js";
+import { writeLabReport } from "../src/analysis/lab_report.js";
+import { main } from "../src/cli.js";
+import { buildZoo, towerDir } from "../src/train/zoo.js";
+import { microBatch, type StageSample } from "../src/train/llava_stages.js";
+import { FeatureStore } from "../src/study/features.js";
+import { expandGrid, imageTokens, inputSide, parseResolution, resolutionLabel, runId, type StudyGrid } from "../src/study/grid.js";
+import { STUDY_GRIDS, studyGrid } from "../src/study/grids.js";
+import { fitPrompt, readLog, runPairing, type RunResult } from "../src/study/run.js";
+import { mergeStudy, missingZooEntries, runStudy, writeSlurmScript } from "../src/study/runner.js";
+import { visionConfig } from "../src/models/vision/registry.js";
+import { IMAGE_TOKEN_INDEX } from "../src/models/llava/llava.js";
+import { tempDir } from "./helpers.js";
+
+test("resolutions parse, label and size the tower input; grids expand into named runs", () => {
+  assert.deepEqual(parseResolution("1x"), {});
+  assert.deepEqual(parseResolution("1x+S2"), { s2: true });
+  assert.deepEqual(parseResolution("0.75x"), { scale: 0.75 });
+  assert.throws(() => parseResolution("2y"), /resolution "2y": expected a multiple of the tower's side such as 1x/);
+  for (const label of ["1x", "0.75x", "1.5x+S2"]) assert.equal(resolutionLabel(parseResolution(label)), label);
+  const clip = visionConfig("clip", "small");
+  assert.equal(inputSide(clip, {}), 64);
+  assert.equal(inputSide(clip, { scale: 0.75 }), 48);
+  assert.equal(inputSide(visionConfig("siglip", "small"), { scale: 0.75 }), 56); // 54 rounded to whole 8-px patches
+  assert.equal(imageTokens(clip, { scale: 0.75 }), 36);
+  assert.equal(imageTokens(clip, { s2: true }), 64);
+
+  const grid: StudyGrid = { name: "g", title: "g", seeds: [0, 1], blocks: [{ llms: ["llama3.1-8b"], towers: ["clip", "siglip"] }, { llms: ["llama3.1-8b"], towers: ["clip"] }] };
+  const runs = expandGrid(grid).map(runId);
+  assert.deepEqual(runs, ["llama3.1-8b__clip-1x__short__s0", "llama3.1-8b__clip-1x__short__s1", "llama3.1-8b__siglip-1x__short__s0", "llama3.1-8b__siglip-1x__short__s1"]);
+  assert.equal(expandGrid(STUDY_GRIDS.resolution).length, 12);
+  const tiny = studyGrid("backbones", "tiny");
+  assert.equal(expandGrid(tiny).length, 4);
+  assert.equal(tiny.evalLimit, 8);
+  assert.throws(() => studyGrid("nope", "small"), /unknown study "nope"; expected one of quick, llms, backbones, resolution, pretraining/);
+});
+
+test("an evaluation limit spreads over the file and keeps each image's items together", () => {
+  const items = ["a", "a", "b", "c", "c", "d", "e", "e", "f", "g"].map((image, i) => ({ image, i }));
+  const subset = spreadSubset(items, 4);
+  assert.deepEqual(subset.map((x) => x.i), [0, 1, 3, 4, 6, 7]); // groups a, c, e: 3 groups of the 7, kept whole
+  assert.deepEqual(spreadSubset(items, 20), items);
+  assert.deepEqual(spreadSubset(items, 1).map((x) => x.image), ["a", "a"]);
+});
+
+test("micro-batches group samples of similar length; long prompts keep their header and image", () => {
+  const sample = (n: number, image: number): StageSample => ({ ids: Array(n).fill(1), labels: Array(n).fill(1), image });
+  const samples = [sample(9, 0), sample(3, 0), sample(20, -1), sample(5, 0), sample(7, 0), sample(1, 0), sample(2, 0), sample(4, 0)];
+  const recipe = { globalBatch: 4, microBatch: 2 };
+  // Step 0 holds the first four, in positions: 9 + 15, 3 + 15, text-only 20, 5 + 15 (16 image tokens replace one id).
+  assert.deepEqual(microBatch(samples, 0, 0, recipe, 16).map((s) => s.ids.length), [3, 20]);
+  assert.deepEqual(microBatch(samples, 0, 1, recipe, 16).map((s) => s.ids.length), [5, 9]);
+  assert.deepEqual(microBatch(samples, 1, 0, recipe, 16).map((s) => s.ids.length), [1, 2]);
+
+  const ids = [7, 8, IMAGE_TOKEN_INDEX, 1, 2, 3, 4, 5, 6];
+  assert.deepEqual(fitPrompt(ids, 6), [7, 8, IMAGE_TOKEN_INDEX, 4, 5, 6]);
+  assert.throws(() => fitPrompt(ids, 3), /cannot be cut to 3: its header and image alone take 3/);
+});
+
+// ----- one tiny study, end to end ------------------------------------------------------------------
+
+const root = tempDir("llava-more-study-");
+process.env["LLAVA_MORE_DATA"] = join(root, "data");
+process.env["LLAVA_MORE_ZOO"] = join(root, "zoo");
+process.env["LLAVA_MORE_RUNS"] = join(root, "runs");
+const TINY: StudyGrid & { evalLimit: number } = { name: "tiny-pair", title: "two tiny pairings", seeds: [0], blocks: [{ llms: ["llama3.1-8b", "vicuna-7b"], towers: ["clip"] }], evalLimit: 8 };
+
+let zooReady: Promise<void> | undefined;
+const tinyZoo = (): Promise<void> =>
+  (zooReady ??= (async () => {
+    await initBackend();
+    await generateDataset({ preset: "tiny", progress: false });
+    await buildZoo({ preset: "tiny", only: ["clip", "llama3.1-8b", "vicuna-7b"], steps: 3, progress: false });
+  })());
+
+const sameResult = (a: RunResult, b: RunResult): void => {
+  assert.deepEqual(a.eval.headline, b.eval.headline);
+  assert.deepEqual([a.stage1.firstLoss, a.stage1.finalLoss, a.stage2.firstLoss, a.stage2.finalLoss], [b.stage1.firstLoss, b.stage1.finalLoss, b.stage2.firstLoss, b.stage2.finalLoss]);
+};
+
+test("a tiny grid of two pairings trains both stages, evaluates, merges, and skips finished runs", { timeout: 600_000 }, async () => {
+  await tinyZoo();
+  assert.deepEqual(missingZooEntries(TINY, join(root, "zoo", "tiny")), []);
+  assert.deepEqual(missingZooEntries({ ...TINY, blocks: [{ llms: ["gemma2-9b"], towers: ["siglip"] }] }, join(root, "zoo", "tiny")), ["siglip", "gemma2-9b"]);
+  const outcome = await runStudy({ study: TINY, preset: "tiny", progress: false });
+  assert.deepEqual(outcome.failed, []);
+  assert.equal(outcome.ran.length, 2);
+  assert.equal(outcome.results.length, 2);
+  assert.equal(outcome.table.numRows(), 2 * 11); // every README column but SEED-all and SEED-vid
+  for (const r of outcome.results) {
+    assert.ok(r.stage1.finalLoss < r.stage1.firstLoss, `${r.id} stage 1: ${r.stage1.firstLoss} -> ${r.stage1.finalLoss}`);
+    assert.ok(r.stage2.finalLoss < r.stage2.firstLoss, `${r.id} stage 2: ${r.stage2.firstLoss} -> ${r.stage2.finalLoss}`);
+    assert.equal(r.eval.limit, 8);
+    const log = readLog(join(root, "runs", "tiny", r.id, "log.jsonl"));
+    assert.equal(log.filter((l) => l.stage === 1).length, r.stage1.steps);
+    assert.equal(log.filter((l) => l.stage === 2).length, r.stage2.steps);
+    assert.ok(log.every((l) => Number.isFinite(l.loss) && l.tokens_per_second > 0 && l.backend.length > 0 && l.learning_rate >= 0));
+    assert.ok(existsSync(join(root, "runs", "tiny", r.id, "eval-limit8", "results.json")));
+  }
+  for (const f of outcome.files) assert.ok(existsSync(f), f);
+  assert.match(readFileSync(outcome.files[0]!, "utf8"), /^run,llm,family,size,llm_params,tower,resolution,image_size,s2,captions,seed,benchmark,score/);
+
+  const again = await runStudy({ study: TINY, preset: "tiny", progress: false });
+  assert.equal(again.ran.length, 0);
+  assert.equal(again.skipped.length, 2);
+
+  // The tower's features were cached once, and are recomputed when the tower changes.
+  const dataset = new Dataset(defaultDatasetDir("tiny", 0));
+  const folder = join(dataset.dir, "cache", "features", "clip-16px-train-120");
+  const before = statSync(join(folder, "features.f32")).mtimeMs;
+  const cached = await FeatureStore.load(dataset, join(root, "zoo", "tiny"), "clip", {}, "train", { limit: 120, progress: false });
+  assert.equal(statSync(join(folder, "features.f32")).mtimeMs, before);
+  assert.deepEqual([cached.tokens, cached.dim], [16, 32]);
+  const entryFile = join(towerDir(join(root, "zoo", "tiny"), "clip"), "entry.json");
+  const entry = JSON.parse(readFileSync(entryFile, "utf8")) as { finalLoss: number };
+  writeFileSync(entryFile, JSON.stringify({ ...entry, finalLoss: entry.finalLoss + 1 }));
+  try {
+    await FeatureStore.load(dataset, join(root, "zoo", "tiny"), "clip", {}, "train", { limit: 120, progress: false });
+    assert.notEqual(JSON.parse(readFileSync(join(folder, "meta.json"), "utf8")).key, cached.meta.key);
+  } finally {
+    writeFileSync(entryFile, JSON.stringify(entry));
+  }
+
+  // The report: tables, figures and the one-page summary.
+  const figures = tempDir();
+  const report = await writeLabReport({ table: outcome.table, results: outcome.results, title: TINY.title, preset: "tiny", outDir: join(figures, "lab"), reportDir: figures, staticImages: false });
+  assert.ok(report.written.some((p) => p.endsWith("lab_scores.html")));
+  const summary = readFileSync(join(figures, "lab", "tables", "lab_summary.csv"), "utf8");
+  assert.match(summary, /llama3\.1-8b \+ clip @ 1x, short captions/);
+  assert.match(summary, /vicuna-7b \+ clip @ 1x, short captions/);
+  const page = readFileSync(join(figures, "report.md"), "utf8");
+  assert.match(page, /## Lab study: two tiny pairings/);
+  assert.match(page, /Finding 1 — no noise estimate\./); // LLaMA-3.1 vs Vicuna, one seed each
+});
+
+test("a run killed in stage 1 and again in stage 2 resumes to the same result as an uninterrupted run", { timeout: 600_000 }, async () => {
+  await tinyZoo();
+  const spec = { llm: "llama3.1-8b", tower: "clip", resolution: {}, captions: "short", seed: 0 } as const;
+  const whole = await runPairing({ preset: "tiny", spec, evalLimit: 8, progress: false }); // finished by the grid test, or trained now
+  const runsDir = tempDir();
+  await assert.rejects(runPairing({ preset: "tiny", spec, evalLimit: 8, runsDir, progress: false, interruptAfter: { stage: 1, step: 6 } }), /interrupted after step 6 of stage 1/);
+  await assert.rejects(runPairing({ preset: "tiny", spec, evalLimit: 8, runsDir, progress: false, interruptAfter: { stage: 2, step: 4 } }), /interrupted after step 4 of stage 2/);
+  const resumed = await runPairing({ preset: "tiny", spec, evalLimit: 8, runsDir, progress: false });
+  sameResult(resumed, whole);
+  const weights = (dir: string): Buffer => readFileSync(join(dir, runId(spec), "model", "model.safetensors"));
+  assert.ok(weights(runsDir).equals(weights(join(root, "runs", "tiny"))), "final weights differ");
+  const log = readLog(join(runsDir, runId(spec), "log.jsonl"));
+  assert.deepEqual(log.map((l) => `${l.stage}:${l.step}`), [...Array(whole.stage1.steps).keys()].map((s) => `1:${s}`).concat([...Array(whole.stage2.steps).keys()].map((s) => `2:${s}`)));
+});
+
+test("a Slurm job array runs one grid entry per task; worker processes run the grid in parallel", { timeout: 600_000 }, async () => {
+  await tinyZoo();
+  const runsDir = tempDir();
+  const study = { ...TINY, seeds: [1] };
+  const { file, tasks } = writeSlurmScript({ study, preset: "tiny", runsDir });
+  assert.equal(tasks, 2);
+  const script = readFileSync(file, "utf8");
+  assert.match(script, /#SBATCH --array=0-1/);
+  assert.match(script, /study '--grid-file' '.*tiny-pair\.grid\.json' '--preset' 'tiny' '--runs' .* --index "\$SLURM_ARRAY_TASK_ID"/);
+  assert.throws(() => execFileSync("bash", [file], { stdio: "pipe", env: { ...process.env, SLURM_ARRAY_TASK_ID: "" } }), /run this script with sbatch/);
+  for (const task of ["0", "1"]) execFileSync("bash", [file], { stdio: "pipe", env: { ...process.env, SLURM_ARRAY_TASK_ID: task } });
+  const merged = mergeStudy({ study, preset: "tiny", runsDir });
+  assert.equal(merged.finished, 2);
+
+  const parallel = await runStudy({ study: { ...TINY, seeds: [2] }, preset: "tiny", runsDir, workers: 2, progress: false });
+  assert.deepEqual(parallel.failed, []);
+  assert.equal(parallel.ran.length, 2);
+  assert.ok(existsSync(join(runsDir, "llama3.1-8b__clip-1x__short__s2", "worker.log")));
+});
+
+test("the CLI trains and evaluates one pairing and names bad options", async () => {
+  await tinyZoo();
+  const code = await main(["train", "--preset", "tiny", "--llm", "vicuna-7b", "--tower", "clip", "--eval", "--eval-limit", "8"]);
+  assert.equal(code, 0);
+  await assert.rejects(main(["train", "--preset", "tiny", "--resolution", "2y"]), /resolution "2y": expected a multiple/);
+  await assert.rejects(main(["eval", "--preset", "tiny", "--llm", "gpt-5"]), /--llm: expected one of vicuna-7b, llama3-8b/);
+  await assert.rejects(main(["study", "--grid", "nope", "--preset", "tiny"]), /unknown study "nope"/);
+});
