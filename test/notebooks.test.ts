@@ -117,3 +117,33 @@ test(
     assert.match(html, /<b>66\.7<\/b>/);
   },
 );
+
+test(
+  "the four lab notebooks run their tiny grids headless and show scores, verdicts and interaction tests",
+  { skip: requireTool(findJupyter() !== undefined, "Jupyter nbconvert not found (apt-get install jupyter-nbconvert jupyter-client)"), timeout: 1_200_000 },
+  () => {
+    const outDir = tempDir();
+    process.env["LLAVA_MORE_PRESET"] = "tiny";
+    process.env["LLAVA_MORE_DATA"] = tempDir();
+    process.env["LLAVA_MORE_ZOO"] = tempDir();
+    process.env["LLAVA_MORE_RUNS"] = tempDir();
+    const names = ["03_llm_comparison", "04_visual_backbones", "05_resolution_and_scale", "06_pretraining_data"];
+    const runs = runNotebooks({ notebooks: names.map((n) => projectPath("notebooks", `${n}.ipynb`)), outDir, timeoutSeconds: 1200 });
+    assert.ok(runs);
+    for (const run of runs) assert.deepEqual(run.problems, [], run.notebook);
+    const outputs = (name: string): string =>
+      readNotebook(join(outDir, `${name}.ipynb`)).cells.flatMap((c) => c.outputs ?? []).map((o) => JSON.stringify(o)).join("\n");
+    for (const name of names) {
+      const out = outputs(name);
+      assert.match(out, /runs at the tiny preset/, name);
+      assert.match(out, /Lab scores: mean ± 95% interval half-width over seeds/, name);
+      assert.match(out, /Plotly\.newPlot/, name);
+      assert.match(out, /stage-2 tokens\/s/, name);
+    }
+    assert.match(outputs("03_llm_comparison"), /vicuna-7b \+ clip @ 1x, short captions/);
+    assert.match(outputs("04_visual_backbones"), /Finding 4 — /);
+    assert.match(outputs("05_resolution_and_scale"), /size × resolution interaction per benchmark/);
+    assert.match(outputs("05_resolution_and_scale"), /updatemenus/);
+    assert.match(outputs("06_pretraining_data"), /dense captions minus .*short captions \(lab only/);
+  },
+);
