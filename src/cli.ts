@@ -4,7 +4,6 @@
  */
 import { parseArgs } from "node:util";
 import { relative } from "node:path";
-import { writePublishedReport } from "./analysis/report.js";
 import { installKernelSpec, KERNEL_NAME } from "./jupyter/kernel.js";
 import { JUPYTER_HINT, runNotebooks } from "./jupyter/notebooks.js";
 import { projectRoot } from "./util/paths.js";
@@ -187,6 +186,7 @@ const COMMANDS: Record<string, Command> = {
     },
     async run(values) {
       const started = Date.now();
+      const { writePublishedReport } = await import("./analysis/report.js");
       const result = await writePublishedReport({
         outDir: typeof values["out"] === "string" ? values["out"] : undefined,
         staticImages: values["no-static"] !== true,

@@ -61,7 +61,8 @@ test("micro-batches group samples of similar length; long prompts keep their hea
 
   const ids = [7, 8, IMAGE_TOKEN_INDEX, 1, 2, 3, 4, 5, 6];
   assert.deepEqual(fitPrompt(ids, 6), [7, 8, IMAGE_TOKEN_INDEX, 4, 5, 6]);
-  assert.throws(() => fitPrompt(ids, 3), /cannot be cut to 3: its header and image alone take 3/);
+  assert.deepEqual(fitPrompt(ids, 3), [IMAGE_TOKEN_INDEX, 5, 6]); // the header does not fit beside the image
+  assert.throws(() => fitPrompt(ids, 1), /a prompt of 9 ids cannot be cut to 1/);
 });
 
 // ----- one tiny study, end to end ------------------------------------------------------------------

@@ -11,7 +11,8 @@ import {
   formatDelta,
   summariseDeltas,
 } from "../src/analysis/comparisons.js";
-import { averageRanks, averageRankTable, deltaOverviewTable, normalisedTable, resultsTable } from "../src/analysis/tables.js";
+import { averageRanks, averageRankTable, deltaOverviewTable, resultsTable } from "../src/analysis/tables.js";
+import { normalisedTable } from "../src/analysis/normalised.js";
 import { formatCell, tableToCsv, tableToHtml, tableToMarkdown } from "../src/analysis/render.js";
 
 const scores = loadPublishedScores();

@@ -4,7 +4,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { writeFileAtomic } from "../util/fs.js";
 import { projectPath } from "../util/paths.js";
 import type { PlotlyFigure } from "./figures.js";
@@ -82,6 +82,8 @@ export class FigureRenderer {
   static async open(executablePath: string | undefined = findChromium()): Promise<FigureRenderer> {
     if (!executablePath) throw new Error(CHROMIUM_HINT);
     // playwright gives the browser a fresh temporary profile of its own.
+    // Loaded here, not at the top: playwright is a large module graph (see normalised.ts for why that matters).
+    const { chromium } = await import("playwright-core");
     const browser = await chromium.launch({
       executablePath,
       headless: true,

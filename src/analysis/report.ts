@@ -11,9 +11,9 @@ import {
   comparisonTable,
   deltaOverviewTable,
   modelConfigTable,
-  normalisedTable,
   resultsTable,
 } from "./tables.js";
+import { normalisedTable } from "./normalised.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { projectPath } from "../util/paths.js";
 

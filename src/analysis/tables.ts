@@ -1,8 +1,7 @@
 /** The published-tier tables: README results, comparison deltas, normalised scores and average ranks. */
 import * as aq from "arquero";
 import type { ColumnTable } from "arquero";
-import * as dfd from "danfojs-node";
-import { PUBLISHED_BENCHMARKS, normaliseScore, publishedBenchmark, type BenchmarkName } from "./benchmarks.js";
+import { PUBLISHED_BENCHMARKS, publishedBenchmark, type BenchmarkName } from "./benchmarks.js";
 import {
   PAPER_COMPARISONS,
   comparisonDeltas,
@@ -52,7 +51,7 @@ export function scoreLookup(scores: ColumnTable): Map<string, Map<BenchmarkName,
 }
 
 /** For each column, whether a cell holds that column's maximum (ties all marked). */
-function columnMaxima(matrix: (number | null)[][]): boolean[][] {
+export function columnMaxima(matrix: (number | null)[][]): boolean[][] {
   const cols = matrix[0]?.length ?? 0;
   const best = Array.from({ length: cols }, (_, c) =>
     Math.max(...matrix.map((row) => row[c] ?? Number.NEGATIVE_INFINITY)),
@@ -116,36 +115,6 @@ export function deltaOverviewTable(
     bold,
     decimals: [undefined, ...benchmarks.map(() => 1), undefined],
     notes: ["Positive (bold) means the first-named model scores higher."],
-  };
-}
-
-/**
- * Scores as a percentage of each benchmark's maximum (MME-P / 2000, MME-C / 800) in a danfo
- * DataFrame indexed by model_id. Values are divided in JavaScript doubles: danfo's own arithmetic
- * runs on float32 tensors (62.4 would become 62.400001525878906); its reductions are exact.
- */
-export function normalisedScoreFrame(scores: ColumnTable): { models: PublishedModel[]; benchmarks: BenchmarkName[]; frame: dfd.DataFrame } {
-  const lookup = scoreLookup(scores);
-  const benchmarks = benchmarksIn(scores);
-  const models = publishedModels(scores);
-  const frame = new dfd.DataFrame(
-    models.map((m) => benchmarks.map((b) => normaliseScore(b, lookup.get(m.model_id)?.get(b)?.score ?? NaN))),
-    { columns: benchmarks, index: models.map((m) => m.model_id) },
-  );
-  return { models, benchmarks, frame };
-}
-
-export function normalisedTable(scores: ColumnTable): TableView {
-  const { models, benchmarks, frame } = normalisedScoreFrame(scores);
-  const means = frame.mean({ axis: 1 }).values as number[];
-  const matrix = (frame.values as number[][]).map((row, i) => [...row, means[i] ?? NaN]);
-  return {
-    name: "normalised_scores",
-    title: "Normalised scores (% of maximum; MME-P / 2000, MME-C / 800) and their mean",
-    columns: ["Model Name", ...benchmarks, "Mean"],
-    rows: models.map((m, i) => [m.model_name, ...(matrix[i] ?? [])]),
-    bold: columnMaxima(matrix).map((row) => [false, ...row]),
-    decimals: [undefined, ...benchmarks.map(() => 1), 1],
   };
 }
 

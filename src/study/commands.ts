@@ -11,8 +11,6 @@ import { STUDY_NAMES, parseStudyGrid, studyGrid } from "./grids.js";
 import { readJsonFile } from "../util/jsonl.js";
 import { evaluatePairing, runDir, trainPairing, type RunOptions, type RunResult } from "./run.js";
 import { missingZooEntries, mergeStudy, runStudy, runStudyIndex, writeSlurmScript, type StudyOptions } from "./runner.js";
-import { writePublishedReport } from "../analysis/report.js";
-import { writeLabReport, writeReportPage } from "../analysis/lab_report.js";
 import { generateDataset } from "../data/dataset.js";
 import { defaultZooDir } from "../train/zoo.js";
 
@@ -114,6 +112,9 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
     async run(values) {
       const started = Date.now();
       const staticImages = values["no-static"] !== true;
+      // Loaded here: their module graphs (danfo, playwright) would slow training in this process.
+      const { writePublishedReport } = await import("../analysis/report.js");
+      const { writeLabReport, writeReportPage } = await import("../analysis/lab_report.js");
       const published = await writePublishedReport({ staticImages, log: (line) => console.log(line.replace(/^wrote (.*)$/, (_, p: string) => `wrote ${show(p)}`)) });
       console.log(`published tier: ${published.written.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s${published.staticSkipped ? ` (PNG/SVG not written: ${published.staticSkipped})` : ""}`);
       const preset: Preset = "small";
@@ -129,7 +130,8 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
       await initBackend();
       console.log(`${study.title} — ${describeBackend()}`);
       await generateDataset({ preset, seed: 0, log: console.log });
-      const outcome = await runStudy({ study, preset, workers: count("workers", values["workers"], 1, 1)!, log: console.log });
+      // Each run in a child process of its own: this one has loaded the published tier's modules.
+      const outcome = await runStudy({ study, preset, workers: count("workers", values["workers"], 1, 1)!, isolate: true, log: console.log });
       for (const f of outcome.failed) console.log(`failed: ${f.id}: ${f.error}`);
       if (outcome.results.length === 0) throw new Error("no lab run finished; see the errors above");
       const report = await writeLabReport({ table: outcome.table, results: outcome.results, title: study.title, preset, staticImages, seconds: outcome.seconds, log: (line) => console.log(line.replace(/^wrote (.*)$/, (_, p: string) => `wrote ${show(p)}`)) });

@@ -25,7 +25,9 @@ export async function runNotebookStudy(name: StudyName, options: { workers?: num
   const zoo = await buildZoo({ preset, only: entries, steps: notebookSteps(preset), progress: false, log: console.log });
   if (zoo.built.length > 0) console.log(`built zoo entries: ${zoo.built.join(", ")}`);
   console.log(`${study.title}: ${expandGrid(study).length} runs at the ${preset} preset`);
-  const outcome = await runStudy({ study, preset, workers: options.workers ?? 1, log: console.log });
+  // Runs go to child processes: the kernel's heap (tslab's TypeScript compiler) would slow training in
+  // it by a third or more. The tests' tiny runs last seconds, too short to gain from it.
+  const outcome = await runStudy({ study, preset, workers: options.workers ?? 1, isolate: preset !== "tiny", log: console.log });
   console.log(`${outcome.ran.length} runs now, ${outcome.skipped.length} finished before, ${outcome.failed.length} failed; ${(outcome.seconds / 60).toFixed(1)} min`);
   for (const f of outcome.failed) console.log(`failed: ${f.id}: ${f.error}`);
   return { ...outcome, preset, study };

@@ -418,9 +418,14 @@ export function cachedFeatureModel(options: {
   return model;
 }
 
-/** A prompt cut to `room` ids: the template's header and the image kept, then the prompt's last ids. */
+/**
+ * A prompt cut to `room` ids: the template's header and the image kept, then the prompt's last ids;
+ * when the header and image alone do not fit, the image and the last ids.
+ */
 export function fitPrompt(ids: readonly number[], room: number): number[] {
-  const head = ids.slice(0, ids.indexOf(IMAGE_TOKEN_INDEX) + 1);
-  if (room - head.length < 1) throw new Error(`a prompt of ${ids.length} ids cannot be cut to ${room}: its header and image alone take ${head.length}`);
-  return [...head, ...ids.slice(ids.length - (room - head.length))];
+  const at = ids.indexOf(IMAGE_TOKEN_INDEX);
+  const head = at >= 0 && at + 2 <= room ? ids.slice(0, at + 1) : at >= 0 ? [IMAGE_TOKEN_INDEX] : [];
+  const tail = room - head.length;
+  if (tail < 1) throw new Error(`a prompt of ${ids.length} ids cannot be cut to ${room}`);
+  return [...head, ...ids.slice(Math.max(at + 1, ids.length - tail))];
 }

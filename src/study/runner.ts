@@ -26,8 +26,10 @@ export interface StudyOptions {
   runsDir?: string;
   datasetDir?: string;
   zooDir?: string;
-  /** Worker processes; 1 (default) runs every pairing in this process. */
+  /** Worker processes; 1 (default) runs every pairing in this process, unless `isolate`. */
   workers?: number;
+  /** Run every pairing in a child process, even with one worker. */
+  isolate?: boolean;
   progress?: boolean;
   log?: (line: string) => void;
 }
@@ -86,8 +88,9 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
   const failed: { id: string; error: string }[] = [];
   const ran: string[] = [];
   const workers = Math.max(1, Math.min(options.workers ?? 1, todo.length || 1));
-  const bar = progressBar(`study ${options.study.name}`, todo.length, { silent: options.progress === false || workers === 1 });
-  if (workers === 1) {
+  const inProcess = workers === 1 && options.isolate !== true;
+  const bar = progressBar(`study ${options.study.name}`, todo.length, { silent: options.progress === false || inProcess });
+  if (inProcess) {
     for (const spec of todo) {
       try {
         await runPairing({ ...runOptions(options, spec), progress: options.progress, log });
@@ -105,6 +108,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
         const spec = todo[next++]!;
         const id = runId(spec);
         const dir = runDir(runOptions(options, spec));
+        log(`${id}: running in a worker process; follow it with: tail -f ${join(dir, "worker.log")}`);
         const code = await runWorker(workerArgs(options, spec), dir, threads);
         if (code === 0) ran.push(id);
         else failed.push({ id, error: `worker exited with code ${code}; see ${join(dir, "worker.log")}` });
