@@ -89,7 +89,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
   const ran: string[] = [];
   const workers = Math.max(1, Math.min(options.workers ?? 1, todo.length || 1));
   const inProcess = workers === 1 && options.isolate !== true;
-  const bar = progressBar(`study ${options.study.name}`, todo.length, { silent: options.progress === false || inProcess });
+  const bar = progressBar(`study ${options.study.name}`, todo.length, { silent: options.progress === false || inProcess || todo.length === 0 });
   if (inProcess) {
     for (const spec of todo) {
       try {

@@ -7,16 +7,17 @@
  * stage 2 the projector and the full LLM (family template, lr 2e-5, global batch 128); both one
  * epoch, cosine schedule with 3% warmup, weight decay 0; the tower is frozen throughout.
  *
- * `small` was sized and tuned once on LLaMA-3.1-8B + CLIP (native backend, 2 cores, seed 0):
- * stage 1 runs at ~1,900 positions/s (~1.3 s per step of 32 captions), stage 2 at ~1,250–1,500
- * (~1.8 s per step of 16 conversations with the system prompt, ~180 positions each). Stage-2 learning
- * rate, 128 steps, 5 benchmarks × 100 items: 2e-4 ended at loss 2.46 and answered every question
- * with a sentence (all scores 0); 1e-3 at 1.60, learning the short-answer format but answering "yes"
- * to nearly everything (GQA 8, ScienceQA 11); 2e-3 at 1.41 (GQA 13, ScienceQA 24) — the rate kept.
- * (The zoo LLMs were pretrained at 2e-3: the real 2e-5 is for an LLM past trillions of tokens.) The
- * step counts fit a run — stage 1 ≈ 45 s, stage 2 ≈ 2.5 min, evaluation on 200 items per benchmark
- * ≈ 1 min — into ~4–5 minutes, so a notebook's grid of about a dozen runs fits an hour; at this
- * budget the models are far from converged (the calibration issue's job).
+ * `small` was sized and tuned once on LLaMA-3.1-8B + CLIP (native backend, 2 cores, seed 0).
+ * Stage-2 learning rate, 128 steps of 16 with the system prompt, 5 benchmarks × 100 items: 2e-4
+ * ended at loss 2.46 and answered every question with a sentence (all scores 0); 1e-3 at 1.60,
+ * learning the short-answer format but answering "yes" to nearly everything (GQA 8, ScienceQA 11);
+ * 2e-3 at 1.41 (GQA 13, ScienceQA 24) — the rate kept. (The zoo LLMs were pretrained at 2e-3; the
+ * real 2e-5 is for an LLM past trillions of tokens.) The step counts make a run of about 3.5 minutes
+ * in a process of its own (`npm start`, measured): stage 1 33–44 s (~1.1 s per step of 32 captions),
+ * stage 2 132–144 s (~1.4 s per step of 16 conversations, ~1,700 positions/s), evaluation on 100
+ * items per benchmark ~30 s — so a notebook's grid of about a dozen runs fits an hour. At this budget
+ * the models are far from converged: they learn the answer format before they learn to look (the
+ * calibration issue's job).
  */
 import type { Preset } from "../models/presets.js";
 import type { ProjectorType } from "../models/llava/projector.js";
