@@ -26,10 +26,21 @@ export interface PlotlyFigure {
 const FONT = { family: "DejaVu Sans, Arial, sans-serif", size: 12 };
 /** Plotly's default qualitative palette, extended to 10+ models. */
 export const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
-const colour = (i: number): string => PALETTE[i % PALETTE.length]!;
+export const colour = (i: number): string => PALETTE[i % PALETTE.length]!;
 
-function baseLayout(title: string): Record<string, unknown> {
+export function baseLayout(title: string): Record<string, unknown> {
   return { title: { text: title }, font: FONT, paper_bgcolor: "white", plot_bgcolor: "white", margin: { t: 70, l: 60, r: 30, b: 60 } };
+}
+
+/** Grouped bars of deltas in percentage points of each benchmark's maximum, legend below. */
+export function deltaBarsLayout(title: string, bottomMargin: number): Record<string, unknown> {
+  return {
+    ...baseLayout(title),
+    barmode: "group",
+    yaxis: { title: { text: "Δ score (percentage points of max)" }, zeroline: true, zerolinecolor: "#444", gridcolor: "#eee" },
+    legend: { orientation: "h", y: -0.18 },
+    margin: { t: 70, l: 70, r: 30, b: bottomMargin },
+  };
 }
 
 export type RadarScale = "normalised" | "relative";
@@ -164,13 +175,7 @@ export function deltaBarsFigure(scores: ColumnTable, comparisons: readonly Compa
     title,
     size: { width: 1100, height: 560 },
     data,
-    layout: {
-      ...baseLayout(title),
-      barmode: "group",
-      yaxis: { title: { text: "Δ score (percentage points of max)" }, zeroline: true, zerolinecolor: "#444", gridcolor: "#eee" },
-      legend: { orientation: "h", y: -0.18 },
-      margin: { t: 70, l: 70, r: 30, b: 120 },
-    },
+    layout: deltaBarsLayout(title, 120),
   };
 }
 

@@ -5,15 +5,8 @@
 import type { ColumnTable } from "arquero";
 import { BENCHMARK_NAMES, normaliseScore, type BenchmarkName } from "./benchmarks.js";
 import { comparisonById, formatDelta } from "./comparisons.js";
-import { PALETTE, type PlotlyFigure, type PlotlyTrace } from "./figures.js";
+import { baseLayout, colour, deltaBarsLayout, type PlotlyFigure, type PlotlyTrace } from "./figures.js";
 import { factorLevels, labSideLabel, type FactorValue, type LabComparison, type LabSide, type LabVsPublishedRow, type SeedSummaryStats } from "./lab_stats.js";
-
-const FONT = { family: "DejaVu Sans, Arial, sans-serif", size: 12 };
-const colour = (i: number): string => PALETTE[i % PALETTE.length]!;
-
-function baseLayout(title: string): Record<string, unknown> {
-  return { title: { text: title }, font: FONT, paper_bgcolor: "white", plot_bgcolor: "white", margin: { t: 70, l: 60, r: 30, b: 60 } };
-}
 
 /** Axis titles for the design factors. */
 export const FACTOR_TITLES: Readonly<Record<string, string>> = {
@@ -121,13 +114,7 @@ export function labVsPublishedFigure(rows: readonly LabVsPublishedRow[], compari
         marker: { color: colour(1) },
       },
     ],
-    layout: {
-      ...baseLayout(title),
-      barmode: "group",
-      yaxis: { title: { text: "Δ score (percentage points of max)" }, zeroline: true, zerolinecolor: "#444", gridcolor: "#eee" },
-      legend: { orientation: "h", y: -0.18 },
-      margin: { t: 70, l: 70, r: 30, b: 110 },
-    },
+    layout: deltaBarsLayout(title, 110),
   };
 }
 

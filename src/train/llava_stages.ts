@@ -20,7 +20,7 @@ import type { FamilyTokenizer } from "../models/tokenizer/tokenizer.js";
 import type { LlavaSample as LlavaJsonSample } from "../data/llava_json.js";
 import type { FeatureStore } from "../study/features.js";
 import { Random } from "../util/random.js";
-import { trainLoop, type StepInfo, type TrainResult } from "./loop.js";
+import { recipeOptimisation, trainLoop, type StepInfo, type TrainResult } from "./loop.js";
 import { stageSteps, type StageRecipe } from "./protocol.js";
 
 /** An encoded sample and the feature-store index of its image (−1: text only). */
@@ -114,9 +114,7 @@ export function trainStage(options: StageOptions): TrainResult & { steps: number
   const result = trainLoop({
     label: options.label,
     steps,
-    schedule: { learningRate: recipe.learningRate, warmupFraction: recipe.warmupFraction },
-    weightDecay: recipe.weightDecay,
-    clipNorm: recipe.clipNorm,
+    ...recipeOptimisation(recipe),
     state,
     trainable,
     microBatches: recipe.globalBatch / recipe.microBatch,

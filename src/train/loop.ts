@@ -65,6 +65,11 @@ export interface TrainResult {
   resumedFrom: number;
 }
 
+/** The loop options a recipe fixes: learning rate and warmup of the schedule, weight decay, clipping. */
+export function recipeOptimisation(recipe: { learningRate: number; warmupFraction: number; weightDecay: number; clipNorm: number }): Pick<TrainLoopOptions, "schedule" | "weightDecay" | "clipNorm"> {
+  return { schedule: { learningRate: recipe.learningRate, warmupFraction: recipe.warmupFraction }, weightDecay: recipe.weightDecay, clipNorm: recipe.clipNorm };
+}
+
 /** Every variable of some modules, named "<key>.<parameter name>". */
 export function moduleState(modules: Record<string, Module>): Map<string, tf.Variable> {
   const state = new Map<string, tf.Variable>();

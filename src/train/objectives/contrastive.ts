@@ -14,7 +14,7 @@ import { visionConfig } from "../../models/vision/registry.js";
 import { VisionTower } from "../../models/vision/vit.js";
 import { Random } from "../../util/random.js";
 import type { Scene } from "../../world/scene.js";
-import { trainLoop, type TrainResult } from "../loop.js";
+import { recipeOptimisation, trainLoop, type TrainResult } from "../loop.js";
 import type { TowerPretrainContext } from "./objective.js";
 
 // ---- losses ----------------------------------------------------------------------------------
@@ -271,9 +271,7 @@ export function runTextAligned(
   return trainLoop({
     label,
     steps,
-    schedule: { learningRate: recipe.learningRate, warmupFraction: recipe.warmupFraction },
-    weightDecay: recipe.weightDecay,
-    clipNorm: recipe.clipNorm,
+    ...recipeOptimisation(recipe),
     state,
     trainable,
     loss,
