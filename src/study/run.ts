@@ -20,13 +20,12 @@ import { join } from "node:path";
 import { backendInfo, describeBackend } from "../backend.js";
 import { CAPTION_STYLES } from "../data/captions.js";
 import { Dataset, defaultDatasetDir } from "../data/dataset.js";
-import { evaluateAll, saveEvaluation, type BatchedModel, type GenerationRequest, type TaskEvaluation } from "../eval/runner.js";
+import { evaluateAll, saveEvaluation, type TaskEvaluation } from "../eval/runner.js";
 import { TASK_NAMES } from "../eval/tasks/registry.js";
 import { encodeSafetensors, loadCheckpoint, readSafetensors, saveCheckpoint } from "../models/checkpoint.js";
-import { IMAGE_TOKEN_INDEX, LlavaModel } from "../models/llava/llava.js";
+import { LlavaModel } from "../models/llava/llava.js";
 import type { Preset } from "../models/presets.js";
 import { chatTemplate } from "../models/templates/registry.js";
-import { encodeWithImage, stopTokenIds } from "../models/templates/encode.js";
 import type { ChatTemplate } from "../models/templates/template.js";
 import type { FamilyTokenizer } from "../models/tokenizer/tokenizer.js";
 import { VISION_FAMILIES } from "../models/vision/config.js";
@@ -39,6 +38,7 @@ import { writeFileAtomic } from "../util/fs.js";
 import { readJsonFile, writeJson } from "../util/jsonl.js";
 import { projectRoot } from "../util/paths.js";
 import { hashString } from "../util/random.js";
+import { cachedFeatureModel } from "./answerer.js";
 import { FeatureStore } from "./features.js";
 import { resolutionLabel, runId, zooLlm, type PairingSpec } from "./grid.js";
 
@@ -380,52 +380,4 @@ function keepLogLines(file: string, keep: (l: LogLine) => boolean): void {
   if (!existsSync(file)) return;
   const lines = readLog(file).filter(keep);
   writeFileAtomic(file, lines.map((l) => `${JSON.stringify(l)}\n`).join(""));
-}
-
-/** A benchmark-answering model over cached features of the held-out scenes, in batches. */
-export function cachedFeatureModel(options: {
-  model: LlavaModel;
-  tokenizer: FamilyTokenizer;
-  template: ChatTemplate;
-  features: FeatureStore;
-  system?: string;
-  batchSize: number;
-  maxNewTokens: number;
-}): BatchedModel & { truncatedPrompts: number } {
-  const stops = stopTokenIds(options.tokenizer, options.template);
-  const model = {
-    batchSize: options.batchSize,
-    /** Prompts cut to fit the LLM's context (only the tiny preset's 64 positions need it). */
-    truncatedPrompts: 0,
-    async generateBatch(requests: readonly GenerationRequest[]): Promise<string[]> {
-      const maxNewTokens = Math.min(options.maxNewTokens, Math.max(...requests.map((r) => r.maxNewTokens)));
-      const room = options.model.llm.config.maxPositions - maxNewTokens - (options.features.tokens - 1);
-      const prompts = requests.map((r) => {
-        const ids = encodeWithImage(options.tokenizer, options.template.prompt(options.system === undefined ? { turns: [] } : { turns: [], system: options.system }, r.prompt));
-        if (ids.length <= room) return ids;
-        model.truncatedPrompts++;
-        return fitPrompt(ids, room);
-      });
-      const images = options.features.batch(requests.map((r) => options.features.indexOf(r.imagePath.replace(/\.png$/, ""))));
-      try {
-        const outputs = options.model.generateBatch(prompts, images, { maxNewTokens, stopTokens: stops });
-        return outputs.map((ids) => options.tokenizer.decode(ids.filter((id) => !stops.includes(id)), true).trim());
-      } finally {
-        images.dispose();
-      }
-    },
-  };
-  return model;
-}
-
-/**
- * A prompt cut to `room` ids: the template's header and the image kept, then the prompt's last ids;
- * when the header and image alone do not fit, the image and the last ids.
- */
-export function fitPrompt(ids: readonly number[], room: number): number[] {
-  const at = ids.indexOf(IMAGE_TOKEN_INDEX);
-  const head = at >= 0 && at + 2 <= room ? ids.slice(0, at + 1) : at >= 0 ? [IMAGE_TOKEN_INDEX] : [];
-  const tail = room - head.length;
-  if (tail < 1) throw new Error(`a prompt of ${ids.length} ids cannot be cut to ${room}`);
-  return [...head, ...ids.slice(Math.max(at + 1, ids.length - tail))];
 }
