@@ -368,12 +368,21 @@ function runStage(stage: 1 | 2, model: LlavaModel, set: EncodedSet, features: Fe
   };
 }
 
+/** The log's lines; a last line cut short (a kill mid-write) is dropped, any other bad line is an error. */
 export function readLog(file: string): LogLine[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as LogLine);
+  const lines = readFileSync(file, "utf8").split("\n");
+  const out: LogLine[] = [];
+  lines.forEach((text, i) => {
+    if (text.trim() === "") return;
+    try {
+      out.push(JSON.parse(text) as LogLine);
+    } catch {
+      const last = lines.slice(i + 1).every((l) => l.trim() === "");
+      if (!last) throw new Error(`${file}:${i + 1}: not a JSON log line`);
+    }
+  });
+  return out;
 }
 
 function keepLogLines(file: string, keep: (l: LogLine) => boolean): void {
