@@ -16,6 +16,7 @@ import {
   runTextAligned,
   setupTextAligned,
   TermLog,
+  textAlignedResult,
   trainableOf,
   type ContrastiveRecipe,
 } from "./contrastive.js";
@@ -56,17 +57,7 @@ export const clipObjective: TowerObjective = {
     // OpenAI CLIP clamps the parameter itself (not just its use), so momentum cannot carry it past the cap.
     const clamp = (): void => tf.tidy(() => void textSide.logitScale.assign(tf.clipByValue(textSide.logitScale, 0, MAX_LOG_LOGIT_SCALE)));
     const run = runTextAligned(ctx, `clip ${ctx.family} ${ctx.preset}`, recipe, setup.steps, moduleState({ tower, text: textSide }), trainableOf([tower, textSide]), loss, clamp);
-    return {
-      tower,
-      textSide,
-      extras: {},
-      losses: run.losses,
-      finalTerms: terms.final(),
-      steps: setup.steps,
-      batchSize: recipe.batchSize,
-      seconds: (Date.now() - started) / 1000,
-      data: describeData(setup, recipe),
-    };
+    return textAlignedResult(setup, recipe, run, terms, started);
   },
 
   loadTextSide: (dir) => loadTextSide(dir, "clip"),

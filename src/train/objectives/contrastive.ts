@@ -15,7 +15,7 @@ import { VisionTower } from "../../models/vision/vit.js";
 import { Random } from "../../util/random.js";
 import type { Scene } from "../../world/scene.js";
 import { recipeOptimisation, trainLoop, type TrainResult } from "../loop.js";
-import type { TowerPretrainContext } from "./objective.js";
+import type { TowerPretrainContext, TowerPretrainResult } from "./objective.js";
 
 // ---- losses ----------------------------------------------------------------------------------
 
@@ -290,6 +290,28 @@ export function describeData(setup: TextAlignedSetup, recipe: ContrastiveRecipe,
     `(${describeMix(recipe.captionMix)}), ${setup.textSide.config.text_config.contextLength}-token context; ` +
     `${setup.steps} steps × ${setup.sampler.batchSize} = ${pairs} pairs (${(pairs / n).toFixed(2)} epochs)${extra}`
   );
+}
+
+/** The result of a text-aligned run: the tower and text side, any other trained modules, losses, terms and data. */
+export function textAlignedResult(
+  setup: TextAlignedSetup,
+  recipe: ContrastiveRecipe,
+  run: TrainResult,
+  terms: TermLog,
+  started: number,
+  options: { extras?: Record<string, Module>; dataNote?: string } = {},
+): TowerPretrainResult {
+  return {
+    tower: setup.tower,
+    textSide: setup.textSide,
+    extras: options.extras ?? {},
+    losses: run.losses,
+    finalTerms: terms.final(),
+    steps: setup.steps,
+    batchSize: recipe.batchSize,
+    seconds: (Date.now() - started) / 1000,
+    data: describeData(setup, recipe, options.dataNote),
+  };
 }
 
 export const trainableOf = (modules: readonly Module[]): tf.Variable[] => modules.flatMap((m) => m.trainableParameters());

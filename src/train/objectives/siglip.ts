@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Preset } from "../../models/presets.js";
 import { l2normalize, loadTextSide } from "../../models/text/text_side.js";
 import { moduleState } from "../loop.js";
-import { captionBatch, DEFAULT_CAPTION_MIX, describeData, runTextAligned, setupTextAligned, sigmoidLoss, TermLog, trainableOf, type ContrastiveRecipe } from "./contrastive.js";
+import { captionBatch, DEFAULT_CAPTION_MIX, runTextAligned, setupTextAligned, sigmoidLoss, TermLog, textAlignedResult, trainableOf, type ContrastiveRecipe } from "./contrastive.js";
 import type { TowerObjective, TowerPretrainResult } from "./objective.js";
 
 export interface SiglipRecipe extends ContrastiveRecipe {
@@ -66,17 +66,7 @@ export const siglipObjective: TowerObjective = {
         return l;
       });
     const run = runTextAligned(ctx, `siglip ${ctx.family} ${ctx.preset}`, recipe, setup.steps, moduleState({ tower, text: textSide }), trainableOf([tower, textSide]), loss);
-    return {
-      tower,
-      textSide,
-      extras: {},
-      losses: run.losses,
-      finalTerms: terms.final(),
-      steps: setup.steps,
-      batchSize: recipe.batchSize,
-      seconds: (Date.now() - started) / 1000,
-      data: describeData(setup, recipe),
-    };
+    return textAlignedResult(setup, recipe, run, terms, started);
   },
 
   loadTextSide: (dir) => loadTextSide(dir, "siglip"),

@@ -26,7 +26,7 @@ import { VisionTower } from "../../models/vision/vit.js";
 import { Random } from "../../util/random.js";
 import type { Scene } from "../../world/scene.js";
 import { moduleState } from "../loop.js";
-import { captionBatch, describeData, runTextAligned, setupTextAligned, sigmoidLoss, TermLog, trainableOf } from "./contrastive.js";
+import { captionBatch, runTextAligned, setupTextAligned, sigmoidLoss, TermLog, textAlignedResult, trainableOf } from "./contrastive.js";
 import type { TowerObjective, TowerPretrainResult } from "./objective.js";
 import { SIGLIP_RECIPES, type SiglipRecipe } from "./siglip.js";
 
@@ -178,22 +178,12 @@ export const siglip2Objective: TowerObjective = {
     const state = moduleState({ tower, text: textSide, decoder, dense, teacher });
     const trainable = trainableOf([tower, textSide, decoder, dense]);
     const run = runTextAligned(ctx, `siglip2 ${ctx.family} ${ctx.preset}`, recipe, setup.steps, state, trainable, loss, () => emaUpdate(teacher, tower, recipe.emaMomentum));
-    return {
-      tower,
-      textSide,
+    return textAlignedResult(setup, recipe, run, terms, started, {
       extras: { decoder, dense_head: dense, teacher },
-      losses: run.losses,
-      finalTerms: terms.final(),
-      steps: setup.steps,
-      batchSize: recipe.batchSize,
-      seconds: (Date.now() - started) / 1000,
-      data: describeData(
-        setup,
-        recipe,
+      dataNote:
         `; LocCa decoder tasks per image: caption ${Math.round(100 * recipe.decoderTasks.caption)}%, where-is ${Math.round(100 * recipe.decoderTasks.where)}%, what-is-there ${Math.round(100 * recipe.decoderTasks.what)}%; ` +
           `masked prediction on ${denseBatch} images per step (${Math.round(100 * recipe.maskRatio)}% of patches) from step ${denseFrom}, EMA teacher m = ${recipe.emaMomentum}`,
-      ),
-    };
+    });
   },
 
   loadTextSide: (dir) => loadTextSide(dir, "siglip"),
