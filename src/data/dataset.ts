@@ -19,7 +19,8 @@ import { BENCHMARK_GENERATORS } from "./benchmarks/registry.js";
 import { worldStatistics, type BenchmarkItem } from "./benchmarks/generator.js";
 import { CAPTION_INSTRUCTIONS, CAPTION_STYLES, caption, type CaptionStyle } from "./captions.js";
 import { instructionSample } from "./instructions.js";
-import { readLlavaJson, resolveImagePath, writeLlavaJson, IMAGE_PLACEHOLDER, type LlavaDataset, type LlavaSample } from "./llava_json.js";
+import { readLlavaJson, resolveImagePath, writeLlavaJson, type LlavaDataset, type LlavaSample } from "./llava_json.js";
+import { IMAGE_PLACEHOLDER } from "../models/templates/template.js";
 import { DATASET_PRESETS, type DatasetPreset } from "./presets.js";
 import { reasoningDocument, textDocument, type TextDoc } from "./text_corpus.js";
 

@@ -9,7 +9,6 @@ import { isAbsolute, relative, resolve, sep } from "node:path";
 import { IMAGE_PLACEHOLDER } from "../models/templates/template.js";
 import { readJsonFile, writeJson } from "../util/jsonl.js";
 
-export { IMAGE_PLACEHOLDER };
 
 export interface LlavaTurn {
   from: "human" | "gpt";
