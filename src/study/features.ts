@@ -13,7 +13,7 @@ import { PixelCache } from "../data/pixel_cache.js";
 import type { VisionFamily } from "../models/vision/config.js";
 import { s2Features } from "../models/vision/s2.js";
 import type { VisionTower } from "../models/vision/vit.js";
-import { loadZooTower, towerDir } from "../train/zoo.js";
+import { loadZooTower, zooTowerEntry } from "../train/zoo.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { readJsonFile, writeJson } from "../util/jsonl.js";
 import { progressBar } from "../util/progress.js";
@@ -88,25 +88,25 @@ export class FeatureStore {
     split: "train" | "test",
     options: { limit?: number; progress?: boolean } = {},
   ): Promise<FeatureStore> {
-    const entry = readJsonFile(join(towerDir(zoo, family), "entry.json")) as { key: string; finalLoss: number };
-    const config = readJsonFile(join(towerDir(zoo, family), "config.json"));
+    const { entry, config } = zooTowerEntry(zoo, family);
     const all = dataset.scenes(split).map((s) => s.id);
     const sceneIds = options.limit !== undefined && options.limit < all.length ? all.slice(0, options.limit) : all;
+    const side = inputSide(config, resolution);
+    const s2 = resolution.s2 === true;
+    const key = hashString(JSON.stringify({ v: FEATURE_VERSION, entry: entry.key, loss: entry.finalLoss, config, side, s2, dataset: dataset.manifest.key })).toString(16).padStart(8, "0");
+    const folder = join(dataset.dir, "cache", "features", `${family}-${side}px${s2 ? "-s2" : ""}-${split}-${sceneIds.length}`);
+    const metaFile = join(folder, "meta.json");
+    const dataFile = join(folder, "features.f32");
+    if (existsSync(metaFile) && existsSync(dataFile)) {
+      const meta = readJsonFile(metaFile) as FeatureMeta;
+      const bytes = readFileSync(dataFile);
+      if (meta.key === key && bytes.length === 4 * meta.count * meta.tokens * meta.dim) {
+        return new FeatureStore(meta, sceneIds, new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4));
+      }
+    }
+    // The tower is built only when the features must be computed.
     const { tower } = loadZooTower(zoo, family);
     try {
-      const side = inputSide(tower.config, resolution);
-      const s2 = resolution.s2 === true;
-      const key = hashString(JSON.stringify({ v: FEATURE_VERSION, entry: entry.key, loss: entry.finalLoss, config, side, s2, dataset: dataset.manifest.key })).toString(16).padStart(8, "0");
-      const folder = join(dataset.dir, "cache", "features", `${family}-${side}px${s2 ? "-s2" : ""}-${split}-${sceneIds.length}`);
-      const metaFile = join(folder, "meta.json");
-      const dataFile = join(folder, "features.f32");
-      if (existsSync(metaFile) && existsSync(dataFile)) {
-        const meta = readJsonFile(metaFile) as FeatureMeta;
-        const bytes = readFileSync(dataFile);
-        if (meta.key === key && bytes.length === 4 * meta.count * meta.tokens * meta.dim) {
-          return new FeatureStore(meta, sceneIds, new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4));
-        }
-      }
       const started = Date.now();
       const spec = { ...tower.config, imageSize: side };
       const pixels = await PixelCache.load(dataset, split, spec, { scale: s2 ? Math.max(...S2_SCALES) : 1, limit: sceneIds.length, progress: options.progress });

@@ -118,9 +118,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
     await Promise.all([...Array(workers)].map(worker));
     bar.done();
   }
-  const results = readResults(runsRootOf(options), { ids: pairings.map(runId), suffix });
-  const table = mergeResults(results);
-  const files = writeMergedTable(table, join(runsRootOf(options), "studies", `${options.study.name}${suffix}`));
+  const { results, table, files } = mergeStudy(options);
   return { pairings, skipped, ran, failed, results, table, files, seconds: (Date.now() - started) / 1000 };
 }
 
@@ -208,12 +206,12 @@ export async function runStudyIndex(options: StudyOptions, index: number): Promi
 }
 
 /** Merges the finished results of a study without running anything. */
-export function mergeStudy(options: StudyOptions): { table: ColumnTable; files: string[]; finished: number; total: number } {
+export function mergeStudy(options: StudyOptions): { results: RunResult[]; table: ColumnTable; files: string[]; finished: number; total: number } {
   const pairings = expandGrid(options.study);
   const suffix = evalSuffix({ evalLimit: options.study.evalLimit });
   const results = readResults(runsRootOf(options), { ids: pairings.map(runId), suffix });
   const table = mergeResults(results);
-  return { table, files: writeMergedTable(table, join(runsRootOf(options), "studies", `${options.study.name}${suffix}`)), finished: results.length, total: pairings.length };
+  return { results, table, files: writeMergedTable(table, join(runsRootOf(options), "studies", `${options.study.name}${suffix}`)), finished: results.length, total: pairings.length };
 }
 
 /** Zoo entries the study needs that the zoo folder lacks. */

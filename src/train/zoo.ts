@@ -149,11 +149,17 @@ export async function buildZoo(options: BuildZooOptions = {}): Promise<{ dir: st
   return { dir: zoo, manifest, built, skipped };
 }
 
+/** A zoo tower's manifest and config, without building the tower; a clear error when it is not built. */
+export function zooTowerEntry(zoo: string, family: VisionFamily): { entry: ZooEntryManifest; config: VisionConfig } {
+  const dir = towerDir(zoo, family);
+  if (!existsSync(join(dir, "entry.json"))) throw new Error(`${dir}: no ${family} tower in the zoo; build it with: npm run zoo -- --only ${family}`);
+  return { entry: readJsonFile(join(dir, "entry.json")) as ZooEntryManifest, config: readConfig<VisionConfig>(dir) };
+}
+
 /** A tower from the zoo (and its text side, for text-aligned towers). */
 export function loadZooTower(zoo: string, family: VisionFamily): { tower: VisionTower; textSide?: TextSide } {
   const dir = towerDir(zoo, family);
-  if (!existsSync(join(dir, "entry.json"))) throw new Error(`${dir}: no ${family} tower in the zoo; build it with: npm run zoo -- --only ${family}`);
-  const tower = new VisionTower(readConfig<VisionConfig>(dir), 0);
+  const tower = new VisionTower(zooTowerEntry(zoo, family).config, 0);
   loadCheckpoint(dir, tower);
   const objective = towerObjective(family);
   const textSide = existsSync(join(dir, "text")) && objective.loadTextSide ? objective.loadTextSide(join(dir, "text")) : undefined;
