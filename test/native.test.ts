@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend.js";
-import { loadNativeAddon, nativeSelfCheck } from "../src/backend/native.js";
+import { loadNativeAddon, nativeSelfCheck, NativeBackend } from "../src/backend/native.js";
 import { buildLlmConfig } from "../src/models/llm/config.js";
 import { CausalLM, causalLmLoss } from "../src/models/llm/decoder.js";
 import { LLM_ARCHITECTURES } from "../src/models/llm/registry.js";
@@ -36,6 +36,10 @@ async function agree(label: string, inputs: tf.Tensor[], f: (...xs: tf.Tensor[])
     });
   };
   const want = await run("cpu");
+  // The second native run gets the first run's freed output arrays back, poisoned: every kernel must
+  // write each element of its output.
+  await run("native");
+  (tf.backend() as NativeBackend).poisonPool(NaN);
   const got = await run("native");
   assert.equal(got.length, want.length, label);
   got.forEach((g, i) => {
@@ -166,6 +170,28 @@ test("native backend: gradients through matmul, softmax and broadcasting match t
     [rnd([2, 5, 8], 13), rnd([6, 8], 14), rnd([6], 15)],
     (x, w, b) => tf.grads((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) => tf.sum(tf.mul(tf.softmax(tf.add(tf.matMul(tf.reshape(xi, [10, 8]), wi, false, true), bi)), tf.range(0, 6)) as tf.Tensor))([x!, w!, b!]),
   );
+});
+
+test("recycled output arrays never show through values read earlier, slices or later outputs", { skip }, async () => {
+  await tf.setBackend("native");
+  const backend = tf.backend() as NativeBackend;
+  const a = tf.add(rnd([64, 64], 61), 1);
+  const read = a.dataSync();
+  const expected = Array.from(read);
+  // The CPU backend's StridedSlice returns a subarray of its input for a contiguous slice.
+  const firstRow = tf.stridedSlice(a, [0, 0], [1, 64], [1, 1]);
+  const kept = tf.reshape(a, [4096]);
+  a.dispose();
+  kept.dispose();
+  const before = backend.poolStats();
+  const b = tf.mul(rnd([64, 64], 62), 2);
+  assert.equal(backend.poolStats().reused, before.reused + 1, "the freed array serves the next output of its length");
+  assert.deepEqual(Array.from(read), expected, "values read before the dispose stay as they were");
+  assert.deepEqual(Array.from(firstRow.dataSync()), expected.slice(0, 64), "a slice of the freed tensor keeps its values");
+  const bValues = b.dataSync();
+  bValues.fill(7);
+  assert.notEqual(b.dataSync()[0], 7, "reads are copies: writing into one does not change the tensor");
+  tf.dispose([b, firstRow]);
 });
 
 test("fused LayerNorm and RMSNorm (forward and gradients) match the composite ops on the CPU backend", { skip }, async () => {

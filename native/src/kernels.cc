@@ -1,9 +1,12 @@
 #include <cstdlib>
 #include "kernels.h"
+#include "simd.h"
 
 #include <algorithm>
 #include <cstring>
 #include <cmath>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -17,28 +20,7 @@
 
 namespace llava {
 
-// exp(x) = 2^k · e^r with r in [−ln2/2, ln2/2] and Cephes' degree-6 polynomial for e^r (relative error
-// ~2e-7). Written without calls so loops over it vectorise; glibc's scalar expf dominated the softmax
-// and activation kernels. Saturates like expf: +inf above ~88.7, 0 below ~−87.3, NaN stays NaN.
-static inline float fastExp(float x) {
-  const float xc = std::fmin(std::fmax(x, -87.3f), 88.7f);
-  const float k = std::floor(xc * 1.44269504088896341f + 0.5f);
-  const float r = xc - k * 0.693359375f + k * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const float e = p * r * r + r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  float y = e * scale;
-  y = x > 88.7f ? std::numeric_limits<float>::infinity() : y;
-  y = x < -87.3f ? 0.0f : y;
-  return x != x ? x : y;
-}
+using simd::V8;
 
 // LLAVA_MORE_THREADS overrides the count: the study runner gives each worker process its share of the cores.
 int threadCount() {
@@ -55,28 +37,35 @@ int threadCount() {
 namespace {
 
 // A persistent pool of threadCount() − 1 workers: starting a thread per kernel call costs tens of
-// microseconds, and a training step makes over a thousand calls.
+// microseconds, and a training step makes over a thousand calls. Waking a sleeping worker through a
+// condition variable cost ~45 µs a call on this machine's VM, so a worker spins for a short while
+// after each job before it sleeps (kernels follow each other within microseconds during a step),
+// and sleeps for good when the process goes idle.
 class Pool {
  public:
   explicit Pool(int workers) {
     for (int i = 0; i < workers; ++i) threads_.emplace_back([this, i] { loop(i + 1); });
   }
 
-  // Calls f(part) for every part in [0, parts); part 0 on the calling thread.
+  // Calls f(part) for every part in [0, parts); part 0 on the calling thread. Every worker
+  // acknowledges every job (those without a part just count down), so no worker can still be
+  // reading a job when the next one is posted.
   void run(int parts, const std::function<void(int)>& f) {
-    {
+    job_ = &f;
+    parts_ = parts;
+    pending_.store(static_cast<int>(threads_.size()), std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_seq_cst);
+    if (sleepers_.load(std::memory_order_seq_cst) > 0) {
       std::lock_guard<std::mutex> lock(mu_);
-      job_ = &f;
-      parts_ = parts;
-      pending_ = std::min<int>(parts - 1, static_cast<int>(threads_.size()));
-      ++generation_;
+      wake_.notify_all();
     }
-    wake_.notify_all();
     inPool() = true;
     f(0);
     inPool() = false;
-    std::unique_lock<std::mutex> lock(mu_);
-    done_.wait(lock, [this] { return pending_ == 0; });
+    for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+      if (spin < 4096) cpuRelax();
+      else std::this_thread::yield();
+    }
     job_ = nullptr;
   }
 
@@ -86,29 +75,47 @@ class Pool {
   }
 
  private:
+  static void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+
+  // Spins up to ~200 µs for the next job, then sleeps until one is posted.
+  uint64_t awaitJob(uint64_t seen) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+    for (int spin = 0;; ++spin) {
+      const uint64_t g = generation_.load(std::memory_order_acquire);
+      if (g != seen) return g;
+      cpuRelax();
+      if ((spin & 255) == 255 && std::chrono::steady_clock::now() > until) break;
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    sleepers_.fetch_add(1, std::memory_order_seq_cst);
+    wake_.wait(lock, [&] { return generation_.load(std::memory_order_seq_cst) != seen; });
+    sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+    return generation_.load(std::memory_order_acquire);
+  }
+
   void loop(int id) {
     inPool() = true;
     uint64_t seen = 0;
-    std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
-      wake_.wait(lock, [&] { return generation_ != seen; });
-      seen = generation_;
-      if (id >= parts_) continue;
-      const std::function<void(int)>* job = job_;
-      lock.unlock();
-      (*job)(id);
-      lock.lock();
-      if (--pending_ == 0) done_.notify_one();
+      seen = awaitJob(seen);
+      if (id < parts_) (*job_)(id);
+      pending_.fetch_sub(1, std::memory_order_release);
     }
   }
 
   std::vector<std::thread> threads_;
   std::mutex mu_;
-  std::condition_variable wake_, done_;
+  std::condition_variable wake_;
+  // Written by run() before the generation bump and read by workers after they see it.
   const std::function<void(int)>* job_ = nullptr;
   int parts_ = 0;
-  int pending_ = 0;
-  uint64_t generation_ = 0;
+  std::atomic<int> pending_{0};
+  std::atomic<int> sleepers_{0};
+  std::atomic<uint64_t> generation_{0};
 };
 
 Pool& pool() {
@@ -163,6 +170,26 @@ static void gemmRows(const float* a, const float* b, float* c, int64_t m, int64_
   }
 }
 
+#ifdef USE_OPENBLAS
+// OpenBLAS runs single-threaded and the pool splits each product instead: OpenBLAS's own workers
+// busy-wait after every call and fought the pool's worker for the two cores.
+static void blasSingleThreaded() {
+  static const bool done = [] {
+    openblas_set_num_threads(1);
+    return true;
+  }();
+  (void)done;
+}
+
+// C block = op(A) op(B) with explicit leading dimensions.
+static void blasGemm(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool transA, bool transB,
+                     int64_t lda, int64_t ldb, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+              static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b, static_cast<int>(ldb), 0.0f, c,
+              static_cast<int>(ldc));
+}
+#endif
+
 static void gemmOne(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool transA,
                     bool transB, bool mayThread, bool builtin) {
   if (m == 0 || n == 0) return;
@@ -172,9 +199,21 @@ static void gemmOne(const float* a, const float* b, float* c, int64_t m, int64_t
   }
 #ifdef USE_OPENBLAS
   if (!builtin) {
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f, a,
-                static_cast<int>(transA ? m : k), b, static_cast<int>(transB ? k : n), 0.0f, c, static_cast<int>(n));
+    blasSingleThreaded();
+    const int64_t lda = transA ? m : k, ldb = transB ? k : n;
+    if (!mayThread) {
+      blasGemm(a, b, c, m, n, k, transA, transB, lda, ldb, n);
+    } else if (m >= n) {
+      // Blocks of C's rows: rows of op(A).
+      parallelFor(m, static_cast<double>(n * k), [&](int64_t r0, int64_t r1) {
+        blasGemm(transA ? a + r0 : a + r0 * k, b, c + r0 * n, r1 - r0, n, k, transA, transB, lda, ldb, n);
+      });
+    } else {
+      // Blocks of C's columns: columns of op(B).
+      parallelFor(n, static_cast<double>(m * k), [&](int64_t c0, int64_t c1) {
+        blasGemm(a, transB ? b + c0 * k : b + c0, c + c0, m, c1 - c0, k, transA, transB, lda, ldb, n);
+      });
+    }
     return;
   }
 #else
@@ -193,17 +232,10 @@ void batchedGemm(const float* a, const float* b, float* c, int64_t batch, int64_
     gemmOne(a + aOffsets[0], b + bOffsets[0], c, m, n, k, transA, transB, true, builtin);
     return;
   }
-#ifdef USE_OPENBLAS
-  // Many small products: one thread per share of the batch, OpenBLAS single-threaded inside.
-  const int saved = openblas_get_num_threads();
-  openblas_set_num_threads(1);
-#endif
+  // Many small products: one thread per share of the batch.
   parallelFor(batch, static_cast<double>(m * n * k), [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) gemmOne(a + aOffsets[i], b + bOffsets[i], c + i * m * n, m, n, k, transA, transB, false, builtin);
   });
-#ifdef USE_OPENBLAS
-  openblas_set_num_threads(saved);
-#endif
 }
 
 void softmaxRows(const float* x, float* out, int64_t rows, int64_t cols) {
@@ -215,7 +247,7 @@ void softmaxRows(const float* x, float* out, int64_t rows, int64_t cols) {
       for (int64_t j = 0; j < cols; ++j) mx = std::max(mx, xr[j]);
       if (std::isinf(mx) && mx < 0) mx = 0.0f;  // a row of −inf: exp gives 0 / 0 = NaN, as TF.js
       float sum = 0.0f;
-      for (int64_t j = 0; j < cols; ++j) o[j] = fastExp(xr[j] - mx);
+      simd::map(xr, o, 0, cols, [mx](V8 v) { return simd::exp(v - mx); });
       for (int64_t j = 0; j < cols; ++j) sum += o[j];
       const float inv = 1.0f / sum;
       for (int64_t j = 0; j < cols; ++j) o[j] *= inv;
@@ -319,15 +351,20 @@ static void unaryLoop(Op f, const float* x, float* out, int64_t n) {
   });
 }
 
+template <typename Op>
+static void unaryVectorLoop(Op f, const float* x, float* out, int64_t n) {
+  parallelFor(n, 4.0, [&](int64_t i0, int64_t i1) { simd::map(x, out, i0, i1, f); });
+}
+
 void unary(int op, const float* x, float* out, int64_t n) {
   switch (op) {
     case kNeg: return unaryLoop([](float v) { return -v; }, x, out, n);
-    case kExp: return unaryLoop([](float v) { return fastExp(v); }, x, out, n);
+    case kExp: return unaryVectorLoop([](V8 v) { return simd::exp(v); }, x, out, n);
     case kLog: return unaryLoop([](float v) { return std::log(v); }, x, out, n);
     case kSqrt: return unaryLoop([](float v) { return std::sqrt(v); }, x, out, n);
     case kRsqrt: return unaryLoop([](float v) { return 1.0f / std::sqrt(v); }, x, out, n);
     case kSquare: return unaryLoop([](float v) { return v * v; }, x, out, n);
-    case kSigmoid: return unaryLoop([](float v) { return 1.0f / (1.0f + fastExp(-v)); }, x, out, n);
+    case kSigmoid: return unaryVectorLoop([](V8 v) { return simd::sigmoid(v); }, x, out, n);
     case kTanh: return unaryLoop([](float v) { return std::tanh(v); }, x, out, n);
     case kErf: return unaryLoop([](float v) { return std::erf(v); }, x, out, n);
     case kAbs: return unaryLoop([](float v) { return std::fabs(v); }, x, out, n);
@@ -464,56 +501,45 @@ void normBackward(const float* x, const float* w, const float* dy, const float* 
 
 namespace {
 constexpr float kSqrt2OverPi = 0.7978845608028654f;
-inline float sigmoid(float v) { return 1.0f / (1.0f + fastExp(-v)); }
-// tanh(u) = 1 − 2 / (e^{2u} + 1), exact at ±inf.
-inline float fastTanh(float u) { return 1.0f - 2.0f / (fastExp(2.0f * u) + 1.0f); }
 
-inline float act(int kind, float x) {
-  switch (kind) {
-    case 0: return 0.5f * x * (1.0f + std::erf(x * 0.7071067811865476f));
-    case 1: return 0.5f * x * (1.0f + fastTanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
-    case 2: return x * sigmoid(1.702f * x);
-    default: return x * sigmoid(x);
-  }
+template <int Kind>
+inline V8 act(V8 x) {
+  if constexpr (Kind == 0) return 0.5f * x * (1.0f + simd::erf(x * 0.7071067811865476f));
+  if constexpr (Kind == 1) return 0.5f * x * (1.0f + simd::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
+  if constexpr (Kind == 2) return x * simd::sigmoid(1.702f * x);
+  if constexpr (Kind == 3) return x * simd::sigmoid(x);
 }
 
-inline float actDerivative(int kind, float x) {
-  switch (kind) {
-    case 0: return 0.5f * (1.0f + std::erf(x * 0.7071067811865476f)) + x * 0.3989422804014327f * std::exp(-0.5f * x * x);
-    case 1: {
-      const float u = kSqrt2OverPi * (x + 0.044715f * x * x * x);
-      const float t = fastTanh(u);
-      return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * kSqrt2OverPi * (1.0f + 3.0f * 0.044715f * x * x);
-    }
-    case 2: {
-      const float s = sigmoid(1.702f * x);
-      return s + 1.702f * x * s * (1.0f - s);
-    }
-    default: {
-      const float s = sigmoid(x);
-      return s * (1.0f + x * (1.0f - s));
-    }
+template <int Kind>
+inline V8 actDerivative(V8 x) {
+  if constexpr (Kind == 0) {
+    return 0.5f * (1.0f + simd::erf(x * 0.7071067811865476f)) + x * 0.3989422804014327f * simd::exp(-0.5f * x * x);
+  }
+  if constexpr (Kind == 1) {
+    const V8 u = kSqrt2OverPi * (x + 0.044715f * x * x * x);
+    const V8 t = simd::tanh(u);
+    return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * kSqrt2OverPi * (1.0f + 3.0f * 0.044715f * x * x);
+  }
+  if constexpr (Kind == 2) {
+    const V8 s = simd::sigmoid(1.702f * x);
+    return s + 1.702f * x * s * (1.0f - s);
+  }
+  if constexpr (Kind == 3) {
+    const V8 s = simd::sigmoid(x);
+    return s * (1.0f + x * (1.0f - s));
   }
 }
 }  // namespace
 
-// The kind is a template argument so the switch folds away and the loops vectorise.
 template <int Kind>
 static void activationLoop(const float* x, float* out, int64_t n) {
-  parallelFor(n, 20.0, [=](int64_t i0, int64_t i1) {
-    const float* __restrict in = x;
-    float* __restrict o = out;
-    for (int64_t i = i0; i < i1; ++i) o[i] = act(Kind, in[i]);
-  });
+  parallelFor(n, 20.0, [=](int64_t i0, int64_t i1) { simd::map(x, out, i0, i1, act<Kind>); });
 }
 
 template <int Kind>
 static void activationGradLoop(const float* x, const float* dy, float* dx, int64_t n) {
   parallelFor(n, 30.0, [=](int64_t i0, int64_t i1) {
-    const float* __restrict in = x;
-    const float* __restrict g = dy;
-    float* __restrict o = dx;
-    for (int64_t i = i0; i < i1; ++i) o[i] = g[i] * actDerivative(Kind, in[i]);
+    simd::map2(x, dy, dx, i0, i1, [](V8 v, V8 g) { return g * actDerivative<Kind>(v); });
   });
 }
 
@@ -551,7 +577,7 @@ void attentionSoftmax(const float* scores, const float* mask, float* y, int64_t 
       }
       if (std::isinf(mx) && mx < 0) mx = 0.0f;
       float sum = 0.0f;
-      for (int64_t j = 0; j < tk; ++j) o[j] = fastExp(o[j] - mx);
+      simd::map(o, o, 0, tk, [mx](V8 v) { return simd::exp(v - mx); });
       for (int64_t j = 0; j < tk; ++j) sum += o[j];
       const float inv = 1.0f / sum;
       for (int64_t j = 0; j < tk; ++j) o[j] *= inv;

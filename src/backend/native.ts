@@ -4,7 +4,7 @@
  * kernel; both cores). The addon reads and writes the backend's own arrays: nothing is copied.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
+import type { BackendValues, DataId, DataType, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
@@ -73,7 +73,107 @@ export function loadNativeAddon(): NativeAddon | string {
   }
 }
 
-type Backend = MathBackendCPU;
+/** Freed output arrays by length, reused by the next kernel asking for that length; emptied past a byte cap. */
+class BufferPool {
+  private readonly free = new Map<number, Float32Array[]>();
+  private bytes = 0;
+
+  constructor(private readonly capBytes: number) {}
+
+  take(length: number): Float32Array | undefined {
+    const array = this.free.get(length)?.pop();
+    if (array) this.bytes -= array.byteLength;
+    return array;
+  }
+
+  fill(value: number): void {
+    for (const list of this.free.values()) for (const array of list) array.fill(value);
+  }
+
+  give(array: Float32Array): void {
+    if (this.bytes + array.byteLength > this.capBytes) {
+      this.free.clear();
+      this.bytes = 0;
+    }
+    const list = this.free.get(array.length);
+    if (list) list.push(array);
+    else this.free.set(array.length, [array]);
+    this.bytes += array.byteLength;
+  }
+}
+
+/** Typed arrays up to 64 bytes live on V8's heap: they cost nothing to collect and are not pooled. */
+const MIN_POOLED_LENGTH = 17;
+const POOL_CAP_BYTES = 1024 * 2 ** 20;
+
+/**
+ * The CPU backend with recycled output buffers. Every training step allocates hundreds of MB of
+ * short-lived float32 outputs; as fresh ArrayBuffers they cost page faults and, worse, V8 answers the
+ * external-memory churn with several full heap collections per step (each marking the whole JS heap:
+ * the bigger the process, the slower every step). Here a native kernel's output array goes back to a
+ * pool when its tensor's data is freed and serves the next output of that length. The pool's arrays
+ * never leave the backend: reads return copies, and an array a CPU kernel derives from one (Slice
+ * returns subarrays of its input) is copied when written.
+ */
+export class NativeBackend extends MathBackendCPU {
+  private readonly pool = new BufferPool(POOL_CAP_BYTES);
+  private readonly ownedBuffers = new WeakSet<ArrayBufferLike>();
+  private readonly fresh = new WeakSet<Float32Array>();
+  private readonly counts = { reused: 0, allocated: 0 };
+
+  constructor() {
+    super();
+    // A CPU backend's first write prints TF.js's banner recommending tfjs-node.
+    (this as unknown as { firstUse: boolean }).firstUse = false;
+  }
+
+  /** An output array of `length` floats with arbitrary contents: the kernel must write every element. */
+  alloc(length: number): Float32Array {
+    if (length < MIN_POOLED_LENGTH) return new Float32Array(length);
+    let array = this.pool.take(length);
+    if (array) this.counts.reused++;
+    else {
+      array = new Float32Array(length);
+      this.counts.allocated++;
+    }
+    this.ownedBuffers.add(array.buffer);
+    this.fresh.add(array);
+    return array;
+  }
+
+  /** How many pooled outputs were served from recycled arrays and how many were allocated. */
+  poolStats(): { reused: number; allocated: number } {
+    return { ...this.counts };
+  }
+
+  /** Fills every recycled array waiting in the pool (tests use NaN to prove each kernel writes its whole output). */
+  poisonPool(value: number): void {
+    this.pool.fill(value);
+  }
+
+  private owns(values: BackendValues | undefined): values is Float32Array {
+    return values instanceof Float32Array && this.ownedBuffers.has(values.buffer);
+  }
+
+  override write(values: BackendValues, shape: number[], dtype: DataType): DataId {
+    if (this.owns(values) && !this.fresh.delete(values)) values = values.slice();
+    return super.write(values, shape, dtype);
+  }
+
+  override readSync(dataId: DataId): BackendValues {
+    const values = super.readSync(dataId);
+    return this.owns(values) ? values.slice() : values;
+  }
+
+  override disposeData(dataId: DataId, force?: boolean): boolean {
+    const values = this.data.has(dataId) ? this.data.get(dataId)!.values : undefined;
+    const released = super.disposeData(dataId, force);
+    if (this.owns(values) && !this.data.has(dataId)) this.pool.give(values);
+    return released;
+  }
+}
+
+type Backend = NativeBackend;
 type Args = { inputs: Record<string, TensorInfo>; backend: Backend; attrs?: NamedAttrMap };
 
 /** The tensor's own Float32Array; a float32 tensor backed by another array type (some CPU casts keep the source array) is converted. */
@@ -121,6 +221,9 @@ function batchOffsets(outBatch: number[], own: number[], matrixSize: number): Fl
 }
 
 function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFunc): KernelConfig[] {
+  const be = (args: Args) => args.backend;
+  // Outputs come from the backend's recycled buffers: every kernel below writes each element it returns.
+  const alloc = (args: Args, n: number) => args.backend.alloc(n);
   const batchMatMul = (args: Args): TensorInfo => {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     if (a.dtype !== "float32" || b.dtype !== "float32") return fallback(tf.BatchMatMul)(args as never) as TensorInfo;
@@ -135,7 +238,7 @@ function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFun
       throw new Error(`Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${!!transposeA} and transposeB=${!!transposeB} must match.`);
     }
     const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
-    const out = new Float32Array(size(outBatch) * m * n);
+    const out = alloc(args, size(outBatch) * m * n);
     if (out.length > 0) {
       addon.gemm(valuesOf(args.backend, a), valuesOf(args.backend, b), out, m, n, k, !!transposeA, !!transposeB, batchOffsets(outBatch, a.shape.slice(0, -2), m * k), batchOffsets(outBatch, b.shape.slice(0, -2), k * n));
     }
@@ -148,12 +251,11 @@ function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFun
     const axis = dim < 0 ? logits.shape.length + dim : dim;
     if (logits.dtype !== "float32" || axis !== logits.shape.length - 1) return fallback(tf.Softmax)(args as never) as TensorInfo;
     const cols = logits.shape[axis] ?? 1;
-    const out = new Float32Array(size(logits.shape));
+    const out = alloc(args, size(logits.shape));
     if (out.length > 0) addon.softmax(valuesOf(args.backend, logits), out, out.length / cols, cols);
     return args.backend.makeTensorInfo(logits.shape, "float32", out);
   };
 
-  const be = (args: Args) => args.backend;
   const f32 = (...ts: TensorInfo[]) => ts.every((t) => t.dtype === "float32");
   const out = (args: Args, shape: number[], values: Float32Array) => be(args).makeTensorInfo(shape, "float32", values);
 
@@ -161,7 +263,7 @@ function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFun
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     if (!f32(a, b)) return fallback(name)(args as never) as TensorInfo;
     const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    const values = new Float32Array(size(shape));
+    const values = alloc(args, size(shape));
     if (values.length > 0) {
       addon.binary(op, valuesOf(be(args), a), valuesOf(be(args), b), values, Float64Array.from(shape), broadcastStrides(shape, a.shape), broadcastStrides(shape, b.shape));
     }
@@ -171,7 +273,7 @@ function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFun
   const unaryKernel = (name: string, op: number) => (args: Args): TensorInfo => {
     const { x } = args.inputs as { x: TensorInfo };
     if (!f32(x)) return fallback(name)(args as never) as TensorInfo;
-    const values = new Float32Array(size(x.shape));
+    const values = alloc(args, size(x.shape));
     addon.unary(op, valuesOf(be(args), x), values);
     return out(args, x.shape, values);
   };
@@ -179,7 +281,7 @@ function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFun
   /** out[box] = x[begin + box]: the copy behind Slice and SplitV. */
   const sliceValues = (backend: Backend, x: TensorInfo, begin: number[], sizes: number[]): Float32Array => {
     const strides = contiguousStrides(x.shape);
-    const values = new Float32Array(size(sizes));
+    const values = backend.alloc(size(sizes));
     if (values.length > 0) {
       const offset = begin.reduce((acc, b, d) => acc + b * strides[d]!, 0);
       addon.copy(valuesOf(backend, x), offset, values, 0, Float64Array.from(sizes), Float64Array.from(strides), Float64Array.from(contiguousStrides(sizes)));
@@ -217,7 +319,7 @@ function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFun
     const { perm } = args.attrs as { perm: number[] };
     const strides = contiguousStrides(x.shape);
     const shape = perm.map((p) => x.shape[p]!);
-    const values = new Float32Array(size(shape));
+    const values = alloc(args, size(shape));
     if (values.length > 0) {
       addon.copy(valuesOf(be(args), x), 0, values, 0, Float64Array.from(shape), Float64Array.from(perm.map((p) => strides[p]!)), Float64Array.from(contiguousStrides(shape)));
     }
@@ -230,7 +332,7 @@ function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFun
     const { paddings, constantValue } = args.attrs as { paddings: [number, number][]; constantValue: number };
     const shape = x.shape.map((d, i) => paddings[i]![0] + d + paddings[i]![1]);
     const strides = contiguousStrides(shape);
-    const values = new Float32Array(size(shape)).fill(constantValue);
+    const values = alloc(args, size(shape)).fill(constantValue);
     if (size(x.shape) > 0) {
       const offset = paddings.reduce((acc, [before], d) => acc + before * strides[d]!, 0);
       addon.copy(valuesOf(be(args), x), 0, values, offset, Float64Array.from(x.shape), Float64Array.from(contiguousStrides(x.shape)), Float64Array.from(strides));
@@ -244,7 +346,7 @@ function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFun
     const axis = tf.util.parseAxisParam((args.attrs as { axis: number }).axis, inputs[0]!.shape)[0]!;
     const shape = tf.backend_util.computeOutShape(inputs.map((t) => t.shape), axis);
     const strides = contiguousStrides(shape);
-    const values = new Float32Array(size(shape));
+    const values = alloc(args, size(shape));
     let at = 0;
     for (const t of inputs) {
       if (size(t.shape) > 0) {
@@ -270,7 +372,7 @@ function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFun
     const shape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : kept.map((d) => x.shape[d]!);
     if (leading && op <= 1 && rows > 0 && cols > 0) {
       // Sum or mean over leading axes (bias gradients): column sums, no transpose.
-      const values = new Float32Array(rows);
+      const values = alloc(args, rows);
       addon.reduceCols(op, source, values, cols, rows);
       return out(args, shape, values);
     }
@@ -283,7 +385,7 @@ function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFun
       addon.copy(source, 0, moved, 0, Float64Array.from(permuted), Float64Array.from(perm.map((p) => strides[p]!)), Float64Array.from(contiguousStrides(permuted)));
       source = moved;
     }
-    const values = new Float32Array(rows);
+    const values = alloc(args, rows);
     if (rows > 0 && cols > 0) addon.reduceRows(op, source, values, rows, cols);
     else if (rows > 0) return fallback(name)(args as never) as TensorInfo;
     return out(args, shape, values);
@@ -293,7 +395,7 @@ function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFun
     const { param, grad, m, v } = args.inputs as Record<"param" | "grad" | "m" | "v", TensorInfo>;
     const h = args.attrs as { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; step: number };
     const n = size(param.shape);
-    const [p2, m2, v2] = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+    const [p2, m2, v2] = [alloc(args, n), alloc(args, n), alloc(args, n)];
     const hyper = Float64Array.from([h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, 1 - h.beta1 ** h.step, 1 - h.beta2 ** h.step]);
     addon.adamw(valuesOf(be(args), param), valuesOf(be(args), grad), valuesOf(be(args), m), valuesOf(be(args), v), p2, m2, v2, hyper);
     return [out(args, param.shape, p2), out(args, param.shape, m2), out(args, param.shape, v2)];
@@ -306,7 +408,7 @@ function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFun
     const d = x.shape[x.shape.length - 1]!;
     const n = size(x.shape);
     const rows = d > 0 ? n / d : 0;
-    const [y, mean, rstd] = [new Float32Array(n), new Float32Array(rows), new Float32Array(rows)];
+    const [y, mean, rstd] = [alloc(args, n), alloc(args, rows), alloc(args, rows)];
     if (n > 0) addon.normForward(valuesOf(be(args), x), valuesOf(be(args), w), b ? valuesOf(be(args), b) : null, y, mean, rstd, d, eps, center, offset);
     const rowShape = x.shape.slice(0, -1);
     return [out(args, x.shape, y), out(args, rowShape, mean), out(args, rowShape, rstd)];
@@ -317,21 +419,22 @@ function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFun
     const { center, offset } = args.attrs as NormAttrs;
     const d = x.shape[x.shape.length - 1]!;
     const n = size(x.shape);
-    const [dx, dw] = [new Float32Array(n), new Float32Array(d)];
-    const db = center ? new Float32Array(d) : null;
+    const [dx, dw] = [alloc(args, n), alloc(args, d)];
+    const db = center ? alloc(args, d) : null;
     if (n > 0) addon.normBackward(valuesOf(be(args), x), valuesOf(be(args), w), valuesOf(be(args), dy), valuesOf(be(args), mean), valuesOf(be(args), rstd), dx, dw, db, d, center, offset);
+    else [dw, db].forEach((g) => g?.fill(0));
     return [out(args, x.shape, dx), out(args, [d], dw), ...(db ? [out(args, [d], db)] : [])];
   };
 
   const activation = (args: Args): TensorInfo => {
     const { x } = args.inputs as { x: TensorInfo };
-    const y = new Float32Array(size(x.shape));
+    const y = alloc(args, size(x.shape));
     addon.activation((args.attrs as { kind: number }).kind, valuesOf(be(args), x), y);
     return out(args, x.shape, y);
   };
   const activationGrad = (args: Args): TensorInfo => {
     const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
-    const dx = new Float32Array(size(x.shape));
+    const dx = alloc(args, size(x.shape));
     addon.activationGrad((args.attrs as { kind: number }).kind, valuesOf(be(args), x), valuesOf(be(args), dy), dx);
     return out(args, x.shape, dx);
   };
@@ -341,14 +444,14 @@ function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFun
     const { scores, mask } = args.inputs as { scores: TensorInfo; mask?: TensorInfo };
     const { scale, cap } = args.attrs as AttnAttrs;
     const [tq, tk] = scores.shape.slice(-2) as [number, number];
-    const y = new Float32Array(size(scores.shape));
+    const y = alloc(args, size(scores.shape));
     if (y.length > 0) addon.attentionSoftmax(valuesOf(be(args), scores), mask ? valuesOf(be(args), mask) : null, y, tq, tk, scale, cap);
     return out(args, scores.shape, y);
   };
   const attentionSoftmaxGrad = (args: Args): TensorInfo => {
     const { probs, dy, scores } = args.inputs as { probs: TensorInfo; dy: TensorInfo; scores: TensorInfo };
     const { scale, cap } = args.attrs as AttnAttrs;
-    const ds = new Float32Array(size(scores.shape));
+    const ds = alloc(args, size(scores.shape));
     if (ds.length > 0) addon.attentionSoftmaxGrad(valuesOf(be(args), probs), valuesOf(be(args), dy), valuesOf(be(args), scores), ds, scores.shape[scores.shape.length - 1]!, scale, cap);
     return out(args, scores.shape, ds);
   };
@@ -357,7 +460,7 @@ function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFun
     const { x, w, b } = args.inputs as { x: TensorInfo; w: TensorInfo; b?: TensorInfo };
     const [rows, inDim] = x.shape as [number, number];
     const outDim = w.shape[0]!;
-    const y = new Float32Array(rows * outDim);
+    const y = alloc(args, rows * outDim);
     if (y.length > 0) addon.linearForward(valuesOf(be(args), x), valuesOf(be(args), w), b ? valuesOf(be(args), b) : null, y, rows, inDim, outDim);
     return out(args, [rows, outDim], y);
   };
@@ -366,8 +469,8 @@ function nativeKernels(addon: NativeAddon, fallback: (name: string) => KernelFun
     const { bias } = args.attrs as { bias: boolean };
     const [rows, inDim] = x.shape as [number, number];
     const outDim = w.shape[0]!;
-    const [dx, dw] = [new Float32Array(rows * inDim), new Float32Array(outDim * inDim)];
-    const db = bias ? new Float32Array(outDim) : null;
+    const [dx, dw] = [alloc(args, rows * inDim), alloc(args, outDim * inDim)];
+    const db = bias ? alloc(args, outDim) : null;
     addon.linearBackward(valuesOf(be(args), x), valuesOf(be(args), w), valuesOf(be(args), dy), dx, dw, db, rows, inDim, outDim);
     return [out(args, [rows, inDim], dx), out(args, [outDim, inDim], dw), ...(db ? [out(args, [outDim], db)] : [])];
   };
@@ -427,7 +530,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
   if (tf.findBackendFactory("native")) return;
   tf.registerBackend(
     "native",
-    () => quietCpuBackend(new MathBackendCPU()),
+    () => new NativeBackend(),
     3,
   );
   const cpu = new Map(tf.getKernelsForBackend("cpu").map((k) => [k.kernelName, k]));
