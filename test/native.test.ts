@@ -192,6 +192,14 @@ test("recycled output arrays never show through values read earlier, slices or l
   bValues.fill(7);
   assert.notEqual(b.dataSync()[0], 7, "reads are copies: writing into one does not change the tensor");
   tf.dispose([b, firstRow]);
+  // A micro-batch one position shorter still finds a buffer: capacities are rounded to size classes.
+  const long = tf.add(rnd([8, 125], 63), 1);
+  long.dispose();
+  const reusedBefore = backend.poolStats().reused;
+  const short = tf.add(rnd([8, 124], 64), 1);
+  assert.equal(backend.poolStats().reused, reusedBefore + 1);
+  assert.equal(short.dataSync().length, 8 * 124);
+  short.dispose();
 });
 
 test("fused LayerNorm and RMSNorm (forward and gradients) match the composite ops on the CPU backend", { skip }, async () => {
