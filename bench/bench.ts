@@ -7,7 +7,7 @@ import { writeFileAtomic } from "../src/util/fs.js";
 import { projectPath } from "../src/util/paths.js";
 import { describeBackend, initBackend, useBackend, type BackendName } from "../src/backend.js";
 import { AdamW } from "../src/train/optimizer.js";
-import { loadNativeAddon } from "../src/backend/native.js";
+import { loadNativeAddon, NativeBackend } from "../src/backend/native.js";
 import { buildLlmConfig, type LlmConfig } from "../src/models/llm/config.js";
 import { CausalLM, causalLmLoss, IGNORE_INDEX } from "../src/models/llm/decoder.js";
 import { LLM_ARCHITECTURES, llmConfig } from "../src/models/llm/registry.js";
@@ -136,20 +136,42 @@ function benchGeneration(useCache: boolean): Row {
   return { name: `greedy generation, ${useCache ? "with" : "without"} KV cache`, shape: `llama3.1 small, prompt 32, ${newTokens} new`, unit: "tokens/s", rate: (newTokens * 1000) / ms, gflops: NaN, ratio: NaN, msPerStep: ms };
 }
 
-/** 1,000 tiny training steps: tensors alive and resident memory must not grow. */
-function leakCheck(steps = 1000): { steps: number; tensorsBefore: number; tensorsAfter: number; rssFirstMiB: number; rssLastMiB: number } {
+interface MemorySample {
+  rssMiB: number;
+  heapMiB: number;
+  arrayBuffersMiB: number;
+  pooledMiB: number | null;
+}
+
+function memorySample(): MemorySample {
+  const m = process.memoryUsage();
+  const backend = tf.backend();
+  return {
+    rssMiB: m.rss / 2 ** 20,
+    heapMiB: m.heapUsed / 2 ** 20,
+    arrayBuffersMiB: m.arrayBuffers / 2 ** 20,
+    pooledMiB: backend instanceof NativeBackend ? backend.poolStats().pooledBytes / 2 ** 20 : null,
+  };
+}
+
+/**
+ * 1,000 tiny training steps, run before the throughput rows so that resident memory is this
+ * workload's: live tensors, array buffers, the native backend's pool of recycled buffers and RSS
+ * must not grow between step 100 and the last.
+ */
+function leakCheck(steps = 1000): { steps: number; tensorsBefore: number; tensorsAfter: number; after100: MemorySample; last: MemorySample } {
   const config = llmConfig("llama3", "tiny");
   const model = new CausalLM(config, 1);
   const ids = tf.tensor2d(Array.from({ length: 4 * 32 }, (_, i) => (i * 7) % config.vocabSize), [4, 32], "int32");
   const optimizer = new AdamW({ learningRate: 1e-3 });
   optimizer.minimize(() => causalLmLoss(model.forward(ids), ids), model.trainableParameters());
   const tensorsBefore = tf.memory().numTensors;
-  let rssFirst = 0;
+  let after100 = memorySample();
   for (let i = 0; i < steps; i++) {
     optimizer.minimize(() => causalLmLoss(model.forward(ids), ids), model.trainableParameters());
-    if (i === 99) rssFirst = process.memoryUsage().rss;
+    if (i === 99) after100 = memorySample();
   }
-  const result = { steps, tensorsBefore, tensorsAfter: tf.memory().numTensors, rssFirstMiB: rssFirst / 2 ** 20, rssLastMiB: process.memoryUsage().rss / 2 ** 20 };
+  const result = { steps, tensorsBefore, tensorsAfter: tf.memory().numTensors, after100, last: memorySample() };
   optimizer.dispose();
   model.dispose();
   ids.dispose();
@@ -204,13 +226,13 @@ async function main(): Promise<void> {
   console.log(`backend: ${describeBackend(info)}`);
   // The chosen backend, then WebAssembly as the reference when the chosen one is another.
   const names: BackendName[] = info.name === "wasm" ? ["wasm"] : [info.name, "wasm"];
+  const leak = leakCheck();
+  const mem = (m: MemorySample) => `RSS ${m.rssMiB.toFixed(0)}, heap ${m.heapMiB.toFixed(0)}, array buffers ${m.arrayBuffersMiB.toFixed(0)}${m.pooledMiB === null ? "" : `, pooled ${m.pooledMiB.toFixed(0)}`} MiB`;
+  console.log(`leak check (${info.name}): ${leak.steps} AdamW steps, tensors ${leak.tensorsBefore} -> ${leak.tensorsAfter}; after 100: ${mem(leak.after100)}; after ${leak.steps}: ${mem(leak.last)}`);
   const results = [];
   for (const name of names) results.push(await benchBackend(name));
   const gemm = nativeGemm();
   for (const g of gemm) console.log(`native gemm ${g.shape}: OpenBLAS ${g.openblasGflops === null ? "not linked" : `${g.openblasGflops.toFixed(0)} GFLOP/s`}, built-in kernel ${g.builtinGflops.toFixed(0)} GFLOP/s`);
-  await useBackend(info.name);
-  const leak = leakCheck();
-  console.log(`\nleak check (${info.name}): ${leak.steps} AdamW steps, tensors ${leak.tensorsBefore} -> ${leak.tensorsAfter}, RSS ${leak.rssFirstMiB.toFixed(0)} MiB after 100 -> ${leak.rssLastMiB.toFixed(0)} MiB after ${leak.steps}`);
   const result = {
     date: new Date().toISOString(),
     backend: info,

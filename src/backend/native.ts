@@ -119,6 +119,10 @@ class BufferPool {
     this.bytes += buffer.byteLength;
   }
 
+  pooledBytes(): number {
+    return this.bytes;
+  }
+
   fill(value: number): void {
     for (const list of this.free.values()) for (const buffer of list) new Float32Array(buffer).fill(value);
   }
@@ -166,9 +170,9 @@ export class NativeBackend extends MathBackendCPU {
     return array;
   }
 
-  /** How many pooled outputs were served from recycled arrays and how many were allocated. */
-  poolStats(): { reused: number; allocated: number } {
-    return { ...this.counts };
+  /** How many pooled outputs were served from recycled arrays, how many were allocated, and the bytes waiting in the pool. */
+  poolStats(): { reused: number; allocated: number; pooledBytes: number } {
+    return { ...this.counts, pooledBytes: this.pool.pooledBytes() };
   }
 
   /** Fills every recycled array waiting in the pool (tests use NaN to prove each kernel writes its whole output). */
