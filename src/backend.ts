@@ -1,15 +1,17 @@
 /**
- * Picks and initialises the TF.js backend. Order: the native TensorFlow backend
- * (@tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node, when installed), the workbench's own native
- * CPU kernels (native/, when built), WebAssembly, plain CPU.
- * `TFJS_BACKEND` (tensorflow | native | wasm | cpu) forces one. A backend counts only when `setBackend`
+ * Picks and initialises the TF.js backend. Order: the native TensorFlow backend on a GPU
+ * (@tensorflow/tfjs-node-gpu, when installed), WebGPU on a hardware adapter, @tensorflow/tfjs-node
+ * (when installed), the workbench's own native CPU kernels (native/, when built), WebAssembly, plain
+ * CPU. `TFJS_BACKEND` (tensorflow | webgpu | native | wasm | cpu) forces one; forced, WebGPU also
+ * takes a software adapter. A backend counts only when `setBackend`
  * succeeded and a small matmul gave the known result; every fallback is recorded with its reason.
  */
 import * as tf from "@tensorflow/tfjs";
 import { installFastWasmMatMul } from "./backend/wasm-matmul.js";
 import { loadNativeAddon, nativeSelfCheck, registerNativeBackend } from "./backend/native.js";
+import { describeAdapter, registerWebGpuBackend, type GpuAdapterInfo } from "./backend/webgpu.js";
 
-export type BackendName = "tensorflow" | "native" | "wasm" | "cpu";
+export type BackendName = "tensorflow" | "webgpu" | "native" | "wasm" | "cpu";
 
 export interface BackendInfo {
   name: BackendName;
@@ -21,6 +23,8 @@ export interface BackendInfo {
   /** The native backend's matmul: OpenBLAS or the built-in kernel. */
   blas?: "openblas" | "builtin";
   threads: number;
+  /** The WebGPU adapter (vendor, architecture, description, fallback and software flags, API). */
+  adapter?: GpuAdapterInfo;
   /** Candidates tried before this one, each with why it was not used. */
   skipped: { candidate: string; reason: string }[];
 }
@@ -31,8 +35,17 @@ interface Candidate {
   load(): Promise<void>;
 }
 
+const forcedBackend = (): string | undefined => process.env["TFJS_BACKEND"]?.trim() || undefined;
+
 const CANDIDATES: Candidate[] = [
   { name: "tensorflow", package: "@tensorflow/tfjs-node-gpu", load: async () => void (await import("@tensorflow/tfjs-node-gpu" as string)) },
+  {
+    name: "webgpu",
+    package: "@tensorflow/tfjs-backend-webgpu (Dawn)",
+    load: async () => {
+      gpuAdapter = await registerWebGpuBackend({ allowSoftware: forcedBackend() === "webgpu" || allowSoftwareGpu });
+    },
+  },
   { name: "tensorflow", package: "@tensorflow/tfjs-node", load: async () => void (await import("@tensorflow/tfjs-node" as string)) },
   {
     name: "native",
@@ -57,13 +70,19 @@ const CANDIDATES: Candidate[] = [
   { name: "cpu", package: "@tensorflow/tfjs-backend-cpu", load: async () => {} },
 ];
 
-const BACKEND_NAMES: readonly BackendName[] = ["tensorflow", "native", "wasm", "cpu"];
+const BACKEND_NAMES: readonly BackendName[] = ["tensorflow", "webgpu", "native", "wasm", "cpu"];
 
 let nativeInfo: { blas: "openblas" | "builtin"; threads: number } | undefined;
+let gpuAdapter: GpuAdapterInfo | undefined;
+/** `useBackend("webgpu")` (tests, the bench) accepts a software adapter, as TFJS_BACKEND=webgpu does. */
+let allowSoftwareGpu = false;
 
 /** [[1,2],[3,4]] @ [[5,6],[7,8]] = [[19,22],[43,50]] on the active backend. */
-export function selfCheck(): void {
-  const got = tf.tidy(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2])).dataSync());
+export async function selfCheck(): Promise<void> {
+  // Read asynchronously: the WebGPU backend cannot read synchronously in Node.
+  const product = tf.tidy(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2])));
+  const got = await product.data();
+  product.dispose();
   const want = [19, 22, 43, 50];
   if (!want.every((w, i) => Math.abs((got[i] ?? NaN) - w) < 1e-5)) {
     throw new Error(`matmul self-check failed: got [${Array.from(got).join(", ")}], expected [${want.join(", ")}]`);
@@ -90,7 +109,7 @@ async function tryCandidate(c: Candidate): Promise<string | undefined> {
   }
   if (!ok || tf.getBackend() !== c.name) return "setBackend returned false";
   try {
-    selfCheck();
+    await selfCheck();
   } catch (err) {
     return (err as Error).message;
   }
@@ -98,7 +117,7 @@ async function tryCandidate(c: Candidate): Promise<string | undefined> {
 }
 
 async function choose(): Promise<BackendInfo> {
-  const forced = process.env["TFJS_BACKEND"]?.trim();
+  const forced = forcedBackend();
   if (forced && !BACKEND_NAMES.includes(forced as BackendName)) {
     throw new Error(`TFJS_BACKEND="${forced}": expected one of ${BACKEND_NAMES.join(", ")}`);
   }
@@ -119,6 +138,7 @@ async function choose(): Promise<BackendInfo> {
       fastMatMul: c.name === "wasm",
       blas: c.name === "native" ? nativeInfo?.blas : undefined,
       threads: c.name === "native" ? (nativeInfo?.threads ?? 1) : c.name === "wasm" ? 1 : 0,
+      ...(c.name === "webgpu" && gpuAdapter ? { adapter: gpuAdapter } : {}),
       skipped,
     };
   }
@@ -143,6 +163,7 @@ export function initBackend(): Promise<BackendInfo> {
  * recorded. Throws with the reason when it cannot be used.
  */
 export async function useBackend(name: BackendName): Promise<void> {
+  allowSoftwareGpu = name === "webgpu";
   const reasons: string[] = [];
   for (const c of CANDIDATES.filter((x) => x.name === name)) {
     const reason = await tryCandidate(c);
@@ -160,6 +181,12 @@ export function backendInfo(): BackendInfo {
 
 /** One line for logs: "wasm (@tensorflow/tfjs-backend-wasm, tfjs 4.22.0, fast matmul)". */
 export function describeBackend(info: BackendInfo = backendInfo()): string {
-  const extras = [info.package, `tfjs ${info.tfjsVersion}`, ...(info.fastMatMul ? ["fast matmul"] : []), ...(info.blas ? [info.blas, `${info.threads} threads`] : [])];
+  const extras = [
+    info.package,
+    `tfjs ${info.tfjsVersion}`,
+    ...(info.fastMatMul ? ["fast matmul"] : []),
+    ...(info.blas ? [info.blas, `${info.threads} threads`] : []),
+    ...(info.adapter ? [describeAdapter(info.adapter)] : []),
+  ];
   return `${info.name} (${extras.join(", ")})`;
 }

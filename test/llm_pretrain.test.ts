@@ -110,13 +110,13 @@ test("instruct data puts loss on assistant replies only, and packing keeps that"
 
 let llama: LlmPretrainResult | undefined;
 
-test("llama3.1 learns in both phases; a run resumes in the phase it was in", () => {
+test("llama3.1 learns in both phases; a run resumes in the phase it was in", async () => {
   const dir = tempDir();
-  llama = pretrainLlm({ family: "llama3.1", preset: "tiny", seed: 0, dataset, progress: false, steps: STEPS, checkpointDir: dir });
+  llama = await pretrainLlm({ family: "llama3.1", preset: "tiny", seed: 0, dataset, progress: false, steps: STEPS, checkpointDir: dir });
   assertLearned(llama, ["text", "instruct"]);
   // As if the run had died during the instruct phase: the text phase is restored, instruct redone.
   rmSync(join(dir, "instruct"), { recursive: true });
-  const again = pretrainLlm({ family: "llama3.1", preset: "tiny", seed: 0, dataset, progress: false, steps: STEPS, checkpointDir: dir });
+  const again = await pretrainLlm({ family: "llama3.1", preset: "tiny", seed: 0, dataset, progress: false, steps: STEPS, checkpointDir: dir });
   assert.deepEqual(
     again.phases.map((p) => p.resumedFrom),
     [STEPS.text, 0],
@@ -126,11 +126,11 @@ test("llama3.1 learns in both phases; a run resumes in the phase it was in", () 
   again.model.dispose();
 });
 
-test("gemma2 learns in both phases; r1-distill adds its reasoning phase", () => {
-  const gemma = pretrainLlm({ family: "gemma2", size: "2b", preset: "tiny", seed: 0, dataset, progress: false, steps: STEPS });
+test("gemma2 learns in both phases; r1-distill adds its reasoning phase", async () => {
+  const gemma = await pretrainLlm({ family: "gemma2", size: "2b", preset: "tiny", seed: 0, dataset, progress: false, steps: STEPS });
   assertLearned(gemma, ["text", "instruct"]);
   gemma.model.dispose();
-  const r1 = pretrainLlm({ family: "r1-distill-llama", preset: "tiny", seed: 0, dataset, progress: false, steps: STEPS });
+  const r1 = await pretrainLlm({ family: "r1-distill-llama", preset: "tiny", seed: 0, dataset, progress: false, steps: STEPS });
   assertLearned(r1, ["text", "instruct", "reasoning"]);
   assert.match(r1.phases[2]!.data, /reasoning traces in the llama_3_1_reasoning template/);
   r1.model.dispose();
@@ -172,7 +172,7 @@ test("knowledge items: closed answer sets, paraphrased prompts absent from the t
   assert.equal(star.candidates[star.answer], " metal.");
 });
 
-test("forced choice picks the candidate with the highest total log-likelihood", () => {
+test("forced choice picks the candidate with the highest total log-likelihood", async () => {
   assert.equal(forcedChoice([-3, -1, -2]), 1);
   assert.equal(forcedChoice([-1, -1]), 0, "ties go to the first");
   const items = knowledgeItems();
@@ -197,7 +197,7 @@ test("forced choice picks the candidate with the highest total log-likelihood", 
   const ids = [tokenizer.id("<|begin_of_text|>"), ...tokenizer.encode("Stars are made of metal.")];
   const batch = tf.tensor2d([ids, ids], [2, ids.length], "int32");
   const state = moduleState({ model });
-  trainLoop({ label: "one fact", steps: 30, schedule: { learningRate: 1e-2, warmupFraction: 0 }, state, trainable: [...state.values()], progress: false, loss: () => tf.tidy(() => causalLmLoss(model.forward(batch), batch)) });
+  await trainLoop({ label: "one fact", steps: 30, schedule: { learningRate: 1e-2, warmupFraction: 0 }, state, trainable: [...state.values()], progress: false, loss: () => tf.tidy(() => causalLmLoss(model.forward(batch), batch)) });
   const [scores] = completionScorer({ model, tokenizer })([{ prompt: "Stars are made of", completions: [" wood.", " glass.", " metal.", " stone."] }]);
   const scorer = completionScorer({ model, tokenizer });
   const requests = [

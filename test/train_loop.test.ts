@@ -35,13 +35,13 @@ test("the loop lowers the loss, and a run killed mid-way resumes from its checkp
   await initBackend();
   const options = { label: "regression", steps: 30, schedule: { learningRate: 0.1, warmupFraction: 0.1 }, progress: false, checkpointEvery: 5 };
   const whole = regression(1);
-  const full = trainLoop({ ...options, state: whole.state, trainable: [whole.w], loss: whole.loss });
+  const full = await trainLoop({ ...options, state: whole.state, trainable: [whole.w], loss: whole.loss });
   const drop = lossDrop(full.losses);
   assert.ok(drop.last < drop.first / 10, `loss ${drop.first} -> ${drop.last}`);
 
   const dir = tempDir();
   const killed = regression(2);
-  assert.throws(
+  await assert.rejects(
     () =>
       trainLoop({
         ...options,
@@ -57,14 +57,14 @@ test("the loop lowers the loss, and a run killed mid-way resumes from its checkp
   );
   assert.ok(existsSync(join(dir, "resume", "progress.json")));
   const fresh = regression(3); // new process: fresh variables, restored from the checkpoint
-  const resumed = trainLoop({ ...options, state: fresh.state, trainable: [fresh.w], checkpointDir: dir, loss: fresh.loss });
+  const resumed = await trainLoop({ ...options, state: fresh.state, trainable: [fresh.w], checkpointDir: dir, loss: fresh.loss });
   assert.equal(resumed.resumedFrom, 15);
   assert.equal(resumed.losses.length, 30);
   const a = whole.w.dataSync();
   const b = fresh.w.dataSync();
   for (let i = 0; i < 3; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 1e-6, `w[${i}] ${a[i]} vs ${b[i]}`);
   const broken = regression(4);
-  assert.throws(() => trainLoop({ ...options, state: broken.state, trainable: [broken.w], loss: () => tf.sum(tf.mul(broken.w, NaN)) as tf.Scalar }), /loss is NaN at step 0/);
+  await assert.rejects(() => trainLoop({ ...options, state: broken.state, trainable: [broken.w], loss: () => tf.sum(tf.mul(broken.w, NaN)) as tf.Scalar }), /loss is NaN at step 0/);
 });
 
 test("gradient accumulation over micro-batches gives the update of one batch of their union", async () => {
@@ -78,16 +78,16 @@ test("gradient accumulation over micro-batches gives the update of one batch of 
     });
   const options = { label: "acc", steps: 3, schedule: { learningRate: 0.1, warmupFraction: 0 }, progress: false };
   const one = tf.variable(tf.zeros([3, 1]), true, "acc-one");
-  trainLoop({ ...options, state: new Map([["w", one]]), trainable: [one], loss: () => mse(one, [0, 1, 2, 3, 4, 5, 6, 7]) });
+  await trainLoop({ ...options, state: new Map([["w", one]]), trainable: [one], loss: () => mse(one, [0, 1, 2, 3, 4, 5, 6, 7]) });
   const two = tf.variable(tf.zeros([3, 1]), true, "acc-two");
   // Equal micro-batches: the mean of their mean losses is the mean over the union.
-  const result = trainLoop({ ...options, state: new Map([["w", two]]), trainable: [two], microBatches: 2, loss: (_, m) => mse(two, m === 0 ? [0, 1, 2, 3] : [4, 5, 6, 7]) });
+  const result = await trainLoop({ ...options, state: new Map([["w", two]]), trainable: [two], microBatches: 2, loss: (_, m) => mse(two, m === 0 ? [0, 1, 2, 3] : [4, 5, 6, 7]) });
   const [a, b] = [one.dataSync(), two.dataSync()];
   for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 1e-6, `${a[i]} vs ${b[i]}`);
   assert.equal(result.losses.length, 3);
   // A variable that a micro-batch does not touch gets a zero gradient there, not an error.
   const unused = tf.variable(tf.ones([2]), true, "acc-unused");
-  trainLoop({ ...options, state: new Map([["w", one], ["u", unused]]), trainable: [one, unused], microBatches: 2, loss: (_, m) => (m === 0 ? mse(one, [0, 1]) : tf.tidy(() => tf.add(mse(one, [2, 3]), tf.sum(unused)) as tf.Scalar)) });
+  await trainLoop({ ...options, state: new Map([["w", one], ["u", unused]]), trainable: [one, unused], microBatches: 2, loss: (_, m) => (m === 0 ? mse(one, [0, 1]) : tf.tidy(() => tf.add(mse(one, [2, 3]), tf.sum(unused)) as tf.Scalar)) });
   assert.ok(unused.dataSync()[0]! < 1);
 });
 
@@ -96,7 +96,7 @@ test("a non-finite loss stops the run with a clear error and keeps the last good
   const dir = tempDir();
   const { w, loss, state } = regression(40);
   const steps: number[] = [];
-  assert.throws(
+  await assert.rejects(
     () =>
       trainLoop({
         label: "nan",

@@ -214,9 +214,9 @@ export async function trainPairing(options: RunOptions): Promise<TrainedPairing>
       stage1 = readJsonFile(join(dir, "stage1", "summary.json")) as StageSummary;
     } else {
       model.setTrainableComponents({ projector: true, llm: false });
-      stage1 = runStage(1, model, encode(1), train, protocol, dir, options);
+      stage1 = await runStage(1, model, encode(1), train, protocol, dir, options);
       writeJson(join(dir, "stage1", "summary.json"), stage1);
-      writeFileAtomic(projectorFile, encodeSafetensors(new Map(model.projector.namedParameters().map(([n, v]) => [n, { shape: v.shape, data: v.dataSync() as Float32Array }])), "F32"));
+      writeFileAtomic(projectorFile, encodeSafetensors(new Map(await Promise.all(model.projector.namedParameters().map(async ([n, v]) => [n, { shape: v.shape, data: (await v.data()) as Float32Array }] as const))), "F32"));
       rmSync(join(dir, "stage1", "resume"), { recursive: true, force: true });
     }
     log(`${runId(spec)}: stage 1 ${stage1.steps} steps, loss ${stage1.firstLoss.toFixed(3)} → ${stage1.finalLoss.toFixed(3)}`);
@@ -229,7 +229,7 @@ export async function trainPairing(options: RunOptions): Promise<TrainedPairing>
       stage2 = readJsonFile(join(modelDir, "summary.json")) as StageSummary;
     } else {
       model.setTrainableComponents({ projector: true, llm: true });
-      stage2 = runStage(2, model, encode(2), train, protocol, dir, options);
+      stage2 = await runStage(2, model, encode(2), train, protocol, dir, options);
       saveCheckpoint(modelDir, model, { llm: llm.config, projector: protocol.projector, visionDim: train.dim, spec }, { dtype: "F32" });
       writeJson(join(modelDir, "summary.json"), stage2);
       rmSync(join(dir, "stage2", "resume"), { recursive: true, force: true });
@@ -334,7 +334,7 @@ interface LogLine {
   backend: string;
 }
 
-function runStage(stage: 1 | 2, model: LlavaModel, set: EncodedSet, features: FeatureStore, protocol: Protocol, dir: string, options: RunOptions): StageSummary {
+async function runStage(stage: 1 | 2, model: LlavaModel, set: EncodedSet, features: FeatureStore, protocol: Protocol, dir: string, options: RunOptions): Promise<StageSummary> {
   const recipe = stage === 1 ? protocol.stage1 : protocol.stage2;
   const checkpointDir = join(dir, `stage${stage}`);
   const logFile = join(dir, "log.jsonl");
@@ -350,7 +350,7 @@ function runStage(stage: 1 | 2, model: LlavaModel, set: EncodedSet, features: Fe
     const stop = options.interruptAfter;
     if (stop && stop.stage === stage && stop.step === info.step) throw new Error(`interrupted after step ${info.step} of stage ${stage} (interruptAfter)`);
   };
-  const result = trainStage({ label: `${runId(options.spec)} stage ${stage}`, model, set, features, recipe, checkpointDir, onStep, progress: options.progress });
+  const result = await trainStage({ label: `${runId(options.spec)} stage ${stage}`, model, set, features, recipe, checkpointDir, onStep, progress: options.progress });
   const lines = readLog(logFile).filter((l) => l.stage === stage);
   const tokens = lines.reduce((n, l) => n + l.tokens, 0);
   const seconds = lines.reduce((n, l) => n + l.seconds, 0);

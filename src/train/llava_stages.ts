@@ -103,7 +103,7 @@ export function microBatch(samples: readonly StageSample[], step: number, micro:
 }
 
 /** Trains whatever is trainable in `model` for one epoch of the set. */
-export function trainStage(options: StageOptions): TrainResult & { steps: number } {
+export async function trainStage(options: StageOptions): Promise<TrainResult & { steps: number }> {
   const { recipe, set, model, features } = options;
   if (recipe.globalBatch % recipe.microBatch !== 0) throw new Error(`${options.label}: global batch ${recipe.globalBatch} is not a multiple of the micro-batch ${recipe.microBatch}`);
   if (set.samples.length < recipe.globalBatch) throw new Error(`${options.label}: ${set.samples.length} samples, fewer than one global batch of ${recipe.globalBatch}`);
@@ -111,7 +111,7 @@ export function trainStage(options: StageOptions): TrainResult & { steps: number
   const trainable = model.trainableParameters();
   // Checkpoints name variables by parameter name (TF.js's own names differ between processes).
   const state = new Map(model.namedParameters().filter(([, v]) => v.trainable));
-  const result = trainLoop({
+  const result = await trainLoop({
     label: options.label,
     steps,
     ...recipeOptimisation(recipe),

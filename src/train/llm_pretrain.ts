@@ -232,7 +232,7 @@ export function pretrainTokenizer(config: LlmConfig, docs: readonly TextDoc[], r
 }
 
 /** Pretrains one LLM through its recipe's phases (resuming from `checkpointDir` where it holds checkpoints). */
-export function pretrainLlm(options: LlmPretrainOptions): LlmPretrainResult {
+export async function pretrainLlm(options: LlmPretrainOptions): Promise<LlmPretrainResult> {
   const started = Date.now();
   const arch = llmArchitecture(options.family);
   const size = options.size ?? arch.defaultSize;
@@ -283,7 +283,7 @@ export function pretrainLlm(options: LlmPretrainOptions): LlmPretrainResult {
   const phases: LlmPhaseResult[] = [];
   try {
     for (const plan of plans) {
-      const run = trainLoop({
+      const run = await trainLoop({
         label: `${label} ${plan.phase}`,
         steps: plan.recipe.steps,
         schedule: { learningRate: plan.recipe.learningRate, warmupFraction: recipe.warmupFraction },

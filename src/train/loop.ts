@@ -37,8 +37,8 @@ export interface TrainLoopOptions {
   microBatches?: number;
   /** Called after each update with what a run log records. */
   onStep?(info: StepInfo): void;
-  /** Called after each update (EMA teachers, centres). */
-  afterStep?(step: number): void;
+  /** Called (and awaited) after each update: EMA teachers, centres, reading logged terms. */
+  afterStep?(step: number): void | Promise<void>;
   /** Folder for resumable checkpoints; with none, nothing is saved. */
   checkpointDir?: string;
   /** Steps between checkpoints (default: a tenth of the run). */
@@ -84,14 +84,14 @@ interface Progress {
 
 const RESUME = "resume";
 
-function saveResume(dir: string, state: Map<string, tf.Variable>, optimizer: AdamW, progress: Progress): void {
+async function saveResume(dir: string, state: Map<string, tf.Variable>, optimizer: AdamW, progress: Progress): Promise<void> {
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const [name, v] of state) {
-    tensors.set(name, { shape: v.shape, data: v.dataSync() as Float32Array });
+    tensors.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
     const moments = optimizer.momentsOf(v);
     if (moments) {
-      tensors.set(`adamw.m.${name}`, { shape: v.shape, data: moments.m.dataSync() as Float32Array });
-      tensors.set(`adamw.v.${name}`, { shape: v.shape, data: moments.v.dataSync() as Float32Array });
+      tensors.set(`adamw.m.${name}`, { shape: v.shape, data: (await moments.m.data()) as Float32Array });
+      tensors.set(`adamw.v.${name}`, { shape: v.shape, data: (await moments.v.data()) as Float32Array });
     }
   }
   const next = join(dir, `${RESUME}.next`);
@@ -132,14 +132,17 @@ function loadResume(dir: string, state: Map<string, tf.Variable>, optimizer: Ada
   return { step: progress.step, losses: progress.losses };
 }
 
-/** The loss and gradients of one step: one pass, or the mean over its micro-batches. */
-function accumulatedGradients(options: TrainLoopOptions, step: number): { loss: number; grads: tf.NamedTensorMap } {
+/**
+ * The loss and gradients of one step: one pass, or the mean over its micro-batches. Values are read
+ * with `await data()`, never `dataSync()`: the WebGPU backend cannot read synchronously in Node.
+ */
+async function accumulatedGradients(options: TrainLoopOptions, step: number): Promise<{ loss: number; grads: tf.NamedTensorMap }> {
   const micro = Math.max(1, options.microBatches ?? 1);
   let total = 0;
   let sum: tf.NamedTensorMap = {};
   for (let m = 0; m < micro; m++) {
     const { value, grads } = tf.variableGrads(() => options.loss(step, m), options.trainable);
-    total += value.dataSync()[0]!;
+    total += (await value.data())[0]!;
     value.dispose();
     // A variable the loss did not touch (the projector, on a micro-batch of text-only samples) has no gradient.
     for (const v of options.trainable) if (!grads[v.name]) grads[v.name] = tf.zerosLike(v);
@@ -163,7 +166,7 @@ const lastGood = (options: TrainLoopOptions, step: number): string =>
   options.checkpointDir ? `; the last good checkpoint (before step ${step}) is kept in ${join(options.checkpointDir, RESUME)}` : "";
 
 /** Finishes the run (resuming from `checkpointDir` when it holds a checkpoint) and returns its losses. */
-export function trainLoop(options: TrainLoopOptions): TrainResult {
+export async function trainLoop(options: TrainLoopOptions): Promise<TrainResult> {
   const started = Date.now();
   const optimizer = new AdamW({ learningRate: options.schedule.learningRate, weightDecay: options.weightDecay ?? 0, beta2: options.beta2 });
   const resumed = options.checkpointDir ? loadResume(options.checkpointDir, options.state, optimizer) : undefined;
@@ -177,7 +180,7 @@ export function trainLoop(options: TrainLoopOptions): TrainResult {
       const stepStarted = Date.now();
       const learningRate = cosineLearningRate(options.schedule, step, options.steps);
       optimizer.learningRate = learningRate;
-      const { loss, grads } = accumulatedGradients(options, step);
+      const { loss, grads } = await accumulatedGradients(options, step);
       if (!Number.isFinite(loss)) {
         tf.dispose(Object.values(grads));
         throw new Error(`${options.label}: loss is ${loss} at step ${step}; lower the learning rate or check the data${lastGood(options, step)}`);
@@ -185,7 +188,9 @@ export function trainLoop(options: TrainLoopOptions): TrainResult {
       let scale = 1;
       let gradNorm: number | undefined;
       if (options.clipNorm !== undefined) {
-        gradNorm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))).dataSync()[0]!);
+        const norm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))));
+        gradNorm = (await norm.data())[0]!;
+        norm.dispose();
         if (!Number.isFinite(gradNorm)) {
           tf.dispose(Object.values(grads));
           throw new Error(`${options.label}: the gradient norm is ${gradNorm} at step ${step} (loss ${loss}); lower the learning rate or check the data${lastGood(options, step)}`);
@@ -195,12 +200,12 @@ export function trainLoop(options: TrainLoopOptions): TrainResult {
       const gradients = new Map(options.trainable.map((v) => [v, scale === 1 ? grads[v.name]! : tf.mul(grads[v.name]!, scale)]));
       optimizer.applyGradients(gradients);
       tf.dispose([...Object.values(grads), ...(scale === 1 ? [] : [...gradients.values()])]);
-      options.afterStep?.(step);
+      await options.afterStep?.(step);
       losses.push(loss);
       options.onStep?.({ step, loss, learningRate, ...(gradNorm !== undefined ? { gradNorm } : {}), seconds: (Date.now() - stepStarted) / 1000 });
       bar.tick();
       if (options.checkpointDir && ((step + 1) % every === 0 || step + 1 === options.steps)) {
-        saveResume(options.checkpointDir, options.state, optimizer, { step: step + 1, losses });
+        await saveResume(options.checkpointDir, options.state, optimizer, { step: step + 1, losses });
       }
     }
   } finally {

@@ -29,7 +29,7 @@ export const ZOO_LLM_BUILDERS: Record<string, ZooLlmBuilder> = Object.fromEntrie
     {
       async build(zoo, dataset, options, key) {
         const work = join(zoo, ".work", entry.name);
-        const result = pretrainLlm({ family: entry.family, size: entry.size, preset: options.preset, seed: options.seed, dataset, checkpointDir: work, progress: options.progress, steps: options.steps });
+        const result = await pretrainLlm({ family: entry.family, size: entry.size, preset: options.preset, seed: options.seed, dataset, checkpointDir: work, progress: options.progress, steps: options.steps });
         const probes = llmProbeRow(llmProbes({ model: result.model, tokenizer: result.tokenizer }, dataset));
         const dir = llmDir(zoo, entry.name);
         rmSync(dir, { recursive: true, force: true });

@@ -56,7 +56,7 @@ export const clipObjective: TowerObjective = {
       });
     // OpenAI CLIP clamps the parameter itself (not just its use), so momentum cannot carry it past the cap.
     const clamp = (): void => tf.tidy(() => void textSide.logitScale.assign(tf.clipByValue(textSide.logitScale, 0, MAX_LOG_LOGIT_SCALE)));
-    const run = runTextAligned(ctx, `clip ${ctx.family} ${ctx.preset}`, recipe, setup.steps, moduleState({ tower, text: textSide }), trainableOf([tower, textSide]), loss, clamp);
+    const run = await runTextAligned(ctx, `clip ${ctx.family} ${ctx.preset}`, recipe, setup.steps, moduleState({ tower, text: textSide }), trainableOf([tower, textSide]), loss, terms, clamp);
     return textAlignedResult(setup, recipe, run, terms, started);
   },
 

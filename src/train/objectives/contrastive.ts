@@ -236,15 +236,29 @@ export function captionBatch(setup: TextAlignedSetup, seed: number, step: number
   return { indices, images: setup.data.pixels.batch(indices), captions };
 }
 
-/** Per-step values of named loss terms, for `finalTerms`. */
+/**
+ * Per-step values of named loss terms, for `finalTerms`. `record` runs inside the loss and keeps
+ * the scalars; `flush` (after each step) reads them asynchronously, as the WebGPU backend needs.
+ */
 export class TermLog {
   private readonly values = new Map<string, number[]>();
-  record(terms: Record<string, tf.Scalar>): void {
-    for (const [name, t] of Object.entries(terms)) {
+  private pending: [string, tf.Tensor][] = [];
+  record(terms: Record<string, tf.Tensor>): void {
+    for (const [name, t] of Object.entries(terms)) this.pending.push([name, tf.keep(t.clone())]);
+  }
+  async flush(): Promise<void> {
+    const pending = this.pending;
+    this.pending = [];
+    for (const [name, t] of pending) {
       const list = this.values.get(name) ?? [];
-      list.push(t.dataSync()[0]!);
+      list.push((await t.data())[0]!);
       this.values.set(name, list);
+      t.dispose();
     }
+  }
+  /** Every recorded value of one term, in step order. */
+  series(name: string): number[] {
+    return [...(this.values.get(name) ?? [])];
   }
   /** Mean of each term over its last `k` recorded steps. */
   final(k = 10): Record<string, number> {
@@ -257,7 +271,7 @@ export class TermLog {
   }
 }
 
-/** The shared loop call: AdamW, cosine schedule with warmup, clipping, resumable checkpoints. */
+/** The shared loop call: AdamW, cosine schedule with warmup, clipping, resumable checkpoints; the term log read after each step. */
 export function runTextAligned(
   ctx: TowerPretrainContext,
   label: string,
@@ -266,8 +280,9 @@ export function runTextAligned(
   state: Map<string, tf.Variable>,
   trainable: tf.Variable[],
   loss: (step: number) => tf.Scalar,
+  terms: TermLog,
   afterStep?: (step: number) => void,
-): TrainResult {
+): Promise<TrainResult> {
   return trainLoop({
     label,
     steps,
@@ -275,7 +290,10 @@ export function runTextAligned(
     state,
     trainable,
     loss,
-    afterStep,
+    afterStep: async (step) => {
+      afterStep?.(step);
+      await terms.flush();
+    },
     checkpointDir: ctx.checkpointDir,
     progress: ctx.progress,
   });

@@ -28,6 +28,7 @@ import { visionConfig } from "../../models/vision/registry.js";
 import { VisionTower } from "../../models/vision/vit.js";
 import { Random, hashString } from "../../util/random.js";
 import { moduleState, trainLoop } from "../loop.js";
+import { TermLog } from "./contrastive.js";
 import { multiCrop, type MultiCropRecipe } from "./crops.js";
 import type { TowerObjective, TowerPretrainContext, TowerPretrainResult } from "./objective.js";
 
@@ -395,7 +396,7 @@ export async function pretrainDinov2(ctx: TowerPretrainContext, overrides: Parti
   state.set("dino_center", dinoCentre);
   state.set("ibot_center", ibotCentre);
 
-  const history = Object.fromEntries(DINO_TERMS.map((t) => [t, [] as number[]])) as Record<DinoTerm, number[]>;
+  const terms = new TermLog();
   // The batch means of the teacher outputs of the current step, for the centre updates after it.
   let centreTargets: { dino: tf.Tensor; ibot: tf.Tensor } | undefined;
   const G = crops.globalCrops;
@@ -439,7 +440,7 @@ export async function pretrainDinov2(ctx: TowerPretrainContext, overrides: Parti
       teacher_entropy: teacherEntropy,
       teacher_marginal_entropy: entropy(tf.mean(pCls, 0)),
     };
-    for (const term of DINO_TERMS) history[term].push(record[term].dataSync()[0]!);
+    terms.record(record);
     if (centreTargets) tf.dispose([centreTargets.dino, centreTargets.ibot]);
     centreTargets = {
       dino: tf.keep(tf.mean(teacherCls, 0)),
@@ -448,7 +449,8 @@ export async function pretrainDinov2(ctx: TowerPretrainContext, overrides: Parti
     return total;
   };
 
-  const afterStep = (step: number): void => {
+  const afterStep = async (step: number): Promise<void> => {
+    await terms.flush();
     const m = teacherMomentum(recipe, step, steps);
     for (const [t, s] of pairs) emaUpdate(t, s, m);
     if (!centreTargets) return;
@@ -462,9 +464,9 @@ export async function pretrainDinov2(ctx: TowerPretrainContext, overrides: Parti
     centreTargets = undefined;
   };
 
-  let run: ReturnType<typeof trainLoop>;
+  let run: Awaited<ReturnType<typeof trainLoop>>;
   try {
-    run = trainLoop({
+    run = await trainLoop({
       label: `${ctx.family} self-distillation`,
       steps,
       schedule: { learningRate: recipe.learningRate, warmupFraction: recipe.warmupFraction },
@@ -487,6 +489,7 @@ export async function pretrainDinov2(ctx: TowerPretrainContext, overrides: Parti
     teacherIbot.dispose();
   }
 
+  const history = Object.fromEntries(DINO_TERMS.map((t) => [t, terms.series(t)])) as Record<DinoTerm, number[]>;
   const window = (xs: number[]) => xs.slice(-Math.max(1, Math.min(10, Math.ceil(xs.length / 10))));
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const finalTerms = Object.fromEntries(DINO_TERMS.filter((t) => history[t].length > 0).map((t) => [t, mean(window(history[t]))]));

@@ -65,7 +65,7 @@ export const siglipObjective: TowerObjective = {
         terms.record({ sigmoid: l });
         return l;
       });
-    const run = runTextAligned(ctx, `siglip ${ctx.family} ${ctx.preset}`, recipe, setup.steps, moduleState({ tower, text: textSide }), trainableOf([tower, textSide]), loss);
+    const run = await runTextAligned(ctx, `siglip ${ctx.family} ${ctx.preset}`, recipe, setup.steps, moduleState({ tower, text: textSide }), trainableOf([tower, textSide]), loss, terms);
     return textAlignedResult(setup, recipe, run, terms, started);
   },
 

@@ -177,7 +177,7 @@ export const siglip2Objective: TowerObjective = {
 
     const state = moduleState({ tower, text: textSide, decoder, dense, teacher });
     const trainable = trainableOf([tower, textSide, decoder, dense]);
-    const run = runTextAligned(ctx, `siglip2 ${ctx.family} ${ctx.preset}`, recipe, setup.steps, state, trainable, loss, () => emaUpdate(teacher, tower, recipe.emaMomentum));
+    const run = await runTextAligned(ctx, `siglip2 ${ctx.family} ${ctx.preset}`, recipe, setup.steps, state, trainable, loss, terms, () => emaUpdate(teacher, tower, recipe.emaMomentum));
     return textAlignedResult(setup, recipe, run, terms, started, {
       extras: { decoder, dense_head: dense, teacher },
       dataNote:
