@@ -3,9 +3,12 @@
  * each against the same run's large-matmul rate. Writes bench/results/<backend>-<date>.json.
  */
 import * as tf from "@tensorflow/tfjs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { projectPath } from "../src/util/paths.js";
-import { describeBackend, initBackend, useBackend, type BackendName } from "../src/backend.js";
+import { BACKEND_NAMES, describeBackend, initBackend, useBackend, type BackendName } from "../src/backend.js";
+import { describeAdapter, registeredAdapter } from "../src/backend/webgpu.js";
 import { AdamW } from "../src/train/optimizer.js";
 import { loadNativeAddon, NativeBackend } from "../src/backend/native.js";
 import { buildLlmConfig, type LlmConfig } from "../src/models/llm/config.js";
@@ -26,16 +29,43 @@ interface Row {
   msPerStep: number;
 }
 
+const gpuAdapter = () => registeredAdapter() ?? null;
+const gpuAdapterLine = () => {
+  const a = registeredAdapter();
+  return a ? describeAdapter(a) : "no adapter";
+};
+
 let peakRss = 0;
 const sampleMemory = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
 
-/** Median milliseconds per step after `warmup` untimed steps (the median resists GC pauses and noise). */
-function time(steps: number, warmup: number, step: () => void): number {
-  for (let i = 0; i < warmup; i++) step();
+interface BenchOptions {
+  /** Timed steps per row (the median is reported) and untimed warm-up steps before them. */
+  steps: number;
+  warmup: number;
+  /** Only the rows whose name matches. */
+  only?: RegExp;
+  /** AdamW steps of the leak check (0: none). */
+  leakSteps: number;
+}
+
+/**
+ * Median milliseconds per step after `warmup` untimed steps (the median resists GC pauses and
+ * noise). A step ends when the value it returns has been read back, asynchronously: GPU backends
+ * run asynchronously, and WebGPU cannot read synchronously in Node.
+ */
+async function time(steps: number, warmup: number, step: () => tf.Tensor | Promise<unknown> | void): Promise<number> {
+  const run = async () => {
+    const out = step();
+    if (out instanceof tf.Tensor) {
+      await out.data();
+      out.dispose();
+    } else await out;
+  };
+  for (let i = 0; i < warmup; i++) await run();
   const samples: number[] = [];
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
-    step();
+    await run();
     samples.push(performance.now() - t0);
     sampleMemory();
   }
@@ -43,16 +73,19 @@ function time(steps: number, warmup: number, step: () => void): number {
   return samples[Math.floor(samples.length / 2)]!;
 }
 
-function matmulReference(): number {
+/** One AdamW step; returns the loss, to be read back. */
+function trainStep(optimizer: AdamW, loss: () => tf.Scalar, variables: tf.Variable[]): tf.Tensor {
+  const { value, grads } = tf.variableGrads(loss, variables);
+  optimizer.applyGradients(new Map(variables.map((v) => [v, grads[v.name]!])));
+  tf.dispose(Object.values(grads));
+  return value;
+}
+
+async function matmulReference(options: BenchOptions): Promise<number> {
   const n = 1024;
   const a = tf.randomNormal([n, n], 0, 1, "float32", 1);
   const b = tf.randomNormal([n, n], 0, 1, "float32", 2);
-  // Read the result outside tidy: tidy walks a returned typed array element by element.
-  const ms = time(5, 2, () => {
-    const c = tf.matMul(a, b);
-    c.dataSync();
-    c.dispose();
-  });
+  const ms = await time(Math.max(3, options.steps), options.warmup, () => tf.matMul(a, b));
   tf.dispose([a, b]);
   return (2 * n ** 3) / ms / 1e6;
 }
@@ -77,11 +110,11 @@ function vitTrainFlops(c: VisionConfig, batch: number): number {
   return 3 * batch * (c.numLayers * (perTokenLayer * tokens + attention) + patch);
 }
 
-function benchLlm(name: string, config: LlmConfig, batch: number, seq: number, reference: number): Row {
+async function benchLlm(name: string, config: LlmConfig, batch: number, seq: number, reference: number, options: BenchOptions): Promise<Row> {
   const model = new CausalLM(config, 1);
   const ids = tf.tensor2d(Array.from({ length: batch * seq }, (_, i) => (i * 31 + 7) % config.vocabSize), [batch, seq], "int32");
   const optimizer = new AdamW({ learningRate: 1e-3 });
-  const ms = time(7, 2, () => optimizer.minimize(() => causalLmLoss(model.forward(ids), ids), model.trainableParameters()));
+  const ms = await time(options.steps, options.warmup, () => trainStep(optimizer, () => causalLmLoss(model.forward(ids), ids), model.trainableParameters()));
   const gflops = llmTrainFlops(config, batch, seq) / ms / 1e6;
   tf.dispose([ids]);
   optimizer.dispose();
@@ -89,12 +122,12 @@ function benchLlm(name: string, config: LlmConfig, batch: number, seq: number, r
   return { name, shape: `d${config.hiddenSize} L${config.numLayers} h${config.numHeads}/${config.numKvHeads} ffn${config.intermediateSize} V${config.vocabSize}, ${batch}x${seq}`, unit: "tokens/s", rate: (batch * seq * 1000) / ms, gflops, ratio: gflops / reference, msPerStep: ms };
 }
 
-function benchVit(name: string, config: VisionConfig, batch: number, reference: number): Row {
+async function benchVit(name: string, config: VisionConfig, batch: number, reference: number, options: BenchOptions): Promise<Row> {
   const tower = new VisionTower(config, 1);
   const images = tf.randomUniform([batch, config.imageSize, config.imageSize, 3], 0, 1, "float32", 3) as tf.Tensor4D;
   const target = tf.randomNormal([batch, config.hiddenSize], 0, 1, "float32", 4);
   const optimizer = new AdamW({ learningRate: 1e-3 });
-  const ms = time(7, 2, () => optimizer.minimize(() => tf.mean(tf.square(tf.sub(tower.pooled(images), target))) as tf.Scalar, tower.trainableParameters()));
+  const ms = await time(options.steps, options.warmup, () => trainStep(optimizer, () => tf.mean(tf.square(tf.sub(tower.pooled(images), target))) as tf.Scalar, tower.trainableParameters()));
   const gflops = vitTrainFlops(config, batch) / ms / 1e6;
   tf.dispose([images, target]);
   optimizer.dispose();
@@ -102,7 +135,7 @@ function benchVit(name: string, config: VisionConfig, batch: number, reference: 
   return { name, shape: `${config.imageSize}px/${config.patchSize} d${config.hiddenSize} L${config.numLayers}, batch ${batch}`, unit: "images/s", rate: (batch * 1000) / ms, gflops, ratio: gflops / reference, msPerStep: ms };
 }
 
-function benchLlava(reference: number): Row {
+async function benchLlava(reference: number, options: BenchOptions): Promise<Row> {
   const llmConf = llmConfig("llama3.1", "small");
   const towerConf = visionConfig("clip", "small");
   const tower = new VisionTower(towerConf, 1);
@@ -115,7 +148,7 @@ function benchLlava(reference: number): Row {
     return { ids, labels: ids.map((id, i) => (i < text / 2 || id === IMAGE_TOKEN_INDEX ? IGNORE_INDEX : id)) };
   });
   const optimizer = new AdamW({ learningRate: 2e-5 });
-  const ms = time(7, 2, () => optimizer.minimize(() => model.loss(samples, features), model.trainableParameters()));
+  const ms = await time(options.steps, options.warmup, () => trainStep(optimizer, () => model.loss(samples, features), model.trainableParameters()));
   const seq = features.shape[1] + text;
   const tokens = batch * seq;
   const gflops = llmTrainFlops(llmConf, batch, seq) / ms / 1e6;
@@ -126,12 +159,12 @@ function benchLlava(reference: number): Row {
   return { name: "LLaVA stage-2 step (llama3.1 + clip, small)", shape: `${batch} x (${features.shape[1]} image + ${text} text tokens)`, unit: "tokens/s", rate: (tokens * 1000) / ms, gflops, ratio: gflops / reference, msPerStep: ms };
 }
 
-function benchGeneration(useCache: boolean): Row {
+async function benchGeneration(useCache: boolean): Promise<Row> {
   const config = llmConfig("llama3.1", "small");
   const model = new CausalLM(config, 1);
   const prompt = Array.from({ length: 32 }, (_, i) => (i * 17) % config.vocabSize);
   const newTokens = 32;
-  const ms = time(3, 1, () => model.generate(prompt, { maxNewTokens: newTokens, useCache }));
+  const ms = await time(3, 1, () => void model.generate(prompt, { maxNewTokens: newTokens, useCache }));
   model.dispose();
   return { name: `greedy generation, ${useCache ? "with" : "without"} KV cache`, shape: `llama3.1 small, prompt 32, ${newTokens} new`, unit: "tokens/s", rate: (newTokens * 1000) / ms, gflops: NaN, ratio: NaN, msPerStep: ms };
 }
@@ -159,17 +192,22 @@ function memorySample(): MemorySample {
  * workload's: live tensors, array buffers, the native backend's pool of recycled buffers and RSS
  * must not grow between step 100 and the last.
  */
-function leakCheck(steps = 1000): { steps: number; tensorsBefore: number; tensorsAfter: number; after100: MemorySample; last: MemorySample } {
+async function leakCheck(steps: number): Promise<{ steps: number; tensorsBefore: number; tensorsAfter: number; after100: MemorySample; last: MemorySample }> {
   const config = llmConfig("llama3", "tiny");
   const model = new CausalLM(config, 1);
   const ids = tf.tensor2d(Array.from({ length: 4 * 32 }, (_, i) => (i * 7) % config.vocabSize), [4, 32], "int32");
   const optimizer = new AdamW({ learningRate: 1e-3 });
-  optimizer.minimize(() => causalLmLoss(model.forward(ids), ids), model.trainableParameters());
+  const step = async () => {
+    const loss = trainStep(optimizer, () => causalLmLoss(model.forward(ids), ids), model.trainableParameters());
+    await loss.data();
+    loss.dispose();
+  };
+  await step();
   const tensorsBefore = tf.memory().numTensors;
   let after100 = memorySample();
   for (let i = 0; i < steps; i++) {
-    optimizer.minimize(() => causalLmLoss(model.forward(ids), ids), model.trainableParameters());
-    if (i === 99) after100 = memorySample();
+    await step();
+    if (i === Math.min(99, steps - 1)) after100 = memorySample();
   }
   const result = { steps, tensorsBefore, tensorsAfter: tf.memory().numTensors, after100, last: memorySample() };
   optimizer.dispose();
@@ -179,7 +217,7 @@ function leakCheck(steps = 1000): { steps: number; tensorsBefore: number; tensor
 }
 
 /** The addon's matrix products called directly: OpenBLAS (when linked) against the built-in kernel. */
-function nativeGemm(): { shape: string; openblasGflops: number | null; builtinGflops: number }[] {
+async function nativeGemm(): Promise<{ shape: string; openblasGflops: number | null; builtinGflops: number }[]> {
   const addon = loadNativeAddon();
   if (typeof addon === "string") return [];
   const linked = addon.info().blas === "openblas";
@@ -190,60 +228,119 @@ function nativeGemm(): { shape: string; openblasGflops: number | null; builtinGf
     const out = new Float32Array(batch * m * n);
     const ao = Float64Array.from({ length: batch }, (_, i) => i * m * k);
     const bo = Float64Array.from({ length: batch }, (_, i) => i * k * n);
-    const rate = (builtin: boolean) => (2 * batch * m * n * k) / time(5, 1, () => addon.gemm(a, b, out, m, n, k, false, false, ao, bo, builtin)) / 1e6;
-    rows.push({ shape: `${batch} x ${m}x${n}x${k}`, openblasGflops: linked ? rate(false) : null, builtinGflops: rate(true) });
+    const rate = async (builtin: boolean) => (2 * batch * m * n * k) / (await time(5, 1, () => addon.gemm(a, b, out, m, n, k, false, false, ao, bo, builtin))) / 1e6;
+    rows.push({ shape: `${batch} x ${m}x${n}x${k}`, openblasGflops: linked ? await rate(false) : null, builtinGflops: await rate(true) });
   }
   return rows;
 }
 
-async function benchBackend(name: BackendName): Promise<{ backend: string; referenceMatmulGflops: number; rows: Row[] }> {
+async function benchBackend(name: BackendName, options: BenchOptions): Promise<{ backend: string; referenceMatmulGflops: number; rows: Row[]; skipped: string[] }> {
   await useBackend(name);
-  const reference = matmulReference();
+  const reference = await matmulReference(options);
   console.log(`\n${name}: 1024^3 matmul at ${reference.toFixed(1)} GFLOP/s (the reference for the ratios below)`);
   // The transformer and ViT shapes of the native-kernels issue, for comparison with PyTorch's 2-core figures.
   const referenceLm: LlmConfig = { ...buildLlmConfig(LLM_ARCHITECTURES["llama3"], "8b", "small"), hiddenSize: 256, numLayers: 4, numHeads: 4, numKvHeads: 4, headDim: 64, intermediateSize: 688, vocabSize: 512, rotaryDim: 64, maxPositions: 128 };
   const referenceVit: VisionConfig = { ...visionConfig("clip", "small"), imageSize: 64, patchSize: 8, hiddenSize: 192, numLayers: 4, numHeads: 4, intermediateSize: 768 };
+  // Greedy generation reads each token back synchronously: not possible on WebGPU in Node yet.
+  const table: { name: string; readsSynchronously?: boolean; row: (name: string) => Promise<Row> }[] = [
+    { name: "decoder d256 L4 (native-kernels issue shape)", row: (n) => benchLlm(n, referenceLm, 16, 96, reference, options) },
+    { name: "ViT 64px/8 d192 L4 (native-kernels issue shape)", row: (n) => benchVit(n, referenceVit, 32, reference, options) },
+    { name: "small LLM training (llama3.1 small, 8b rung)", row: (n) => benchLlm(n, llmConfig("llama3.1", "small"), 8, 128, reference, options) },
+    { name: "small ViT training (clip small)", row: (n) => benchVit(n, visionConfig("clip", "small"), 32, reference, options) },
+    { name: "LLaVA stage-2 step (llama3.1 + clip, small)", row: () => benchLlava(reference, options) },
+    { name: "greedy generation, with KV cache", readsSynchronously: true, row: () => benchGeneration(true) },
+    { name: "greedy generation, without KV cache", readsSynchronously: true, row: () => benchGeneration(false) },
+  ];
   const rows: Row[] = [];
-  const run = (row: () => Row) => {
-    const r = row();
+  const skipped: string[] = [];
+  for (const entry of table) {
+    if (options.only && !options.only.test(entry.name)) continue;
+    if (entry.readsSynchronously && name === "webgpu") {
+      skipped.push(`${entry.name}: reads each token synchronously, which WebGPU cannot do in Node`);
+      console.log(`${entry.name.padEnd(46)} skipped: reads each token synchronously, which WebGPU cannot do in Node`);
+      continue;
+    }
+    const r = await entry.row(entry.name);
     rows.push(r);
     const eff = Number.isNaN(r.ratio) ? "" : `  ${r.gflops.toFixed(1)} GFLOP/s = ${(100 * r.ratio).toFixed(0)}% of matmul`;
     console.log(`${r.name.padEnd(46)} ${r.rate.toFixed(0).padStart(7)} ${r.unit.padEnd(9)} ${r.msPerStep.toFixed(0).padStart(6)} ms/step${eff}   [${r.shape}]`);
+  }
+  return { backend: name, referenceMatmulGflops: reference, rows, skipped };
+}
+
+const USAGE = `npm run bench [-- options]
+  --backend NAME     the backend to measure (default: the one initBackend chooses); webgpu takes a software adapter too
+  --reference NAME   a second backend measured after it for comparison (default wasm; none for no second one)
+  --steps N          timed steps per row, the median reported (default 7; 2 warm-up steps before them, 1 when N < 3)
+  --only REGEX       only the rows whose name matches
+  --leak-steps N     AdamW steps of the leak check (default 1000; 0 skips it)
+  --out DIR          where the results JSON goes (default bench/results)`;
+
+function parseOptions(argv: string[]): BenchOptions & { backend?: BackendName; reference?: BackendName; outDir: string } {
+  const { values } = parseArgs({
+    args: argv,
+    options: { backend: { type: "string" }, reference: { type: "string" }, steps: { type: "string" }, only: { type: "string" }, "leak-steps": { type: "string" }, out: { type: "string" }, help: { type: "boolean" } },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const backendName = (flag: string, v: string | undefined): BackendName | undefined => {
+    if (v === undefined || v === "none") return undefined;
+    if (!BACKEND_NAMES.includes(v as BackendName)) throw new Error(`--${flag} ${v}: expected one of ${BACKEND_NAMES.join(", ")}${flag === "reference" ? ", none" : ""}`);
+    return v as BackendName;
   };
-  run(() => benchLlm("decoder d256 L4 (native-kernels issue shape)", referenceLm, 16, 96, reference));
-  run(() => benchVit("ViT 64px/8 d192 L4 (native-kernels issue shape)", referenceVit, 32, reference));
-  run(() => benchLlm("small LLM training (llama3.1 small, 8b rung)", llmConfig("llama3.1", "small"), 8, 128, reference));
-  run(() => benchVit("small ViT training (clip small)", visionConfig("clip", "small"), 32, reference));
-  run(() => benchLlava(reference));
-  run(() => benchGeneration(true));
-  run(() => benchGeneration(false));
-  return { backend: name, referenceMatmulGflops: reference, rows };
+  const count = (flag: string, v: string | undefined, fallback: number, min: number): number => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${flag} ${v}: expected a whole number of at least ${min}`);
+    return n;
+  };
+  const steps = count("steps", values.steps, 7, 1);
+  return {
+    backend: backendName("backend", values.backend),
+    reference: values.reference === undefined ? "wasm" : backendName("reference", values.reference),
+    steps,
+    warmup: steps < 3 ? 1 : 2,
+    only: values.only === undefined ? undefined : new RegExp(values.only, "i"),
+    leakSteps: count("leak-steps", values["leak-steps"], 1000, 0),
+    outDir: values.out ?? projectPath("bench", "results"),
+  };
 }
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const info = await initBackend();
-  console.log(`backend: ${describeBackend(info)}`);
-  // The chosen backend, then WebAssembly as the reference when the chosen one is another.
-  const names: BackendName[] = info.name === "wasm" ? ["wasm"] : [info.name, "wasm"];
-  const leak = leakCheck();
+  const options = parseOptions(process.argv.slice(2));
+  const chosen = await initBackend();
+  const measured = options.backend ?? chosen.name;
+  if (measured !== chosen.name) await useBackend(measured);
+  console.log(`backend: ${measured === chosen.name ? describeBackend(chosen) : `${measured}${measured === "webgpu" ? ` on ${gpuAdapterLine()}` : ""}`}`);
+  // The measured backend, then the reference (WebAssembly by default) when it is another.
+  const names: BackendName[] = [measured, ...(options.reference && options.reference !== measured ? [options.reference] : [])];
+  const leak = options.leakSteps > 0 ? await leakCheck(options.leakSteps) : undefined;
   const mem = (m: MemorySample) => `RSS ${m.rssMiB.toFixed(0)}, heap ${m.heapMiB.toFixed(0)}, array buffers ${m.arrayBuffersMiB.toFixed(0)}${m.pooledMiB === null ? "" : `, pooled ${m.pooledMiB.toFixed(0)}`} MiB`;
-  console.log(`leak check (${info.name}): ${leak.steps} AdamW steps, tensors ${leak.tensorsBefore} -> ${leak.tensorsAfter}; after 100: ${mem(leak.after100)}; after ${leak.steps}: ${mem(leak.last)}`);
+  if (leak) {
+    const early = leak.steps > 100 ? `after 100: ${mem(leak.after100)}; ` : "";
+    console.log(`leak check (${measured}): ${leak.steps} AdamW steps, tensors ${leak.tensorsBefore} -> ${leak.tensorsAfter}; ${early}after ${leak.steps}: ${mem(leak.last)}`);
+  }
   const results = [];
-  for (const name of names) results.push(await benchBackend(name));
-  const gemm = nativeGemm();
+  for (const name of names) results.push(await benchBackend(name, options));
+  const gemm = await nativeGemm();
   for (const g of gemm) console.log(`native gemm ${g.shape}: OpenBLAS ${g.openblasGflops === null ? "not linked" : `${g.openblasGflops.toFixed(0)} GFLOP/s`}, built-in kernel ${g.builtinGflops.toFixed(0)} GFLOP/s`);
   const result = {
     date: new Date().toISOString(),
-    backend: info,
+    backend: measured === chosen.name ? chosen : { name: measured, chosenByDefault: chosen.name },
+    ...(measured === "webgpu" ? { adapter: gpuAdapter() } : {}),
     node: process.version,
+    options: { steps: options.steps, warmup: options.warmup, only: options.only?.source ?? null, leakSteps: options.leakSteps },
     results,
     nativeGemm: gemm,
-    leak,
+    leak: leak ?? null,
     peakRssMiB: peakRss / 2 ** 20,
     seconds: (Date.now() - started) / 1000,
   };
-  const out = projectPath("bench", "results", `${info.name}-${result.date.slice(0, 10)}.json`);
+  const out = join(options.outDir, `${measured}-${result.date.slice(0, 10)}.json`);
   writeFileAtomic(out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`\npeak RSS ${result.peakRssMiB.toFixed(0)} MiB; ${result.seconds.toFixed(0)} s; wrote ${out}`);
 }

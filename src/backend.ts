@@ -70,7 +70,7 @@ const CANDIDATES: Candidate[] = [
   { name: "cpu", package: "@tensorflow/tfjs-backend-cpu", load: async () => {} },
 ];
 
-const BACKEND_NAMES: readonly BackendName[] = ["tensorflow", "webgpu", "native", "wasm", "cpu"];
+export const BACKEND_NAMES: readonly BackendName[] = ["tensorflow", "webgpu", "native", "wasm", "cpu"];
 
 let nativeInfo: { blas: "openblas" | "builtin"; threads: number } | undefined;
 let gpuAdapter: GpuAdapterInfo | undefined;

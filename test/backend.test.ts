@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
 import { backendInfo, describeBackend, initBackend, selfCheck, useBackend } from "../src/backend.js";
 import { loadNativeAddon } from "../src/backend/native.js";
+import { noHardwareVulkan } from "../src/backend/webgpu.js";
 import { projectPath } from "../src/util/paths.js";
 
 test("the default backend is the native kernels when built, else WebAssembly; every fallback is recorded", async () => {
@@ -13,10 +14,12 @@ test("the default backend is the native kernels when built, else WebAssembly; ev
   assert.equal(info.name, native ? "native" : "wasm");
   assert.equal(tf.getBackend(), info.name);
   assert.equal(backendInfo(), info);
-  assert.deepEqual(info.skipped.map((s) => s.candidate).slice(0, 2), ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]);
+  // WebGPU comes before every CPU backend, and is skipped (saying why) where there is no GPU driver.
+  const gpu = noHardwareVulkan() === undefined ? [] : ["@tensorflow/tfjs-backend-webgpu (Dawn)"];
+  assert.deepEqual(info.skipped.map((s) => s.candidate).slice(0, 2 + gpu.length), ["@tensorflow/tfjs-node-gpu", ...gpu, "@tensorflow/tfjs-node"]);
   if (native) assert.match(describeBackend(info), /^native \(native\/ \(N-API addon\), tfjs 4\.22\.0, (openblas|builtin), \d+ threads\)$/);
   else assert.match(describeBackend(info), /^wasm \(@tensorflow\/tfjs-backend-wasm, tfjs 4\.22\.0, fast matmul\)$/);
-  assert.doesNotThrow(selfCheck);
+  await assert.doesNotReject(selfCheck);
 });
 
 async function onBackend<T>(name: string, f: () => T): Promise<T> {
@@ -84,7 +87,7 @@ test("TFJS_BACKEND picks a backend or fails with a clear error", () => {
       cwd: projectPath(),
     });
   assert.match(run("cpu").stdout, /chose cpu/);
-  assert.match(run("gpu").stdout, /error: TFJS_BACKEND="gpu": expected one of tensorflow, native, wasm, cpu/);
+  assert.match(run("gpu").stdout, /error: TFJS_BACKEND="gpu": expected one of tensorflow, webgpu, native, wasm, cpu/);
   assert.match(run("wasm").stdout, /chose wasm/);
   assert.match(run("tensorflow").stdout, /error: TFJS_BACKEND=tensorflow could not be initialised \(@tensorflow\/tfjs-node-gpu: not installed; @tensorflow\/tfjs-node: /);
 });

@@ -142,6 +142,11 @@ function boundAddN(): void {
   tf.registerKernel({ kernelName: tf.AddN, backendName: "webgpu", kernelFunc: addN as KernelFunc });
 }
 
+/** The adapter the "webgpu" backend was registered on, if it was. */
+export function registeredAdapter(): GpuAdapterInfo | undefined {
+  return registered;
+}
+
 /** One line for logs: "NVIDIA Hopper (vulkan)" or "OpenGL ES 3.2 Mesa 22.3.6 (opengles, software)". */
 export function describeAdapter(info: GpuAdapterInfo): string {
   const name = [info.vendor, info.architecture].filter(Boolean).join(" ") || info.description;
