@@ -18,6 +18,7 @@ import * as tf from "@tensorflow/tfjs";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { backendInfo, describeBackend } from "../backend.js";
+import type { GpuAdapterInfo } from "../backend/webgpu.js";
 import { CAPTION_STYLES } from "../data/captions.js";
 import { Dataset, defaultDatasetDir } from "../data/dataset.js";
 import { evaluateAll, saveEvaluation, type TaskEvaluation } from "../eval/runner.js";
@@ -74,6 +75,8 @@ export interface RunResult {
     seconds: number;
   };
   backend: string;
+  /** The WebGPU adapter, when the run used one: vendor, architecture, description, fallback and software flags. */
+  adapter?: GpuAdapterInfo;
   /** Wall time of the whole run, summed over the processes that worked on it. */
   seconds: number;
   finished: string;
@@ -280,6 +283,7 @@ export async function evaluatePairing(options: RunOptions, trained?: TrainedPair
         seconds: (Date.now() - started) / 1000,
       },
       backend: describeBackend(),
+      ...(backendInfo().adapter ? { adapter: backendInfo().adapter } : {}),
       seconds: (readJsonFile(join(dir, "seconds.json")) as { seconds: number }).seconds,
       finished: new Date().toISOString(),
     };
