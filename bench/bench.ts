@@ -164,7 +164,7 @@ async function benchGeneration(useCache: boolean): Promise<Row> {
   const model = new CausalLM(config, 1);
   const prompt = Array.from({ length: 32 }, (_, i) => (i * 17) % config.vocabSize);
   const newTokens = 32;
-  const ms = await time(3, 1, () => void model.generate(prompt, { maxNewTokens: newTokens, useCache }));
+  const ms = await time(3, 1, () => model.generate(prompt, { maxNewTokens: newTokens, useCache }));
   model.dispose();
   return { name: `greedy generation, ${useCache ? "with" : "without"} KV cache`, shape: `llama3.1 small, prompt 32, ${newTokens} new`, unit: "tokens/s", rate: (newTokens * 1000) / ms, gflops: NaN, ratio: NaN, msPerStep: ms };
 }
@@ -234,38 +234,31 @@ async function nativeGemm(): Promise<{ shape: string; openblasGflops: number | n
   return rows;
 }
 
-async function benchBackend(name: BackendName, options: BenchOptions): Promise<{ backend: string; referenceMatmulGflops: number; rows: Row[]; skipped: string[] }> {
+async function benchBackend(name: BackendName, options: BenchOptions): Promise<{ backend: string; referenceMatmulGflops: number; rows: Row[] }> {
   await useBackend(name);
   const reference = await matmulReference(options);
   console.log(`\n${name}: 1024^3 matmul at ${reference.toFixed(1)} GFLOP/s (the reference for the ratios below)`);
   // The transformer and ViT shapes of the native-kernels issue, for comparison with PyTorch's 2-core figures.
   const referenceLm: LlmConfig = { ...buildLlmConfig(LLM_ARCHITECTURES["llama3"], "8b", "small"), hiddenSize: 256, numLayers: 4, numHeads: 4, numKvHeads: 4, headDim: 64, intermediateSize: 688, vocabSize: 512, rotaryDim: 64, maxPositions: 128 };
   const referenceVit: VisionConfig = { ...visionConfig("clip", "small"), imageSize: 64, patchSize: 8, hiddenSize: 192, numLayers: 4, numHeads: 4, intermediateSize: 768 };
-  // Greedy generation reads each token back synchronously: not possible on WebGPU in Node yet.
-  const table: { name: string; readsSynchronously?: boolean; row: (name: string) => Promise<Row> }[] = [
+  const table: { name: string; row: (name: string) => Promise<Row> }[] = [
     { name: "decoder d256 L4 (native-kernels issue shape)", row: (n) => benchLlm(n, referenceLm, 16, 96, reference, options) },
     { name: "ViT 64px/8 d192 L4 (native-kernels issue shape)", row: (n) => benchVit(n, referenceVit, 32, reference, options) },
     { name: "small LLM training (llama3.1 small, 8b rung)", row: (n) => benchLlm(n, llmConfig("llama3.1", "small"), 8, 128, reference, options) },
     { name: "small ViT training (clip small)", row: (n) => benchVit(n, visionConfig("clip", "small"), 32, reference, options) },
     { name: "LLaVA stage-2 step (llama3.1 + clip, small)", row: () => benchLlava(reference, options) },
-    { name: "greedy generation, with KV cache", readsSynchronously: true, row: () => benchGeneration(true) },
-    { name: "greedy generation, without KV cache", readsSynchronously: true, row: () => benchGeneration(false) },
+    { name: "greedy generation, with KV cache", row: () => benchGeneration(true) },
+    { name: "greedy generation, without KV cache", row: () => benchGeneration(false) },
   ];
   const rows: Row[] = [];
-  const skipped: string[] = [];
   for (const entry of table) {
     if (options.only && !options.only.test(entry.name)) continue;
-    if (entry.readsSynchronously && name === "webgpu") {
-      skipped.push(`${entry.name}: reads each token synchronously, which WebGPU cannot do in Node`);
-      console.log(`${entry.name.padEnd(46)} skipped: reads each token synchronously, which WebGPU cannot do in Node`);
-      continue;
-    }
     const r = await entry.row(entry.name);
     rows.push(r);
     const eff = Number.isNaN(r.ratio) ? "" : `  ${r.gflops.toFixed(1)} GFLOP/s = ${(100 * r.ratio).toFixed(0)}% of matmul`;
     console.log(`${r.name.padEnd(46)} ${r.rate.toFixed(0).padStart(7)} ${r.unit.padEnd(9)} ${r.msPerStep.toFixed(0).padStart(6)} ms/step${eff}   [${r.shape}]`);
   }
-  return { backend: name, referenceMatmulGflops: reference, rows, skipped };
+  return { backend: name, referenceMatmulGflops: reference, rows };
 }
 
 const USAGE = `npm run bench [-- options]

@@ -42,6 +42,13 @@ function leftPadded(model: CausalLM, batch: number[][]): { prefix: tf.Tensor3D; 
 
 const SEEDS = [1, 2, 3];
 
+/** `f` over `items` one after another (generation is asynchronous; this keeps the calls in turn). */
+async function inTurn<T, U>(items: readonly T[], f: (item: T, index: number) => Promise<U>): Promise<U[]> {
+  const out: U[] = [];
+  for (const [i, item] of items.entries()) out.push(await f(item, i));
+  return out;
+}
+
 test("last-position logits of each left-padded row equal the unpadded logits (every family)", () => {
   for (const family of LLM_FAMILIES) {
     const config = llmConfig(family, "tiny");
@@ -65,27 +72,27 @@ test("last-position logits of each left-padded row equal the unpadded logits (ev
   }
 });
 
-test("batched greedy decoding equals one-by-one generate, with and without the cache (every family)", () => {
+test("batched greedy decoding equals one-by-one generate, with and without the cache (every family)", async () => {
   for (const family of LLM_FAMILIES) {
     const config = llmConfig(family, "tiny");
     for (const seed of SEEDS) {
       const model = randomModel(config, seed);
       const batch = prompts(config, seed);
       const options = { maxNewTokens: 10 };
-      const expected = batch.map((p) => model.generate(p, options));
+      const expected = await inTurn(batch, (p) => model.generate(p, options));
       assert.ok(
         expected.some((row) => new Set(row).size > 1),
         `${family} seed ${seed}: the reference generations are degenerate`,
       );
       const { prefix, keyMask } = leftPadded(model, batch);
       const before = tf.memory().numTensors;
-      const cached = model.generateBatchFromEmbeddings(prefix, keyMask, options);
+      const cached = await model.generateBatchFromEmbeddings(prefix, keyMask, options);
       assert.equal(tf.memory().numTensors, before, `${family}: tensors leaked with the cache`);
-      const recomputed = model.generateBatchFromEmbeddings(prefix, keyMask, { ...options, useCache: false });
+      const recomputed = await model.generateBatchFromEmbeddings(prefix, keyMask, { ...options, useCache: false });
       assert.equal(tf.memory().numTensors, before, `${family}: tensors leaked without the cache`);
       assert.deepEqual(cached, expected, `${family} seed ${seed} (cache)`);
       assert.deepEqual(recomputed, expected, `${family} seed ${seed} (no cache)`);
-      assert.deepEqual(model.generateBatch(batch, options), expected, `${family} seed ${seed} (generateBatch)`);
+      assert.deepEqual(await model.generateBatch(batch, options), expected, `${family} seed ${seed} (generateBatch)`);
       assert.equal(tf.memory().numTensors, before, `${family}: tensors leaked by generateBatch`);
       tf.dispose([prefix, keyMask]);
       model.dispose();
@@ -93,13 +100,13 @@ test("batched greedy decoding equals one-by-one generate, with and without the c
   }
 });
 
-test("a stop token ends its row early while the other rows go on", () => {
+test("a stop token ends its row early while the other rows go on", async () => {
   for (const family of ["llama3", "gemma2"] as const) {
     const config = llmConfig(family, "tiny");
     const model = randomModel(config, 5);
     const batch = prompts(config, 5);
     const maxNewTokens = 8;
-    const free = batch.map((p) => model.generate(p, { maxNewTokens }));
+    const free = await inTurn(batch, (p) => model.generate(p, { maxNewTokens }));
     const cut = (row: number[], stop: number) => (row.includes(stop) ? row.slice(0, row.indexOf(stop) + 1) : row);
     // A token some row emits early and some other row never emits before the end.
     const stop = free
@@ -109,34 +116,31 @@ test("a stop token ends its row early while the other rows go on", () => {
     const expected = free.map((row) => cut(row, stop));
     for (const useCache of [true, false]) {
       const options: GenerateOptions = { maxNewTokens, stopTokens: [stop], useCache };
-      assert.deepEqual(
-        batch.map((p) => model.generate(p, options)),
-        expected,
-      );
+      assert.deepEqual(await inTurn(batch, (p) => model.generate(p, options)), expected);
       const before = tf.memory().numTensors;
-      assert.deepEqual(model.generateBatch(batch, options), expected, `${family} cache ${useCache}`);
+      assert.deepEqual(await model.generateBatch(batch, options), expected, `${family} cache ${useCache}`);
       assert.equal(tf.memory().numTensors, before);
     }
     // Every row stopping at once ends the loop; maxNewTokens 0 decodes nothing.
     const firsts = free.map((row) => row[0]!);
-    assert.deepEqual(model.generateBatch(batch, { maxNewTokens, stopTokens: firsts }), firsts.map((id) => [id]));
-    assert.deepEqual(model.generateBatch(batch, { maxNewTokens: 0 }), batch.map(() => []));
+    assert.deepEqual(await model.generateBatch(batch, { maxNewTokens, stopTokens: firsts }), firsts.map((id) => [id]));
+    assert.deepEqual(await model.generateBatch(batch, { maxNewTokens: 0 }), batch.map(() => []));
     model.dispose();
   }
 });
 
-test("the key mask must be left padding of the prefix's shape", () => {
+test("the key mask must be left padding of the prefix's shape", async () => {
   const model = randomModel(llmConfig("vicuna", "tiny"), 1);
   const prefix = tf.zeros([2, 3, model.config.hiddenSize]) as tf.Tensor3D;
   const options = { maxNewTokens: 2 };
-  assert.throws(() => model.generateBatchFromEmbeddings(prefix, tf.ones([2, 4]) as tf.Tensor2D, options), /keyMask of shape/);
-  assert.throws(() => model.generateBatchFromEmbeddings(prefix, tf.tensor2d([[1, 1, 0], [1, 1, 1]]), options), /row 0 .* not left padding/);
-  assert.throws(() => model.generateBatchFromEmbeddings(prefix, tf.tensor2d([[0, 0, 0], [1, 1, 1]]), options), /row 0 .* not left padding/);
-  assert.throws(() => model.generateBatch([[1], []], options), /prompt 1 is empty/);
+  await assert.rejects(model.generateBatchFromEmbeddings(prefix, tf.ones([2, 4]) as tf.Tensor2D, options), /keyMask of shape/);
+  await assert.rejects(model.generateBatchFromEmbeddings(prefix, tf.tensor2d([[1, 1, 0], [1, 1, 1]]), options), /row 0 .* not left padding/);
+  await assert.rejects(model.generateBatchFromEmbeddings(prefix, tf.tensor2d([[0, 0, 0], [1, 1, 1]]), options), /row 0 .* not left padding/);
+  await assert.rejects(model.generateBatch([[1], []], options), /prompt 1 is empty/);
   model.dispose();
 });
 
-test("LlavaModel.generateBatch equals per-sample generate, images spliced at each placeholder", () => {
+test("LlavaModel.generateBatch equals per-sample generate, images spliced at each placeholder", async () => {
   const visionDim = 24;
   const n = 6;
   for (const seed of [1, 2]) {
@@ -151,27 +155,29 @@ test("LlavaModel.generateBatch equals per-sample generate, images spliced at eac
     ];
     for (const useCache of [true, false]) {
       const options = { maxNewTokens: 7, useCache };
-      const expected = batch.map((ids, i) => {
+      const expected = await inTurn(batch, async (ids, i) => {
         const image = tf.slice(features, [i, 0, 0], [1, -1, -1]) as tf.Tensor3D;
-        const out = model.generate(ids, image, options);
-        image.dispose();
-        return out;
+        try {
+          return await model.generate(ids, image, options);
+        } finally {
+          image.dispose();
+        }
       });
       const before = tf.memory().numTensors;
-      assert.deepEqual(model.generateBatch(batch, features, options), expected, `seed ${seed} cache ${useCache}`);
+      assert.deepEqual(await model.generateBatch(batch, features, options), expected, `seed ${seed} cache ${useCache}`);
       assert.equal(tf.memory().numTensors, before, "tensors leaked by LlavaModel.generateBatch");
       const stop = expected[0]![1]!;
       const stopped = expected.map((row) => (row.includes(stop) ? row.slice(0, row.indexOf(stop) + 1) : row));
-      assert.deepEqual(model.generateBatch(batch, features, { ...options, stopTokens: [stop] }), stopped);
+      assert.deepEqual(await model.generateBatch(batch, features, { ...options, stopTokens: [stop] }), stopped);
     }
     // Text-only prompts need no features.
     const text = [[1, 2, 3], [4]];
     assert.deepEqual(
-      model.generateBatch(text, undefined, { maxNewTokens: 5 }),
-      text.map((ids) => model.generate(ids, undefined, { maxNewTokens: 5 })),
+      await model.generateBatch(text, undefined, { maxNewTokens: 5 }),
+      await inTurn(text, (ids) => model.generate(ids, undefined, { maxNewTokens: 5 })),
     );
-    assert.throws(() => model.generateBatch(batch, undefined, { maxNewTokens: 2 }), /no image features/);
-    assert.throws(() => model.generateBatch(batch.slice(0, 2), features, { maxNewTokens: 2 }), /generateBatch: 2 samples but 4 images/);
+    await assert.rejects(model.generateBatch(batch, undefined, { maxNewTokens: 2 }), /no image features/);
+    await assert.rejects(model.generateBatch(batch.slice(0, 2), features, { maxNewTokens: 2 }), /generateBatch: 2 samples but 4 images/);
     features.dispose();
     model.dispose();
   }

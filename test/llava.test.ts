@@ -65,7 +65,7 @@ test("freezing by component: stage 1 trains the projector only, stage 2 the proj
   assert.ok(model.namedParameters().some(([n]) => n === "model.layers.0.self_attn.q_proj.weight"));
 });
 
-test("a tiny LLaVA overfits four image-caption pairs and answers each image with its caption", () => {
+test("a tiny LLaVA overfits four image-caption pairs and answers each image with its caption", async () => {
   const { tower, model } = tinyLlava(3);
   const feats = tower.features(tf.randomUniform([4, 16, 16, 3], 0, 1, "float32", 5) as tf.Tensor4D);
   const captions = [0, 1, 2, 3].map((k) => [10 + k, 20 + k, 30 + 2 * k, 5]);
@@ -80,9 +80,9 @@ test("a tiny LLaVA overfits four image-caption pairs and answers each image with
     loss.dispose();
   }
   assert.ok(last < 0.05, `loss ${first} -> ${last}`);
-  captions.forEach((cap, k) => {
+  for (const [k, cap] of captions.entries()) {
     const image = tf.slice(feats, [k, 0, 0], [1, -1, -1]) as tf.Tensor3D;
-    assert.deepEqual(model.generate([IMAGE_TOKEN_INDEX], image, { maxNewTokens: 6, stopTokens: [5] }), cap);
-    assert.deepEqual(model.generate([IMAGE_TOKEN_INDEX], image, { maxNewTokens: 6, stopTokens: [5], useCache: false }), cap);
-  });
+    assert.deepEqual(await model.generate([IMAGE_TOKEN_INDEX], image, { maxNewTokens: 6, stopTokens: [5] }), cap);
+    assert.deepEqual(await model.generate([IMAGE_TOKEN_INDEX], image, { maxNewTokens: 6, stopTokens: [5], useCache: false }), cap);
+  }
 });

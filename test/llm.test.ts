@@ -94,7 +94,7 @@ test("a tiny LLM of each family overfits a fixed batch on this backend", () => {
   }
 });
 
-test("generation with the KV cache equals full-forward logits at every step", () => {
+test("generation with the KV cache equals full-forward logits at every step", async () => {
   for (const family of LLM_FAMILIES) {
     const config = llmConfig(family, "tiny");
     const model = new CausalLM(config, 3);
@@ -107,21 +107,21 @@ test("generation with the KV cache equals full-forward logits at every step", ()
     assert.equal(cache.length, 10);
     [...prefill, ...steps].forEach((row, t) => row.forEach((v, j) => assert.ok(Math.abs(v - full[t]![j]!) < 1e-4, `${family} position ${t}`)));
     cache.dispose();
-    const withCache = model.generate([1, 2, 3], { maxNewTokens: 8 });
-    const without = model.generate([1, 2, 3], { maxNewTokens: 8, useCache: false });
+    const withCache = await model.generate([1, 2, 3], { maxNewTokens: 8 });
+    const without = await model.generate([1, 2, 3], { maxNewTokens: 8, useCache: false });
     assert.deepEqual(withCache, without, family);
     model.dispose();
   }
 });
 
-test("generation stops at a stop token and rejects an empty prompt or an overlong sequence", () => {
+test("generation stops at a stop token and rejects an empty prompt or an overlong sequence", async () => {
   const config = llmConfig("llama3", "tiny");
   const model = new CausalLM(config, 4);
-  const free = model.generate([5], { maxNewTokens: 6 });
+  const free = await model.generate([5], { maxNewTokens: 6 });
   const stop = free[2]!;
-  const stopped = model.generate([5], { maxNewTokens: 6, stopTokens: [stop] });
+  const stopped = await model.generate([5], { maxNewTokens: 6, stopTokens: [stop] });
   assert.deepEqual(stopped, free.slice(0, free.indexOf(stop) + 1));
-  assert.throws(() => model.generate([], { maxNewTokens: 2 }), /prompt is empty/);
+  await assert.rejects(model.generate([], { maxNewTokens: 2 }), /prompt is empty/);
   assert.throws(() => model.forward(tf.zeros([1, config.maxPositions + 1], "int32") as tf.Tensor2D), /exceeds maxPositions/);
   model.dispose();
 });

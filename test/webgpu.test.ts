@@ -125,6 +125,30 @@ test("a LLaVA stage-2 step (projector and LLM, two micro-batches) trains on WebG
   assertSameLosses("llava stage 2", await trainOn("webgpu", build, { microBatches: 2 }), await trainOn("cpu", build, { microBatches: 2 }));
 });
 
+test("greedy generation (one prompt and a batch) gives the CPU backend's tokens on WebGPU", { skip: skip(), timeout: 120_000 }, async () => {
+  const config = llmConfig("llama3.1", "tiny");
+  const prompt = [5, 17, 42, 3, 99, 7].map((id) => id % config.vocabSize);
+  // A shorter second row, so that the batch is left-padded with a key mask.
+  const batch = [prompt, [11, 2, 8].map((id) => id % config.vocabSize)];
+  const options = { maxNewTokens: 6 };
+  const generateOn = async (backend: string) => {
+    assert.ok(await tf.setBackend(backend), `setBackend(${backend})`);
+    const before = tf.memory().numTensors;
+    const model = new CausalLM(config, 1);
+    const one = await model.generate(prompt, options);
+    const rows = await model.generateBatch(batch, options);
+    model.dispose();
+    assert.equal(tf.memory().numTensors, before, `${backend}: tensors left after generation`);
+    return { one, rows };
+  };
+  const gpu = await generateOn("webgpu");
+  const cpu = await generateOn("cpu");
+  assert.equal(gpu.one.length, options.maxNewTokens);
+  assert.deepEqual(gpu.one, cpu.one, "generate");
+  assert.deepEqual(gpu.rows, cpu.rows, "generateBatch");
+  assert.deepEqual(gpu.rows[0], gpu.one, "the batch's first row is the single prompt's answer");
+});
+
 test("TFJS_BACKEND=webgpu picks the software adapter and records it; left to itself the choice skips it and says why", { skip: skip(), timeout: 120_000 }, () => {
   const script = 'import { initBackend, describeBackend } from "./src/backend.ts"; const i = await initBackend(); console.log(JSON.stringify({ line: describeBackend(i), adapter: i.adapter ?? null, skipped: i.skipped }));';
   const run = (env: NodeJS.ProcessEnv) => {

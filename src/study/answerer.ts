@@ -36,7 +36,7 @@ export function cachedFeatureModel(options: {
       });
       const images = options.features.batch(requests.map((r) => options.features.indexOf(r.imagePath.replace(/\.png$/, ""))));
       try {
-        const outputs = options.model.generateBatch(prompts, images, { maxNewTokens, stopTokens: stops });
+        const outputs = await options.model.generateBatch(prompts, images, { maxNewTokens, stopTokens: stops });
         return outputs.map((ids) => options.tokenizer.decode(ids.filter((id) => !stops.includes(id)), true).trim());
       } finally {
         images.dispose();

@@ -110,7 +110,7 @@ export class FeatureStore {
       const started = Date.now();
       const spec = { ...tower.config, imageSize: side };
       const pixels = await PixelCache.load(dataset, split, spec, { scale: s2 ? Math.max(...S2_SCALES) : 1, limit: sceneIds.length, progress: options.progress });
-      const data = extract(tower, pixels, s2 ? side : undefined, `features ${family} ${side}px${s2 ? "+S2" : ""} ${split}`, options.progress !== false);
+      const data = await extract(tower, pixels, s2 ? side : undefined, `features ${family} ${side}px${s2 ? "+S2" : ""} ${split}`, options.progress !== false);
       const meta: FeatureMeta = { key, tower: family, side, s2, split, count: sceneIds.length, tokens: data.tokens, dim: data.dim, seconds: (Date.now() - started) / 1000 };
       writeFileAtomic(dataFile, new Uint8Array(data.values.buffer, data.values.byteOffset, data.values.byteLength));
       writeJson(metaFile, meta);
@@ -121,7 +121,7 @@ export class FeatureStore {
   }
 }
 
-function extract(tower: VisionTower, pixels: PixelCache, s2Base: number | undefined, label: string, show: boolean): { values: Float32Array; tokens: number; dim: number } {
+async function extract(tower: VisionTower, pixels: PixelCache, s2Base: number | undefined, label: string, show: boolean): Promise<{ values: Float32Array; tokens: number; dim: number }> {
   const bar = progressBar(label, pixels.count, { silent: !show });
   let values = new Float32Array(0);
   let tokens = 0;
@@ -136,7 +136,7 @@ function extract(tower: VisionTower, pixels: PixelCache, s2Base: number | undefi
       [, tokens, dim] = features.shape;
       values = new Float32Array(pixels.count * tokens * dim);
     }
-    values.set(features.dataSync() as Float32Array, start * tokens * dim);
+    values.set((await features.data()) as Float32Array, start * tokens * dim);
     features.dispose();
     bar.tick(indices.length);
   }

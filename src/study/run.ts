@@ -233,6 +233,9 @@ export async function trainPairing(options: RunOptions): Promise<TrainedPairing>
     } else {
       model.setTrainableComponents({ projector: true, llm: true });
       stage2 = await runStage(2, model, encode(2), train, protocol, dir, options);
+      // saveCheckpoint reads synchronously: read every parameter once asynchronously first, which
+      // WebGPU needs (it then keeps a CPU copy) and costs the CPU backends one copy.
+      await Promise.all(model.parameters().map((v) => v.data()));
       saveCheckpoint(modelDir, model, { llm: llm.config, projector: protocol.projector, visionDim: train.dim, spec }, { dtype: "F32" });
       writeJson(join(modelDir, "summary.json"), stage2);
       rmSync(join(dir, "stage2", "resume"), { recursive: true, force: true });

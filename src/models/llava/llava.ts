@@ -148,10 +148,10 @@ export class LlavaModel extends Module {
   }
 
   /** Greedy answer to one prompt (ids with the image placeholder) about one image [1, N, d_vis]. */
-  generate(promptIds: number[], imageFeatures: tf.Tensor3D | undefined, options: GenerateOptions): number[] {
+  async generate(promptIds: number[], imageFeatures: tf.Tensor3D | undefined, options: GenerateOptions): Promise<number[]> {
     const prefix = tf.tidy(() => this.buildBatch([{ ids: promptIds, labels: promptIds.map(() => IGNORE_INDEX) }], imageFeatures).embeddings);
     try {
-      return this.llm.generateFromEmbeddings(prefix, options);
+      return await this.llm.generateFromEmbeddings(prefix, options);
     } finally {
       prefix.dispose();
     }
@@ -163,13 +163,13 @@ export class LlavaModel extends Module {
    * The rows are built as `buildBatch` builds them but left-padded, with the key mask, and decoded
    * in lockstep (`CausalLM.generateBatchFromEmbeddings`): each row gets what `generate` gives it.
    */
-  generateBatch(prompts: number[][], imageFeatures: tf.Tensor3D | undefined, options: GenerateOptions): number[][] {
+  async generateBatch(prompts: number[][], imageFeatures: tf.Tensor3D | undefined, options: GenerateOptions): Promise<number[][]> {
     prompts.forEach((p, i) => {
       if (p.length === 0) throw new Error(`generateBatch: prompt ${i} is empty`);
     });
     const batch = this.paddedBatch("generateBatch", prompts.map((ids) => ({ ids, labels: ids.map(() => IGNORE_INDEX) })), imageFeatures, "left");
     try {
-      return this.llm.generateBatchFromEmbeddings(batch.embeddings, batch.keyMask, options);
+      return await this.llm.generateBatchFromEmbeddings(batch.embeddings, batch.keyMask, options);
     } finally {
       batch.embeddings.dispose();
       batch.labels.dispose();

@@ -152,12 +152,15 @@ export class CausalLM extends Module {
     return tf.tidy(() => this.forwardEmbeddings(this.embed(ids), options));
   }
 
-  /** Greedy decoding from one prompt; stops at a stop token (included) or after maxNewTokens. */
-  generate(prompt: number[], options: GenerateOptions): number[] {
+  /**
+   * Greedy decoding from one prompt; stops at a stop token (included) or after maxNewTokens.
+   * Asynchronous: each token is read back with `await data()` (WebGPU cannot read synchronously in Node).
+   */
+  async generate(prompt: number[], options: GenerateOptions): Promise<number[]> {
     if (prompt.length === 0) throw new Error("generate: the prompt is empty");
     const prefix = tf.tidy(() => this.embed(tf.tensor2d([prompt], [1, prompt.length], "int32")));
     try {
-      return this.generateFromEmbeddings(prefix, options);
+      return await this.generateFromEmbeddings(prefix, options);
     } finally {
       prefix.dispose();
     }
@@ -166,23 +169,25 @@ export class CausalLM extends Module {
   /**
    * Greedy decoding after a prefix of input embeddings [1, P, d] (text, or image and text in LLaVA).
    * With the KV cache (default) each step feeds only the new token; without it the whole sequence
-   * is fed again, which is the reference the cache is tested against.
+   * is fed again, which is the reference the cache is tested against. Each token is read back
+   * asynchronously; the caller must keep `prefix` alive until the promise settles.
    */
-  generateFromEmbeddings(prefix: tf.Tensor3D, options: GenerateOptions): number[] {
+  async generateFromEmbeddings(prefix: tf.Tensor3D, options: GenerateOptions): Promise<number[]> {
     const cache = options.useCache === false ? undefined : new KVCache(this.config.numLayers);
     const stop = new Set(options.stopTokens ?? []);
     const generated: number[] = [];
     try {
       for (let i = 0; i < options.maxNewTokens; i++) {
-        const next = tf.tidy(() => {
+        const best = tf.tidy(() => {
           let input: tf.Tensor3D;
           if (cache && i > 0) input = this.embed(tf.tensor2d([[generated[i - 1]!]], [1, 1], "int32"));
           else if (generated.length === 0) input = prefix;
           else input = tf.concat([prefix, this.embed(tf.tensor2d([generated], [1, generated.length], "int32"))], 1) as tf.Tensor3D;
           const logits = this.forwardEmbeddings(input, { cache });
           const last = tf.slice(logits, [0, logits.shape[1] - 1, 0], [1, 1, -1]);
-          return tf.argMax(tf.reshape(last, [-1])).dataSync()[0]!;
+          return tf.argMax(tf.reshape(last, [-1]));
         });
+        const next = (await readTokens(best))[0]!;
         generated.push(next);
         if (stop.has(next)) break;
       }
@@ -196,7 +201,7 @@ export class CausalLM extends Module {
    * Greedy decoding of several prompts at once: each prompt left-padded to the longest, with a
    * key mask over the padding. Gives each row what `generate` gives it alone.
    */
-  generateBatch(prompts: number[][], options: GenerateOptions): number[][] {
+  async generateBatch(prompts: number[][], options: GenerateOptions): Promise<number[][]> {
     if (prompts.length === 0) throw new Error("generateBatch: no prompts");
     prompts.forEach((p, r) => {
       if (p.length === 0) throw new Error(`generateBatch: prompt ${r} is empty`);
@@ -208,7 +213,7 @@ export class CausalLM extends Module {
     // Padding positions get zero embeddings, as LlavaModel's left padding does.
     const prefix = tf.tidy(() => tf.mul(this.embed(tf.tensor2d(ids, [prompts.length, t], "int32")), tf.expandDims(keyMask, 2)) as tf.Tensor3D);
     try {
-      return this.generateBatchFromEmbeddings(prefix, keyMask, options);
+      return await this.generateBatchFromEmbeddings(prefix, keyMask, options);
     } finally {
       prefix.dispose();
       keyMask.dispose();
@@ -222,15 +227,16 @@ export class CausalLM extends Module {
    * and the causal and sliding-window masks depend only on position differences. A row ends at its
    * first stop token (kept) or after maxNewTokens; rows that ended keep being decoded, their tokens
    * discarded, until every row has ended. With `useCache: false` every step feeds the whole
-   * sequence again, as `generateFromEmbeddings` does.
+   * sequence again, as `generateFromEmbeddings` does. Values are read back asynchronously; the
+   * caller must keep `prefix` and `keyMask` alive until the promise settles.
    */
-  generateBatchFromEmbeddings(prefix: tf.Tensor3D, keyMask: tf.Tensor2D, options: GenerateOptions): number[][] {
+  async generateBatchFromEmbeddings(prefix: tf.Tensor3D, keyMask: tf.Tensor2D, options: GenerateOptions): Promise<number[][]> {
     const [b, p] = prefix.shape;
     if (keyMask.shape.length !== 2 || keyMask.shape[0] !== b || keyMask.shape[1] !== p) {
       throw new Error(`generateBatchFromEmbeddings: keyMask of shape [${keyMask.shape}] for a prefix of shape [${prefix.shape}]`);
     }
     // Left padding: every row is 0 … 0 1 … 1 with at least one 1 (its last position is real).
-    const maskRows = keyMask.arraySync();
+    const maskRows = await keyMask.array();
     maskRows.forEach((row, r) => {
       const first = row.findIndex((m) => m !== 0);
       if (first < 0 || row.some((m, j) => (j < first ? m !== 0 : m !== 1))) {
@@ -245,7 +251,7 @@ export class CausalLM extends Module {
     const steps: number[][] = [];
     try {
       for (let i = 0; i < options.maxNewTokens && done.includes(false); i++) {
-        const next = tf.tidy(() => {
+        const best = tf.tidy(() => {
           let input: tf.Tensor3D;
           if (cache && i > 0) input = this.embed(tf.tensor2d(steps[i - 1]!.map((id) => [id]), [b, 1], "int32"));
           else if (i === 0) input = prefix;
@@ -257,8 +263,9 @@ export class CausalLM extends Module {
           const mask = i === 0 ? base : (tf.concat([base, tf.ones([b, i])], 1) as tf.Tensor2D);
           const logits = this.forwardEmbeddings(input, { cache, keyMask: mask });
           const last = tf.reshape(tf.slice(logits, [0, logits.shape[1] - 1, 0], [b, 1, -1]), [b, -1]);
-          return Array.from(tf.argMax(last, -1).dataSync());
+          return tf.argMax(last, -1);
         });
+        const next = await readTokens(best);
         steps.push(next);
         next.forEach((id, r) => {
           if (done[r]) return;
@@ -270,6 +277,15 @@ export class CausalLM extends Module {
       cache?.dispose();
     }
     return outputs;
+  }
+}
+
+/** The int32 token ids of `ids`, read back asynchronously; `ids` is disposed. */
+async function readTokens(ids: tf.Tensor): Promise<number[]> {
+  try {
+    return Array.from(await ids.data());
+  } finally {
+    ids.dispose();
   }
 }
 

@@ -202,15 +202,24 @@ export class CaptionDecoder extends Module {
     });
   }
 
-  /** Greedy decoding of the target for one image's patch tokens [1, N, d] after `prompt`; stops at EOT. */
-  generate(tokenizer: CaptionTokenizer, memory: tf.Tensor3D, prompt: string, maxNewTokens = 24): string {
+  /**
+   * Greedy decoding of the target for one image's patch tokens [1, N, d] after `prompt`; stops at EOT.
+   * Each token is read back asynchronously (WebGPU cannot read synchronously in Node).
+   */
+  async generate(tokenizer: CaptionTokenizer, memory: tf.Tensor3D, prompt: string, maxNewTokens = 24): Promise<string> {
     const ids = [this.config.sotId, ...tokenizer.encode(prompt)];
     const out: number[] = [];
     while (out.length < maxNewTokens && ids.length < this.config.contextLength) {
-      const next = tf.tidy(() => {
+      const best = tf.tidy(() => {
         const logits = this.forward(tf.tensor2d([ids], [1, ids.length], "int32"), memory);
-        return tf.argMax(tf.reshape(tf.slice(logits, [0, ids.length - 1, 0], [1, 1, -1]), [-1])).dataSync()[0]!;
+        return tf.argMax(tf.reshape(tf.slice(logits, [0, ids.length - 1, 0], [1, 1, -1]), [-1]));
       });
+      let next: number;
+      try {
+        next = (await best.data())[0]!;
+      } finally {
+        best.dispose();
+      }
       if (next === this.config.eotId) break;
       ids.push(next);
       out.push(next);
