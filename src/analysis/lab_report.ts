@@ -33,6 +33,7 @@ import {
   type SeedSummaryStats,
 } from "./lab_stats.js";
 import { loadPublishedScores } from "./published.js";
+import { effectsCsv, labEffects, variablesMarkdown, type EffectRow } from "./lab_effects.js";
 import { escapeHtml, tableToCsv, tableToHtml, tableToMarkdown, type TableView } from "./render.js";
 
 export const defaultLabDir = (): string => projectPath("figures", "lab");
@@ -145,6 +146,52 @@ export function findingsMarkdown(comparisons: readonly LabComparisonResult[]): s
 }
 
 /**
+ * figures/lab/findings.md: each published finding (PROTOCOL.md §7b, one per paper comparison) with
+ * the lab's verdict, numbers and intervals, or why the runs cannot say; then, per study variable, the
+ * benchmark where it matters most in seed standard deviations (from effects.csv).
+ */
+export function findingsDocument(table: ColumnTable, effects: readonly EffectRow[] = labEffects(table), published: ColumnTable = loadPublishedScores()): string {
+  const covered = new Map(labComparisons(table, published).map((c) => [c.comparison.comparison, c]));
+  const findings = [...PAPER_COMPARISONS]
+    .sort((x, y) => x.finding - y.finding)
+    .map((paper) => {
+      const lab = LAB_COMPARISONS.find((l) => l.comparison === paper.id);
+      const result = covered.get(paper.id);
+      if (!result) return `- **Finding ${paper.finding} — not in these runs.** ${paper.title}: the lab stands in ${lab ? `${labSideLabel(lab.a)} vs ${labSideLabel(lab.b)}` : "no pairing"}; run both (with seeds) to test it.`;
+      return `- **Finding ${paper.finding} — ${findingVerdict(result.rows)}.** ${result.sentence}`;
+    });
+  const seeds = new Set((table.objects() as unknown as LabScoreRow[]).map((r) => r.seed));
+  return [
+    "# Lab findings",
+    "",
+    `From ${table.numRows()} scores of ${new Set((table.objects() as unknown as LabScoreRow[]).map((r) => r.run)).size} runs (${seeds.size} seed${seeds.size === 1 ? "" : "s"}). Regenerate with \`npx llava-more findings\`.`,
+    "",
+    "## The paper's findings",
+    "",
+    "A finding is *reproduced* when the lab shows the paper's sign on at least half of the shared benchmarks, at least one of them beyond the seed noise (95% Welch interval excluding 0) and none the other way beyond it; *contradicted* when only the other way clears the noise; *inside the noise* when nothing does.",
+    "",
+    ...findings,
+    "",
+    "## Where each variable matters most",
+    "",
+    "z = effect / seed SD, the seed SD pooled over the two levels of a contrast (every other factor equal); the calibration bar is |z| > 2 over at least 3 seeds. All contrasts are in `effects.csv`.",
+    "",
+    variablesMarkdown(effects),
+    "",
+  ].join("\n");
+}
+
+/** Writes effects.csv and findings.md into `outDir` (atomically) and returns their paths. */
+export function writeFindings(table: ColumnTable, outDir: string = defaultLabDir()): string[] {
+  const effects = labEffects(table);
+  const csv = join(outDir, "effects.csv");
+  const md = join(outDir, "findings.md");
+  writeFileAtomic(csv, effectsCsv(effects));
+  writeFileAtomic(md, findingsDocument(table, effects));
+  return [csv, md];
+}
+
+/**
  * A lab-only contrast (no published counterpart): per benchmark, the mean of pairing a minus that of
  * b over seeds with a 95% Welch interval; undefined when the table lacks either pairing.
  */
@@ -226,6 +273,7 @@ export async function writeLabReport(options: LabReportOptions): Promise<{ writt
     writeFileAtomic(md, tableToMarkdown(table));
     note([csv, md]);
   }
+  note(writeFindings(options.table, outDir));
   const figures: PlotlyFigure[] = [labScoresFigure(summary), ...comparisons.map((c) => ({ ...labVsPublishedFigure(c.rows, c.comparison), name: `lab_vs_published_${c.comparison.comparison}` }))];
   for (const figure of figures) note(writeFigureHtml(figure, outDir));
   let staticNote: string | undefined;

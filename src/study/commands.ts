@@ -9,7 +9,8 @@ import { ZOO_LLMS, type ZooLlmName } from "../train/llm_recipes.js";
 import { parseResolution, runId, type PairingSpec } from "./grid.js";
 import { STUDY_NAMES, parseStudyGrid, studyGrid } from "./grids.js";
 import { readJsonFile } from "../util/jsonl.js";
-import { evaluatePairing, runDir, trainPairing, type RunOptions, type RunResult } from "./run.js";
+import { evalSuffix, evaluatePairing, runDir, runsRoot, trainPairing, type RunOptions, type RunResult } from "./run.js";
+import { mergeResults, readResults } from "./results.js";
 import { missingZooEntries, mergeStudy, runStudy, runStudyIndex, writeSlurmScript, type StudyOptions } from "./runner.js";
 import { generateDataset } from "../data/dataset.js";
 import { defaultZooDir } from "../train/zoo.js";
@@ -208,6 +209,29 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
       for (const f of outcome.failed) console.log(`failed: ${f.id}: ${f.error}`);
       console.log(`wrote ${outcome.files.map(show).join(", ")}`);
       return outcome.failed.length > 0 ? 1 : 0;
+    },
+  },
+  findings: {
+    summary: "write effects.csv (each study variable's effect on each benchmark, in seed SDs) and findings.md (the paper's findings, where each variable matters) from every finished run",
+    usage: "llava-more findings [--preset P] [--runs DIR] [--eval-limit N] [--out DIR]",
+    options: {
+      preset: PAIRING_OPTIONS.preset,
+      runs: PAIRING_OPTIONS.runs,
+      "eval-limit": { type: "string", description: "use the runs' evaluations on the first N items of each benchmark (default: the full evaluations)" },
+      out: { type: "string", description: "output folder (default figures/lab)" },
+    },
+    async run(values) {
+      const preset = oneOf<Preset>("preset", values["preset"], PRESETS, "small");
+      const runs = str(values["runs"]) ?? runsRoot(preset);
+      const limit = count("eval-limit", values["eval-limit"], undefined, 1);
+      const results = readResults(runs, { suffix: evalSuffix(limit !== undefined ? { evalLimit: limit } : {}) });
+      if (results.length === 0) {
+        throw new Error(`no finished run${limit !== undefined ? ` evaluated with --eval-limit ${limit}` : " with a full evaluation"} in ${show(runs)}; run a study first (npx llava-more study --grid quick) or pass the --eval-limit its grid used`);
+      }
+      const { writeFindings } = await import("../analysis/lab_report.js");
+      const files = writeFindings(mergeResults(results), str(values["out"]));
+      console.log(`${results.length} runs; wrote ${files.map(show).join(", ")}`);
+      return 0;
     },
   },
 };

@@ -1,0 +1,133 @@
+/**
+ * How much each study variable moves each benchmark, in units of seed noise: the calibration target
+ * of the lab tier (a variable matters at a scale when some benchmark moves by more than twice its
+ * seed standard deviation, over at least three seeds). One row per contrast: two levels of a variable
+ * with every other design factor equal, on one benchmark.
+ */
+import type { ColumnTable } from "arquero";
+import { BENCHMARK_NAMES, type BenchmarkName } from "./benchmarks.js";
+import { meanSd, type LabScoreRow } from "./lab_stats.js";
+import { tableToCsv, type TableView } from "./render.js";
+
+/** A study variable: the design factor it varies, and which pairs of its levels are its contrasts. */
+export interface StudyVariable {
+  id: string;
+  label: string;
+  factor: "llm" | "tower" | "resolution" | "captions";
+  contrasts(a: LabScoreRow, b: LabScoreRow): boolean;
+}
+
+/** The variables of the study, as the calibration issue names them. */
+export const STUDY_VARIABLES: readonly StudyVariable[] = [
+  { id: "llm_size", label: "LLM size (the 2B : 3.8B : 8B : 9B ladder)", factor: "llm", contrasts: (a, b) => a.size !== b.size },
+  { id: "llm_family", label: "LLM family at equal size", factor: "llm", contrasts: (a, b) => a.size === b.size && a.family !== b.family },
+  { id: "tower", label: "vision-tower objective", factor: "tower", contrasts: () => true },
+  { id: "resolution", label: "resolution (native sides and S2)", factor: "resolution", contrasts: () => true },
+  { id: "captions", label: "stage-1 caption set", factor: "captions", contrasts: () => true },
+];
+
+const PRIMARY = ["llm", "tower", "resolution", "captions"] as const;
+
+/** One row of effects.csv: level_b's mean minus level_a's, over seeds, and that in seed SDs. */
+export interface EffectRow {
+  variable: string;
+  level_a: string;
+  level_b: string;
+  benchmark: string;
+  effect: number;
+  /** √((sd_a² + sd_b²) / 2): the seed SD of one run, pooled over the two levels; NaN below two seeds. */
+  seed_sd: number;
+  /** The fewer seeds of the two levels. */
+  n_seeds: number;
+  /** effect / seed_sd. */
+  z: number;
+  /** The other factors, held equal ("llama3.1-8b, 1x, short captions"). */
+  context: string;
+}
+
+export const EFFECT_COLUMNS = ["variable", "level_a", "level_b", "benchmark", "effect", "seed_sd", "n_seeds", "z", "context"] as const;
+
+const benchmarkOrder = (b: string): number => BENCHMARK_NAMES.indexOf(b as BenchmarkName);
+
+/**
+ * Every contrast of every variable in a lab table. Levels are ordered by LLM size for the LLM
+ * variables and by first appearance otherwise; each pair once, a before b.
+ */
+export function labEffects(lab: ColumnTable, variables: readonly StudyVariable[] = STUDY_VARIABLES): EffectRow[] {
+  const rows = lab.objects() as unknown as LabScoreRow[];
+  const out: EffectRow[] = [];
+  for (const variable of variables) {
+    const others = PRIMARY.filter((f) => f !== variable.factor);
+    // context → level → benchmark → scores, with one representative row per level.
+    const contexts = new Map<string, { label: string; levels: Map<string, { row: LabScoreRow; scores: Map<string, number[]> }> }>();
+    for (const row of rows) {
+      const key = JSON.stringify(others.map((f) => row[f]));
+      const context = contexts.get(key) ?? { label: others.map((f) => (f === "captions" ? `${row[f]} captions` : String(row[f]))).join(", "), levels: new Map() };
+      contexts.set(key, context);
+      const levelName = String(row[variable.factor]);
+      const level = context.levels.get(levelName) ?? { row, scores: new Map<string, number[]>() };
+      context.levels.set(levelName, level);
+      const list = level.scores.get(row.benchmark) ?? [];
+      list.push(row.score);
+      level.scores.set(row.benchmark, list);
+    }
+    for (const context of contexts.values()) {
+      const levels = [...context.levels.entries()];
+      if (variable.factor === "llm") levels.sort((x, y) => x[1].row.llm_params - y[1].row.llm_params);
+      for (let i = 0; i < levels.length; i++) {
+        for (let j = i + 1; j < levels.length; j++) {
+          const [nameA, a] = levels[i]!;
+          const [nameB, b] = levels[j]!;
+          if (!variable.contrasts(a.row, b.row)) continue;
+          const benchmarks = [...a.scores.keys()].filter((k) => b.scores.has(k)).sort((x, y) => benchmarkOrder(x) - benchmarkOrder(y));
+          for (const benchmark of benchmarks) {
+            const sa = meanSd(a.scores.get(benchmark)!);
+            const sb = meanSd(b.scores.get(benchmark)!);
+            const seedSd = Math.sqrt((sa.sd ** 2 + sb.sd ** 2) / 2);
+            const effect = sb.mean - sa.mean;
+            out.push({ variable: variable.id, level_a: nameA, level_b: nameB, benchmark, effect, seed_sd: seedSd, n_seeds: Math.min(sa.n, sb.n), z: effect / seedSd, context: context.label });
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** effects.csv as a table view (numbers to 3 decimals; NaN where a level has a single seed). */
+export function effectsView(effects: readonly EffectRow[]): TableView {
+  return {
+    name: "effects",
+    title: "Effects of the study variables, in seed standard deviations",
+    columns: [...EFFECT_COLUMNS],
+    rows: effects.map((e) => EFFECT_COLUMNS.map((c) => (typeof e[c] === "number" ? Number((e[c] as number).toFixed(3)) : e[c]))),
+  };
+}
+
+export const effectsCsv = (effects: readonly EffectRow[]): string => tableToCsv(effectsView(effects));
+
+/** Per variable, its contrast with the largest |z| (a NaN z — one seed, or no change and no noise — counts as none). */
+export function strongestEffects(effects: readonly EffectRow[], variables: readonly StudyVariable[] = STUDY_VARIABLES): { variable: StudyVariable; strongest: EffectRow | undefined; contrasts: number }[] {
+  return variables.map((variable) => {
+    const own = effects.filter((e) => e.variable === variable.id);
+    const scored = own.filter((e) => !Number.isNaN(e.z));
+    const strongest = scored.reduce<EffectRow | undefined>((best, e) => (best === undefined || Math.abs(e.z) > Math.abs(best.z) ? e : best), undefined);
+    return { variable, strongest, contrasts: own.length };
+  });
+}
+
+/** The calibration bar: some benchmark moves by more than 2 seed SDs, over at least 3 seeds. */
+export const meetsBar = (e: EffectRow | undefined): boolean => e !== undefined && Math.abs(e.z) > 2 && e.n_seeds >= 3;
+
+/** Markdown: for each variable, where it matters most and whether it clears the calibration bar. */
+export function variablesMarkdown(effects: readonly EffectRow[]): string {
+  const lines = ["| variable | contrasts | where it matters most | effect | seed SD | seeds | z | clears \\|z\\| > 2 with ≥ 3 seeds |", "|---|---:|---|---:|---:|---:|---:|---|"];
+  for (const { variable, strongest: s, contrasts } of strongestEffects(effects)) {
+    if (!s) {
+      lines.push(`| ${variable.label} | ${contrasts} | ${contrasts === 0 ? "not varied in these runs" : "no seed noise estimate (one seed)"} | | | | | no |`);
+      continue;
+    }
+    lines.push(`| ${variable.label} | ${contrasts} | ${s.benchmark}: ${s.level_b} vs ${s.level_a} (${s.context}) | ${s.effect.toFixed(1)} | ${s.seed_sd.toFixed(1)} | ${s.n_seeds} | ${s.z.toFixed(2)} | ${meetsBar(s) ? "yes" : "no"} |`);
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,72 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { labTable, type LabScoreRow } from "../src/analysis/lab_stats.js";
+import { EFFECT_COLUMNS, effectsCsv, labEffects, meetsBar, strongestEffects } from "../src/analysis/lab_effects.js";
+import { findingsDocument, writeFindings } from "../src/analysis/lab_report.js";
+import { tempDir } from "./helpers.js";
+
+const LLMS = {
+  "gemma2-2b": { family: "gemma2", size: "2b", llm_params: 1 },
+  "llama3.1-8b": { family: "llama3.1", size: "8b", llm_params: 3 },
+  "llama3-8b": { family: "llama3", size: "8b", llm_params: 3 },
+} as const;
+
+function rows(scores: Record<keyof typeof LLMS, number[]>): LabScoreRow[] {
+  return Object.entries(scores).flatMap(([llm, gqa]) =>
+    gqa.map((score, seed) => ({ run: `${llm}__clip-1x__short__s${seed}`, llm, ...LLMS[llm as keyof typeof LLMS], tower: "clip", resolution: "1x", image_size: 64, s2: false, captions: "short", seed, benchmark: "GQA", score })),
+  );
+}
+
+// gemma2-2b: mean 12, sd 2; llama3.1-8b: mean 22, sd 2; llama3-8b: mean 21, sd 0.
+const TABLE = labTable(rows({ "gemma2-2b": [10, 12, 14], "llama3.1-8b": [20, 22, 24], "llama3-8b": [21, 21, 21] }));
+
+test("effects: every contrast of each variable, level b minus level a, in pooled seed SDs (hand-computed)", () => {
+  const effects = labEffects(TABLE);
+  const pick = (variable: string, a: string, b: string) => effects.find((e) => e.variable === variable && e.level_a === a && e.level_b === b);
+  // LLM size: levels in order of size; the pooled SD is √((sd_a² + sd_b²) / 2).
+  const up = pick("llm_size", "gemma2-2b", "llama3.1-8b")!;
+  assert.deepEqual([up.effect, up.seed_sd, up.n_seeds, up.z, up.benchmark, up.context], [10, 2, 3, 5, "GQA", "clip, 1x, short captions"]);
+  const up3 = pick("llm_size", "gemma2-2b", "llama3-8b")!;
+  assert.equal(up3.effect, 9);
+  assert.ok(Math.abs(up3.seed_sd - Math.SQRT2) < 1e-12 && Math.abs(up3.z - 9 / Math.SQRT2) < 1e-12);
+  // LLM family at equal size: only the two 8B models; different sizes are not family contrasts.
+  const family = effects.filter((e) => e.variable === "llm_family");
+  assert.equal(family.length, 1);
+  assert.deepEqual([family[0]!.level_a, family[0]!.level_b, family[0]!.effect], ["llama3.1-8b", "llama3-8b", -1]);
+  assert.equal(effects.filter((e) => e.variable === "llm_size").length, 2);
+  // Variables the table does not vary have no contrasts.
+  assert.equal(effects.filter((e) => ["tower", "resolution", "captions"].includes(e.variable)).length, 0);
+
+  const strongest = strongestEffects(effects);
+  const size = strongest.find((s) => s.variable.id === "llm_size")!;
+  assert.equal(size.strongest, up3, "the largest |z| is gemma2-2b → llama3-8b (6.36 > 5)");
+  assert.ok(meetsBar(size.strongest));
+  assert.equal(strongest.find((s) => s.variable.id === "llm_family")!.strongest!.effect, -1);
+  assert.equal(meetsBar(strongest.find((s) => s.variable.id === "llm_family")!.strongest), false);
+  assert.equal(strongest.find((s) => s.variable.id === "tower")!.strongest, undefined);
+  // Two seeds are below the bar however large the effect.
+  const twoSeeds = labEffects(labTable(rows({ "gemma2-2b": [10, 12], "llama3.1-8b": [40, 42], "llama3-8b": [21, 21] })));
+  assert.equal(meetsBar(strongestEffects(twoSeeds)[0]!.strongest), false);
+});
+
+test("effects.csv has the calibration columns; findings.md states every published finding and where each variable matters most", () => {
+  const effects = labEffects(TABLE);
+  const csv = effectsCsv(effects).trim().split("\n");
+  assert.equal(csv[0], EFFECT_COLUMNS.join(","));
+  assert.deepEqual(EFFECT_COLUMNS.slice(0, 8), ["variable", "level_a", "level_b", "benchmark", "effect", "seed_sd", "n_seeds", "z"]);
+  assert.equal(csv.length, 1 + effects.length);
+  assert.match(csv[1]!, /^llm_size,gemma2-2b,llama3\.1-8b,GQA,10,2,3,5,"clip, 1x, short captions"$/);
+
+  const doc = findingsDocument(TABLE, effects);
+  for (let finding = 1; finding <= 9; finding++) assert.match(doc, new RegExp(`\\*\\*Finding ${finding} — `), `finding ${finding}`);
+  assert.match(doc, /Finding 3 — not in these runs\.\*\* Gemma-2-9B vs LLaMA-3\.1-8B/);
+  assert.match(doc, /\| LLM size \(the 2B : 3\.8B : 8B : 9B ladder\) \| 2 \| GQA: llama3-8b vs gemma2-2b \(clip, 1x, short captions\) \| 9\.0 \| 1\.4 \| 3 \| 6\.36 \| yes \|/);
+  assert.match(doc, /\| vision-tower objective \| 0 \| not varied in these runs \|/);
+
+  const dir = tempDir();
+  const files = writeFindings(TABLE, dir);
+  assert.deepEqual(files, [join(dir, "effects.csv"), join(dir, "findings.md")]);
+  assert.equal(readFileSync(files[1]!, "utf8"), doc);
+});
