@@ -76,7 +76,7 @@ export function loadNativeAddon(): NativeAddon | string {
 
 /**
  * Freed output buffers by capacity, reused by the next kernel asking for a length of that size class;
- * emptied past a byte cap. Capacities are rounded up to quarter steps between powers of two (at most
+ * past a byte cap, the classes asked for least recently are dropped. Capacities are rounded up to quarter steps between powers of two (at most
  * 25% unused), so outputs whose length changes a little from call to call (micro-batches of different
  * sequence lengths) still find a buffer.
  */
