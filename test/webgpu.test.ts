@@ -13,6 +13,9 @@ import { moduleState, trainLoop } from "../src/train/loop.js";
 import type { LlmFamily } from "../src/models/llm/config.js";
 import type { VisionFamily } from "../src/models/vision/config.js";
 import { projectPath } from "../src/util/paths.js";
+import { infoNceLoss, sigmoidLoss } from "../src/train/objectives/contrastive.js";
+import { dinoLoss, ibotLoss, koleoLoss, teacherProbabilities } from "../src/train/objectives/dinov2.js";
+import { maskedCosineLoss } from "../src/train/objectives/siglip2.js";
 import { requireTool } from "./helpers.js";
 
 // The software adapter (Mesa llvmpipe behind Dawn's OpenGL ES backend): CI installs its packages.
@@ -104,6 +107,49 @@ test("every vision tower trains on WebGPU with the CPU backend's losses", { skip
     };
     assertSameLosses(family, await trainOn("webgpu", build), await trainOn("cpu", build));
   }
+});
+
+test("every pretraining objective's loss and its gradients are the CPU backend's on WebGPU", { skip: skip(), timeout: 120_000 }, async () => {
+  const values = (shape: number[], phase: number) => Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.71 + phase));
+  const on = async (backend: string) => {
+    await tf.setBackend(backend);
+    const before = tf.memory().numTensors;
+    const x = tf.tensor2d(values([6, 8], 1), [6, 8]);
+    const y = tf.tensor2d(values([6, 8], 2), [6, 8]);
+    const patches = tf.tensor3d(values([2, 5, 8], 3), [2, 5, 8]);
+    const mask = tf.tensor2d([1, 0, 1, 1, 0, 0, 1, 0, 1, 1], [2, 5]);
+    const terms = (a: tf.Tensor, b: tf.Tensor): tf.Scalar[] => {
+      const [a2, b2] = [a as tf.Tensor2D, b as tf.Tensor2D];
+      const teacher = teacherProbabilities(b2, tf.zeros([8]), 0.04) as tf.Tensor2D;
+      const teacherPatches = teacherProbabilities(tf.reshape(tf.slice(b2, [0, 0], [2, 8]), [2, 1, 8]).tile([1, 5, 1]), tf.zeros([8]), 0.04) as tf.Tensor3D;
+      return [
+        infoNceLoss(a2, b2, tf.scalar(Math.log(10))),
+        sigmoidLoss(a2, b2, tf.scalar(0), tf.scalar(-Math.log(5))),
+        // Two views each: DINO pairs every teacher view with the other student views.
+        dinoLoss(tf.split(teacher, 2, 0) as tf.Tensor2D[], tf.split(a2, 2, 0) as tf.Tensor2D[], 0.1),
+        ibotLoss(teacherPatches, tf.add(patches, tf.reshape(tf.slice(a2, [0, 0], [2, 8]), [2, 1, 8])) as tf.Tensor3D, mask, 0.1),
+        koleoLoss(a2),
+        maskedCosineLoss(tf.add(patches, tf.reshape(tf.slice(a2, [0, 0], [2, 8]), [2, 1, 8])) as tf.Tensor3D, patches, mask),
+      ];
+    };
+    const out: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const { value, grads } = tf.tidy(() => {
+        const f = (a: tf.Tensor) => terms(a, y)[i]!;
+        const g = tf.valueAndGrad(f)(x);
+        return { value: g.value, grads: g.grad };
+      });
+      out.push((await value.data())[0]!, ...Array.from(await grads.data()));
+      tf.dispose([value, grads]);
+    }
+    tf.dispose([x, y, patches, mask]);
+    assert.equal(tf.memory().numTensors, before, `${backend}: tensors left`);
+    return out;
+  };
+  const gpu = await on("webgpu");
+  const cpu = await on("cpu");
+  assert.equal(gpu.length, cpu.length);
+  gpu.forEach((v, i) => assert.ok(Math.abs(v - cpu[i]!) <= 1e-4 * Math.max(1, Math.abs(cpu[i]!)), `[${i}] webgpu ${v} vs cpu ${cpu[i]}`));
 });
 
 test("a LLaVA stage-2 step (projector and LLM, two micro-batches) trains on WebGPU with the CPU backend's losses", { skip: skip(), timeout: 300_000 }, async () => {
