@@ -80,7 +80,7 @@ export async function registerWebGpuBackend(options: { allowSoftware: boolean })
   const seen: string[] = noVulkan ? [`vulkan: ${noVulkan}`] : [];
   const tries = [
     ...(noVulkan ? [] : [{ api: process.platform === "darwin" ? "metal" : process.platform === "win32" ? "d3d12" : "vulkan", flags: [] as string[], featureLevel: "core" }]),
-    ...(options.allowSoftware ? [{ api: "opengles", flags: [process.env["LLAVA_MORE_DAWN_BACKEND"] ?? "backend=opengles"], featureLevel: "compatibility" }] : []),
+    ...(options.allowSoftware ? [{ api: "opengles", flags: ["backend=opengles"], featureLevel: "compatibility" }] : []),
   ];
   if (tries.length === 0) throw new Error(`no hardware WebGPU adapter (${seen.join("; ")})${hint}`);
   // Dawn warns on every start without it; EGL needs no display for llvmpipe with it.
