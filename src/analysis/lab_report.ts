@@ -174,7 +174,7 @@ export function findingsDocument(table: ColumnTable, effects: readonly EffectRow
     "",
     "## Where each variable matters most",
     "",
-    "z = effect / seed SD, the seed SD pooled over the two levels of a contrast (every other factor equal); the calibration bar is |z| > 2 over at least 3 seeds. All contrasts are in `effects.csv`.",
+    "z = effect / seed SD, the seed SD pooled over the two levels of a contrast (every other factor equal); the calibration bar is |z| > 2 over at least 3 seeds. z is ±Infinity where both levels scored the same on every seed (no spread at all: with two seeds, a weak noise estimate). All contrasts are in `effects.csv`.",
     "",
     variablesMarkdown(effects),
     "",
