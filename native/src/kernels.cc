@@ -238,6 +238,17 @@ void batchedGemm(const float* a, const float* b, float* c, int64_t batch, int64_
   });
 }
 
+// out = exp(in − mx) / Σ exp(in − mx) over one row of n (in and out may be the same row); mx is the
+// row's maximum. A row of −inf gives 0 / 0 = NaN, as TF.js does.
+static void expNormalise(const float* in, float* out, int64_t n, float mx) {
+  if (std::isinf(mx) && mx < 0) mx = 0.0f;
+  simd::map(in, out, 0, n, [mx](V8 v) { return simd::exp(v - mx); });
+  float sum = 0.0f;
+  for (int64_t j = 0; j < n; ++j) sum += out[j];
+  const float inv = 1.0f / sum;
+  for (int64_t j = 0; j < n; ++j) out[j] *= inv;
+}
+
 void softmaxRows(const float* x, float* out, int64_t rows, int64_t cols) {
   parallelFor(rows, static_cast<double>(cols) * 8, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
@@ -245,12 +256,7 @@ void softmaxRows(const float* x, float* out, int64_t rows, int64_t cols) {
       float* o = out + r * cols;
       float mx = -std::numeric_limits<float>::infinity();
       for (int64_t j = 0; j < cols; ++j) mx = std::max(mx, xr[j]);
-      if (std::isinf(mx) && mx < 0) mx = 0.0f;  // a row of −inf: exp gives 0 / 0 = NaN, as TF.js
-      float sum = 0.0f;
-      simd::map(xr, o, 0, cols, [mx](V8 v) { return simd::exp(v - mx); });
-      for (int64_t j = 0; j < cols; ++j) sum += o[j];
-      const float inv = 1.0f / sum;
-      for (int64_t j = 0; j < cols; ++j) o[j] *= inv;
+      expNormalise(xr, o, cols, mx);
     }
   });
 }
@@ -575,12 +581,7 @@ void attentionSoftmax(const float* scores, const float* mask, float* y, int64_t 
         o[j] = z;
         mx = std::max(mx, z);
       }
-      if (std::isinf(mx) && mx < 0) mx = 0.0f;
-      float sum = 0.0f;
-      simd::map(o, o, 0, tk, [mx](V8 v) { return simd::exp(v - mx); });
-      for (int64_t j = 0; j < tk; ++j) sum += o[j];
-      const float inv = 1.0f / sum;
-      for (int64_t j = 0; j < tk; ++j) o[j] *= inv;
+      expNormalise(o, o, tk, mx);
     }
   });
 }

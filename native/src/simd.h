@@ -72,8 +72,6 @@ inline V8 erf(V8 x) {
   return select(x < 0.0f, -y, y);
 }
 
-inline float exp(float x) { return exp(splat(x))[0]; }
-
 // out[i] = f(x[i]) over [i0, i1); the ragged tail goes through the same vector code on a padded copy.
 template <typename F>
 inline void map(const float* x, float* out, int64_t i0, int64_t i1, F f) {
