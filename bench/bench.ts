@@ -29,12 +29,6 @@ interface Row {
   msPerStep: number;
 }
 
-const gpuAdapter = () => registeredAdapter() ?? null;
-const gpuAdapterLine = () => {
-  const a = registeredAdapter();
-  return a ? describeAdapter(a) : "no adapter";
-};
-
 let peakRss = 0;
 const sampleMemory = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
 
@@ -73,14 +67,6 @@ async function time(steps: number, warmup: number, step: () => tf.Tensor | Promi
   return samples[Math.floor(samples.length / 2)]!;
 }
 
-/** One AdamW step; returns the loss, to be read back. */
-function trainStep(optimizer: AdamW, loss: () => tf.Scalar, variables: tf.Variable[]): tf.Tensor {
-  const { value, grads } = tf.variableGrads(loss, variables);
-  optimizer.applyGradients(new Map(variables.map((v) => [v, grads[v.name]!])));
-  tf.dispose(Object.values(grads));
-  return value;
-}
-
 async function matmulReference(options: BenchOptions): Promise<number> {
   const n = 1024;
   const a = tf.randomNormal([n, n], 0, 1, "float32", 1);
@@ -114,7 +100,7 @@ async function benchLlm(name: string, config: LlmConfig, batch: number, seq: num
   const model = new CausalLM(config, 1);
   const ids = tf.tensor2d(Array.from({ length: batch * seq }, (_, i) => (i * 31 + 7) % config.vocabSize), [batch, seq], "int32");
   const optimizer = new AdamW({ learningRate: 1e-3 });
-  const ms = await time(options.steps, options.warmup, () => trainStep(optimizer, () => causalLmLoss(model.forward(ids), ids), model.trainableParameters()));
+  const ms = await time(options.steps, options.warmup, () => optimizer.update(() => causalLmLoss(model.forward(ids), ids), model.trainableParameters()));
   const gflops = llmTrainFlops(config, batch, seq) / ms / 1e6;
   tf.dispose([ids]);
   optimizer.dispose();
@@ -127,7 +113,7 @@ async function benchVit(name: string, config: VisionConfig, batch: number, refer
   const images = tf.randomUniform([batch, config.imageSize, config.imageSize, 3], 0, 1, "float32", 3) as tf.Tensor4D;
   const target = tf.randomNormal([batch, config.hiddenSize], 0, 1, "float32", 4);
   const optimizer = new AdamW({ learningRate: 1e-3 });
-  const ms = await time(options.steps, options.warmup, () => trainStep(optimizer, () => tf.mean(tf.square(tf.sub(tower.pooled(images), target))) as tf.Scalar, tower.trainableParameters()));
+  const ms = await time(options.steps, options.warmup, () => optimizer.update(() => tf.mean(tf.square(tf.sub(tower.pooled(images), target))) as tf.Scalar, tower.trainableParameters()));
   const gflops = vitTrainFlops(config, batch) / ms / 1e6;
   tf.dispose([images, target]);
   optimizer.dispose();
@@ -148,7 +134,7 @@ async function benchLlava(reference: number, options: BenchOptions): Promise<Row
     return { ids, labels: ids.map((id, i) => (i < text / 2 || id === IMAGE_TOKEN_INDEX ? IGNORE_INDEX : id)) };
   });
   const optimizer = new AdamW({ learningRate: 2e-5 });
-  const ms = await time(options.steps, options.warmup, () => trainStep(optimizer, () => model.loss(samples, features), model.trainableParameters()));
+  const ms = await time(options.steps, options.warmup, () => optimizer.update(() => model.loss(samples, features), model.trainableParameters()));
   const seq = features.shape[1] + text;
   const tokens = batch * seq;
   const gflops = llmTrainFlops(llmConf, batch, seq) / ms / 1e6;
@@ -198,7 +184,7 @@ async function leakCheck(steps: number): Promise<{ steps: number; tensorsBefore:
   const ids = tf.tensor2d(Array.from({ length: 4 * 32 }, (_, i) => (i * 7) % config.vocabSize), [4, 32], "int32");
   const optimizer = new AdamW({ learningRate: 1e-3 });
   const step = async () => {
-    const loss = trainStep(optimizer, () => causalLmLoss(model.forward(ids), ids), model.trainableParameters());
+    const loss = optimizer.update(() => causalLmLoss(model.forward(ids), ids), model.trainableParameters());
     await loss.data();
     loss.dispose();
   };
@@ -308,7 +294,7 @@ async function main(): Promise<void> {
   const chosen = await initBackend();
   const measured = options.backend ?? chosen.name;
   if (measured !== chosen.name) await useBackend(measured);
-  console.log(`backend: ${measured === chosen.name ? describeBackend(chosen) : `${measured}${measured === "webgpu" ? ` on ${gpuAdapterLine()}` : ""}`}`);
+  console.log(`backend: ${measured === chosen.name ? describeBackend(chosen) : `${measured}${measured === "webgpu" ? ` on ${describeAdapter(registeredAdapter()!)}` : ""}`}`);
   // The measured backend, then the reference (WebAssembly by default) when it is another.
   const names: BackendName[] = [measured, ...(options.reference && options.reference !== measured ? [options.reference] : [])];
   const leak = options.leakSteps > 0 ? await leakCheck(options.leakSteps) : undefined;
@@ -324,7 +310,7 @@ async function main(): Promise<void> {
   const result = {
     date: new Date().toISOString(),
     backend: measured === chosen.name ? chosen : { name: measured, chosenByDefault: chosen.name },
-    ...(measured === "webgpu" ? { adapter: gpuAdapter() } : {}),
+    ...(measured === "webgpu" ? { adapter: registeredAdapter() } : {}),
     node: process.version,
     options: { steps: options.steps, warmup: options.warmup, only: options.only?.source ?? null, leakSteps: options.leakSteps },
     results,

@@ -39,15 +39,30 @@ export class AdamW {
     this.weightDecay = options.weightDecay ?? 0;
   }
 
-  /** Gradients of `loss` with respect to `variables`, one update, and the loss value. */
-  minimize(loss: () => tf.Scalar, variables: tf.Variable[]): number {
+  /**
+   * Gradients of `loss` with respect to `variables` and one update; returns the loss tensor, which
+   * the caller reads (asynchronously on WebGPU) and disposes.
+   */
+  update(loss: () => tf.Scalar, variables: tf.Variable[]): tf.Scalar {
     const { value, grads } = tf.variableGrads(loss, variables);
     try {
       this.applyGradients(new Map(variables.map((v) => [v, grads[v.name]!])));
+      return value;
+    } catch (err) {
+      value.dispose();
+      throw err;
+    } finally {
+      tf.dispose(Object.values(grads));
+    }
+  }
+
+  /** `update`, then the loss value, read synchronously (CPU backends). */
+  minimize(loss: () => tf.Scalar, variables: tf.Variable[]): number {
+    const value = this.update(loss, variables);
+    try {
       return value.dataSync()[0]!;
     } finally {
       value.dispose();
-      tf.dispose(Object.values(grads));
     }
   }
 
