@@ -160,11 +160,12 @@ export function findingsDocument(table: ColumnTable, effects: readonly EffectRow
       if (!result) return `- **Finding ${paper.finding} — not in these runs.** ${paper.title}: the lab stands in ${lab ? `${labSideLabel(lab.a)} vs ${labSideLabel(lab.b)}` : "no pairing"}; run both (with seeds) to test it.`;
       return `- **Finding ${paper.finding} — ${findingVerdict(result.rows)}.** ${result.sentence}`;
     });
-  const seeds = new Set((table.objects() as unknown as LabScoreRow[]).map((r) => r.seed));
+  const rows = table.objects() as unknown as LabScoreRow[];
+  const seeds = new Set(rows.map((r) => r.seed)).size;
   return [
     "# Lab findings",
     "",
-    `From ${table.numRows()} scores of ${new Set((table.objects() as unknown as LabScoreRow[]).map((r) => r.run)).size} runs (${seeds.size} seed${seeds.size === 1 ? "" : "s"}). Regenerate with \`npx llava-more findings\`.`,
+    `From ${rows.length} scores of ${new Set(rows.map((r) => r.run)).size} runs (${seeds} seed${seeds === 1 ? "" : "s"}). Regenerate with \`npx llava-more findings\`.`,
     "",
     "## The paper's findings",
     "",
