@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { labTable, type LabScoreRow } from "../src/analysis/lab_stats.js";
-import { EFFECT_COLUMNS, effectsCsv, labEffects, meetsBar, strongestEffects } from "../src/analysis/lab_effects.js";
+import { EFFECT_COLUMNS, aboveBaseline, aboveBaselineMarkdown, effectsCsv, labEffects, meetsBar, strongestEffects } from "../src/analysis/lab_effects.js";
 import { findingsDocument, writeFindings } from "../src/analysis/lab_report.js";
 import { tempDir } from "./helpers.js";
 
@@ -69,4 +69,22 @@ test("effects.csv has the calibration columns; findings.md states every publishe
   const files = writeFindings(TABLE, dir);
   assert.deepEqual(files, [join(dir, "effects.csv"), join(dir, "findings.md")]);
   assert.equal(readFileSync(files[1]!, "utf8"), doc);
+});
+
+test("above the text-only baseline: a pairing's seed mean must beat the prior by more than two seed SDs (hand-computed)", () => {
+  // Prior 16: llama3.1-8b (22 ± 2) clears 16 + 4; llama3-8b (21, no spread) clears it; gemma2-2b (12 ± 2) does not.
+  const rows = aboveBaseline(TABLE, { GQA: 16, POPE: 50 });
+  assert.deepEqual(rows.map((r) => [r.pairing, r.mean, r.above]), [
+    ["llama3.1-8b, clip, 1x, short captions", 22, true],
+    ["llama3-8b, clip, 1x, short captions", 21, true],
+    ["gemma2-2b, clip, 1x, short captions", 12, false],
+  ]);
+  assert.equal(aboveBaseline(TABLE, { GQA: 18.5 }).find((r) => r.pairing.startsWith("llama3.1-8b"))!.above, false, "22 − 18.5 = 3.5 is not more than 2 × 2");
+  assert.deepEqual(aboveBaseline(TABLE, { POPE: 50 }), [], "benchmarks the table lacks give no rows");
+  const md = aboveBaselineMarkdown(rows);
+  assert.match(md, /\| GQA \| 16\.0 \| 2 of 3 \| llama3\.1-8b, clip, 1x, short captions \| 22\.0 ± 2\.0 \|/);
+
+  const doc = findingsDocument(TABLE, labEffects(TABLE), { prior: { GQA: 16 } });
+  assert.match(doc, /## Learned above the text-only baseline\?/);
+  assert.doesNotMatch(findingsDocument(TABLE), /text-only baseline/, "no prior, no section");
 });

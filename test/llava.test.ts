@@ -8,6 +8,7 @@ import { IMAGE_TOKEN_INDEX, LlavaModel } from "../src/models/llava/llava.js";
 import { Projector, projectorDepth } from "../src/models/llava/projector.js";
 import { visionConfig } from "../src/models/vision/registry.js";
 import { VisionTower } from "../src/models/vision/vit.js";
+import { imageReliance } from "../src/eval/image_reliance.js";
 
 before(async () => {
   await initBackend();
@@ -85,4 +86,21 @@ test("a tiny LLaVA overfits four image-caption pairs and answers each image with
     assert.deepEqual(await model.generate([IMAGE_TOKEN_INDEX], image, { maxNewTokens: 6, stopTokens: [5] }), cap);
     assert.deepEqual(await model.generate([IMAGE_TOKEN_INDEX], image, { maxNewTokens: 6, stopTokens: [5], useCache: false }), cap);
   }
+});
+
+test("image reliance: no gap when every scene has the same features, a gap when they differ; at least two images needed", async () => {
+  const { tower, model } = tinyLlava();
+  const dim = tower.config.hiddenSize;
+  const samples = [0, 1, 2, 3, 4, 5].map((image) => ({ ids: [IMAGE_TOKEN_INDEX, 3 + image, 9, 4], labels: [IGNORE_INDEX, IGNORE_INDEX, 9, 4], image }));
+  const store = (distinct: boolean) => ({
+    batch: (indices: readonly number[]) => tf.tidy(() => tf.stack(indices.map((i) => tf.fill([4, dim], distinct ? (i - 2.5) * 3 : 1))) as tf.Tensor3D),
+  });
+  const same = await imageReliance(model, samples, store(false), 4);
+  assert.equal(same.gap, 0);
+  assert.equal(same.samples, 6);
+  assert.equal(same.ownImage, same.otherImage);
+  const distinct = await imageReliance(model, samples, store(true), 4);
+  assert.notEqual(distinct.gap, 0);
+  assert.ok(Math.abs(distinct.gap - (distinct.otherImage - distinct.ownImage)) < 1e-9);
+  await assert.rejects(imageReliance(model, [{ ...samples[0]!, image: -1 }, samples[1]!], store(true)), /needs at least 2 samples with an image, got 1/);
 });

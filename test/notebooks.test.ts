@@ -119,7 +119,7 @@ test(
 );
 
 test(
-  "the four lab notebooks run their tiny grids headless and show scores, verdicts and interaction tests",
+  "the five lab notebooks run their tiny grids headless and show scores, verdicts, interaction tests and the calibration files",
   { skip: requireTool(findJupyter() !== undefined, "Jupyter nbconvert not found (apt-get install jupyter-nbconvert jupyter-client)"), timeout: 1_200_000 },
   () => {
     const outDir = tempDir();
@@ -127,13 +127,14 @@ test(
     process.env["LLAVA_MORE_DATA"] = tempDir();
     process.env["LLAVA_MORE_ZOO"] = tempDir();
     process.env["LLAVA_MORE_RUNS"] = tempDir();
-    const names = ["03_llm_comparison", "04_visual_backbones", "05_resolution_and_scale", "06_pretraining_data"];
+    const studies = ["03_llm_comparison", "04_visual_backbones", "05_resolution_and_scale", "06_pretraining_data"];
+    const names = [...studies, "07_calibration"];
     const runs = runNotebooks({ notebooks: names.map((n) => projectPath("notebooks", `${n}.ipynb`)), outDir, timeoutSeconds: 1200 });
     assert.ok(runs);
     for (const run of runs) assert.deepEqual(run.problems, [], run.notebook);
     const outputs = (name: string): string =>
       readNotebook(join(outDir, `${name}.ipynb`)).cells.flatMap((c) => c.outputs ?? []).map((o) => JSON.stringify(o)).join("\n");
-    for (const name of names) {
+    for (const name of studies) {
       const out = outputs(name);
       assert.match(out, /runs at the tiny preset/, name);
       assert.match(out, /Lab scores: mean ± 95% interval half-width over seeds/, name);
@@ -145,5 +146,14 @@ test(
     assert.match(outputs("05_resolution_and_scale"), /size × resolution interaction per benchmark/);
     assert.match(outputs("05_resolution_and_scale"), /updatemenus/);
     assert.match(outputs("06_pretraining_data"), /dense captions minus .*short captions \(lab only/);
+    // The calibration notebook writes effects.csv and findings.md beside the runs at tiny, never into figures/lab.
+    const calibration = outputs("07_calibration");
+    const findings = join(process.env["LLAVA_MORE_RUNS"]!, "tiny", "findings");
+    assert.match(calibration, /runs; wrote .*effects\.csv, .*findings\.md/);
+    assert.match(calibration, /LLM family at equal size/);
+    assert.match(calibration, /text-only prior/);
+    assert.match(calibration, /image gap/);
+    assert.match(readFileSync(join(findings, "findings.md"), "utf8"), /## Learned above the text-only baseline\?/);
+    assert.equal(readFileSync(join(findings, "effects.csv"), "utf8").split("\n")[0], "variable,level_a,level_b,benchmark,effect,seed_sd,n_seeds,z,context");
   },
 );

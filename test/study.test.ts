@@ -14,6 +14,8 @@ import { FeatureStore } from "../src/study/features.js";
 import { expandGrid, imageTokens, inputSide, parseResolution, resolutionLabel, runId, type StudyGrid } from "../src/study/grid.js";
 import { STUDY_GRIDS, studyGrid } from "../src/study/grids.js";
 import { readLog, runPairing, type RunResult } from "../src/study/run.js";
+import { validationBenchmark } from "../src/eval/validation.js";
+import { PROTOCOLS } from "../src/train/protocol.js";
 import { fitPrompt } from "../src/study/answerer.js";
 import { mergeStudy, missingZooEntries, runStudy, writeSlurmScript } from "../src/study/runner.js";
 import { visionConfig } from "../src/models/vision/registry.js";
@@ -161,6 +163,37 @@ test("a run killed in stage 1 and again in stage 2 resumes to the same result as
   assert.deepEqual(log.map((l) => `${l.stage}:${l.step}`), [...Array(whole.stage1.steps).keys()].map((s) => `1:${s}`).concat([...Array(whole.stage2.steps).keys()].map((s) => `2:${s}`)));
 });
 
+test("the validation split asks every benchmark about training scenes never trained on, and a run is evaluated on it apart", { timeout: 600_000 }, async () => {
+  await tinyZoo();
+  const dataset = new Dataset(defaultDatasetDir("tiny", 0));
+  const { trainScenes: from, validationScenes: count } = PROTOCOLS.tiny;
+  const inRange = (sceneId: string): boolean => {
+    const i = Number(/^train-(\d+)$/.exec(sceneId)?.[1] ?? -1);
+    return i >= from && i < from + count;
+  };
+  for (const task of ["gqa", "pope", "mmbench_en_dev"]) {
+    const { items } = validationBenchmark(dataset, task, { from, count });
+    assert.ok(items.length > 0, `${task}: no validation items`);
+    assert.ok(items.every((it) => inRange(it.sceneId) && it.image === `${it.sceneId}.png`), `${task}: an item outside training scenes ${from}–${from + count - 1}`);
+    assert.ok(dataset.benchmark(task).items.every((it) => it.sceneId.startsWith("test-")), `${task}: the benchmark file asks about training scenes`);
+    assert.deepEqual(validationBenchmark(dataset, task, { from, count }).items, items, `${task}: not deterministic`);
+  }
+  assert.throws(() => validationBenchmark(dataset, "gqa", { from: 100, count: 40 }), /validation scenes 100–139 are outside the 120 training scenes/);
+
+  const spec = { llm: "llama3.1-8b", tower: "clip", resolution: {}, captions: "short", seed: 0 } as const;
+  const onBenchmark = await runPairing({ preset: "tiny", spec, evalLimit: 8, progress: false });
+  const onValidation = await runPairing({ preset: "tiny", spec, evalLimit: 8, split: "validation", progress: false });
+  assert.equal(onValidation.eval.split, "validation");
+  assert.equal(onBenchmark.eval.split, undefined);
+  assert.notEqual(onValidation.key, onBenchmark.key);
+  assert.deepEqual(onValidation.stage2, onBenchmark.stage2, "validation retrained the pairing");
+  // Every evaluation measures whether the model looks: validation conversations with their own and with other scenes' images.
+  for (const r of [onValidation, onBenchmark]) assert.ok(r.imageReliance && Number.isFinite(r.imageReliance.gap) && r.imageReliance.samples >= 2, JSON.stringify(r.imageReliance));
+  const dir = join(root, "runs", "tiny", runId(spec));
+  assert.ok(existsSync(join(dir, "result-validation-limit8.json")) && existsSync(join(dir, "result-limit8.json")));
+  assert.ok(readFileSync(join(dir, "eval-validation-limit8", "samples_pope.jsonl"), "utf8").trim().split("\n").length >= 8);
+});
+
 test("a Slurm job array runs one grid entry per task; worker processes run the grid in parallel", { timeout: 600_000 }, async () => {
   await tinyZoo();
   const runsDir = tempDir();
@@ -188,4 +221,16 @@ test("the CLI trains and evaluates one pairing and names bad options", async () 
   await assert.rejects(main(["train", "--preset", "tiny", "--resolution", "2y"]), /resolution "2y": expected a multiple/);
   await assert.rejects(main(["eval", "--preset", "tiny", "--llm", "gpt-5"]), /--llm: expected one of vicuna-7b, llama3-8b/);
   await assert.rejects(main(["study", "--grid", "nope", "--preset", "tiny"]), /unknown study "nope"/);
+  await assert.rejects(main(["eval", "--preset", "tiny", "--split", "test"]), /--split: expected one of benchmark, validation, got "test"/);
+  assert.equal(await main(["eval", "--preset", "tiny", "--llm", "vicuna-7b", "--split", "validation", "--eval-limit", "8"]), 0);
+  assert.ok(existsSync(join(root, "runs", "tiny", "vicuna-7b__clip-1x__short__s0", "result-validation-limit8.json")));
+  // findings over every run evaluated on 8 items, with the text-only baseline of the same items and what the runs cost.
+  const out = tempDir();
+  assert.equal(await main(["findings", "--preset", "tiny", "--eval-limit", "8", "--out", out]), 0);
+  const doc = readFileSync(join(out, "findings.md"), "utf8");
+  assert.match(doc, /## Learned above the text-only baseline\?/);
+  assert.match(doc, /\| GQA \| \d+\.\d \| \d+ of \d+ \|/);
+  assert.match(doc, /## What the runs cost, and whether they look/);
+  assert.match(doc, /\| vicuna-7b__clip-1x__short \| \d+ \| [\d.]+ \|/);
+  assert.match(doc, /runs of \d+ pairings: [\d.]+ min of run time in all .*; backend: \w+/);
 });

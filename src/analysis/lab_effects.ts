@@ -131,3 +131,50 @@ export function variablesMarkdown(effects: readonly EffectRow[]): string {
   }
   return lines.join("\n");
 }
+
+/** One pairing on one benchmark beside the image-blind question prior of the same items. */
+export interface AboveBaselineRow {
+  /** The pairing: every design factor but the seed ("llama3.1-8b, clip, 1x, short captions"). */
+  pairing: string;
+  benchmark: string;
+  mean: number;
+  sd: number;
+  n_seeds: number;
+  prior: number;
+  /** Learned above the prior: the seed mean beats it by more than two seed SDs (and by anything with one seed). */
+  above: boolean;
+}
+
+const pairingLabel = (r: LabScoreRow): string => `${r.llm}, ${r.tower}, ${r.resolution}, ${r.captions} captions`;
+
+/** Every pairing on every benchmark with a prior (README column → the question prior's score on the same items). */
+export function aboveBaseline(lab: ColumnTable, prior: Readonly<Record<string, number>>): AboveBaselineRow[] {
+  const groups = new Map<string, Map<string, number[]>>();
+  for (const r of lab.objects() as unknown as LabScoreRow[]) {
+    if (prior[r.benchmark] === undefined) continue;
+    const byBenchmark = groups.get(pairingLabel(r)) ?? new Map<string, number[]>();
+    groups.set(pairingLabel(r), byBenchmark);
+    byBenchmark.set(r.benchmark, [...(byBenchmark.get(r.benchmark) ?? []), r.score]);
+  }
+  const out: AboveBaselineRow[] = [];
+  for (const [pairing, byBenchmark] of groups) {
+    for (const [benchmark, scores] of byBenchmark) {
+      const { mean, sd, n } = meanSd(scores);
+      const p = prior[benchmark]!;
+      out.push({ pairing, benchmark, mean, sd, n_seeds: n, prior: p, above: mean - p > (n > 1 ? 2 * sd : 0) });
+    }
+  }
+  return out.sort((x, y) => benchmarkOrder(x.benchmark) - benchmarkOrder(y.benchmark) || y.mean - x.mean);
+}
+
+/** Markdown: per benchmark, the prior, how many pairings clear it, and the best pairing. */
+export function aboveBaselineMarkdown(rows: readonly AboveBaselineRow[]): string {
+  const lines = ["| benchmark | text-only prior | pairings above it | best pairing | its mean ± seed SD |", "|---|---:|---:|---|---:|"];
+  const benchmarks = [...new Set(rows.map((r) => r.benchmark))];
+  for (const b of benchmarks) {
+    const own = rows.filter((r) => r.benchmark === b);
+    const best = own[0]!;
+    lines.push(`| ${b} | ${best.prior.toFixed(1)} | ${own.filter((r) => r.above).length} of ${own.length} | ${best.pairing} | ${best.mean.toFixed(1)} ± ${Number.isNaN(best.sd) ? "–" : best.sd.toFixed(1)} |`);
+  }
+  return lines.join("\n");
+}

@@ -33,7 +33,7 @@ import {
   type SeedSummaryStats,
 } from "./lab_stats.js";
 import { loadPublishedScores } from "./published.js";
-import { effectsCsv, labEffects, variablesMarkdown, type EffectRow } from "./lab_effects.js";
+import { aboveBaseline, aboveBaselineMarkdown, effectsCsv, labEffects, variablesMarkdown, type EffectRow } from "./lab_effects.js";
 import { escapeHtml, tableToCsv, tableToHtml, tableToMarkdown, type TableView } from "./render.js";
 
 export const defaultLabDir = (): string => projectPath("figures", "lab");
@@ -80,16 +80,47 @@ export function labVsPublishedView(comparison: LabComparison, rows: readonly Lab
   };
 }
 
+/**
+ * What the runs cost: wall time per pairing (mean over its seeds, and the range over every run), the
+ * runs' total, and the backends they ran on. `gridSeconds` is the elapsed time of the grid when one
+ * runner ran it (shorter than the total with several workers).
+ */
+export function runCostMarkdown(results: readonly RunResult[], gridSeconds?: number): string {
+  if (results.length === 0) return "No finished runs.";
+  const minutes = (s: number): string => (s / 60).toFixed(1);
+  const byPairing = new Map<string, RunResult[]>();
+  for (const r of results) {
+    const pairing = r.id.replace(/__s\d+$/, "");
+    byPairing.set(pairing, [...(byPairing.get(pairing) ?? []), r]);
+  }
+  const total = results.reduce((s, r) => s + r.seconds, 0);
+  const all = results.map((r) => r.seconds);
+  const lines = [
+    "| pairing | runs | wall time per run (min) | stage 1 (s) | stage 2 (s) | evaluation (s) | image gap (nats) |",
+    "|---|---:|---:|---:|---:|---:|---:|",
+    ...[...byPairing].map(([pairing, runs]) => {
+      const mean = (f: (r: RunResult) => number): number => runs.reduce((s, r) => s + f(r), 0) / runs.length;
+      const gaps = runs.flatMap((r) => (r.imageReliance ? [r.imageReliance.gap] : []));
+      const gap = gaps.length > 0 ? (gaps.reduce((a, b) => a + b, 0) / gaps.length).toFixed(3) : "–";
+      return `| ${pairing} | ${runs.length} | ${minutes(mean((r) => r.seconds))} | ${mean((r) => r.stage1.seconds).toFixed(0)} | ${mean((r) => r.stage2.seconds).toFixed(0)} | ${mean((r) => r.eval.seconds).toFixed(0)} | ${gap} |`;
+    }),
+    "",
+    `${results.length} runs of ${byPairing.size} pairings: ${minutes(total)} min of run time in all (${minutes(Math.min(...all))}–${minutes(Math.max(...all))} min per run)${gridSeconds !== undefined ? `, ${minutes(gridSeconds)} min elapsed for the grid` : ""}; backend: ${[...new Set(results.map((r) => r.backend))].join("; ")}.`,
+  ];
+  return lines.join("\n");
+}
+
 /** Training and evaluation facts of each run. */
 export function labRunsView(results: readonly RunResult[]): TableView {
   return {
     name: "lab_runs",
     title: "Runs: stage losses (mean of the first and last 5 steps), wall times and throughput",
-    columns: ["run", "stage-1 loss", "stage-2 loss", "stage 1 (s)", "stage 2 (s)", "eval (s)", "total (min)", "stage-2 tokens/s", "backend"],
+    columns: ["run", "stage-1 loss", "stage-2 loss", "image gap (nats)", "stage 1 (s)", "stage 2 (s)", "eval (s)", "total (min)", "stage-2 tokens/s", "backend"],
     rows: results.map((r) => [
       r.id,
       `${r.stage1.firstLoss.toFixed(2)} → ${r.stage1.finalLoss.toFixed(2)}`,
       `${r.stage2.firstLoss.toFixed(2)} → ${r.stage2.finalLoss.toFixed(2)}`,
+      r.imageReliance ? Number(r.imageReliance.gap.toFixed(3)) : "",
       Math.round(r.stage1.seconds),
       Math.round(r.stage2.seconds),
       Math.round(r.eval.seconds),
@@ -150,7 +181,8 @@ export function findingsMarkdown(comparisons: readonly LabComparisonResult[]): s
  * the lab's verdict, numbers and intervals, or why the runs cannot say; then, per study variable, the
  * benchmark where it matters most in seed standard deviations (from effects.csv).
  */
-export function findingsDocument(table: ColumnTable, effects: readonly EffectRow[] = labEffects(table), published: ColumnTable = loadPublishedScores()): string {
+export function findingsDocument(table: ColumnTable, effects: readonly EffectRow[] = labEffects(table), options: FindingsOptions = {}): string {
+  const published = options.published ?? loadPublishedScores();
   const covered = new Map(labComparisons(table, published).map((c) => [c.comparison.comparison, c]));
   const findings = [...PAPER_COMPARISONS]
     .sort((x, y) => x.finding - y.finding)
@@ -179,16 +211,46 @@ export function findingsDocument(table: ColumnTable, effects: readonly EffectRow
     "",
     variablesMarkdown(effects),
     "",
+    ...(options.prior ? aboveBaselineSection(table, options.prior) : []),
+    ...(options.results
+      ? [
+          "## What the runs cost, and whether they look",
+          "",
+          "Image gap: the stage-2 loss on conversations about validation scenes with another scene's image minus that with their own (mean over seeds; 0 = the model answers from the question alone).",
+          "",
+          runCostMarkdown(options.results),
+          "",
+        ]
+      : []),
   ].join("\n");
 }
 
+function aboveBaselineSection(table: ColumnTable, prior: Readonly<Record<string, number>>): string[] {
+  return [
+    "## Learned above the text-only baseline?",
+    "",
+    "The question prior answers every item from its question alone (the answer most often right for that question about training scenes); a pairing has learned a benchmark above it when its seed mean beats the prior, on the same items, by more than two seed SDs.",
+    "",
+    aboveBaselineMarkdown(aboveBaseline(table, prior)),
+    "",
+  ];
+}
+
+export interface FindingsOptions {
+  published?: ColumnTable;
+  /** README column → the image-blind question prior's score on the items the runs were scored on. */
+  prior?: Readonly<Record<string, number>>;
+  /** The runs behind the table, for what they cost. */
+  results?: readonly RunResult[];
+}
+
 /** Writes effects.csv and findings.md into `outDir` (atomically) and returns their paths. */
-export function writeFindings(table: ColumnTable, outDir: string = defaultLabDir()): string[] {
+export function writeFindings(table: ColumnTable, outDir: string = defaultLabDir(), options: FindingsOptions = {}): string[] {
   const effects = labEffects(table);
   const csv = join(outDir, "effects.csv");
   const md = join(outDir, "findings.md");
   writeFileAtomic(csv, effectsCsv(effects));
-  writeFileAtomic(md, findingsDocument(table, effects));
+  writeFileAtomic(md, findingsDocument(table, effects, options));
   return [csv, md];
 }
 
@@ -253,6 +315,8 @@ export interface LabReportOptions {
   seconds?: number;
   /** Folder of the report page (default figures/). */
   reportDir?: string;
+  /** What effects.csv and findings.md are written from: every finished run of the preset, say (default: `table`). */
+  findings?: { table: ColumnTable } & FindingsOptions;
 }
 
 /** Writes the lab tables and figures into figures/lab/ and the one-page report; returns every path. */
@@ -274,7 +338,7 @@ export async function writeLabReport(options: LabReportOptions): Promise<{ writt
     writeFileAtomic(md, tableToMarkdown(table));
     note([csv, md]);
   }
-  note(writeFindings(options.table, outDir));
+  note(writeFindings(options.findings?.table ?? options.table, outDir, options.findings ?? {}));
   const figures: PlotlyFigure[] = [labScoresFigure(summary), ...comparisons.map((c) => ({ ...labVsPublishedFigure(c.rows, c.comparison), name: `lab_vs_published_${c.comparison.comparison}` }))];
   for (const figure of figures) note(writeFigureHtml(figure, outDir));
   let staticNote: string | undefined;

@@ -14,8 +14,8 @@ import type { Dataset, LoadedItem } from "../data/dataset.js";
 import { benchmarkGenerator } from "../data/benchmarks/registry.js";
 import { worldStatistics } from "../data/benchmarks/generator.js";
 import { Random } from "../util/random.js";
-import { scoreItems, type TaskEvaluation } from "./runner.js";
-import type { AnyTask } from "./tasks/registry.js";
+import { scoreItems, spreadSubset, type TaskEvaluation } from "./runner.js";
+import { TASK_NAMES, type AnyTask } from "./tasks/registry.js";
 
 export const BASELINES = ["always-yes", "random-option", "question-prior", "oracle"] as const;
 export type Baseline = (typeof BASELINES)[number];
@@ -82,20 +82,27 @@ export function baselinePredictions(baseline: Baseline, task: AnyTask, items: re
   }
 }
 
-export function evaluateBaseline(baseline: Baseline, dataset: Dataset, taskName: string, seed = 0): TaskEvaluation {
+/** A baseline on a benchmark's items: all of them, or the `limit` subset a quick evaluation scores (`spreadSubset`). */
+export function evaluateBaseline(baseline: Baseline, dataset: Dataset, taskName: string, seed = 0, limit?: number): TaskEvaluation {
   const started = Date.now();
-  const { task, items } = dataset.benchmark(taskName);
+  const { task, items: all } = dataset.benchmark(taskName);
+  const items = limit !== undefined ? spreadSubset(all, limit) : all;
   return scoreItems(task, items, baselinePredictions(baseline, task, items, dataset, seed), (Date.now() - started) / 1000);
 }
 
-/** README column -> baseline -> headline score, for every task of the dataset. */
-export function baselineTable(dataset: Dataset, tasks: readonly string[], seed = 0): { column: string; task: string; scores: Record<Baseline, number> }[] {
+/** README column -> baseline -> headline score, for every task of the dataset (on the `limit` subset when given). */
+export function baselineTable(dataset: Dataset, tasks: readonly string[], seed = 0, limit?: number): { column: string; task: string; scores: Record<Baseline, number> }[] {
   const rows: { column: string; task: string; scores: Record<Baseline, number> }[] = [];
   for (const taskName of tasks) {
-    const perBaseline = BASELINES.map((b) => [b, evaluateBaseline(b, dataset, taskName, seed).headline] as const);
+    const perBaseline = BASELINES.map((b) => [b, evaluateBaseline(b, dataset, taskName, seed, limit).headline] as const);
     for (const column of Object.keys(perBaseline[0]![1])) {
       rows.push({ column, task: taskName, scores: Object.fromEntries(perBaseline.map(([b, h]) => [b, h[column]!])) as Record<Baseline, number> });
     }
   }
   return rows;
+}
+
+/** README column -> the question prior's score, on every benchmark's items (or their `limit` subset). */
+export function questionPrior(dataset: Dataset, limit?: number, tasks: readonly string[] = TASK_NAMES): Record<string, number> {
+  return Object.fromEntries(baselineTable(dataset, tasks, 0, limit).map((r) => [r.column, r.scores["question-prior"]]));
 }

@@ -40,6 +40,8 @@ export interface EvaluateOptions {
   /** Evaluate about `limit` items of each task, spread over the file (see `spreadSubset`). */
   limit?: number;
   progress?: boolean;
+  /** Where a task's items come from: the dataset's benchmark files unless given (the validation split). */
+  items?: (task: string) => { task: AnyTask; items: LoadedItem[] };
 }
 
 /** Scores ready-made predictions (one per item, same order) with the task's rules. */
@@ -69,7 +71,7 @@ export function spreadSubset<T extends { image: string }>(items: readonly T[], l
 
 export async function evaluateTask(dataset: Dataset, taskName: string, model: ModelUnderTest, options: EvaluateOptions = {}): Promise<TaskEvaluation> {
   const started = Date.now();
-  const { task, items: all } = dataset.benchmark(taskName);
+  const { task, items: all } = options.items ? options.items(taskName) : dataset.benchmark(taskName);
   const items = options.limit !== undefined ? spreadSubset(all, options.limit) : all;
   const bar = progressBar(task.name, items.length, { silent: options.progress === false });
   const batchSize = typeof model === "function" ? 1 : Math.max(1, model.batchSize);

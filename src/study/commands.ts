@@ -9,10 +9,12 @@ import { ZOO_LLMS, type ZooLlmName } from "../train/llm_recipes.js";
 import { parseResolution, runId, type PairingSpec } from "./grid.js";
 import { STUDY_NAMES, parseStudyGrid, studyGrid } from "./grids.js";
 import { readJsonFile } from "../util/jsonl.js";
-import { evalSuffix, evaluatePairing, runDir, runsRoot, trainPairing, type RunOptions, type RunResult } from "./run.js";
+import { EVAL_SPLITS, evalSuffix, evaluatePairing, runDir, runsRoot, trainPairing, type EvalSplit, type RunOptions, type RunResult } from "./run.js";
 import { mergeResults, readResults } from "./results.js";
 import { missingZooEntries, mergeStudy, runStudy, runStudyIndex, writeSlurmScript, type StudyOptions } from "./runner.js";
-import { generateDataset } from "../data/dataset.js";
+import { Dataset, defaultDatasetDir, generateDataset } from "../data/dataset.js";
+import { questionPrior } from "../eval/baselines.js";
+import { existsSync } from "node:fs";
 import { defaultZooDir } from "../train/zoo.js";
 
 type Values = Record<string, string | boolean | undefined>;
@@ -53,6 +55,7 @@ const PAIRING_OPTIONS = {
   zoo: { type: "string", description: "model zoo folder (default data/zoo/<preset>)" },
   "eval-limit": { type: "string", description: "evaluate only the first N items of each benchmark" },
   tasks: { type: "string", description: `comma-separated benchmarks (default all: ${TASK_NAMES.join(", ")})` },
+  split: { type: "string", description: "evaluate on the benchmark files (default) or on the validation split (items about training scenes never trained on: what tuning uses)" },
 } as const;
 
 function pairingOptions(values: Values): RunOptions {
@@ -67,9 +70,11 @@ function pairingOptions(values: Values): RunOptions {
   const tasks = str(values["tasks"])?.split(",").map((t) => t.trim()).filter(Boolean);
   for (const t of tasks ?? []) oneOf("tasks", t, TASK_NAMES);
   const limit = count("eval-limit", values["eval-limit"], undefined, 1);
+  const split = oneOf<EvalSplit>("split", values["split"], EVAL_SPLITS, "benchmark");
   return {
     preset,
     spec,
+    ...(split !== "benchmark" ? { split } : {}),
     ...(str(values["runs"]) !== undefined ? { runsDir: str(values["runs"])! } : {}),
     ...(str(values["data"]) !== undefined ? { datasetDir: str(values["data"])! } : {}),
     ...(str(values["zoo"]) !== undefined ? { zooDir: str(values["zoo"])! } : {}),
@@ -135,7 +140,10 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
       const outcome = await runStudy({ study, preset, workers: count("workers", values["workers"], 1, 1)!, isolate: true, log: console.log });
       for (const f of outcome.failed) console.log(`failed: ${f.id}: ${f.error}`);
       if (outcome.results.length === 0) throw new Error("no lab run finished; see the errors above");
-      const report = await writeLabReport({ table: outcome.table, results: outcome.results, title: study.title, preset, staticImages, seconds: outcome.seconds, log: (line) => console.log(line.replace(/^wrote (.*)$/, (_, p: string) => `wrote ${show(p)}`)) });
+      // effects.csv and findings.md speak for every run finished at this evaluation setting (the calibration grid's too).
+      const finished = readResults(runsRoot(preset), { suffix: evalSuffix({ evalLimit: study.evalLimit }) });
+      const findings = { table: mergeResults(finished), results: finished, prior: questionPrior(new Dataset(defaultDatasetDir(preset, 0)), study.evalLimit) };
+      const report = await writeLabReport({ table: outcome.table, results: outcome.results, title: study.title, preset, staticImages, seconds: outcome.seconds, findings, log: (line) => console.log(line.replace(/^wrote (.*)$/, (_, p: string) => `wrote ${show(p)}`)) });
       console.log(`\nlab study: ${outcome.ran.length} runs now, ${outcome.skipped.length} before, in ${(outcome.seconds / 60).toFixed(1)} min; report ${report.report.map(show).join(", ")}`);
       console.log(`main job done in ${((Date.now() - started) / 60000).toFixed(1)} min`);
       return outcome.failed.length > 0 ? 1 : 0;
@@ -161,7 +169,7 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
   },
   eval: {
     summary: "evaluate a trained pairing on the benchmarks (writes result.json and lmms-eval-like results into its run folder)",
-    usage: "llava-more eval [the pairing's options, as given to train] [--eval-limit N] [--tasks a,b]",
+    usage: "llava-more eval [the pairing's options, as given to train] [--eval-limit N] [--tasks a,b] [--split benchmark|validation]",
     options: PAIRING_OPTIONS,
     async run(values) {
       const options = pairingOptions(values);
@@ -213,10 +221,11 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
   },
   findings: {
     summary: "write effects.csv (each study variable's effect on each benchmark, in seed SDs) and findings.md (the paper's findings, where each variable matters) from every finished run",
-    usage: "llava-more findings [--preset P] [--runs DIR] [--eval-limit N] [--out DIR]",
+    usage: "llava-more findings [--preset P] [--runs DIR] [--data DIR] [--eval-limit N] [--out DIR]",
     options: {
       preset: PAIRING_OPTIONS.preset,
       runs: PAIRING_OPTIONS.runs,
+      data: { type: "string", description: "dataset the runs were scored on, for the text-only baseline (default data/generated/<preset>-seed0)" },
       "eval-limit": { type: "string", description: "use the runs' evaluations on the first N items of each benchmark (default: the full evaluations)" },
       out: { type: "string", description: "output folder (default figures/lab)" },
     },
@@ -229,7 +238,10 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
         throw new Error(`no finished run${limit !== undefined ? ` evaluated with --eval-limit ${limit}` : " with a full evaluation"} in ${show(runs)}; run a study first (npx llava-more study --grid quick) or pass the --eval-limit its grid used`);
       }
       const { writeFindings } = await import("../analysis/lab_report.js");
-      const files = writeFindings(mergeResults(results), str(values["out"]));
+      const dataDir = str(values["data"]) ?? defaultDatasetDir(preset, 0);
+      const prior = existsSync(dataDir) ? questionPrior(new Dataset(dataDir), limit) : undefined;
+      if (!prior) console.log(`no dataset at ${show(dataDir)}: findings.md leaves out the text-only baseline (generate it, or pass --data)`);
+      const files = writeFindings(mergeResults(results), str(values["out"]), { results, ...(prior ? { prior } : {}) });
       console.log(`${results.length} runs; wrote ${files.map(show).join(", ")}`);
       return 0;
     },

@@ -55,6 +55,19 @@ export const STUDY_GRIDS = {
     seeds: SEEDS,
     evalLimit: NOTEBOOK_EVAL,
   },
+  calibration: {
+    name: "calibration",
+    title: "Calibration: each study variable moved once from the anchor (LLaMA-3.1-8B + CLIP, 1×, short captions), three seeds",
+    blocks: [
+      // LLM size (3.8B vs 8B) and family at equal size (LLaMA-3 vs LLaMA-3.1, both 8B).
+      { llms: ["llama3.1-8b", "llama3-8b", "phi4-mini-3.8b"], towers: ["clip"] },
+      { llms: ["llama3.1-8b"], towers: ["siglip", "dinov2"] },
+      { llms: ["llama3.1-8b"], towers: ["clip"], resolutions: [{ scale: 0.75 }, { s2: true }] },
+      { llms: ["llama3.1-8b"], towers: ["clip"], captions: ["noisy"] },
+    ],
+    seeds: [0, 1, 2],
+    evalLimit: NOTEBOOK_EVAL,
+  },
 } as const satisfies Record<string, StudyDefinition>;
 
 export type StudyName = keyof typeof STUDY_GRIDS;

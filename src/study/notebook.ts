@@ -4,7 +4,14 @@
  * `tiny`), then every unfinished run of the grid. Runs already finished are read back, so a notebook
  * run again only redraws.
  */
-import { generateDataset } from "../data/dataset.js";
+import { join } from "node:path";
+import type { ColumnTable } from "arquero";
+import { Dataset, defaultDatasetDir, generateDataset } from "../data/dataset.js";
+import { labEffects, type EffectRow } from "../analysis/lab_effects.js";
+import { defaultLabDir, writeFindings } from "../analysis/lab_report.js";
+import { questionPrior } from "../eval/baselines.js";
+import { mergeResults, readResults } from "./results.js";
+import { evalSuffix, runsRoot, type RunResult } from "./run.js";
 import { notebookPreset, notebookSteps } from "../data/presets.js";
 import type { Preset } from "../models/presets.js";
 import { buildZoo } from "../train/zoo.js";
@@ -31,4 +38,30 @@ export async function runNotebookStudy(name: StudyName, options: { workers?: num
   console.log(`${outcome.ran.length} runs now, ${outcome.skipped.length} finished before, ${outcome.failed.length} failed; ${(outcome.seconds / 60).toFixed(1)} min`);
   for (const f of outcome.failed) console.log(`failed: ${f.id}: ${f.error}`);
   return { ...outcome, preset, study };
+}
+
+export interface StudyFindings {
+  /** Every run of the preset finished at the grid's evaluation setting (other grids' runs too). */
+  results: RunResult[];
+  table: ColumnTable;
+  effects: EffectRow[];
+  /** README column → the text-only question prior on the same items. */
+  prior: Record<string, number>;
+  files: string[];
+}
+
+/**
+ * effects.csv and findings.md over every finished run of the notebook's preset at its grid's
+ * evaluation setting — what `npx llava-more findings --eval-limit N` writes. They go to figures/lab/
+ * at `small` (the committed ones) and beside the runs at other presets, so the tests' tiny
+ * notebooks leave the committed files alone.
+ */
+export function writeStudyFindings(lab: NotebookStudy): StudyFindings {
+  const runs = runsRoot(lab.preset);
+  const results = readResults(runs, { suffix: evalSuffix({ evalLimit: lab.study.evalLimit }) });
+  const table = mergeResults(results);
+  const prior = questionPrior(new Dataset(defaultDatasetDir(lab.preset, 0)), lab.study.evalLimit);
+  const outDir = lab.preset === "small" ? defaultLabDir() : join(runs, "findings");
+  const files = writeFindings(table, outDir, { prior, results });
+  return { results, table, effects: labEffects(table), prior, files };
 }

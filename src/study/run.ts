@@ -23,6 +23,8 @@ import { CAPTION_STYLES } from "../data/captions.js";
 import { Dataset, defaultDatasetDir } from "../data/dataset.js";
 import { evaluateAll, saveEvaluation, type TaskEvaluation } from "../eval/runner.js";
 import { TASK_NAMES } from "../eval/tasks/registry.js";
+import { validationBenchmark } from "../eval/validation.js";
+import { imageReliance, type ImageReliance } from "../eval/image_reliance.js";
 import { encodeSafetensors, loadCheckpoint, readSafetensors, saveCheckpoint } from "../models/checkpoint.js";
 import { LlavaModel } from "../models/llava/llava.js";
 import type { Preset } from "../models/presets.js";
@@ -64,11 +66,15 @@ export interface RunResult {
   tower: { family: string; resolution: string; side: number; s2: boolean; tokens: number; dim: number };
   stage1: StageSummary;
   stage2: StageSummary;
+  /** Stage-2 loss on validation conversations with their own images and with other scenes' (src/eval/image_reliance.ts). */
+  imageReliance?: ImageReliance;
   eval: {
     tasks: Record<string, { metrics: Record<string, number>; n: number; seconds: number }>;
     /** README column -> score in the README's units. */
     headline: Record<string, number>;
     limit?: number;
+    /** Present when the run was evaluated on the validation split instead of the benchmark files. */
+    split?: "validation";
     maxNewTokens: number;
     /** Prompts cut to fit the LLM's context (header and image kept, the start of the question dropped). */
     truncatedPrompts: number;
@@ -82,6 +88,9 @@ export interface RunResult {
   finished: string;
 }
 
+export const EVAL_SPLITS = ["benchmark", "validation"] as const;
+export type EvalSplit = (typeof EVAL_SPLITS)[number];
+
 export interface RunOptions {
   preset: Preset;
   spec: PairingSpec;
@@ -93,6 +102,8 @@ export interface RunOptions {
   /** Evaluate only the first `evalLimit` items of each task (quick studies). */
   evalLimit?: number;
   tasks?: readonly string[];
+  /** Evaluate on the benchmark files (default) or on the validation split, which tuning uses (src/eval/validation.ts). */
+  split?: EvalSplit;
   progress?: boolean;
   log?: (line: string) => void;
   /** Stops the run with an error after this step of a stage (tests simulate a kill with it). */
@@ -106,24 +117,26 @@ export const runDir = (options: Pick<RunOptions, "preset" | "spec" | "runsDir">)
 
 /** Identifies what a run trains: pairing, preset, the protocol's training part and the data. */
 export function trainKey(options: Pick<RunOptions, "spec" | "preset">, protocol: Protocol, datasetKey: string): string {
-  const { eval: _eval, ...training } = protocol;
+  const { eval: _eval, validationScenes: _validation, ...training } = protocol;
   return hashString(JSON.stringify({ spec: options.spec, preset: options.preset, protocol: training, datasetKey })).toString(16).padStart(8, "0");
 }
 
 /** Identifies a run's result: what it trained and how it was evaluated. */
-export function resultKey(options: Pick<RunOptions, "spec" | "preset" | "evalLimit" | "tasks">, protocol: Protocol, datasetKey: string): string {
+export function resultKey(options: Pick<RunOptions, "spec" | "preset" | "evalLimit" | "tasks" | "split">, protocol: Protocol, datasetKey: string): string {
   const tasks = [...(options.tasks ?? TASK_NAMES)];
-  return hashString(JSON.stringify({ train: trainKey(options, protocol, datasetKey), eval: protocol.eval, evalLimit: options.evalLimit ?? null, tasks })).toString(16).padStart(8, "0");
+  const split = options.split === "validation" ? { split: "validation", scenes: protocol.validationScenes } : {};
+  return hashString(JSON.stringify({ train: trainKey(options, protocol, datasetKey), eval: protocol.eval, evalLimit: options.evalLimit ?? null, tasks, ...split })).toString(16).padStart(8, "0");
 }
 
 /**
  * The result file of an evaluation setting: result.json for the full benchmarks, result-limit100.json
  * (with eval-limit100/) for a quick one, so a quick and a full evaluation of one run coexist.
  */
-export function evalSuffix(options: Pick<RunOptions, "evalLimit" | "tasks">): string {
+export function evalSuffix(options: Pick<RunOptions, "evalLimit" | "tasks" | "split">): string {
+  const split = options.split === "validation" ? "-validation" : "";
   const limit = options.evalLimit !== undefined ? `-limit${options.evalLimit}` : "";
   const tasks = options.tasks && options.tasks.join(",") !== TASK_NAMES.join(",") ? `-${hashString(options.tasks.join(",")).toString(16)}` : "";
-  return `${limit}${tasks}`;
+  return `${split}${limit}${tasks}`;
 }
 
 /** The finished result of a run in `dir` for an evaluation setting, if there is one with this key. */
@@ -261,10 +274,18 @@ export async function evaluatePairing(options: RunOptions, trained?: TrainedPair
   const pairing = trained ?? (await trainPairing(options));
   const { spec } = options;
   try {
-    const test = await FeatureStore.load(dataset, zoo, spec.tower, spec.resolution, "test", { progress: options.progress !== false });
+    const validation = options.split === "validation" ? { from: protocol.trainScenes, count: protocol.validationScenes } : undefined;
+    // Validation scenes follow the training scenes in the training split: their features are the cache of both.
+    const withValidation = await FeatureStore.load(dataset, zoo, spec.tower, spec.resolution, "train", { limit: protocol.trainScenes + protocol.validationScenes, progress: options.progress !== false });
+    const reliance = await validationImageReliance(pairing, dataset, withValidation, protocol);
+    const test = validation ? withValidation : await FeatureStore.load(dataset, zoo, spec.tower, spec.resolution, "test", { progress: options.progress !== false });
     const underTest = cachedFeatureModel({ ...pairing, features: test, batchSize: protocol.eval.batchSize, maxNewTokens: protocol.eval.maxNewTokens });
-    const evaluations = await evaluateAll(dataset, underTest, options.tasks ?? TASK_NAMES, { limit: options.evalLimit, progress: options.progress !== false });
-    saveEvaluation(join(dir, `eval${suffix}`), evaluations, { model: runId(spec), preset: options.preset, limit: options.evalLimit ?? null, max_new_tokens: protocol.eval.maxNewTokens });
+    const evaluations = await evaluateAll(dataset, underTest, options.tasks ?? TASK_NAMES, {
+      limit: options.evalLimit,
+      progress: options.progress !== false,
+      ...(validation ? { items: (task: string) => validationBenchmark(dataset, task, validation) } : {}),
+    });
+    saveEvaluation(join(dir, `eval${suffix}`), evaluations, { model: runId(spec), preset: options.preset, split: options.split ?? "benchmark", limit: options.evalLimit ?? null, max_new_tokens: protocol.eval.maxNewTokens });
     addSeconds(dir, (Date.now() - started) / 1000);
     const llmEntry = zooLlm(spec.llm);
     const result: RunResult = {
@@ -277,10 +298,12 @@ export async function evaluatePairing(options: RunOptions, trained?: TrainedPair
       tower: { family: spec.tower, resolution: resolutionLabel(spec.resolution), side: test.meta.side, s2: test.meta.s2, tokens: test.tokens, dim: test.dim },
       stage1: pairing.stage1,
       stage2: pairing.stage2,
+      imageReliance: reliance,
       eval: {
         tasks: taskSummaries(evaluations),
         headline: Object.assign({}, ...evaluations.map((e) => e.headline)) as Record<string, number>,
         ...(options.evalLimit !== undefined ? { limit: options.evalLimit } : {}),
+        ...(validation ? { split: "validation" as const } : {}),
         maxNewTokens: protocol.eval.maxNewTokens,
         truncatedPrompts: underTest.truncatedPrompts,
         seconds: (Date.now() - started) / 1000,
@@ -295,6 +318,26 @@ export async function evaluatePairing(options: RunOptions, trained?: TrainedPair
   } finally {
     if (!trained) pairing.model.dispose();
   }
+}
+
+/** Conversations about validation scenes that a reliance measurement uses (the first ones in the mixture's order). */
+const RELIANCE_SAMPLES = 128;
+
+async function validationImageReliance(pairing: TrainedPairing, dataset: Dataset, features: FeatureStore, protocol: Protocol): Promise<ImageReliance | undefined> {
+  if (protocol.validationScenes === 0) return undefined;
+  const validationScene = new Set(dataset.scenes("train").slice(protocol.trainScenes, protocol.trainScenes + protocol.validationScenes).map((s) => s.id));
+  const conversations = dataset.stage2().samples.filter((s) => s.image !== undefined && validationScene.has(s.image.replace(/\.png$/, ""))).slice(0, RELIANCE_SAMPLES);
+  const set = encodeSamples(conversations, {
+    tokenizer: pairing.tokenizer,
+    template: pairing.template,
+    features,
+    maxPositions: pairing.model.llm.config.maxPositions,
+    limit: RELIANCE_SAMPLES,
+    seed: 0,
+    stage: "validation",
+    ...(pairing.system !== undefined ? { system: pairing.system } : {}),
+  });
+  return set.samples.filter((s) => s.image >= 0).length < 2 ? undefined : imageReliance(pairing.model, set.samples, features);
 }
 
 /** Trains (or resumes) and evaluates one pairing; a finished run with the same key is returned as is. */

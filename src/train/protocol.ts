@@ -50,6 +50,8 @@ export interface Protocol {
   projector: ProjectorType;
   /** Training scenes whose images the stages use (the split's first ones; features are cached for these). */
   trainScenes: number;
+  /** Training scenes after those, never trained on, that the validation split asks about (src/eval/validation.ts). */
+  validationScenes: number;
   /** Conversations carry the template's system prompt (off at `tiny`, whose 64 positions cannot hold one). */
   systemPrompt: boolean;
   stage1: StageRecipe;
@@ -63,7 +65,8 @@ export const PROTOCOLS: Record<Preset, Protocol> = {
   tiny: {
     version: 1,
     projector: "mlp2x_gelu",
-    trainScenes: 120,
+    trainScenes: 96,
+    validationScenes: 24,
     systemPrompt: false,
     stage1: { ...common, samples: 96, globalBatch: 8, microBatch: 4, learningRate: 1e-2 },
     stage2: { ...common, samples: 80, globalBatch: 8, microBatch: 4, learningRate: 3e-3 },
@@ -73,6 +76,7 @@ export const PROTOCOLS: Record<Preset, Protocol> = {
     version: 1,
     projector: "mlp2x_gelu",
     trainScenes: 3000,
+    validationScenes: 600,
     // The same system prompt in every sample is ~40 of ~180 positions: a quarter of every step.
     systemPrompt: false,
     stage1: { ...common, samples: 1024, globalBatch: 32, microBatch: 16, learningRate: 1e-3 },
@@ -83,6 +87,7 @@ export const PROTOCOLS: Record<Preset, Protocol> = {
     version: 1,
     projector: "mlp2x_gelu",
     trainScenes: 20000,
+    validationScenes: 2000,
     systemPrompt: true,
     stage1: { ...common, samples: 20000, globalBatch: 64, microBatch: 16, learningRate: 1e-3 },
     stage2: { ...common, samples: 40000, globalBatch: 32, microBatch: 8, learningRate: 1e-4 },
