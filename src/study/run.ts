@@ -35,7 +35,7 @@ import { VISION_FAMILIES } from "../models/vision/config.js";
 import { encodeSamples, stage1Template, trainStage, type EncodedSet } from "../train/llava_stages.js";
 import { checkpointStep, type StepInfo } from "../train/loop.js";
 import { PROTOCOLS, type Protocol } from "../train/protocol.js";
-import { defaultZooDir } from "../train/zoo.js";
+import { defaultZooDir, zooEntryKey } from "../train/zoo.js";
 import { loadZooLlm } from "../train/zoo_llms.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { readJsonFile, writeJson } from "../util/jsonl.js";
@@ -116,16 +116,22 @@ export const runsRoot = (preset: string): string => join(process.env["LLAVA_MORE
 export const runDir = (options: Pick<RunOptions, "preset" | "spec" | "runsDir">): string => join(options.runsDir ?? runsRoot(options.preset), runId(options.spec));
 
 /** Identifies what a run trains: pairing, preset, the protocol's training part and the data. */
-export function trainKey(options: Pick<RunOptions, "spec" | "preset">, protocol: Protocol, datasetKey: string): string {
+export function trainKey(options: Pick<RunOptions, "spec" | "preset">, protocol: Protocol, datasetKey: string, zooKeys: ZooKeys = {}): string {
   const { eval: _eval, validationScenes: _validation, ...training } = protocol;
-  return hashString(JSON.stringify({ spec: options.spec, preset: options.preset, protocol: training, datasetKey })).toString(16).padStart(8, "0");
+  return hashString(JSON.stringify({ spec: options.spec, preset: options.preset, protocol: training, datasetKey, zoo: zooKeys })).toString(16).padStart(8, "0");
 }
 
 /** Identifies a run's result: what it trained and how it was evaluated. */
-export function resultKey(options: Pick<RunOptions, "spec" | "preset" | "evalLimit" | "tasks" | "split">, protocol: Protocol, datasetKey: string): string {
+/** The build keys of the zoo entries a run starts from: a rebuilt LLM or tower makes its runs train again. */
+export interface ZooKeys {
+  llm?: string;
+  tower?: string;
+}
+
+export function resultKey(options: Pick<RunOptions, "spec" | "preset" | "evalLimit" | "tasks" | "split">, protocol: Protocol, datasetKey: string, zooKeys: ZooKeys = {}): string {
   const tasks = [...(options.tasks ?? TASK_NAMES)];
   const split = options.split === "validation" ? { split: "validation", scenes: protocol.validationScenes } : {};
-  return hashString(JSON.stringify({ train: trainKey(options, protocol, datasetKey), eval: protocol.eval, evalLimit: options.evalLimit ?? null, tasks, ...split })).toString(16).padStart(8, "0");
+  return hashString(JSON.stringify({ train: trainKey(options, protocol, datasetKey, zooKeys), eval: protocol.eval, evalLimit: options.evalLimit ?? null, tasks, ...split })).toString(16).padStart(8, "0");
 }
 
 /**
@@ -169,7 +175,8 @@ function prepare(options: RunOptions): PreparedRun {
   const protocol = options.protocol ?? PROTOCOLS[options.preset];
   const dataset = new Dataset(options.datasetDir ?? defaultDatasetDir(options.preset, 0));
   const zoo = options.zooDir ?? defaultZooDir(options.preset, 0);
-  return { protocol, dataset, zoo, dir: runDir(options), trainKey: trainKey(options, protocol, dataset.manifest.key), key: resultKey(options, protocol, dataset.manifest.key), suffix: evalSuffix(options) };
+  const zooKeys = { llm: zooEntryKey(zoo, options.spec.llm), tower: zooEntryKey(zoo, options.spec.tower) };
+  return { protocol, dataset, zoo, dir: runDir(options), trainKey: trainKey(options, protocol, dataset.manifest.key, zooKeys), key: resultKey(options, protocol, dataset.manifest.key, zooKeys), suffix: evalSuffix(options) };
 }
 
 /** A trained pairing: the LLaVA model and what evaluating it needs. Dispose `model` when done. */

@@ -77,6 +77,12 @@ export const zooEntryNames = (): string[] => [...VISION_FAMILIES, ...Object.keys
 const entryKey = (preset: string, seed: number, name: string, steps: number | undefined, datasetKey: string): string =>
   hashString(JSON.stringify({ v: ZOO_VERSION, preset, seed, name, steps, datasetKey })).toString(16).padStart(8, "0");
 
+/** The build key of a zoo entry, from the zoo's manifest; undefined when the zoo has no such entry. */
+export function zooEntryKey(zoo: string, name: string): string | undefined {
+  const file = join(zoo, "zoo.json");
+  return existsSync(file) ? (readJsonFile(file) as ZooManifest).entries[name]?.key : undefined;
+}
+
 export const towerDir = (zoo: string, family: VisionFamily): string => join(zoo, "towers", family);
 
 async function buildTower(zoo: string, dataset: Dataset, family: VisionFamily, options: Required<Pick<BuildZooOptions, "preset" | "seed">> & BuildZooOptions, key: string): Promise<ZooEntryManifest> {
