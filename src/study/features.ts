@@ -68,6 +68,12 @@ export class FeatureStore {
     return i;
   }
 
+  /** The same cache restricted to its first `count` scenes (no copy): training sees only these. */
+  first(count: number): FeatureStore {
+    if (!(Number.isInteger(count) && count >= 1 && count <= this.sceneIds.length)) throw new Error(`first(${count}): expected 1 to ${this.sceneIds.length} scenes`);
+    return new FeatureStore({ ...this.meta, count }, this.sceneIds.slice(0, count), this.data.subarray(0, count * this.tokens * this.dim));
+  }
+
   /** Features [B, tokens, dim] of scenes by index. */
   batch(indices: readonly number[]): tf.Tensor3D {
     const size = this.tokens * this.dim;

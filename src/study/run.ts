@@ -211,7 +211,8 @@ export async function trainPairing(options: RunOptions): Promise<TrainedPairing>
   writeJson(join(dir, "run.json"), { id: runId(options.spec), key, preset: options.preset, spec: options.spec, protocol, dataset: dataset.dir, zoo });
 
   const { spec } = options;
-  const train = await FeatureStore.load(dataset, zoo, spec.tower, spec.resolution, "train", { limit: protocol.trainScenes, progress: options.progress !== false });
+  // One cache holds the training scenes and the validation scenes after them; training sees only the first.
+  const train = (await FeatureStore.load(dataset, zoo, spec.tower, spec.resolution, "train", { limit: protocol.trainScenes + protocol.validationScenes, progress: options.progress !== false })).first(protocol.trainScenes);
   const { model: llm, tokenizer } = loadZooLlm(zoo, spec.llm);
   const model = new LlavaModel(llm, protocol.projector, train.dim, spec.seed);
   const template = chatTemplate(llm.config.template);
