@@ -6,7 +6,7 @@ import { BENCHMARK_NAMES } from "../analysis/benchmarks.js";
 import { labTable, type LabScoreRow } from "../analysis/lab_stats.js";
 import { tableToCsv, type Cell } from "../analysis/render.js";
 import { writeFileAtomic } from "../util/fs.js";
-import { finishedResult, type RunResult } from "./run.js";
+import { currentResult, type RunResult } from "./run.js";
 
 /** The README-column rows of one finished run. */
 export function resultRows(result: RunResult): LabScoreRow[] {
@@ -28,11 +28,14 @@ export function resultRows(result: RunResult): LabScoreRow[] {
   }));
 }
 
-/** Every finished run under `runsDir` (or only those named in `ids`) for an evaluation setting (see evalSuffix). */
+/**
+ * Every finished, current run under `runsDir` (or only those named in `ids`) for an evaluation setting
+ * (see evalSuffix); results of an older protocol, dataset or zoo entry are left out (`currentResult`).
+ */
 export function readResults(runsDir: string, options: { ids?: readonly string[]; suffix?: string } = {}): RunResult[] {
   if (!existsSync(runsDir)) return [];
   const names = options.ids ?? readdirSync(runsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
-  return names.map((id) => finishedResult(join(runsDir, id), options.suffix)).filter((r): r is RunResult => r !== undefined);
+  return names.map((id) => currentResult(join(runsDir, id), options.suffix)).filter((r): r is RunResult => r !== undefined);
 }
 
 export const mergeResults = (results: readonly RunResult[]): ColumnTable => labTable(results.flatMap(resultRows));

@@ -145,6 +145,31 @@ export function evalSuffix(options: Pick<RunOptions, "evalLimit" | "tasks" | "sp
   return `${split}${limit}${tasks}`;
 }
 
+/** The key a finished result of these options must carry (the protocol, dataset and zoo as they are now). */
+export const expectedResultKey = (options: RunOptions): string => prepare(options).key;
+
+/**
+ * The finished result in a run folder if it is current: its key is the one its own pairing, preset
+ * and evaluation would get now, with the dataset and zoo its run.json names. A result trained under an
+ * older protocol, dataset or zoo entry is stale (the study runner trains it again).
+ */
+export function currentResult(dir: string, suffix = ""): RunResult | undefined {
+  const result = finishedResult(dir, suffix);
+  if (!result || !existsSync(join(dir, "run.json"))) return undefined;
+  const run = readJsonFile(join(dir, "run.json")) as { dataset?: string; zoo?: string };
+  if (run.dataset === undefined || !existsSync(join(run.dataset, "manifest.json"))) return undefined;
+  const options: RunOptions = {
+    preset: result.preset,
+    spec: result.spec,
+    datasetDir: run.dataset,
+    ...(run.zoo !== undefined ? { zooDir: run.zoo } : {}),
+    ...(result.eval.limit !== undefined ? { evalLimit: result.eval.limit } : {}),
+    ...(result.eval.split ? { split: result.eval.split } : {}),
+    ...(result.eval.tasks && Object.keys(result.eval.tasks).join(",") !== TASK_NAMES.join(",") ? { tasks: Object.keys(result.eval.tasks) } : {}),
+  };
+  return expectedResultKey(options) === result.key ? result : undefined;
+}
+
 /** The finished result of a run in `dir` for an evaluation setting, if there is one with this key. */
 export function finishedResult(dir: string, suffix = "", key?: string): RunResult | undefined {
   const file = join(dir, `result${suffix}.json`);

@@ -18,7 +18,7 @@ import { progressBar } from "../util/progress.js";
 import { expandGrid, runId, type PairingSpec } from "./grid.js";
 import type { StudyDefinition } from "./grids.js";
 import { mergeResults, readResults, writeMergedTable } from "./results.js";
-import { evalSuffix, finishedResult, pairingArgs, runDir, runPairing, runsRoot, type RunOptions, type RunResult } from "./run.js";
+import { evalSuffix, expectedResultKey, finishedResult, pairingArgs, runDir, runPairing, runsRoot, type RunOptions, type RunResult } from "./run.js";
 
 export interface StudyOptions {
   study: StudyDefinition;
@@ -80,8 +80,9 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
   const skipped: string[] = [];
   const todo: PairingSpec[] = [];
   for (const spec of pairings) {
-    // A result file with another key (older protocol or data) is run again by runPairing.
-    if (finishedResult(runDir(runOptions(options, spec)), suffix)) skipped.push(runId(spec));
+    // A result with another key (older protocol, data or zoo entry) is stale: runPairing trains it again.
+    const run = runOptions(options, spec);
+    if (finishedResult(runDir(run), suffix, expectedResultKey(run))) skipped.push(runId(spec));
     else todo.push(spec);
   }
   if (skipped.length > 0) log(`${options.study.name}: ${skipped.length} of ${pairings.length} runs already finished`);
