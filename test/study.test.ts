@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { initBackend } from "../src/backend.js";
 import { Dataset, defaultDatasetDir, generateDataset } from "../src/data/dataset.js";
@@ -13,7 +13,8 @@ import { microBatch, type StageSample } from "../src/train/llava_stages.js";
 import { FeatureStore } from "../src/study/features.js";
 import { expandGrid, imageTokens, inputSide, parseResolution, resolutionLabel, runId, type StudyGrid } from "../src/study/grid.js";
 import { STUDY_GRIDS, studyGrid } from "../src/study/grids.js";
-import { readLog, runPairing, type RunResult } from "../src/study/run.js";
+import { currentResult, expectedResultKey, readLog, runPairing, type RunResult } from "../src/study/run.js";
+import { readResults } from "../src/study/results.js";
 import { validationBenchmark } from "../src/eval/validation.js";
 import { PROTOCOLS } from "../src/train/protocol.js";
 import { fitPrompt } from "../src/study/answerer.js";
@@ -192,6 +193,34 @@ test("the validation split asks every benchmark about training scenes never trai
   const dir = join(root, "runs", "tiny", runId(spec));
   assert.ok(existsSync(join(dir, "result-validation-limit8.json")) && existsSync(join(dir, "result-limit8.json")));
   assert.ok(readFileSync(join(dir, "eval-validation-limit8", "samples_pope.jsonl"), "utf8").trim().split("\n").length >= 8);
+});
+
+test("results of another protocol, dataset or zoo entry are stale: left out of merges and run again", { timeout: 600_000 }, async () => {
+  await tinyZoo();
+  const spec = { llm: "llama3.1-8b", tower: "clip", resolution: {}, captions: "short", seed: 0 } as const;
+  await runPairing({ preset: "tiny", spec, evalLimit: 8, progress: false });
+  const runsDir = tempDir();
+  const dir = join(runsDir, runId(spec));
+  cpSync(join(root, "runs", "tiny", runId(spec)), dir, { recursive: true });
+  assert.equal(readResults(runsDir, { suffix: "-limit8" }).length, 1);
+  assert.equal(expectedResultKey({ preset: "tiny", spec, runsDir, evalLimit: 8 }), currentResult(dir, "-limit8")!.key);
+  // The same run under another protocol (a changed stage-2 learning rate, say) has another key.
+  const file = join(dir, "result-limit8.json");
+  writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, "utf8")), key: "0badc0de" }));
+  assert.equal(currentResult(dir, "-limit8"), undefined);
+  assert.deepEqual(readResults(runsDir, { suffix: "-limit8" }), []);
+  assert.equal(mergeStudy({ study: { ...TINY, blocks: [{ llms: ["llama3.1-8b"], towers: ["clip"] }] }, preset: "tiny", runsDir }).finished, 0);
+});
+
+test("a feature cache restricted to its first scenes shares the data and knows no later scene", async () => {
+  await tinyZoo();
+  const dataset = new Dataset(defaultDatasetDir("tiny", 0));
+  const all = await FeatureStore.load(dataset, join(root, "zoo", "tiny"), "clip", {}, "train", { limit: 40, progress: false });
+  const first = all.first(30);
+  assert.equal(first.meta.count, 30);
+  assert.ok(first.has("train-000029") && !first.has("train-000030") && all.has("train-000030"));
+  assert.deepEqual(first.batch([29]).arraySync(), all.batch([29]).arraySync());
+  assert.throws(() => all.first(41), /first\(41\): expected 1 to 40 scenes/);
 });
 
 test("a Slurm job array runs one grid entry per task; worker processes run the grid in parallel", { timeout: 600_000 }, async () => {

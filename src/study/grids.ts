@@ -22,7 +22,8 @@ export const STUDY_GRIDS = {
     title: "Quick lab study: SigLIP vs CLIP with LLaMA-3.1-8B (finding 4)",
     blocks: [{ llms: ["llama3.1-8b"], towers: ["clip", "siglip"] }],
     seeds: SEEDS,
-    evalLimit: 100,
+    // The notebooks' evaluation: the quick study's runs are the calibration grid's first ones.
+    evalLimit: NOTEBOOK_EVAL,
   },
   llms: {
     name: "llms",
