@@ -212,6 +212,20 @@ test("results of another protocol, dataset or zoo entry are stale: left out of m
   assert.equal(mergeStudy({ study: { ...TINY, blocks: [{ llms: ["llama3.1-8b"], towers: ["clip"] }] }, preset: "tiny", runsDir }).finished, 0);
 });
 
+test("a run folder is locked while a process works on it; a lock left by a dead process is taken over", { timeout: 600_000 }, async () => {
+  await tinyZoo();
+  const spec = { llm: "llama3.1-8b", tower: "clip", resolution: {}, captions: "short", seed: 0 } as const;
+  const lock = `${join(root, "runs", "tiny", runId(spec))}.lock`;
+  writeFileSync(lock, `${process.ppid}\n`); // a live process
+  await assert.rejects(runPairing({ preset: "tiny", spec, evalLimit: 8, progress: false }), new RegExp(`${runId(spec).replace(/[.+]/g, "\\$&")} is in progress in process ${process.ppid}`));
+  assert.ok(existsSync(lock), "another process's lock was removed");
+  const dead = Number(execFileSync(process.execPath, ["-e", "console.log(process.pid)"], { encoding: "utf8" }).trim());
+  writeFileSync(lock, `${dead}\n`);
+  const result = await runPairing({ preset: "tiny", spec, evalLimit: 8, progress: false });
+  assert.equal(result.id, runId(spec));
+  assert.ok(!existsSync(lock), "the lock outlived the run");
+});
+
 test("a feature cache restricted to its first scenes shares the data and knows no later scene", async () => {
   await tinyZoo();
   const dataset = new Dataset(defaultDatasetDir("tiny", 0));

@@ -16,7 +16,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { backendInfo, describeBackend } from "../backend.js";
 import type { GpuAdapterInfo } from "../backend/webgpu.js";
 import { CAPTION_STYLES } from "../data/captions.js";
@@ -37,7 +37,7 @@ import { checkpointStep, type StepInfo } from "../train/loop.js";
 import { PROTOCOLS, type Protocol } from "../train/protocol.js";
 import { defaultZooDir, zooEntryKey } from "../train/zoo.js";
 import { loadZooLlm } from "../train/zoo_llms.js";
-import { writeFileAtomic } from "../util/fs.js";
+import { withLock, writeFileAtomic } from "../util/fs.js";
 import { readJsonFile, writeJson } from "../util/jsonl.js";
 import { projectRoot } from "../util/paths.js";
 import { hashString } from "../util/random.js";
@@ -224,7 +224,19 @@ const addSeconds = (dir: string, seconds: number): void => {
  * Stage 1 and stage 2 of a pairing, each skipped when its output is in the run folder and resumed
  * from its checkpoint when it was interrupted.
  */
-export async function trainPairing(options: RunOptions): Promise<TrainedPairing> {
+export const trainPairing = (options: RunOptions): Promise<TrainedPairing> => withLock(runLock(options), runId(options.spec), () => train(options));
+
+/** Evaluates a trained pairing (trained now, or read from its run folder) and writes result.json. */
+export const evaluatePairing = (options: RunOptions, trained?: TrainedPairing): Promise<RunResult> => withLock(runLock(options), runId(options.spec), () => evaluate(options, trained));
+
+/** Held while a process trains or evaluates a run: beside its folder, which a retrain deletes. */
+const runLock = (options: RunOptions): string => {
+  const dir = runDir(options);
+  mkdirSync(dirname(dir), { recursive: true });
+  return `${dir}.lock`;
+};
+
+async function train(options: RunOptions): Promise<TrainedPairing> {
   const { protocol, dataset, zoo, dir, trainKey: key } = prepare(options);
   const log = options.log ?? (() => {});
   const started = Date.now();
@@ -297,14 +309,13 @@ export async function trainPairing(options: RunOptions): Promise<TrainedPairing>
   }
 }
 
-/** Evaluates a trained pairing (trained now, or read from its run folder) and writes result.json. */
-export async function evaluatePairing(options: RunOptions, trained?: TrainedPairing): Promise<RunResult> {
+async function evaluate(options: RunOptions, trained?: TrainedPairing): Promise<RunResult> {
   const { protocol, dataset, zoo, dir, key, suffix } = prepare(options);
   const done = finishedResult(dir, suffix, key);
   if (done) return done;
   if (!trained && !existsSync(join(dir, "model", "summary.json"))) throw new Error(`${dir}: the pairing is not trained yet; run: npx llava-more train ${pairingArgs(options).join(" ")}`);
   const started = Date.now();
-  const pairing = trained ?? (await trainPairing(options));
+  const pairing = trained ?? (await train(options));
   const { spec } = options;
   try {
     const validation = options.split === "validation" ? { from: protocol.trainScenes, count: protocol.validationScenes } : undefined;
@@ -374,13 +385,15 @@ async function validationImageReliance(pairing: TrainedPairing, dataset: Dataset
 }
 
 /** Trains (or resumes) and evaluates one pairing; a finished run with the same key is returned as is. */
-export async function runPairing(options: RunOptions): Promise<RunResult> {
+export const runPairing = (options: RunOptions): Promise<RunResult> => withLock(runLock(options), runId(options.spec), () => trainAndEvaluate(options));
+
+async function trainAndEvaluate(options: RunOptions): Promise<RunResult> {
   const { dir, key, suffix } = prepare(options);
   const done = finishedResult(dir, suffix, key);
   if (done) return done;
-  const trained = await trainPairing(options);
+  const trained = await train(options);
   try {
-    return await evaluatePairing(options, trained);
+    return await evaluate(options, trained);
   } finally {
     trained.model.dispose();
   }

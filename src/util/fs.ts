@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, basename } from "node:path";
 
 /** Writes a file so that readers see either the old or the new content, never a partial one. */
@@ -17,4 +17,43 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
 /** Total size in bytes of the files under `dir`. */
 export function folderBytes(dir: string): number {
   return readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? folderBytes(join(dir, e.name)) : statSync(join(dir, e.name)).size), 0);
+}
+
+/**
+ * Holds `file` as a lock for this process while `work` runs: created exclusively with this process's
+ * id, removed afterwards. A lock left by a process that no longer exists (a kill) is taken over; one
+ * held by a live process is an error that names it, so two runners never write one folder at once.
+ */
+export async function withLock<T>(file: string, what: string, work: () => Promise<T>): Promise<T> {
+  const take = (): boolean => {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: "wx" });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      return false;
+    }
+  };
+  if (!take()) {
+    const holder = Number.parseInt(readFileSync(file, "utf8"), 10);
+    if (Number.isInteger(holder) && holder !== process.pid && processAlive(holder)) {
+      throw new Error(`${what} is in progress in process ${holder} (lock ${file}); wait for it, or stop that process first`);
+    }
+    rmSync(file, { force: true });
+    if (!take()) throw new Error(`${what}: another process took the lock ${file} first`);
+  }
+  try {
+    return await work();
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
