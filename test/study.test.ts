@@ -275,5 +275,5 @@ test("the CLI trains and evaluates one pairing and names bad options", async () 
   assert.match(doc, /\| GQA \| \d+\.\d \| \d+ of \d+ \|/);
   assert.match(doc, /## What the runs cost, and whether they look/);
   assert.match(doc, /\| vicuna-7b__clip-1x__short \| \d+ \| [\d.]+ \|/);
-  assert.match(doc, /runs of \d+ pairings: [\d.]+ min of run time in all .*; backend: \w+/);
+  assert.match(doc, /\d+ runs? of \d+ pairings?: [\d.]+ min of run time in all .*; backend: \w+/);
 });
