@@ -115,19 +115,19 @@ export const runsRoot = (preset: string): string => join(process.env["LLAVA_MORE
 
 export const runDir = (options: Pick<RunOptions, "preset" | "spec" | "runsDir">): string => join(options.runsDir ?? runsRoot(options.preset), runId(options.spec));
 
-/** Identifies what a run trains: pairing, preset, the protocol's training part and the data. */
+/** Identifies what a run trains: pairing, preset, the protocol's training part, the data and the zoo entries. */
 export function trainKey(options: Pick<RunOptions, "spec" | "preset">, protocol: Protocol, datasetKey: string, zooKeys: ZooKeys = {}): string {
   const { eval: _eval, validationScenes: _validation, ...training } = protocol;
   return hashString(JSON.stringify({ spec: options.spec, preset: options.preset, protocol: training, datasetKey, zoo: zooKeys })).toString(16).padStart(8, "0");
 }
 
-/** Identifies a run's result: what it trained and how it was evaluated. */
 /** The build keys of the zoo entries a run starts from: a rebuilt LLM or tower makes its runs train again. */
 export interface ZooKeys {
   llm?: string;
   tower?: string;
 }
 
+/** Identifies a run's result: what it trained and how it was evaluated. */
 export function resultKey(options: Pick<RunOptions, "spec" | "preset" | "evalLimit" | "tasks" | "split">, protocol: Protocol, datasetKey: string, zooKeys: ZooKeys = {}): string {
   const tasks = [...(options.tasks ?? TASK_NAMES)];
   const split = options.split === "validation" ? { split: "validation", scenes: protocol.validationScenes } : {};
