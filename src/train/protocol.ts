@@ -21,22 +21,23 @@
  *
  * Version 2 (the calibration issue), measured on LLaMA-3.1-8B + CLIP, seed 0, with the image gap
  * (src/eval/image_reliance.ts: validation-scene conversations with another scene's image minus their
- * own, in nats): version 1 answered from the question alone (gap 0.0002; on the validation split GQA
- * 18, POPE 66.7 = always "yes", MMBench 0). Neither a 4× longer stage 2 (6,144 conversations: gap
- * 0.0002, loss 0.79; validation GQA 27.5, POPE still always "yes"), nor stage 1 on all 3,000 captions
- * at 2e-3 or 1e-2 with 4,096 conversations (gaps 0.0000 and 0.0001), nor a global batch of 8, nor a
- * mixture of only short VQA, multiple choice and reading (5,175 conversations, gap 0.0002), nor an LLM
- * pretrained 6.5× longer (300 + 60 steps: held-out perplexity 42 → 4.8; stage-1 gap 0.005 → 0.019,
- * stage-2 gap 0.0001 at 4,096) made it look. With one question only ("What kind of place…?") the
- * same pairing learns to look within 150 steps (loss 0.10 with its own image, 2.05 with another's);
- * in the mixture, where that question is one in ~11, the gap appears only after ~11,000 conversations
- * and grows with them (at 6,000 training scenes: 0.001 at 8,000, 0.004 at 11,200, 0.014 at 12,800, 0.019
- * at 14,400). Version 2 trains on 16,000 conversations of 6,000 scenes (stage 1 on the 6,000 scenes'
- * captions at 2e-3): 22 minutes a run on one core, two runs at a time on two. Its three seeds' gaps
- * (0.001, 0.000, −0.000) say it still does not look: it answers in the benchmarks' formats (validation
- * GQA 35.5, ScienceQA 35.5, AI2D 22.4, SEED 25.0 for seed 0), at their question priors. Object-level
- * questions (colour of a named object, count, existence) show no gap even trained alone; only the
- * scene's theme does (README, "Calibration").
+ * own, in nats; 256 conversations): version 1 answered from the question alone (gap 0.0001; on the
+ * validation split GQA 18, POPE 66.7 = always "yes", MMBench 0). Neither a 4× longer stage 2 (6,144
+ * conversations: gap 0.0002, loss 0.79; validation GQA 27.5, POPE still always "yes"), nor stage 1 on
+ * all 3,000 captions at 2e-3 or 1e-2 with 4,096 conversations (gaps 0.0000 and 0.0001), nor a global
+ * batch of 8 (gap −0.002), nor a mixture of only short VQA, multiple choice and reading (5,175
+ * conversations, gap −0.0002), nor an LLM pretrained 6.5× longer (300 + 60 steps: held-out perplexity
+ * 42 → 4.8, stage-1 caption loss 4.24 → 3.13 at an unchanged stage-1 gap, 0.020 → 0.019; stage-2 gap
+ * 0.0001 at 4,096) made it look. With one question only ("What kind of place…?") the same pairing
+ * learns to look within 150 steps (loss 0.10 with its own image, 2.05 with another's); in the mixture,
+ * where that question is one in ~11, a gap appears only after ~11,000 conversations and grows with
+ * them (at 6,000 training scenes, 128 conversations: 0.001 at 8,000, 0.004 at 11,200, 0.014 at 12,800,
+ * 0.019 at 14,400). Version 2 trains on 16,000 conversations of 6,000 scenes (stage 1 on the 6,000
+ * scenes' captions at 2e-3): 22 minutes a run on one core, two runs at a time on two. Its three seeds'
+ * gaps (0.001, 0.000, −0.000; 128 conversations) say it still does not look: it answers in the
+ * benchmarks' formats (validation GQA 35.5, ScienceQA 35.5, AI2D 22.4, SEED 25.0 for seed 0), at their
+ * question priors. Object-level questions (colour of a named object, count, existence) show no gap
+ * even trained alone; only the scene's theme does (README, "Calibration").
  */
 import type { Preset } from "../models/presets.js";
 import type { ProjectorType } from "../models/llava/projector.js";
