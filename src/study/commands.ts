@@ -180,7 +180,7 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
   },
   study: {
     summary: "run a study grid (skips finished runs) and merge its results; --slurm writes a job array instead",
-    usage: "llava-more study (--grid quick|llms|backbones|resolution|pretraining | --grid-file F) [--preset P] [--workers N] [--slurm] [--index I] [--merge]",
+    usage: "llava-more study (--grid quick|llms|backbones|resolution|pretraining|calibration | --grid-file F) [--preset P] [--workers N] [--slurm] [--index I] [--merge]",
     options: {
       grid: { type: "string", description: `the grid: ${STUDY_NAMES.join(", ")}` },
       "grid-file": { type: "string", description: "a grid as JSON ({name, title, blocks: [{llms, towers, resolutions?, captions?}], seeds, evalLimit?}) instead of --grid" },
