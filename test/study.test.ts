@@ -15,7 +15,7 @@ import { expandGrid, imageTokens, inputSide, parseResolution, resolutionLabel, r
 import { STUDY_GRIDS, studyGrid } from "../src/study/grids.js";
 import { currentResult, expectedResultKey, readLog, runPairing, type RunResult } from "../src/study/run.js";
 import { readResults } from "../src/study/results.js";
-import { validationBenchmark } from "../src/eval/validation.js";
+import { validationBenchmarks } from "../src/eval/validation.js";
 import { PROTOCOLS } from "../src/train/protocol.js";
 import { fitPrompt } from "../src/study/answerer.js";
 import { mergeStudy, missingZooEntries, runStudy, writeSlurmScript } from "../src/study/runner.js";
@@ -173,13 +173,13 @@ test("the validation split asks every benchmark about training scenes never trai
     return i >= from && i < from + count;
   };
   for (const task of ["gqa", "pope", "mmbench_en_dev"]) {
-    const { items } = validationBenchmark(dataset, task, { from, count });
+    const { items } = validationBenchmarks(dataset, { from, count })(task);
     assert.ok(items.length > 0, `${task}: no validation items`);
     assert.ok(items.every((it) => inRange(it.sceneId) && it.image === `${it.sceneId}.png`), `${task}: an item outside training scenes ${from}–${from + count - 1}`);
     assert.ok(dataset.benchmark(task).items.every((it) => it.sceneId.startsWith("test-")), `${task}: the benchmark file asks about training scenes`);
-    assert.deepEqual(validationBenchmark(dataset, task, { from, count }).items, items, `${task}: not deterministic`);
+    assert.deepEqual(validationBenchmarks(dataset, { from, count })(task).items, items, `${task}: not deterministic`);
   }
-  assert.throws(() => validationBenchmark(dataset, "gqa", { from: 100, count: 40 }), /validation scenes 100–139 are outside the 120 training scenes/);
+  assert.throws(() => validationBenchmarks(dataset, { from: 100, count: 40 }), /validation scenes 100–139 are outside the 120 training scenes/);
 
   const spec = { llm: "llama3.1-8b", tower: "clip", resolution: {}, captions: "short", seed: 0 } as const;
   const onBenchmark = await runPairing({ preset: "tiny", spec, evalLimit: 8, progress: false });

@@ -19,16 +19,22 @@ export interface ValidationScenes {
 /** Keeps validation items apart from the benchmark files' items when a split is generated again. */
 const VALIDATION_SEED_OFFSET = 7919;
 
-/** A benchmark's validation items: as many as its benchmark file holds, or fewer when the scenes run out. */
-export function validationBenchmark(dataset: Dataset, taskName: string, scenes: ValidationScenes): { task: AnyTask; items: LoadedItem[] } {
+/**
+ * Every benchmark's validation items, by task: as many as its benchmark file holds, or fewer when the
+ * scenes run out. The training scenes and their statistics are read once, for all the tasks.
+ */
+export function validationBenchmarks(dataset: Dataset, scenes: ValidationScenes): (taskName: string) => { task: AnyTask; items: LoadedItem[] } {
   const train = dataset.scenes("train");
   if (scenes.count < 1 || scenes.from + scenes.count > train.length) {
     throw new Error(`${dataset.dir}: validation scenes ${scenes.from}–${scenes.from + scenes.count - 1} are outside the ${train.length} training scenes; generate more training scenes or lower the protocol's trainScenes`);
   }
-  const size = dataset.manifest.config.benchmarkSizes[taskName];
-  if (size === undefined) throw new Error(`${dataset.dir}/manifest.json: no benchmark size for "${taskName}"`);
   const held = train.slice(scenes.from, scenes.from + scenes.count);
   // The world statistics POPE's splits use are the benchmark files' own (all training scenes).
-  const generated = benchmarkGenerator(taskName).generate({ scenes: held, stats: worldStatistics(train), seed: dataset.manifest.seed + VALIDATION_SEED_OFFSET, allowFewer: true }, size);
-  return { task: getTask(taskName), items: generated.map((it) => ({ ...it, image: imageFile(it.sceneId) })) };
+  const stats = worldStatistics(train);
+  return (taskName) => {
+    const size = dataset.manifest.config.benchmarkSizes[taskName];
+    if (size === undefined) throw new Error(`${dataset.dir}/manifest.json: no benchmark size for "${taskName}"`);
+    const generated = benchmarkGenerator(taskName).generate({ scenes: held, stats, seed: dataset.manifest.seed + VALIDATION_SEED_OFFSET, allowFewer: true }, size);
+    return { task: getTask(taskName), items: generated.map((it) => ({ ...it, image: imageFile(it.sceneId) })) };
+  };
 }

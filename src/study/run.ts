@@ -23,7 +23,7 @@ import { CAPTION_STYLES } from "../data/captions.js";
 import { Dataset, defaultDatasetDir } from "../data/dataset.js";
 import { evaluateAll, saveEvaluation, type TaskEvaluation } from "../eval/runner.js";
 import { TASK_NAMES } from "../eval/tasks/registry.js";
-import { validationBenchmark } from "../eval/validation.js";
+import { validationBenchmarks } from "../eval/validation.js";
 import { imageReliance, type ImageReliance } from "../eval/image_reliance.js";
 import { encodeSafetensors, loadCheckpoint, readSafetensors, saveCheckpoint } from "../models/checkpoint.js";
 import { LlavaModel } from "../models/llava/llava.js";
@@ -327,7 +327,7 @@ async function evaluate(options: RunOptions, trained?: TrainedPairing): Promise<
     const evaluations = await evaluateAll(dataset, underTest, options.tasks ?? TASK_NAMES, {
       limit: options.evalLimit,
       progress: options.progress !== false,
-      ...(validation ? { items: (task: string) => validationBenchmark(dataset, task, validation) } : {}),
+      ...(validation ? { items: validationBenchmarks(dataset, validation) } : {}),
     });
     saveEvaluation(join(dir, `eval${suffix}`), evaluations, { model: runId(spec), preset: options.preset, split: options.split ?? "benchmark", limit: options.evalLimit ?? null, max_new_tokens: protocol.eval.maxNewTokens });
     addSeconds(dir, (Date.now() - started) / 1000);
