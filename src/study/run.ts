@@ -212,6 +212,8 @@ export interface TrainedPairing {
   system?: string;
   stage1: StageSummary;
   stage2: StageSummary;
+  /** The tower features of the training scenes and the validation scenes after them (one cache). */
+  features: FeatureStore;
 }
 
 const addSeconds = (dir: string, seconds: number): void => {
@@ -249,7 +251,8 @@ async function train(options: RunOptions): Promise<TrainedPairing> {
 
   const { spec } = options;
   // One cache holds the training scenes and the validation scenes after them; training sees only the first.
-  const train = (await FeatureStore.load(dataset, zoo, spec.tower, spec.resolution, "train", { limit: protocol.trainScenes + protocol.validationScenes, progress: options.progress !== false })).first(protocol.trainScenes);
+  const features = await FeatureStore.load(dataset, zoo, spec.tower, spec.resolution, "train", { limit: protocol.trainScenes + protocol.validationScenes, progress: options.progress !== false });
+  const train = features.first(protocol.trainScenes);
   const { model: llm, tokenizer } = loadZooLlm(zoo, spec.llm);
   const model = new LlavaModel(llm, protocol.projector, train.dim, spec.seed);
   const template = chatTemplate(llm.config.template);
@@ -300,7 +303,7 @@ async function train(options: RunOptions): Promise<TrainedPairing> {
     }
     log(`${runId(spec)}: stage 2 ${stage2.steps} steps, loss ${stage2.firstLoss.toFixed(3)} → ${stage2.finalLoss.toFixed(3)}`);
     model.setTrainableComponents({ projector: false, llm: false });
-    return { model, tokenizer, template, ...(system !== undefined ? { system } : {}), stage1, stage2 };
+    return { model, tokenizer, template, ...(system !== undefined ? { system } : {}), stage1, stage2, features };
   } catch (err) {
     model.dispose();
     throw err;
@@ -319,10 +322,8 @@ async function evaluate(options: RunOptions, trained?: TrainedPairing): Promise<
   const { spec } = options;
   try {
     const validation = options.split === "validation" ? { from: protocol.trainScenes, count: protocol.validationScenes } : undefined;
-    // Validation scenes follow the training scenes in the training split: their features are the cache of both.
-    const withValidation = await FeatureStore.load(dataset, zoo, spec.tower, spec.resolution, "train", { limit: protocol.trainScenes + protocol.validationScenes, progress: options.progress !== false });
-    const reliance = await validationImageReliance(pairing, dataset, withValidation, protocol);
-    const test = validation ? withValidation : await FeatureStore.load(dataset, zoo, spec.tower, spec.resolution, "test", { progress: options.progress !== false });
+    const reliance = await validationImageReliance(pairing, dataset, protocol);
+    const test = validation ? pairing.features : await FeatureStore.load(dataset, zoo, spec.tower, spec.resolution, "test", { progress: options.progress !== false });
     const underTest = cachedFeatureModel({ ...pairing, features: test, batchSize: protocol.eval.batchSize, maxNewTokens: protocol.eval.maxNewTokens });
     const evaluations = await evaluateAll(dataset, underTest, options.tasks ?? TASK_NAMES, {
       limit: options.evalLimit,
@@ -367,9 +368,10 @@ async function evaluate(options: RunOptions, trained?: TrainedPairing): Promise<
 /** Conversations about validation scenes that a reliance measurement uses (the first ones in the mixture's order). */
 const RELIANCE_SAMPLES = 128;
 
-async function validationImageReliance(pairing: TrainedPairing, dataset: Dataset, features: FeatureStore, protocol: Protocol): Promise<ImageReliance | undefined> {
-  if (protocol.validationScenes === 0) return undefined;
-  const validationScene = new Set(dataset.scenes("train").slice(protocol.trainScenes, protocol.trainScenes + protocol.validationScenes).map((s) => s.id));
+async function validationImageReliance(pairing: TrainedPairing, dataset: Dataset, protocol: Protocol): Promise<ImageReliance | undefined> {
+  const { features } = pairing;
+  const validationScene = new Set(features.sceneIds.slice(protocol.trainScenes));
+  if (validationScene.size === 0) return undefined;
   const conversations = dataset.stage2().samples.filter((s) => s.image !== undefined && validationScene.has(s.image.replace(/\.png$/, ""))).slice(0, RELIANCE_SAMPLES);
   const set = encodeSamples(conversations, {
     tokenizer: pairing.tokenizer,
