@@ -104,5 +104,5 @@ export function baselineTable(dataset: Dataset, tasks: readonly string[], seed =
 
 /** README column -> the question prior's score, on every benchmark's items (or their `limit` subset). */
 export function questionPrior(dataset: Dataset, limit?: number, tasks: readonly string[] = TASK_NAMES): Record<string, number> {
-  return Object.fromEntries(baselineTable(dataset, tasks, 0, limit).map((r) => [r.column, r.scores["question-prior"]]));
+  return Object.assign({}, ...tasks.map((task) => evaluateBaseline("question-prior", dataset, task, 0, limit).headline)) as Record<string, number>;
 }

@@ -10,11 +10,9 @@ import { parseResolution, runId, type PairingSpec } from "./grid.js";
 import { STUDY_NAMES, parseStudyGrid, studyGrid } from "./grids.js";
 import { readJsonFile } from "../util/jsonl.js";
 import { EVAL_SPLITS, evalSuffix, evaluatePairing, runDir, runsRoot, trainPairing, type EvalSplit, type RunOptions, type RunResult } from "./run.js";
-import { mergeResults, readResults } from "./results.js";
+import { findingsInputs } from "./results.js";
 import { missingZooEntries, mergeStudy, runStudy, runStudyIndex, writeSlurmScript, type StudyOptions } from "./runner.js";
-import { Dataset, defaultDatasetDir, generateDataset } from "../data/dataset.js";
-import { questionPrior } from "../eval/baselines.js";
-import { existsSync } from "node:fs";
+import { defaultDatasetDir, generateDataset } from "../data/dataset.js";
 import { defaultZooDir } from "../train/zoo.js";
 
 type Values = Record<string, string | boolean | undefined>;
@@ -141,8 +139,7 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
       for (const f of outcome.failed) console.log(`failed: ${f.id}: ${f.error}`);
       if (outcome.results.length === 0) throw new Error("no lab run finished; see the errors above");
       // effects.csv and findings.md speak for every run finished at this evaluation setting (the calibration grid's too).
-      const finished = readResults(runsRoot(preset), { suffix: evalSuffix({ evalLimit: study.evalLimit }) });
-      const findings = { table: mergeResults(finished), results: finished, prior: questionPrior(new Dataset(defaultDatasetDir(preset, 0)), study.evalLimit) };
+      const findings = findingsInputs(runsRoot(preset), defaultDatasetDir(preset, 0), study.evalLimit);
       const report = await writeLabReport({ table: outcome.table, results: outcome.results, title: study.title, preset, staticImages, seconds: outcome.seconds, findings, log: (line) => console.log(line.replace(/^wrote (.*)$/, (_, p: string) => `wrote ${show(p)}`)) });
       console.log(`\nlab study: ${outcome.ran.length} runs now, ${outcome.skipped.length} before, in ${(outcome.seconds / 60).toFixed(1)} min; report ${report.report.map(show).join(", ")}`);
       console.log(`main job done in ${((Date.now() - started) / 60000).toFixed(1)} min`);
@@ -233,15 +230,14 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
       const preset = oneOf<Preset>("preset", values["preset"], PRESETS, "small");
       const runs = str(values["runs"]) ?? runsRoot(preset);
       const limit = count("eval-limit", values["eval-limit"], undefined, 1);
-      const results = readResults(runs, { suffix: evalSuffix(limit !== undefined ? { evalLimit: limit } : {}) });
+      const dataDir = str(values["data"]) ?? defaultDatasetDir(preset, 0);
+      const { results, table, prior } = findingsInputs(runs, dataDir, limit);
       if (results.length === 0) {
         throw new Error(`no finished run${limit !== undefined ? ` evaluated with --eval-limit ${limit}` : " with a full evaluation"} in ${show(runs)}; run a study first (npx llava-more study --grid quick) or pass the --eval-limit its grid used`);
       }
       const { writeFindings } = await import("../analysis/lab_report.js");
-      const dataDir = str(values["data"]) ?? defaultDatasetDir(preset, 0);
-      const prior = existsSync(dataDir) ? questionPrior(new Dataset(dataDir), limit) : undefined;
       if (!prior) console.log(`no dataset at ${show(dataDir)}: findings.md leaves out the text-only baseline (generate it, or pass --data)`);
-      const files = writeFindings(mergeResults(results), str(values["out"]), { results, ...(prior ? { prior } : {}) });
+      const files = writeFindings(table, str(values["out"]), { results, ...(prior ? { prior } : {}) });
       console.log(`${results.length} runs; wrote ${files.map(show).join(", ")}`);
       return 0;
     },

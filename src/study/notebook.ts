@@ -6,12 +6,11 @@
  */
 import { join } from "node:path";
 import type { ColumnTable } from "arquero";
-import { Dataset, defaultDatasetDir, generateDataset } from "../data/dataset.js";
+import { defaultDatasetDir, generateDataset } from "../data/dataset.js";
 import { labEffects, type EffectRow } from "../analysis/lab_effects.js";
 import { defaultLabDir, writeFindings } from "../analysis/lab_report.js";
-import { questionPrior } from "../eval/baselines.js";
-import { mergeResults, readResults } from "./results.js";
-import { evalSuffix, runsRoot, type RunResult } from "./run.js";
+import { findingsInputs } from "./results.js";
+import { runsRoot, type RunResult } from "./run.js";
 import { notebookPreset, notebookSteps } from "../data/presets.js";
 import type { Preset } from "../models/presets.js";
 import { buildZoo } from "../train/zoo.js";
@@ -58,9 +57,9 @@ export interface StudyFindings {
  */
 export function writeStudyFindings(lab: NotebookStudy): StudyFindings {
   const runs = runsRoot(lab.preset);
-  const results = readResults(runs, { suffix: evalSuffix({ evalLimit: lab.study.evalLimit }) });
-  const table = mergeResults(results);
-  const prior = questionPrior(new Dataset(defaultDatasetDir(lab.preset, 0)), lab.study.evalLimit);
+  const dataDir = defaultDatasetDir(lab.preset, 0);
+  const { results, table, prior } = findingsInputs(runs, dataDir, lab.study.evalLimit);
+  if (!prior) throw new Error(`${dataDir}: no dataset for the text-only baseline; generate it with: npx llava-more generate-data`);
   const outDir = lab.preset === "small" ? defaultLabDir() : join(runs, "findings");
   const files = writeFindings(table, outDir, { prior, results });
   return { results, table, effects: labEffects(table), prior, files };

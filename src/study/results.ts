@@ -6,7 +6,9 @@ import { BENCHMARK_NAMES } from "../analysis/benchmarks.js";
 import { labTable, type LabScoreRow } from "../analysis/lab_stats.js";
 import { tableToCsv, type Cell } from "../analysis/render.js";
 import { writeFileAtomic } from "../util/fs.js";
-import { currentResult, type RunResult } from "./run.js";
+import { Dataset } from "../data/dataset.js";
+import { questionPrior } from "../eval/baselines.js";
+import { currentResult, evalSuffix, type RunResult } from "./run.js";
 
 /** The README-column rows of one finished run. */
 export function resultRows(result: RunResult): LabScoreRow[] {
@@ -39,6 +41,21 @@ export function readResults(runsDir: string, options: { ids?: readonly string[];
 }
 
 export const mergeResults = (results: readonly RunResult[]): ColumnTable => labTable(results.flatMap(resultRows));
+
+/** What effects.csv and findings.md are written from. */
+export interface FindingsInputs {
+  results: RunResult[];
+  table: ColumnTable;
+  /** README column → the text-only question prior on the same items; absent without the dataset. */
+  prior?: Record<string, number>;
+}
+
+/** Every current run in `runsDir` evaluated on `evalLimit` items (all without it), merged, with the question prior of those items. */
+export function findingsInputs(runsDir: string, datasetDir: string, evalLimit?: number): FindingsInputs {
+  const results = readResults(runsDir, { suffix: evalSuffix(evalLimit !== undefined ? { evalLimit } : {}) });
+  const table = mergeResults(results);
+  return existsSync(datasetDir) ? { results, table, prior: questionPrior(new Dataset(datasetDir), evalLimit) } : { results, table };
+}
 
 /** Writes the merged table as CSV and JSON (atomically) and returns their paths. */
 export function writeMergedTable(table: ColumnTable, file: string): string[] {
