@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { initBackend } from "../src/backend.js";
+import { SIGLIP_RECIPES } from "../src/train/objectives/siglip.js";
 import { buildZoo, loadZooTower } from "../src/train/zoo.js";
 import { loadZooLlm } from "../src/train/zoo_llms.js";
 import { towerProbeView, zooLossFigure, zooView } from "../src/analysis/zoo_tables.js";
@@ -31,6 +32,18 @@ test("the zoo builds a tower and an LLM with manifests, skips them when built, a
   const again = await buildZoo({ preset: "tiny", dir, only: ["siglip", "gemma2-2b"], steps: 3, progress: false });
   assert.deepEqual(again.built, []);
   assert.deepEqual(again.skipped, ["siglip", "gemma2-2b"]);
+
+  // A changed recipe is a different entry: only that entry is rebuilt.
+  const recipe = SIGLIP_RECIPES.tiny;
+  const learningRate = recipe.learningRate;
+  recipe.learningRate = learningRate / 2;
+  try {
+    const changed = await buildZoo({ preset: "tiny", dir, only: ["siglip", "gemma2-2b"], steps: 3, progress: false });
+    assert.deepEqual(changed.built, ["siglip"]);
+    assert.deepEqual(changed.skipped, ["gemma2-2b"]);
+  } finally {
+    recipe.learningRate = learningRate;
+  }
 
   const { tower: loaded, textSide } = loadZooTower(dir, "siglip");
   assert.ok(textSide, "text-aligned towers come back with their text side");

@@ -74,8 +74,13 @@ export const defaultZooDir = (preset: string, seed: number): string => join(proc
 export const zooEntryNames = (): string[] => [...VISION_FAMILIES, ...Object.keys(ZOO_LLM_BUILDERS)];
 
 
-const entryKey = (preset: string, seed: number, name: string, steps: number | undefined, datasetKey: string): string =>
-  hashString(JSON.stringify({ v: ZOO_VERSION, preset, seed, name, steps, datasetKey })).toString(16).padStart(8, "0");
+/** The preset's recipe of an entry (tower objective or LLM builder). */
+const entryRecipe = (preset: Preset, name: string): object =>
+  (VISION_FAMILIES as readonly string[]).includes(name) ? towerObjective(name as VisionFamily).recipe(preset) : ZOO_LLM_BUILDERS[name]!.recipe(preset);
+
+/** What an entry is built from: changing any of it (the recipe included) rebuilds the entry. */
+const entryKey = (preset: Preset, seed: number, name: string, steps: number | undefined, datasetKey: string): string =>
+  hashString(JSON.stringify({ v: ZOO_VERSION, preset, seed, name, steps, datasetKey, recipe: entryRecipe(preset, name) })).toString(16).padStart(8, "0");
 
 /** The build key of a zoo entry, from the zoo's manifest; undefined when the zoo has no such entry. */
 export function zooEntryKey(zoo: string, name: string): string | undefined {

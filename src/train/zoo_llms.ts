@@ -11,12 +11,14 @@ import type { Preset } from "../models/presets.js";
 import { FamilyTokenizer } from "../models/tokenizer/tokenizer.js";
 import { writeJson } from "../util/jsonl.js";
 import { pretrainLlm } from "./llm_pretrain.js";
-import { ZOO_LLMS } from "./llm_recipes.js";
+import { LLM_RECIPES, ZOO_LLMS } from "./llm_recipes.js";
 import type { ZooEntryManifest } from "./zoo.js";
 import { folderBytes } from "../util/fs.js";
 import { mean, thinCurve } from "./zoo_files.js";
 
 export interface ZooLlmBuilder {
+  /** The preset's recipe, as data: part of the entry's build key. */
+  recipe(preset: Preset): object;
   build(zoo: string, dataset: Dataset, options: { preset: Preset; seed: number; steps?: number; progress?: boolean }, key: string): Promise<ZooEntryManifest>;
 }
 
@@ -27,6 +29,7 @@ export const ZOO_LLM_BUILDERS: Record<string, ZooLlmBuilder> = Object.fromEntrie
   ZOO_LLMS.map((entry) => [
     entry.name,
     {
+      recipe: (preset) => LLM_RECIPES[preset][entry.name],
       async build(zoo, dataset, options, key) {
         const work = join(zoo, ".work", entry.name);
         const result = await pretrainLlm({ family: entry.family, size: entry.size, preset: options.preset, seed: options.seed, dataset, checkpointDir: work, progress: options.progress, steps: options.steps });

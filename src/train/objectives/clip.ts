@@ -39,6 +39,8 @@ export const clipObjective: TowerObjective = {
   name: "clip",
   summary: "symmetric InfoNCE between L2-normalised projected CLS and end-of-text embeddings, learned temperature (init 1/0.07, logit scale ≤ 100)",
 
+  recipe: (preset) => CLIP_RECIPES[preset],
+
   async pretrain(ctx): Promise<TowerPretrainResult> {
     const started = Date.now();
     const recipe = CLIP_RECIPES[ctx.preset];

@@ -514,4 +514,5 @@ export const dinov2Objective: TowerObjective = {
   summary:
     "DINOv2 self-distillation: DINO cross-entropy between a centred, sharpened EMA teacher (global crops) and the student (global + local crops) on CLS prototypes, iBOT masked-patch distillation, KoLeo",
   pretrain: (ctx) => pretrainDinov2(ctx),
+  recipe: (preset) => DINOV2_RECIPES[preset],
 };

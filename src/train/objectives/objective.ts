@@ -55,6 +55,8 @@ export interface TowerObjective {
   /** One-line description of the loss for manifests and the README. */
   summary: string;
   pretrain(ctx: TowerPretrainContext): Promise<TowerPretrainResult>;
+  /** The preset's recipe, as data: part of a zoo entry's build key, so that changing it rebuilds the tower. */
+  recipe(preset: Preset): object;
   /** Rebuilds the text side saved by TextSide.save (text-aligned objectives only). */
   loadTextSide?(dir: string): TextSide;
 }

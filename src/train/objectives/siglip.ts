@@ -50,6 +50,8 @@ export const siglipObjective: TowerObjective = {
   name: "siglip",
   summary: "pairwise sigmoid loss −(1/B)Σᵢⱼ log σ(zᵢⱼ(t·xᵢ·yⱼ + b)) between the MAP-pooled image and last-token text embeddings, t = exp(t′), b learned (lab init t = 1, b = −log(B − 1))",
 
+  recipe: (preset) => SIGLIP_RECIPES[preset],
+
   async pretrain(ctx): Promise<TowerPretrainResult> {
     const started = Date.now();
     const recipe = SIGLIP_RECIPES[ctx.preset];

@@ -127,6 +127,8 @@ export const siglip2Objective: TowerObjective = {
   summary:
     "SigLIP sigmoid loss + LocCa decoder (captions, where-is and what-is-there referring expressions, cross-attending to the patch tokens) + masked-patch self-distillation against an EMA teacher (1 − cos at masked patches)",
 
+  recipe: (preset) => SIGLIP2_RECIPES[preset],
+
   async pretrain(ctx): Promise<TowerPretrainResult> {
     const started = Date.now();
     const recipe = SIGLIP2_RECIPES[ctx.preset];
