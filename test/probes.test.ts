@@ -1,7 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { classificationProbe, fitRidge, multiLabelProbe, predictRidge, solveSpd, type ProbeData } from "../src/eval/linear_probe.js";
-import { patchLabels } from "../src/eval/tower_probes.js";
+import { patchCategories, patchLabels } from "../src/eval/tower_probes.js";
+import type { Scene } from "../src/world/scene.js";
+import { CATEGORIES } from "../src/world/vocabulary.js";
 import { Random } from "../src/util/random.js";
 
 test("Cholesky solve and ridge regression on hand-checked cases", () => {
@@ -47,4 +49,24 @@ test("patch labels: background, padding and white plates are not objects; object
   for (let y = 2; y < 4; y++) for (let x = 2; x < 4; x++) fill(x, y, [255, 255, 255]); // white plate
   for (let y = 0; y < 2; y++) for (let x = 2; x < 4; x++) fill(x, y, [122, 116, 104]); // CLIP padding
   assert.deepEqual(patchLabels(raw, size, 2, [227, 241, 216], [122, 116, 104]), [0, -1, -1, -1]);
+});
+
+test("patch categories: the object whose disc covers a patch centre, in the square the image is padded to", () => {
+  const object = (id: number, category: string, cx: number, cy: number, radius: number) =>
+    ({ id, category, colour: "red", size: "large", texture: "solid", col: 0, row: 0, cx, cy, radius }) as Scene["objects"][number];
+  // 200 × 100 image, padded to 200 × 200 with 50 px above and below; a 2 × 2 grid has centres at (50, 50), (150, 50), (50, 150), (150, 150).
+  const scene: Scene = {
+    id: "s",
+    kind: "objects",
+    theme: "garden",
+    width: 200,
+    height: 100,
+    // A star centred at (50, 0) in the image = (50, 50) padded; radius 0.5 × 100 = 50 px, covered within 0.8 × 50 = 40 px.
+    // A ring at (150, 100) = (150, 150) padded, radius 0.2 × 100 = 20, covers within 16 px: its patch centre is on it.
+    objects: [object(0, "star", 0.25, 0, 0.5), object(1, "ring", 0.75, 1, 0.2)],
+    edges: [],
+  };
+  const star = CATEGORIES.findIndex((c) => c.name === "star");
+  const ring = CATEGORIES.findIndex((c) => c.name === "ring");
+  assert.deepEqual(patchCategories(scene, 2), [star, -1, -1, ring]);
 });

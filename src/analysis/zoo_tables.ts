@@ -28,6 +28,7 @@ const TOWER_PROBES: [string, string][] = [
   ["categoriesPatch", "categories (patches)"],
   ["patchObject", "object under patch"],
   ["patchColour", "colour under patch"],
+  ["patchCategory", "category under patch"],
   ["reading", "sign digit"],
   ["retrieval", "retrieval R@1"],
 ];

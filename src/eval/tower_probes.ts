@@ -34,6 +34,8 @@ export interface TowerProbeScores {
   patchObject: number;
   /** One patch feature → colour of the object under it, on patches that cover an object (8 classes). */
   patchColour: number;
+  /** One patch feature → category of the object whose centre region covers it (12 classes; chance ~1/12). */
+  patchCategory: number;
   /** Mean patch feature → units digit of a sign's number (10 classes; chance 0.1). */
   reading: number;
   /** Image→caption recall@1 among `retrievalPool` held-out images (text-aligned towers only). */
@@ -74,6 +76,36 @@ export function patchLabels(raw: Uint8Array, size: number, grid: number, backgro
         }
       }
       labels.push(object >= 0.25 * patch * patch ? votes.indexOf(Math.max(...votes)) : -1);
+    }
+  }
+  return labels;
+}
+
+/**
+ * Per patch of the padded square image (grid × grid): the category index of the object whose
+ * disc covers the patch centre (the nearest centre where discs overlap), else -1. The scene graph
+ * gives the geometry; the image is centred on a square of its long side, as `padToSquare` does.
+ */
+export function patchCategories(scene: Scene, grid: number): number[] {
+  const side = Math.max(scene.width, scene.height);
+  const left = Math.floor((side - scene.width) / 2);
+  const top = Math.floor((side - scene.height) / 2);
+  const short = Math.min(scene.width, scene.height);
+  const labels: number[] = [];
+  for (let gy = 0; gy < grid; gy++) {
+    for (let gx = 0; gx < grid; gx++) {
+      const x = ((gx + 0.5) / grid) * side - left;
+      const y = ((gy + 0.5) / grid) * side - top;
+      let best = -1;
+      let nearest = Infinity;
+      for (const o of scene.objects) {
+        const d = Math.hypot(x - o.cx * scene.width, y - o.cy * scene.height);
+        if (d <= 0.8 * o.radius * short && d < nearest) {
+          nearest = d;
+          best = CATEGORIES.findIndex((c) => c.name === o.category);
+        }
+      }
+      labels.push(best);
     }
   }
   return labels;
@@ -161,7 +193,7 @@ function patchProbes(
   teS: readonly Scene[],
   trainIdx: readonly number[],
   testIdx: readonly number[],
-): { patchObject: number; patchColour: number } {
+): { patchObject: number; patchColour: number; patchCategory: number } {
   const grid = patchGrid(tower.config);
   const g2 = grid * grid;
   const d = train.dim;
@@ -172,7 +204,14 @@ function patchProbes(
     const object: number[] = [];
     const colourRows: number[] = [];
     const colour: number[] = [];
+    const categoryRows: number[] = [];
+    const category: number[] = [];
     idx.forEach((imageIndex, r) => {
+      patchCategories(scenes[r]!, grid).forEach((label, p) => {
+        if (label < 0) return;
+        categoryRows.push(r * g2 + p);
+        category.push(label);
+      });
       const labels = patchLabels(cache.raw(imageIndex), cache.size, grid, hexRgb(themeNamed(scenes[r]!.theme).background), pad);
       for (const p of rng.sample([...Array(g2).keys()], Math.min(6, g2))) {
         rows.push(r * g2 + p);
@@ -189,13 +228,14 @@ function patchProbes(
       which.forEach((row, i) => features.set(f.patches.subarray(row * d, (row + 1) * d), i * d));
       return { features, rows: which.length, dim: d };
     };
-    return { data: gather(rows), object, colourData: gather(colourRows), colour };
+    return { data: gather(rows), object, colourData: gather(colourRows), colour, categoryData: gather(categoryRows), category };
   };
   const a = sample(train, trainCache, trS, trainIdx, "train");
   const b = sample(test, testCache, teS, testIdx, "test");
   return {
     patchObject: multiLabelProbe(a.data, Float64Array.from(a.object), b.data, Float64Array.from(b.object), 1),
     patchColour: classificationProbe(a.colourData, a.colour, b.colourData, b.colour, COLOURS.length),
+    patchCategory: classificationProbe(a.categoryData, a.category, b.categoryData, b.category, CATEGORIES.length),
   };
 }
 
