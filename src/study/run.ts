@@ -31,7 +31,7 @@ import type { Preset } from "../models/presets.js";
 import { chatTemplate } from "../models/templates/registry.js";
 import type { ChatTemplate } from "../models/templates/template.js";
 import type { FamilyTokenizer } from "../models/tokenizer/tokenizer.js";
-import { VISION_FAMILIES } from "../models/vision/config.js";
+import { isVisionFamily, VISION_FAMILIES } from "../models/vision/config.js";
 import { encodeSamples, stage1Template, trainStage, type EncodedSet } from "../train/llava_stages.js";
 import { checkpointStep, type StepInfo } from "../train/loop.js";
 import { PROTOCOLS, type Protocol } from "../train/protocol.js";
@@ -180,7 +180,7 @@ export function finishedResult(dir: string, suffix = "", key?: string): RunResul
 
 function validateSpec(spec: PairingSpec): void {
   zooLlm(spec.llm);
-  if (!(VISION_FAMILIES as readonly string[]).includes(spec.tower)) throw new Error(`unknown tower "${spec.tower}"; expected one of ${VISION_FAMILIES.join(", ")}`);
+  if (!isVisionFamily(spec.tower)) throw new Error(`unknown tower "${spec.tower}"; expected one of ${VISION_FAMILIES.join(", ")}`);
   if (!(CAPTION_STYLES as readonly string[]).includes(spec.captions)) throw new Error(`unknown stage-1 caption set "${spec.captions}"; expected one of ${CAPTION_STYLES.join(", ")}`);
   if (!Number.isInteger(spec.seed) || spec.seed < 0) throw new Error(`seed: expected a non-negative integer, got ${spec.seed}`);
 }

@@ -13,7 +13,7 @@ import { Dataset, defaultDatasetDir, generateDataset } from "../data/dataset.js"
 import { probeTower } from "../eval/tower_probes.js";
 import { loadCheckpoint, readConfig, saveCheckpoint } from "../models/checkpoint.js";
 import type { Preset } from "../models/presets.js";
-import { VISION_FAMILIES, type VisionConfig, type VisionFamily } from "../models/vision/config.js";
+import { isVisionFamily, VISION_FAMILIES, type VisionConfig, type VisionFamily } from "../models/vision/config.js";
 import { VisionTower } from "../models/vision/vit.js";
 import { hashString } from "../util/random.js";
 import { readJsonFile, writeJson } from "../util/jsonl.js";
@@ -76,7 +76,7 @@ export const zooEntryNames = (): string[] => [...VISION_FAMILIES, ...Object.keys
 
 /** The preset's recipe of an entry (tower objective or LLM builder). */
 const entryRecipe = (preset: Preset, name: string): object =>
-  (VISION_FAMILIES as readonly string[]).includes(name) ? towerObjective(name as VisionFamily).recipe(preset) : ZOO_LLM_BUILDERS[name]!.recipe(preset);
+  isVisionFamily(name) ? towerObjective(name).recipe(preset) : ZOO_LLM_BUILDERS[name]!.recipe(preset);
 
 /** What an entry is built from: changing any of it (the recipe included) rebuilds the entry. */
 const entryKey = (preset: Preset, seed: number, name: string, steps: number | undefined, datasetKey: string): string =>
@@ -149,8 +149,8 @@ export async function buildZoo(options: BuildZooOptions = {}): Promise<{ dir: st
     }
     log(`building ${name} …`);
     const full = { ...options, preset, seed };
-    const entry = (VISION_FAMILIES as readonly string[]).includes(name)
-      ? await buildTower(zoo, dataset, name as VisionFamily, full, key)
+    const entry = isVisionFamily(name)
+      ? await buildTower(zoo, dataset, name, full, key)
       : await ZOO_LLM_BUILDERS[name]!.build(zoo, dataset, full, key);
     manifest.entries[name] = entry;
     writeJson(manifestFile, manifest);

@@ -10,6 +10,8 @@ import { pick } from "../../util/object.js";
 export const VISION_FAMILIES = ["clip", "siglip", "siglip2", "dinov2", "dinov2-reg"] as const;
 export type VisionFamily = (typeof VISION_FAMILIES)[number];
 
+export const isVisionFamily = (name: string): name is VisionFamily => (VISION_FAMILIES as readonly string[]).includes(name);
+
 export interface VisionArchitecture {
   family: VisionFamily;
   realModel: string;
