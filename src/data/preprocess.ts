@@ -13,14 +13,18 @@ export type TowerImageSpec = Pick<VisionConfig, "imageSize" | "imageMean" | "ima
 /** The mean colour as 8-bit RGB, as LLaVA computes it: int(mean · 255) per channel. */
 export const meanColour = (spec: TowerImageSpec): [number, number, number] => spec.imageMean.map((m) => Math.floor(m * 255)) as [number, number, number];
 
+/** Where `padToSquare` puts a width × height image: the square's side and the image's offsets in it. */
+export function squarePlacement(width: number, height: number): { side: number; left: number; top: number } {
+  const side = Math.max(width, height);
+  return { side, left: Math.floor((side - width) / 2), top: Math.floor((side - height) / 2) };
+}
+
 /** Centre the image on a square canvas of its long side, filled with `fill`. */
 export function padToSquare(image: RawImage, fill: readonly [number, number, number]): RawImage {
-  const side = Math.max(image.width, image.height);
   if (image.width === image.height) return image;
+  const { side, left, top } = squarePlacement(image.width, image.height);
   const data = new Uint8Array(side * side * 3);
   for (let i = 0; i < side * side; i++) data.set(fill, 3 * i);
-  const left = Math.floor((side - image.width) / 2);
-  const top = Math.floor((side - image.height) / 2);
   for (let y = 0; y < image.height; y++) {
     data.set(image.data.subarray(y * image.width * 3, (y + 1) * image.width * 3), ((top + y) * side + left) * 3);
   }

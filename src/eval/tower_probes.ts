@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/dataset.js";
 import { denseCaption } from "../data/captions.js";
 import { PixelCache } from "../data/pixel_cache.js";
+import { squarePlacement } from "../data/preprocess.js";
 import { patchGrid } from "../models/vision/config.js";
 import type { VisionTower } from "../models/vision/vit.js";
 import type { TextSide } from "../train/objectives/objective.js";
@@ -87,9 +88,7 @@ export function patchLabels(raw: Uint8Array, size: number, grid: number, backgro
  * gives the geometry; the image is centred on a square of its long side, as `padToSquare` does.
  */
 export function patchCategories(scene: Scene, grid: number): number[] {
-  const side = Math.max(scene.width, scene.height);
-  const left = Math.floor((side - scene.width) / 2);
-  const top = Math.floor((side - scene.height) / 2);
+  const { side, left, top } = squarePlacement(scene.width, scene.height);
   const short = Math.min(scene.width, scene.height);
   const labels: number[] = [];
   for (let gy = 0; gy < grid; gy++) {
