@@ -30,9 +30,9 @@ import type { TowerObjective, TowerPretrainResult } from "./objective.js";
  * at log 64); at 3e-4 the image embeddings separate by step 20.
  */
 export const CLIP_RECIPES: Record<Preset, ContrastiveRecipe> = {
-  tiny: { steps: 60, batchSize: 16, learningRate: 1e-3, warmupFraction: 0.1, weightDecay: 0.1, clipNorm: 1, captionMix: DEFAULT_CAPTION_MIX, hardNegatives: 0 },
-  small: { steps: 120, batchSize: 64, learningRate: 3e-4, warmupFraction: 0.1, weightDecay: 0.1, clipNorm: 1, captionMix: DEFAULT_CAPTION_MIX, hardNegatives: 0 },
-  base: { steps: 3000, batchSize: 256, learningRate: 5e-4, warmupFraction: 0.05, weightDecay: 0.2, clipNorm: 1, captionMix: DEFAULT_CAPTION_MIX, hardNegatives: 0 },
+  tiny: { steps: 60, batchSize: 16, learningRate: 1e-3, warmupFraction: 0.1, weightDecay: 0.1, clipNorm: 1, captionMix: DEFAULT_CAPTION_MIX },
+  small: { steps: 120, batchSize: 64, learningRate: 3e-4, warmupFraction: 0.1, weightDecay: 0.1, clipNorm: 1, captionMix: DEFAULT_CAPTION_MIX },
+  base: { steps: 3000, batchSize: 256, learningRate: 5e-4, warmupFraction: 0.05, weightDecay: 0.2, clipNorm: 1, captionMix: DEFAULT_CAPTION_MIX },
 };
 
 export const clipObjective: TowerObjective = {
@@ -49,9 +49,9 @@ export const clipObjective: TowerObjective = {
     const terms = new TermLog();
     const loss = (step: number): tf.Scalar =>
       tf.tidy(() => {
-        const { images, captions, negatives } = captionBatch(setup, ctx.seed, step, recipe);
+        const { images, captions } = captionBatch(setup, ctx.seed, step, recipe.captionMix);
         const x = l2normalize(textSide.projectImage(tower.pooled(images)));
-        const y = l2normalize(textSide.projectTexts([...captions, ...negatives]));
+        const y = l2normalize(textSide.projectTexts(captions));
         const l = infoNceLoss(x, y, textSide.logitScale);
         terms.record({ infonce: l });
         return l;

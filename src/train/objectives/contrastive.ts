@@ -4,7 +4,6 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { CaptionStyle } from "../../data/captions.js";
-import { hardNegativeCaption } from "../../data/hard_negatives.js";
 import { captionsByScene, PixelCache } from "../../data/pixel_cache.js";
 import type { Module } from "../../models/module.js";
 import { CaptionTokenizer } from "../../models/text/caption_tokenizer.js";
@@ -27,17 +26,14 @@ export const MAX_LOG_LOGIT_SCALE = Math.log(100);
  * CLIP's symmetric InfoNCE over a batch of matching pairs (row i of each is pair i):
  *   logits = exp(s) · x yᵀ   (x, y L2-normalised)
  *   L = ½ [ −(1/B) Σᵢ log softmaxⱼ(logits)ᵢᵢ  −(1/B) Σⱼ log softmaxᵢ(logits)ᵢⱼ at i = j ]
- * Rows of `text` beyond the B images are extra negatives (NegCLIP's hard negatives): they enter
- * the image-to-text softmax only.
  */
 export function infoNceLoss(image: tf.Tensor2D, text: tf.Tensor2D, logScale: tf.Tensor): tf.Scalar {
   return tf.tidy(() => {
     const b = image.shape[0];
     const logits = tf.mul(tf.exp(tf.reshape(logScale, [])), tf.matMul(image, text, false, true));
-    const pairs = tf.slice(logits, [0, 0], [b, b]);
     const eye = tf.eye(b);
-    const imageToText = tf.sum(tf.mul(tf.slice(tf.logSoftmax(logits, 1), [0, 0], [b, b]), eye));
-    const textToImage = tf.sum(tf.mul(tf.logSoftmax(tf.transpose(pairs), 1), eye));
+    const imageToText = tf.sum(tf.mul(tf.logSoftmax(logits, 1), eye));
+    const textToImage = tf.sum(tf.mul(tf.logSoftmax(tf.transpose(logits), 1), eye));
     return tf.div(tf.add(imageToText, textToImage), -2 * b) as tf.Scalar;
   });
 }
@@ -45,15 +41,13 @@ export function infoNceLoss(image: tf.Tensor2D, text: tf.Tensor2D, logScale: tf.
 /**
  * SigLIP's pairwise sigmoid loss (Zhai et al. 2023, eq. 1):
  *   L = −(1/B) Σᵢ Σⱼ log σ(zᵢⱼ (t xᵢ·yⱼ + b)),  t = exp(t′),  zᵢⱼ = +1 if i = j else −1
- * with −log σ(u) = softplus(−u). Rows of `text` beyond the B images are extra negatives (z = −1 for every image).
+ * with −log σ(u) = softplus(−u).
  */
 export function sigmoidLoss(image: tf.Tensor2D, text: tf.Tensor2D, logScale: tf.Tensor, bias: tf.Tensor): tf.Scalar {
   return tf.tidy(() => {
     const b = image.shape[0];
-    const extra = text.shape[0] - b;
     const logits = tf.add(tf.mul(tf.exp(tf.reshape(logScale, [])), tf.matMul(image, text, false, true)), tf.reshape(bias, []));
-    const pairs = tf.sub(tf.mul(tf.eye(b), 2), 1);
-    const z = extra > 0 ? tf.concat([pairs, tf.fill([b, extra], -1)], 1) : pairs;
+    const z = tf.sub(tf.mul(tf.eye(b), 2), 1);
     return tf.div(tf.sum(tf.softplus(tf.neg(tf.mul(z, logits)))), b) as tf.Scalar;
   });
 }
@@ -136,12 +130,6 @@ export interface ContrastiveRecipe {
   weightDecay: number;
   clipNorm: number;
   captionMix: CaptionMix;
-  /**
-   * Share of a batch's images that also get a hard-negative caption (`data/hard_negatives.ts`): the
-   * caption of the same scene with one object's category changed or two objects' colours swapped,
-   * an extra negative text for every image. 0: none (the papers' objectives as published).
-   */
-  hardNegatives: number;
 }
 
 /**
@@ -190,8 +178,6 @@ export interface CaptionData {
   scenes: Scene[];
   captions: Record<CaptionStyle, Map<string, string>>;
   tokenizer: CaptionTokenizer;
-  /** The dataset's seed: the captions' random phrasing, which hard negatives repeat. */
-  datasetSeed: number;
 }
 
 export async function loadCaptionData(ctx: TowerPretrainContext, vision: VisionConfig): Promise<CaptionData> {
@@ -205,7 +191,7 @@ export async function loadCaptionData(ctx: TowerPretrainContext, vision: VisionC
   }
   const corpus = STYLES.flatMap((s) => [...captions[s].values()]);
   const tokenizer = CaptionTokenizer.train(corpus, TEXT_PRESETS[ctx.preset].vocabSize);
-  return { pixels, scenes, captions, tokenizer, datasetSeed: ctx.dataset.manifest.seed };
+  return { pixels, scenes, captions, tokenizer };
 }
 
 /** The caption set each image of step `step`'s batch draws its caption from. */
@@ -242,25 +228,12 @@ export async function setupTextAligned(ctx: TowerPretrainContext, kind: Contrast
   return { vision, tower, textSide, data, sampler, steps: ctx.steps ?? recipe.steps };
 }
 
-/**
- * One step's images (normalised), a caption for each drawn from the mix, and hard-negative captions
- * for a `hardNegatives` share of them (fewer where a caption cannot show the change).
- */
-export function captionBatch(setup: TextAlignedSetup, seed: number, step: number, recipe: ContrastiveRecipe): { indices: number[]; images: tf.Tensor4D; captions: string[]; negatives: string[] } {
+/** One step's images (normalised) and a caption for each, drawn from the mix. */
+export function captionBatch(setup: TextAlignedSetup, seed: number, step: number, mix: CaptionMix): { indices: number[]; images: tf.Tensor4D; captions: string[] } {
   const indices = setup.sampler.indices(step);
-  const styles = drawStyles(seed, step, indices.length, recipe.captionMix);
-  const { data } = setup;
-  const captions = indices.map((i, k) => data.captions[styles[k]!].get(data.pixels.sceneIds[i]!)!);
-  const negatives: string[] = [];
-  if (recipe.hardNegatives > 0) {
-    const rng = Random.stream(seed, "hard-negatives", step);
-    indices.forEach((i, k) => {
-      if (!rng.chance(recipe.hardNegatives)) return;
-      const negative = hardNegativeCaption(styles[k]!, data.scenes[i]!, data.datasetSeed, rng);
-      if (negative !== undefined) negatives.push(negative);
-    });
-  }
-  return { indices, images: data.pixels.batch(indices), captions, negatives };
+  const styles = drawStyles(seed, step, indices.length, mix);
+  const captions = indices.map((i, k) => setup.data.captions[styles[k]!].get(setup.data.pixels.sceneIds[i]!)!);
+  return { indices, images: setup.data.pixels.batch(indices), captions };
 }
 
 /**
@@ -333,9 +306,7 @@ export function describeData(setup: TextAlignedSetup, recipe: ContrastiveRecipe,
   return (
     `${n} training images at ${setup.vision.imageSize} px, no augmentation; each image's caption drawn per step from the stage-1 sets ` +
     `(${describeMix(recipe.captionMix)}), ${setup.textSide.config.text_config.contextLength}-token context; ` +
-    `${setup.steps} steps × ${setup.sampler.batchSize} = ${pairs} pairs (${(pairs / n).toFixed(2)} epochs)` +
-    (recipe.hardNegatives > 0 ? `; hard-negative captions (one category changed or two colours swapped) for ${Math.round(100 * recipe.hardNegatives)}% of each batch` : "") +
-    extra
+    `${setup.steps} steps × ${setup.sampler.batchSize} = ${pairs} pairs (${(pairs / n).toFixed(2)} epochs)${extra}`
   );
 }
 

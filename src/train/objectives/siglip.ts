@@ -41,9 +41,9 @@ const labInit = (r: ContrastiveRecipe): SiglipRecipe => ({ ...r, logitScaleInit:
  * even with a single effective core. lr 5e-4: the largest tried that did not collapse.
  */
 export const SIGLIP_RECIPES: Record<Preset, SiglipRecipe> = {
-  tiny: labInit({ steps: 60, batchSize: 16, learningRate: 1e-3, warmupFraction: 0.1, weightDecay: 0.1, clipNorm: 1, captionMix: DEFAULT_CAPTION_MIX, hardNegatives: 0 }),
-  small: labInit({ steps: 80, batchSize: 64, learningRate: 5e-4, warmupFraction: 0.1, weightDecay: 0.1, clipNorm: 1, captionMix: DEFAULT_CAPTION_MIX, hardNegatives: 0 }),
-  base: labInit({ steps: 3000, batchSize: 256, learningRate: 5e-4, warmupFraction: 0.05, weightDecay: 0.1, clipNorm: 1, captionMix: DEFAULT_CAPTION_MIX, hardNegatives: 0 }),
+  tiny: labInit({ steps: 60, batchSize: 16, learningRate: 1e-3, warmupFraction: 0.1, weightDecay: 0.1, clipNorm: 1, captionMix: DEFAULT_CAPTION_MIX }),
+  small: labInit({ steps: 80, batchSize: 64, learningRate: 5e-4, warmupFraction: 0.1, weightDecay: 0.1, clipNorm: 1, captionMix: DEFAULT_CAPTION_MIX }),
+  base: labInit({ steps: 3000, batchSize: 256, learningRate: 5e-4, warmupFraction: 0.05, weightDecay: 0.1, clipNorm: 1, captionMix: DEFAULT_CAPTION_MIX }),
 };
 
 export const siglipObjective: TowerObjective = {
@@ -60,9 +60,9 @@ export const siglipObjective: TowerObjective = {
     const terms = new TermLog();
     const loss = (step: number): tf.Scalar =>
       tf.tidy(() => {
-        const { images, captions, negatives } = captionBatch(setup, ctx.seed, step, recipe);
+        const { images, captions } = captionBatch(setup, ctx.seed, step, recipe.captionMix);
         const x = l2normalize(textSide.projectImage(tower.pooled(images)));
-        const y = l2normalize(textSide.projectTexts([...captions, ...negatives]));
+        const y = l2normalize(textSide.projectTexts(captions));
         const l = sigmoidLoss(x, y, textSide.logitScale, textSide.logitBias!);
         terms.record({ sigmoid: l });
         return l;

@@ -145,10 +145,10 @@ export const siglip2Objective: TowerObjective = {
 
     const loss = (step: number): tf.Scalar =>
       tf.tidy(() => {
-        const { indices, images, captions, negatives } = captionBatch(setup, ctx.seed, step, recipe);
+        const { indices, images, captions } = captionBatch(setup, ctx.seed, step, recipe.captionMix);
         const last = tower.lastHidden(images);
         const x = l2normalize(textSide.projectImage(tower.pool(last)));
-        const y = l2normalize(textSide.projectTexts([...captions, ...negatives]));
+        const y = l2normalize(textSide.projectTexts(captions));
         const sigmoid = sigmoidLoss(x, y, textSide.logitScale, textSide.logitBias!);
 
         const rng = Random.stream(ctx.seed, "locca", step);
