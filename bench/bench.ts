@@ -40,6 +40,8 @@ interface BenchOptions {
   only?: RegExp;
   /** AdamW steps of the leak check (0: none). */
   leakSteps: number;
+  /** Multiplies the batch of every training row. */
+  batchScale: number;
 }
 
 /**
@@ -126,7 +128,7 @@ async function benchLlava(reference: number, options: BenchOptions): Promise<Row
   const towerConf = visionConfig("clip", "small");
   const tower = new VisionTower(towerConf, 1);
   const model = new LlavaModel(new CausalLM(llmConf, 2), "mlp2x_gelu", towerConf.hiddenSize, 3);
-  const batch = 8;
+  const batch = 8 * options.batchScale;
   const text = 64;
   const features = tower.features(tf.randomUniform([batch, towerConf.imageSize, towerConf.imageSize, 3], 0, 1, "float32", 5) as tf.Tensor4D);
   const samples = Array.from({ length: batch }, (_, b) => {
@@ -228,10 +230,10 @@ async function benchBackend(name: BackendName, options: BenchOptions): Promise<{
   const referenceLm: LlmConfig = { ...buildLlmConfig(LLM_ARCHITECTURES["llama3"], "8b", "small"), hiddenSize: 256, numLayers: 4, numHeads: 4, numKvHeads: 4, headDim: 64, intermediateSize: 688, vocabSize: 512, rotaryDim: 64, maxPositions: 128 };
   const referenceVit: VisionConfig = { ...visionConfig("clip", "small"), imageSize: 64, patchSize: 8, hiddenSize: 192, numLayers: 4, numHeads: 4, intermediateSize: 768 };
   const table: { name: string; row: (name: string) => Promise<Row> }[] = [
-    { name: "decoder d256 L4 (native-kernels issue shape)", row: (n) => benchLlm(n, referenceLm, 16, 96, reference, options) },
-    { name: "ViT 64px/8 d192 L4 (native-kernels issue shape)", row: (n) => benchVit(n, referenceVit, 32, reference, options) },
-    { name: "small LLM training (llama3.1 small, 8b rung)", row: (n) => benchLlm(n, llmConfig("llama3.1", "small"), 8, 128, reference, options) },
-    { name: "small ViT training (clip small)", row: (n) => benchVit(n, visionConfig("clip", "small"), 32, reference, options) },
+    { name: "decoder d256 L4 (native-kernels issue shape)", row: (n) => benchLlm(n, referenceLm, 16 * options.batchScale, 96, reference, options) },
+    { name: "ViT 64px/8 d192 L4 (native-kernels issue shape)", row: (n) => benchVit(n, referenceVit, 32 * options.batchScale, reference, options) },
+    { name: "small LLM training (llama3.1 small, 8b rung)", row: (n) => benchLlm(n, llmConfig("llama3.1", "small"), 8 * options.batchScale, 128, reference, options) },
+    { name: "small ViT training (clip small)", row: (n) => benchVit(n, visionConfig("clip", "small"), 32 * options.batchScale, reference, options) },
     { name: "LLaVA stage-2 step (llama3.1 + clip, small)", row: () => benchLlava(reference, options) },
     { name: "greedy generation, with KV cache", row: () => benchGeneration(true) },
     { name: "greedy generation, without KV cache", row: () => benchGeneration(false) },
@@ -253,12 +255,13 @@ const USAGE = `npm run bench [-- options]
   --steps N          timed steps per row, the median reported (default 7; 2 warm-up steps before them, 1 when N < 3)
   --only REGEX       only the rows whose name matches
   --leak-steps N     AdamW steps of the leak check (default 1000; 0 skips it)
+  --batch-scale K    multiply the batch of every training row by K (default 1): where a backend stops being bound by per-kernel cost
   --out DIR          where the results JSON goes (default bench/results)`;
 
 function parseOptions(argv: string[]): BenchOptions & { backend?: BackendName; reference?: BackendName; outDir: string } {
   const { values } = parseArgs({
     args: argv,
-    options: { backend: { type: "string" }, reference: { type: "string" }, steps: { type: "string" }, only: { type: "string" }, "leak-steps": { type: "string" }, out: { type: "string" }, help: { type: "boolean" } },
+    options: { backend: { type: "string" }, reference: { type: "string" }, steps: { type: "string" }, only: { type: "string" }, "leak-steps": { type: "string" }, "batch-scale": { type: "string" }, out: { type: "string" }, help: { type: "boolean" } },
     strict: true,
   });
   if (values.help) {
@@ -284,6 +287,7 @@ function parseOptions(argv: string[]): BenchOptions & { backend?: BackendName; r
     warmup: steps < 3 ? 1 : 2,
     only: values.only === undefined ? undefined : new RegExp(values.only, "i"),
     leakSteps: count("leak-steps", values["leak-steps"], 1000, 0),
+    batchScale: count("batch-scale", values["batch-scale"], 1, 1),
     outDir: values.out ?? projectPath("bench", "results"),
   };
 }
@@ -312,7 +316,7 @@ async function main(): Promise<void> {
     backend: measured === chosen.name ? chosen : { name: measured, chosenByDefault: chosen.name },
     ...(measured === "webgpu" ? { adapter: registeredAdapter() } : {}),
     node: process.version,
-    options: { steps: options.steps, warmup: options.warmup, only: options.only?.source ?? null, leakSteps: options.leakSteps },
+    options: { steps: options.steps, warmup: options.warmup, only: options.only?.source ?? null, leakSteps: options.leakSteps, batchScale: options.batchScale },
     results,
     nativeGemm: gemm,
     leak: leak ?? null,
