@@ -54,18 +54,19 @@ test("npm run gpu-bundle writes a bundle under 64 MiB whose run.sh benches on th
   assert.equal(badDriver.status, 6, badDriver.stderr);
   assert.match(badDriver.stderr, /run\.sh: no usable WebGPU adapter/);
 
-  // The software adapter, end to end: adapter recorded, one bench row, results JSON.
+  // The software adapter, end to end: adapter recorded, one bench row (its batch doubled), results JSON.
   const out = join(root, "out");
-  const ok = run(out, { LLAVA_MORE_SOFTWARE_GPU: "1" }, ["--only", "ViT 64px", "--steps", "1", "--leak-steps", "3"]);
+  const ok = run(out, { LLAVA_MORE_SOFTWARE_GPU: "1" }, ["--only", "ViT 64px", "--steps", "1", "--leak-steps", "3", "--batch-scale", "2"]);
   assert.equal(ok.status, 0, `${ok.stdout}\n${ok.stderr}`);
   const adapter = JSON.parse(readFileSync(join(out, "adapter.json"), "utf8")) as { adapter: { software: boolean } };
   assert.equal(adapter.adapter.software, true);
   const resultFile = readdirSync(out).find((f) => /^webgpu-.*\.json$/.test(f));
   assert.ok(resultFile, `no results in ${readdirSync(out).join(", ")}`);
-  const result = JSON.parse(readFileSync(join(out, resultFile), "utf8")) as { adapter: { description: string }; results: { backend: string; rows: { name: string; rate: number }[] }[]; leak: { tensorsBefore: number; tensorsAfter: number } };
+  const result = JSON.parse(readFileSync(join(out, resultFile), "utf8")) as { adapter: { description: string }; results: { backend: string; rows: { name: string; rate: number; shape: string }[] }[]; leak: { tensorsBefore: number; tensorsAfter: number } };
   assert.equal(result.results[0]!.backend, "webgpu");
   assert.equal(result.results[0]!.rows.length, 1);
   assert.ok(result.results[0]!.rows[0]!.rate > 0);
+  assert.match(result.results[0]!.rows[0]!.shape, /batch 64$/, "--batch-scale 2 doubles the row's batch of 32");
   assert.equal(result.leak.tensorsAfter, result.leak.tensorsBefore);
   assert.match(result.adapter.description, /\S/);
 });
