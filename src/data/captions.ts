@@ -6,7 +6,7 @@
  * - `noisy`: web alt-text: keyword lists, objects missed, a wrong colour now and then, and tags
  *   that have nothing to do with the image.
  */
-import { Random } from "../util/random.js";
+import type { Random } from "../util/random.js";
 import { type Scene } from "../world/scene.js";
 import { COLOURS } from "../world/vocabulary.js";
 import { capitalise, inventoryPhrase, listPhrase, objectPhrase, placePhrase, sceneKindPhrase, withArticle } from "./language.js";
@@ -76,11 +76,4 @@ export function caption(style: CaptionStyle, scene: Scene, rng: Random): string 
     case "noisy":
       return noisyCaption(scene, rng);
   }
-}
-
-/** A scene's stage-1 instruction and caption in `style`, exactly as the dataset writes them. */
-export function stage1Pair(style: CaptionStyle, scene: Scene, datasetSeed: number): { instruction: string; caption: string } {
-  const rng = Random.stream(datasetSeed, "caption", style, scene.id);
-  const instruction = rng.pick(CAPTION_INSTRUCTIONS);
-  return { instruction, caption: caption(style, scene, rng) };
 }

@@ -17,7 +17,7 @@ import { decodeImage, encodePng, renderScene, type RawImage } from "../world/ren
 import { sampleScene, sceneSignature, type Scene } from "../world/scene.js";
 import { BENCHMARK_GENERATORS } from "./benchmarks/registry.js";
 import { worldStatistics, type BenchmarkItem } from "./benchmarks/generator.js";
-import { CAPTION_STYLES, stage1Pair, type CaptionStyle } from "./captions.js";
+import { CAPTION_INSTRUCTIONS, CAPTION_STYLES, caption, type CaptionStyle } from "./captions.js";
 import { instructionSample } from "./instructions.js";
 import { readLlavaJson, resolveImagePath, writeLlavaJson, type LlavaDataset, type LlavaSample } from "./llava_json.js";
 import { IMAGE_PLACEHOLDER } from "../models/templates/template.js";
@@ -98,13 +98,13 @@ async function renderAll(scenes: readonly Scene[], config: DatasetPreset, imageD
 
 function captionSet(style: CaptionStyle, scenes: readonly Scene[], seed: number): LlavaSample[] {
   return scenes.map((scene) => {
-    const { instruction, caption } = stage1Pair(style, scene, seed);
+    const rng = Random.stream(seed, "caption", style, scene.id);
     return {
       id: `${style}-${scene.id}`,
       image: imageFile(scene.id),
       conversations: [
-        { from: "human", value: `${IMAGE_PLACEHOLDER}\n${instruction}` },
-        { from: "gpt", value: caption },
+        { from: "human", value: `${IMAGE_PLACEHOLDER}\n${rng.pick(CAPTION_INSTRUCTIONS)}` },
+        { from: "gpt", value: caption(style, scene, rng) },
       ],
     };
   });
