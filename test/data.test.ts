@@ -5,8 +5,9 @@ import { join } from "node:path";
 import { sampleSplits, generateDataset, Dataset, readBenchmarkFile } from "../src/data/dataset.js";
 import { DATASET_PRESETS } from "../src/data/presets.js";
 import { sceneSignature } from "../src/world/scene.js";
-import { TEXT_KINDS, TEXT_MIX, textDocument } from "../src/data/text_corpus.js";
-import { INSTRUCTION_KINDS, MIXTURE, instructionSample, SHORT_ANSWER_PROMPT, OPTION_LETTER_PROMPT } from "../src/data/instructions.js";
+import { MULTIPLE_CHOICE_SHARE, TEXT_KINDS, TEXT_MIX, textDocument } from "../src/data/text_corpus.js";
+import { INSTRUCTION_KINDS, MIXTURE, instructionSample, SHORT_ANSWER_PROMPT } from "../src/data/instructions.js";
+import { OPTION_LETTER_PROMPT } from "../src/data/questions.js";
 import { caption, denseCaption } from "../src/data/captions.js";
 import { readLlavaJson, writeLlavaJson, validateLlavaSamples, type LlavaSample } from "../src/data/llava_json.js";
 import { Random } from "../src/util/random.js";
@@ -48,6 +49,34 @@ test("the text corpus and the stage-2 mixture have the configured proportions", 
     if (s.kind === "text") assert.equal(s.image, undefined);
   }
   for (const k of INSTRUCTION_KINDS) assert.ok(Math.abs(mix.get(k)! / n - MIXTURE[k]) < 0.03, `${k}: ${mix.get(k)! / n} vs ${MIXTURE[k]}`);
+});
+
+test("half the corpus dialogues are lettered multiple-choice questions about a described scene, answered by the right letter", () => {
+  const { train } = sampleSplits(tinyConfig, 0);
+  const dialogues = [...Array(2000).keys()].map((i) => textDocument(train, 0, i)).filter((d) => d.kind === "dialogue");
+  const lettered = dialogues.filter((d) => d.turns![0]!.content.endsWith(OPTION_LETTER_PROMPT));
+  assert.ok(Math.abs(lettered.length / dialogues.length - MULTIPLE_CHOICE_SHARE) < 0.08, `${lettered.length} of ${dialogues.length}`);
+  const letters = new Map<string, number>();
+  let colourChecked = 0;
+  for (const d of lettered) {
+    const [user, assistant] = d.turns!;
+    const lines = user!.content.split("\n");
+    const options = lines.filter((l) => /^[A-E]\. /.test(l));
+    assert.ok(options.length >= 2 && options.length <= 5, user!.content);
+    assert.match(assistant!.content, /^[A-E]$/);
+    const chosen = options.find((o) => o.startsWith(`${assistant!.content}. `));
+    assert.ok(chosen, `answer ${assistant!.content} is not among the options of: ${user!.content}`);
+    letters.set(assistant!.content, (letters.get(assistant!.content) ?? 0) + 1);
+    // A colour question's right option is the colour the description gives that object.
+    const colourOf = /What color is the (.+)\?/.exec(user!.content);
+    if (colourOf && lines.find((l) => /What color/.test(l)) && !/\b2\b|two/.test(colourOf[1]!)) {
+      assert.ok(lines[0]!.includes(`${chosen.slice(3)} ${colourOf[1]}`), `"${chosen}" for ${colourOf[1]} in: ${lines[0]}`);
+      colourChecked++;
+    }
+  }
+  assert.ok(colourChecked > 5, `${colourChecked} colour questions checked`);
+  // The right letter is spread over the positions (the pairings answered "A" to every lettered item).
+  for (const letter of ["A", "B", "C"]) assert.ok((letters.get(letter) ?? 0) > lettered.length / 8, `${letter}: ${letters.get(letter)} of ${lettered.length}`);
 });
 
 test("caption styles: dense names every object, short is one line, noisy is alt-text", () => {

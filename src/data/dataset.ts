@@ -25,7 +25,7 @@ import { DATASET_PRESETS, type DatasetPreset } from "./presets.js";
 import { reasoningDocument, textDocument, type TextDoc } from "./text_corpus.js";
 
 /** Bumped whenever generation changes what it writes, so cached datasets are regenerated. */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 
 export interface DatasetManifest {
   generator: "llava-more-world";
