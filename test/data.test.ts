@@ -2,12 +2,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sampleSplits, generateDataset, Dataset, readBenchmarkFile } from "../src/data/dataset.js";
+import { DATASET_PARTS, sampleSplits, generateDataset, Dataset, readBenchmarkFile } from "../src/data/dataset.js";
+import { folderHash } from "../src/util/fs.js";
 import { DATASET_PRESETS } from "../src/data/presets.js";
 import { sceneSignature } from "../src/world/scene.js";
-import { MULTIPLE_CHOICE_SHARE, TEXT_KINDS, TEXT_MIX, textDocument } from "../src/data/text_corpus.js";
+import { TEXT_KINDS, TEXT_MIX, textDocument } from "../src/data/text_corpus.js";
 import { INSTRUCTION_KINDS, MIXTURE, instructionSample, SHORT_ANSWER_PROMPT } from "../src/data/instructions.js";
-import { OPTION_LETTER_PROMPT } from "../src/data/questions.js";
+import { OPTION_LETTER_PROMPT, ask } from "../src/data/questions.js";
+import { plural } from "../src/data/language.js";
+import { themeNamed } from "../src/world/scene.js";
 import { caption, denseCaption } from "../src/data/captions.js";
 import { readLlavaJson, writeLlavaJson, validateLlavaSamples, type LlavaSample } from "../src/data/llava_json.js";
 import { Random } from "../src/util/random.js";
@@ -51,32 +54,49 @@ test("the text corpus and the stage-2 mixture have the configured proportions", 
   for (const k of INSTRUCTION_KINDS) assert.ok(Math.abs(mix.get(k)! / n - MIXTURE[k]) < 0.03, `${k}: ${mix.get(k)! / n} vs ${MIXTURE[k]}`);
 });
 
-test("half the corpus dialogues are lettered multiple-choice questions about a described scene, answered by the right letter", () => {
+test("verification questions: yes exactly when the scene shows the named value, and yes about half the time", () => {
   const { train } = sampleSplits(tinyConfig, 0);
-  const dialogues = [...Array(2000).keys()].map((i) => textDocument(train, 0, i)).filter((d) => d.kind === "dialogue");
-  const lettered = dialogues.filter((d) => d.turns![0]!.content.endsWith(OPTION_LETTER_PROMPT));
-  assert.ok(Math.abs(lettered.length / dialogues.length - MULTIPLE_CHOICE_SHARE) < 0.08, `${lettered.length} of ${dialogues.length}`);
-  const letters = new Map<string, number>();
-  let colourChecked = 0;
-  for (const d of lettered) {
-    const [user, assistant] = d.turns!;
-    const lines = user!.content.split("\n");
-    const options = lines.filter((l) => /^[A-E]\. /.test(l));
-    assert.ok(options.length >= 2 && options.length <= 5, user!.content);
-    assert.match(assistant!.content, /^[A-E]$/);
-    const chosen = options.find((o) => o.startsWith(`${assistant!.content}. `));
-    assert.ok(chosen, `answer ${assistant!.content} is not among the options of: ${user!.content}`);
-    letters.set(assistant!.content, (letters.get(assistant!.content) ?? 0) + 1);
-    // A colour question's right option is the colour the description gives that object.
-    const colourOf = /What color is the (.+)\?/.exec(user!.content);
-    if (colourOf && lines.find((l) => /What color/.test(l)) && !/\b2\b|two/.test(colourOf[1]!)) {
-      assert.ok(lines[0]!.includes(`${chosen.slice(3)} ${colourOf[1]}`), `"${chosen}" for ${colourOf[1]} in: ${lines[0]}`);
-      colourChecked++;
+  const rng = Random.stream(5, "verify-test");
+  const kinds = new Map<string, number>();
+  let yes = 0;
+  let asked = 0;
+  for (let i = 0; i < 600; i++) {
+    const scene = train[i % train.length]!;
+    const qa = ask("verify", scene, rng);
+    if (!qa) continue;
+    asked++;
+    if (qa.answer === "yes") yes++;
+    const q = qa.question;
+    const objects = scene.objects;
+    let m: RegExpExecArray | null;
+    let truth: boolean;
+    if ((m = /^Is there an? (\w+) in the image\?$/.exec(q))) {
+      truth = objects.some((o) => o.category === m![1]);
+      kinds.set("object", (kinds.get("object") ?? 0) + 1);
+    } else if ((m = /^Are there (\d) (\w+)\?$/.exec(q))) {
+      const n = Number(m[1]);
+      const category = objects.find((o) => plural(o.category, n) === m![2])?.category;
+      truth = category !== undefined && objects.filter((o) => o.category === category).length === n;
+      kinds.set("count", (kinds.get("count") ?? 0) + 1);
+    } else if ((m = /^Is the (\w+) object an? (\w+)\?$/.exec(q))) {
+      truth = objects.find((o) => o.colour === m![1])!.category === m[2];
+      kinds.set("shape", (kinds.get("shape") ?? 0) + 1);
+    } else if ((m = /^Does the picture show an? (\w+)\?$/.exec(q))) {
+      truth = themeNamed(scene.theme).name === m[1];
+      kinds.set("theme", (kinds.get("theme") ?? 0) + 1);
+    } else if ((m = /^Is the (?:(\w+) )?(\w+) (small|large)\?$/.exec(q))) {
+      truth = objects.find((o) => o.category === m![2] && (m![1] === undefined || o.colour === m![1]))!.size === m[3];
+      kinds.set("size", (kinds.get("size") ?? 0) + 1);
+    } else if ((m = /^Is the (\w+) (\w+)\?$/.exec(q))) {
+      truth = objects.find((o) => o.category === m![1])!.colour === m[2];
+      kinds.set("colour", (kinds.get("colour") ?? 0) + 1);
+    } else {
+      assert.fail(`unexpected verification question: ${q}`);
     }
+    assert.equal(qa.answer, truth ? "yes" : "no", `${q} in ${JSON.stringify(objects.map((o) => [o.colour, o.category, o.size]))}`);
   }
-  assert.ok(colourChecked > 5, `${colourChecked} colour questions checked`);
-  // The right letter is spread over the positions (the pairings answered "A" to every lettered item).
-  for (const letter of ["A", "B", "C"]) assert.ok((letters.get(letter) ?? 0) > lettered.length / 8, `${letter}: ${letters.get(letter)} of ${lettered.length}`);
+  assert.deepEqual([...kinds.keys()].sort(), ["colour", "count", "object", "shape", "size", "theme"]);
+  assert.ok(Math.abs(yes / asked - 0.5) < 0.08, `${yes} yes of ${asked}`);
 });
 
 test("caption styles: dense names every object, short is one line, noisy is alt-text", () => {
@@ -151,6 +171,10 @@ test("the same seed generates byte-identical datasets", async () => {
   for (const part of ["scenes/test.jsonl", "images/test-000003.png", "text/pretrain.jsonl", "stage1/noisy.json", "stage2/mixture.json", "benchmarks/pope.jsonl", "benchmarks/mmbench_cn_dev.jsonl"]) {
     assert.ok(readFileSync(join(a.dir, part)).equals(readFileSync(join(b.dir, part))), `${part} differs`);
   }
+  // Each part's hash is its files' content, the same for both.
+  assert.deepEqual(Object.keys(a.manifest.parts ?? {}), [...DATASET_PARTS]);
+  assert.deepEqual(a.manifest.parts, b.manifest.parts);
+  assert.equal(a.manifest.parts!.stage2, folderHash(join(a.dir, "stage2")));
   assert.ok(existsSync(dir));
 });
 

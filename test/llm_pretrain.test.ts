@@ -26,7 +26,7 @@ import { conversationOf, encodeConversations, packSequences, pretrainLlm, pretra
 import { LLM_RECIPES, llmRecipe, ZOO_LLMS } from "../src/train/llm_recipes.js";
 import { lossDrop, moduleState, trainLoop } from "../src/train/loop.js";
 import { Random } from "../src/util/random.js";
-import { OPTION_LETTERS } from "../src/data/questions.js";
+import { OPTION_LETTERS, OPTION_LETTER_PROMPT } from "../src/data/questions.js";
 import { tempDir, tinyDataset } from "./helpers.js";
 
 let dataset: Dataset;
@@ -165,6 +165,13 @@ test("lettered multiple choice: held-out items, answered by the reply letter the
   const items = heldOutChoiceItems(dataset.scenes("test"), 40);
   assert.equal(items.length, 40);
   assert.ok(items.every((i) => i.options >= 2 && i.options <= 5 && i.answer >= 0 && i.answer < i.options));
+  for (const item of items) {
+    const lines = item.question.split("\n");
+    assert.equal(lines.at(-1), OPTION_LETTER_PROMPT);
+    assert.deepEqual(lines.filter((l) => /^[A-E]\. /.test(l)).map((l) => l[0]), OPTION_LETTERS.slice(0, item.options));
+  }
+  // Spread over the letters, so that always answering one letter is no better than chance.
+  for (const letter of [0, 1]) assert.ok(items.filter((i) => i.answer === letter).length >= 8, `letter ${letter}`);
   const chance = items.reduce((a, i) => a + 1 / i.options, 0) / items.length;
   // A stand-in decoder that always predicts one letter's token answers that letter to every item.
   for (const letter of ["A", "B"] as const) {

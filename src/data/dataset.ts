@@ -12,7 +12,7 @@ import { hashString, Random } from "../util/random.js";
 import { progressBar } from "../util/progress.js";
 import { readJsonFile, readJsonl, writeJson, writeJsonl } from "../util/jsonl.js";
 import { projectRoot } from "../util/paths.js";
-import { folderBytes } from "../util/fs.js";
+import { folderBytes, folderHash } from "../util/fs.js";
 import { decodeImage, encodePng, renderScene, type RawImage } from "../world/render.js";
 import { sampleScene, sceneSignature, type Scene } from "../world/scene.js";
 import { BENCHMARK_GENERATORS } from "./benchmarks/registry.js";
@@ -36,8 +36,14 @@ export interface DatasetManifest {
   config: DatasetPreset;
   counts: Record<string, number>;
   bytes: Record<string, number>;
+  /** SHA-1 of each part's files (absent in datasets written before generator version 2). */
+  parts?: Partial<Record<DatasetPart, string>>;
   seconds: number;
 }
+
+/** The folders of a dataset. Consumers key their caches on the parts they read (the zoo reads no stage-2 data). */
+export const DATASET_PARTS = ["images", "scenes", "text", "stage1", "stage2", "benchmarks"] as const;
+export type DatasetPart = (typeof DATASET_PARTS)[number];
 
 export interface GenerateOptions {
   preset?: Preset;
@@ -171,8 +177,12 @@ export async function generateDataset(options: GenerateOptions = {}): Promise<{ 
     }
 
     const bytes: Record<string, number> = {};
-    for (const part of ["images", "scenes", "text", "stage1", "stage2", "benchmarks"]) bytes[part] = folderBytes(join(tmp, part));
-    const manifest: DatasetManifest = { generator: "llava-more-world", version: GENERATOR_VERSION, key, preset, seed, config, counts, bytes, seconds: (Date.now() - started) / 1000 };
+    const parts: Partial<Record<DatasetPart, string>> = {};
+    for (const part of DATASET_PARTS) {
+      bytes[part] = folderBytes(join(tmp, part));
+      parts[part] = folderHash(join(tmp, part));
+    }
+    const manifest: DatasetManifest = { generator: "llava-more-world", version: GENERATOR_VERSION, key, preset, seed, config, counts, bytes, parts, seconds: (Date.now() - started) / 1000 };
     writeJson(join(tmp, "manifest.json"), manifest);
     mkdirSync(dirname(dir), { recursive: true });
     if (existsSync(dir)) {

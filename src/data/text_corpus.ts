@@ -1,7 +1,6 @@
 /**
  * The LLM text-pretraining corpus: scene descriptions, question–answer text, the knowledge body,
- * arithmetic, instruction-style dialogues (the real LLMs are instruct models, and answer lettered
- * multiple-choice questions by their letter) and a documented share
+ * arithmetic, instruction-style dialogues (the real LLMs are instruct models) and a documented share
  * of Chinese; plus the reasoning-trace variant (`<think> … </think>` then the answer) on which the
  * `r1-distill-llama` family continues. Dialogues are kept as turns, so each family's chat template
  * renders them at training time.
@@ -12,7 +11,7 @@ import { CATEGORIES, COLOURS, categoryNamed } from "../world/vocabulary.js";
 import { denseCaption } from "./captions.js";
 import { worldFacts } from "./knowledge.js";
 import { grams, inventoryPhrase, numberZh, objectPhraseZh, placePhraseZh, plural, withArticle } from "./language.js";
-import { OPTION_LETTERS, ask, multipleChoicePrompt, optionsFor, type FamilyName } from "./questions.js";
+import { ask, type FamilyName } from "./questions.js";
 
 export const TEXT_KINDS = ["description", "qa", "knowledge", "arithmetic", "dialogue", "chinese"] as const;
 export type TextKind = (typeof TEXT_KINDS)[number];
@@ -38,7 +37,7 @@ export interface TextDoc {
 const WORLD_FACTS = worldFacts();
 
 /** Families whose answers follow from the scene's description (what text-only QA can teach). */
-const DESCRIBED_FAMILIES: readonly FamilyName[] = ["colour", "shape", "count", "exists", "position", "size", "texture", "label", "sign", "material", "origin", "weight", "name"];
+export const DESCRIBED_FAMILIES: readonly FamilyName[] = ["colour", "shape", "count", "exists", "position", "size", "texture", "label", "sign", "material", "origin", "weight", "name"];
 
 function describedQa(scene: Scene, rng: Random): string | undefined {
   for (let tries = 0; tries < 10; tries++) {
@@ -67,28 +66,6 @@ function arithmetic(rng: Random): string {
     }
   }
 }
-
-/**
- * A multiple-choice question about a described scene in LLaVA's lettered format, answered by the
- * letter alone. Instruct LLMs arrive knowing this format; without it, the LLaVA pairings answered every
- * lettered benchmark item with "A" (the calibration issue).
- */
-function multipleChoiceDialogue(scene: Scene, rng: Random): ChatTurn[] | undefined {
-  for (let tries = 0; tries < 10; tries++) {
-    const qa = ask(rng.pick(DESCRIBED_FAMILIES), scene, rng);
-    if (!qa) continue;
-    const { options, answerIndex } = optionsFor(qa, rng, rng.intBetween(2, OPTION_LETTERS.length));
-    if (options.length < 2) continue;
-    return [
-      { role: "user", content: `${denseCaption(scene)}\n${multipleChoicePrompt(qa.question, options)}` },
-      { role: "assistant", content: OPTION_LETTERS[answerIndex]! },
-    ];
-  }
-  return undefined;
-}
-
-/** Share of the dialogues that are lettered multiple-choice questions about a described scene. */
-export const MULTIPLE_CHOICE_SHARE = 0.5;
 
 /** Text-only instruction dialogues about the knowledge body and the vocabulary. */
 function dialogue(rng: Random): ChatTurn[] {
@@ -134,7 +111,7 @@ export function textDocument(scenes: readonly Scene[], seed: number, index: numb
     case "arithmetic":
       return { kind, lang: "en", text: arithmetic(rng) };
     case "dialogue":
-      return { kind, lang: "en", turns: (rng.chance(MULTIPLE_CHOICE_SHARE) ? multipleChoiceDialogue(scene, rng) : undefined) ?? dialogue(rng) };
+      return { kind, lang: "en", turns: dialogue(rng) };
     case "chinese":
       return { kind, lang: "zh", text: chinese(scene, rng, facts) };
   }

@@ -9,16 +9,21 @@
  *   completion with the highest total log-likelihood is the model's answer. The prompt paraphrases the
  *   fact (no training document states it in those words); the same facts are also scored with a
  *   training phrasing cut before the answer ("verbatim"), which measures memorisation.
- * - lettered multiple choice: questions about described held-out scenes in LLaVA's lettered format,
+ * - lettered multiple choice: questions about described held-out scenes in LLaVA's lettered format
+ *   (the description, the question, 2–5 lettered options, "Answer with the option's letter …"),
  *   rendered with the family's chat template; the model's answer is the option letter it finds most
  *   likely as the reply. Chance is 1 / options; always answering "A" scores the share of "A" answers.
+ *   The corpus has no such dialogues: the probe measures whether an LLM points from an answer to its
+ *   letter unaided, which every lettered benchmark needs.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/dataset.js";
 import { worldFacts } from "../data/knowledge.js";
 import { capitalise, grams, withArticle } from "../data/language.js";
-import { OPTION_LETTERS, OPTION_LETTER_PROMPT } from "../data/questions.js";
-import { textDocument, type TextDoc } from "../data/text_corpus.js";
+import { denseCaption } from "../data/captions.js";
+import { OPTION_LETTERS, ask, multipleChoicePrompt, optionsFor } from "../data/questions.js";
+import { DESCRIBED_FAMILIES, textDocument, type TextDoc } from "../data/text_corpus.js";
+import { Random } from "../util/random.js";
 import { chatTemplate } from "../models/templates/registry.js";
 import type { CausalLM } from "../models/llm/decoder.js";
 import { oneHotFloat } from "../models/nn/ops.js";
@@ -325,14 +330,17 @@ export interface ChoiceItem {
   answer: number;
 }
 
-/** The first `count` lettered multiple-choice dialogues the corpus generator writes about held-out scenes. */
+/** `count` lettered multiple-choice questions about described held-out scenes, with 2–5 options. */
 export function heldOutChoiceItems(testScenes: readonly Scene[], count = HELD_OUT_CHOICE_ITEMS, seed = HELD_OUT_SEED): ChoiceItem[] {
   const items: ChoiceItem[] = [];
-  for (let i = 0; items.length < count && i < 200 * count; i++) {
-    const [user, reply] = textDocument(testScenes, seed, i).turns ?? [];
-    if (!user || !reply || !user.content.endsWith(OPTION_LETTER_PROMPT)) continue;
-    const options = user.content.split("\n").filter((l) => /^[A-E]\. /.test(l)).length;
-    items.push({ question: user.content, options, answer: OPTION_LETTERS.indexOf(reply.content as (typeof OPTION_LETTERS)[number]) });
+  for (let i = 0; items.length < count && i < 10 * count; i++) {
+    const rng = Random.stream(seed, "choice", i);
+    const scene = rng.pick(testScenes);
+    const qa = ask(rng.pick(DESCRIBED_FAMILIES), scene, rng);
+    if (!qa) continue;
+    const { options, answerIndex } = optionsFor(qa, rng, rng.intBetween(2, OPTION_LETTERS.length));
+    if (options.length < 2) continue;
+    items.push({ question: `${denseCaption(scene)}\n${multipleChoicePrompt(qa.question, options)}`, options: options.length, answer: answerIndex });
   }
   return items;
 }
