@@ -25,9 +25,8 @@ export type InstructionKind = (typeof INSTRUCTION_KINDS)[number];
  */
 export const MIXTURE: Record<InstructionKind, number> = { conversation: 0.09, detail: 0.035, reasoning: 0.115, vqa: 0.44, choice: 0.1, reading: 0.15, text: 0.06 };
 
-// "verify" stands for the yes/no share of VQAv2 and GQA ("Is the star red?", "Is there a kite in the image?").
-const CONVERSATION_FAMILIES: readonly FamilyName[] = ["colour", "shape", "count", "exists", "position", "size", "texture", "theme", "arrow", "verify"];
-const VQA_FAMILIES: readonly FamilyName[] = ["colour", "shape", "count", "exists", "position", "size", "texture", "theme", "arrow", "arrows", "verify", "verify"];
+const CONVERSATION_FAMILIES: readonly FamilyName[] = ["colour", "shape", "count", "exists", "position", "size", "texture", "theme", "arrow"];
+const VQA_FAMILIES: readonly FamilyName[] = ["colour", "shape", "count", "exists", "position", "size", "texture", "theme", "arrow", "arrows"];
 const REASONING_FAMILIES: readonly FamilyName[] = ["material", "origin", "weight", "name", "sum"];
 const READING_FAMILIES: readonly FamilyName[] = ["label", "sign", "title", "sum"];
 const CHOICE_FAMILIES: readonly FamilyName[] = ["colour", "shape", "count", "size", "texture", "material", "origin", "name", "theme", "label", "arrow"];
@@ -55,7 +54,6 @@ function sentenceAnswer(scene: Scene, qa: QA): string {
       return `There ${qa.answer === "1" ? "is" : "are"} ${qa.answer} of them in the image.`;
     case "exists":
     case "position":
-    case "verify":
       return qa.answer === "yes" ? `Yes, that is right.` : `No, that is not the case.`;
     case "size":
       return `${subject} is ${qa.answer}.`;

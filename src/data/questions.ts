@@ -39,7 +39,6 @@ export const FAMILY_NAMES = [
   "arrow",
   "arrows",
   "title",
-  "verify",
 ] as const;
 export type FamilyName = (typeof FAMILY_NAMES)[number];
 
@@ -216,7 +215,6 @@ export const FAMILIES: Record<FamilyName, Asker> = {
     if (scene.kind !== "diagram") return undefined;
     return { family: "arrows", question: "How many arrows are there in the diagram?", answer: String(scene.edges.length), domain: COUNT_WORDS, about: [] };
   },
-  verify,
   title: (scene, rng) => {
     if (!scene.title) return undefined;
     void rng;
@@ -225,55 +223,6 @@ export const FAMILIES: Record<FamilyName, Asker> = {
 };
 
 /** One question of a family, or undefined when the scene has nothing to ask it about. */
-/** The kinds of yes/no verification question (VQAv2's and GQA's "Is the star red?"). */
-const VERIFIED = ["object", "colour", "count", "shape", "theme", "size"] as const;
-
-/**
- * A yes/no question that names a value and asks whether the picture agrees, as VQAv2 and GQA ask
- * them: half name what the scene shows ("yes"), half another value of the same kind ("no").
- */
-function verify(scene: Scene, rng: Random): QA | undefined {
-  const yes = rng.chance(0.5);
-  const pickOther = <T>(values: readonly T[], right: T): T => rng.pick(values.filter((v) => v !== right));
-  const qa = (question: string, about: number[]): QA => ({ family: "verify", question, answer: yes ? "yes" : "no", domain: YES_NO, about });
-  switch (rng.pick(VERIFIED)) {
-    case "object": {
-      if (!objectScene(scene)) return undefined;
-      const present = [...new Set(scene.objects.map((o) => o.category))];
-      const absent = CATEGORY_NAMES.filter((c) => !present.includes(c));
-      const category = yes || absent.length === 0 ? rng.pick(present) : rng.pick(absent);
-      return { ...qa(`Is there ${withArticle(category)} in the image?`, scene.objects.filter((o) => o.category === category).map((o) => o.id)), answer: present.includes(category) ? "yes" : "no" };
-    }
-    case "colour": {
-      const candidates = scene.objects.filter((o) => scene.objects.filter((p) => p.category === o.category).length === 1);
-      if (candidates.length === 0) return undefined;
-      const o = rng.pick(candidates);
-      return qa(`Is the ${o.category} ${yes ? o.colour : pickOther(COLOUR_NAMES, o.colour)}?`, [o.id]);
-    }
-    case "count": {
-      if (!objectScene(scene)) return undefined;
-      const [category, present] = pickCount(scene, rng);
-      const n = yes ? present : Number(pickOther(COUNT_WORDS, String(present)));
-      return qa(`Are there ${n} ${plural(category, n)}?`, scene.objects.filter((o) => o.category === category).map((o) => o.id));
-    }
-    case "shape": {
-      const candidates = scene.objects.filter((o) => scene.objects.filter((p) => p.colour === o.colour).length === 1);
-      if (candidates.length === 0) return undefined;
-      const o = rng.pick(candidates);
-      return qa(`Is the ${o.colour} object ${withArticle(yes ? o.category : pickOther(CATEGORY_NAMES, o.category))}?`, [o.id]);
-    }
-    case "theme": {
-      const theme = themeNamed(scene.theme).name;
-      return qa(`Does the picture show ${withArticle(yes ? theme : pickOther(THEMES.map((t) => t.name), theme))}?`, []);
-    }
-    case "size": {
-      const o = pickNamed(scene, rng, () => objectScene(scene));
-      if (!o) return undefined;
-      return qa(`Is ${referTo(scene, o)} ${yes ? o.size : pickOther(SIZES, o.size)}?`, [o.id]);
-    }
-  }
-}
-
 export const ask = (family: FamilyName, scene: Scene, rng: Random): QA | undefined => FAMILIES[family](scene, rng);
 
 export const OPTION_LETTER_PROMPT = "Answer with the option's letter from the given choices directly.";
