@@ -93,7 +93,7 @@ export function zooDataKey(manifest: Pick<DatasetManifest, "key" | "parts">): st
 }
 
 /** What an entry is built from: changing any of it (the recipe included) rebuilds the entry. */
-export const entryKey = (preset: Preset, seed: number, name: string, steps: number | undefined, datasetKey: string): string =>
+const entryKey = (preset: Preset, seed: number, name: string, steps: number | undefined, datasetKey: string): string =>
   hashString(JSON.stringify({ v: ZOO_VERSION, preset, seed, name, steps, datasetKey, recipe: entryRecipe(preset, name) })).toString(16).padStart(8, "0");
 
 /** The build key of a zoo entry, from the zoo's manifest; undefined when the zoo has no such entry. */
