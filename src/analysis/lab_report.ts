@@ -86,6 +86,12 @@ export function labVsPublishedView(comparison: LabComparison, rows: readonly Lab
  * runs' total, and the backends they ran on. `gridSeconds` is the elapsed time of the grid when one
  * runner ran it (shorter than the total with several workers).
  */
+/**
+ * A run's wall time. `seconds` gains a process's time only when it finishes, so a run killed and
+ * resumed shows just its last segment; its stages count every segment's steps, a floor that holds.
+ */
+const wallSeconds = (r: RunResult): number => Math.max(r.seconds, r.stage1.seconds + r.stage2.seconds + r.eval.seconds);
+
 export function runCostMarkdown(results: readonly RunResult[], gridSeconds?: number): string {
   if (results.length === 0) return "No finished runs.";
   const minutes = (s: number): string => (s / 60).toFixed(1);
@@ -94,8 +100,8 @@ export function runCostMarkdown(results: readonly RunResult[], gridSeconds?: num
     const pairing = r.id.replace(/__s\d+$/, "");
     byPairing.set(pairing, [...(byPairing.get(pairing) ?? []), r]);
   }
-  const total = results.reduce((s, r) => s + r.seconds, 0);
-  const all = results.map((r) => r.seconds);
+  const total = results.reduce((s, r) => s + wallSeconds(r), 0);
+  const all = results.map(wallSeconds);
   const lines = [
     "| pairing | runs | wall time per run (min) | stage 1 (s) | stage 2 (s) | evaluation (s) | image gap (nats) |",
     "|---|---:|---:|---:|---:|---:|---:|",
@@ -103,7 +109,7 @@ export function runCostMarkdown(results: readonly RunResult[], gridSeconds?: num
       const mean = (f: (r: RunResult) => number): number => runs.reduce((s, r) => s + f(r), 0) / runs.length;
       const gaps = runs.flatMap((r) => (r.imageReliance ? [r.imageReliance.gap] : []));
       const gap = gaps.length > 0 ? (gaps.reduce((a, b) => a + b, 0) / gaps.length).toFixed(3) : "–";
-      return `| ${pairing} | ${runs.length} | ${minutes(mean((r) => r.seconds))} | ${mean((r) => r.stage1.seconds).toFixed(0)} | ${mean((r) => r.stage2.seconds).toFixed(0)} | ${mean((r) => r.eval.seconds).toFixed(0)} | ${gap} |`;
+      return `| ${pairing} | ${runs.length} | ${minutes(mean(wallSeconds))} | ${mean((r) => r.stage1.seconds).toFixed(0)} | ${mean((r) => r.stage2.seconds).toFixed(0)} | ${mean((r) => r.eval.seconds).toFixed(0)} | ${gap} |`;
     }),
     "",
     `${results.length} run${results.length === 1 ? "" : "s"} of ${byPairing.size} pairing${byPairing.size === 1 ? "" : "s"}: ${minutes(total)} min of run time in all (${minutes(Math.min(...all))}–${minutes(Math.max(...all))} min per run)${gridSeconds !== undefined ? `, ${minutes(gridSeconds)} min elapsed for the grid` : ""}; backend: ${[...new Set(results.map((r) => r.backend))].join("; ")}.`,
