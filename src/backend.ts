@@ -8,7 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { projectPath } from "./util/paths.js";
 import { installFastWasmMatMul } from "./backend/wasm-matmul.js";
 import { loadNativeAddon, nativeSelfCheck, registerNativeBackend } from "./backend/native.js";
 import { describeAdapter, registerWebGpuBackend, type GpuAdapterInfo } from "./backend/webgpu.js";
@@ -100,7 +100,8 @@ let pending: Promise<BackendInfo> | undefined;
  */
 function aliasNote(packageName: string): string | undefined {
   try {
-    const manifest = createRequire(import.meta.url).resolve(`${packageName}/package.json`);
+    // Read from the project's node_modules: notebook kernels compile src/ to CommonJS, without import.meta.
+    const manifest = projectPath("node_modules", ...packageName.split("/"), "package.json");
     const { name, version } = JSON.parse(readFileSync(manifest, "utf8")) as { name?: string; version?: string };
     if (name === undefined || name === packageName) return undefined;
     return `installed as an alias of ${name}@${version ?? "?"} (an npm override), which has no TensorFlow binding`;
