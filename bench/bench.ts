@@ -147,12 +147,12 @@ async function benchLlava(reference: number, options: BenchOptions): Promise<Row
   return { name: "LLaVA stage-2 step (llama3.1 + clip, small)", shape: `${batch} x (${features.shape[1]} image + ${text} text tokens)`, unit: "tokens/s", rate: (tokens * 1000) / ms, gflops, ratio: gflops / reference, msPerStep: ms };
 }
 
-async function benchGeneration(useCache: boolean): Promise<Row> {
+async function benchGeneration(useCache: boolean, options: BenchOptions): Promise<Row> {
   const config = llmConfig("llama3.1", "small");
   const model = new CausalLM(config, 1);
   const prompt = Array.from({ length: 32 }, (_, i) => (i * 17) % config.vocabSize);
   const newTokens = 32;
-  const ms = await time(3, 1, () => model.generate(prompt, { maxNewTokens: newTokens, useCache }));
+  const ms = await time(options.steps, options.warmup, () => model.generate(prompt, { maxNewTokens: newTokens, useCache }));
   model.dispose();
   return { name: `greedy generation, ${useCache ? "with" : "without"} KV cache`, shape: `llama3.1 small, prompt 32, ${newTokens} new`, unit: "tokens/s", rate: (newTokens * 1000) / ms, gflops: NaN, ratio: NaN, msPerStep: ms };
 }
@@ -235,8 +235,8 @@ async function benchBackend(name: BackendName, options: BenchOptions): Promise<{
     { name: "small LLM training (llama3.1 small, 8b rung)", row: (n) => benchLlm(n, llmConfig("llama3.1", "small"), 8 * options.batchScale, 128, reference, options) },
     { name: "small ViT training (clip small)", row: (n) => benchVit(n, visionConfig("clip", "small"), 32 * options.batchScale, reference, options) },
     { name: "LLaVA stage-2 step (llama3.1 + clip, small)", row: () => benchLlava(reference, options) },
-    { name: "greedy generation, with KV cache", row: () => benchGeneration(true) },
-    { name: "greedy generation, without KV cache", row: () => benchGeneration(false) },
+    { name: "greedy generation, with KV cache", row: () => benchGeneration(true, options) },
+    { name: "greedy generation, without KV cache", row: () => benchGeneration(false, options) },
   ];
   const rows: Row[] = [];
   for (const entry of table) {

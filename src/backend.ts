@@ -7,6 +7,8 @@
  * succeeded and a small matmul gave the known result; every fallback is recorded with its reason.
  */
 import * as tf from "@tensorflow/tfjs";
+import { readFileSync } from "node:fs";
+import { projectPath } from "./util/paths.js";
 import { installFastWasmMatMul } from "./backend/wasm-matmul.js";
 import { loadNativeAddon, nativeSelfCheck, registerNativeBackend } from "./backend/native.js";
 import { describeAdapter, registerWebGpuBackend, type GpuAdapterInfo } from "./backend/webgpu.js";
@@ -92,6 +94,22 @@ export async function selfCheck(): Promise<void> {
 let active: BackendInfo | undefined;
 let pending: Promise<BackendInfo> | undefined;
 
+/**
+ * When an npm override installed another package under this name (danfojs-node's tfjs-node is
+ * replaced by plain @tensorflow/tfjs, whose TensorFlow binary cannot be fetched here), says so.
+ */
+function aliasNote(packageName: string): string | undefined {
+  try {
+    // Read from the project's node_modules: notebook kernels compile src/ to CommonJS, without import.meta.
+    const manifest = projectPath("node_modules", ...packageName.split("/"), "package.json");
+    const { name, version } = JSON.parse(readFileSync(manifest, "utf8")) as { name?: string; version?: string };
+    if (name === undefined || name === packageName) return undefined;
+    return `installed as an alias of ${name}@${version ?? "?"} (an npm override), which has no TensorFlow binding`;
+  } catch {
+    return undefined;
+  }
+}
+
 async function tryCandidate(c: Candidate): Promise<string | undefined> {
   try {
     await c.load();
@@ -100,7 +118,7 @@ async function tryCandidate(c: Candidate): Promise<string | undefined> {
     if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") return "not installed";
     return c.name === "native" ? (err as Error).message : `failed to load: ${(err as Error).message.split("\n")[0]}`;
   }
-  if (!tf.findBackendFactory(c.name)) return `the package registered no "${c.name}" backend`;
+  if (!tf.findBackendFactory(c.name)) return aliasNote(c.package) ?? `the package registered no "${c.name}" backend`;
   let ok = false;
   try {
     ok = await tf.setBackend(c.name);

@@ -17,6 +17,8 @@ test("the default backend is the native kernels when built, else WebAssembly; ev
   // WebGPU comes before every CPU backend, and is skipped (saying why) where there is no GPU driver.
   const gpu = noHardwareVulkan() === undefined ? [] : ["@tensorflow/tfjs-backend-webgpu (Dawn)"];
   assert.deepEqual(info.skipped.map((s) => s.candidate).slice(0, 2 + gpu.length), ["@tensorflow/tfjs-node-gpu", ...gpu, "@tensorflow/tfjs-node"]);
+  // package.json's override installs plain @tensorflow/tfjs under the tfjs-node name; the reason says so.
+  assert.match(info.skipped.find((s) => s.candidate === "@tensorflow/tfjs-node")?.reason ?? "", /^installed as an alias of @tensorflow\/tfjs@4\.22\.0 \(an npm override\)/);
   if (native) assert.match(describeBackend(info), /^native \(native\/ \(N-API addon\), tfjs 4\.22\.0, (openblas|builtin), \d+ threads\)$/);
   else assert.match(describeBackend(info), /^wasm \(@tensorflow\/tfjs-backend-wasm, tfjs 4\.22\.0, fast matmul\)$/);
   await assert.doesNotReject(selfCheck);

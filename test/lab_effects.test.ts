@@ -1,10 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { labTable, type LabScoreRow } from "../src/analysis/lab_stats.js";
 import { EFFECT_COLUMNS, aboveBaseline, aboveBaselineMarkdown, effectsCsv, labEffects, meetsBar, strongestEffects } from "../src/analysis/lab_effects.js";
-import { findingsDocument, writeFindings } from "../src/analysis/lab_report.js";
+import { answerCollapseMarkdown, findingsDocument, writeFindings } from "../src/analysis/lab_report.js";
+import { topAnswers } from "../src/eval/results.js";
 import { tempDir } from "./helpers.js";
 
 const LLMS = {
@@ -84,7 +85,39 @@ test("above the text-only baseline: a pairing's seed mean must beat the prior by
   const md = aboveBaselineMarkdown(rows);
   assert.match(md, /\| GQA \| 16\.0 \| 2 of 3 \| llama3\.1-8b, clip, 1x, short captions \| 22\.0 ± 2\.0 \|/);
 
+  // A run that gave one answer to (nearly) every item does not count, whatever its score.
+  const collapsedRun = { "llama3.1-8b__clip-1x__short__s1": { gqa: { share: 0.96 } }, "llama3-8b__clip-1x__short__s0": { gqa: { share: 0.94 } } };
+  const withAnswers = aboveBaseline(TABLE, { GQA: 16 }, collapsedRun);
+  assert.deepEqual(withAnswers.map((r) => [r.pairing, r.collapsed, r.above]), [
+    ["llama3.1-8b, clip, 1x, short captions", 1, false],
+    ["llama3-8b, clip, 1x, short captions", 0, true],
+    ["gemma2-2b, clip, 1x, short captions", 0, false],
+  ]);
+  assert.match(aboveBaselineMarkdown(withAnswers), /\| GQA \| 16\.0 \| 1 of 3 \| llama3\.1-8b, clip, 1x, short captions \| 22\.0 ± 2\.0 \| 1 of 3 \|/);
+
   const doc = findingsDocument(TABLE, labEffects(TABLE), { prior: { GQA: 16 } });
   assert.match(doc, /## Learned above the text-only baseline\?/);
   assert.doesNotMatch(findingsDocument(TABLE), /text-only baseline/, "no prior, no section");
+});
+
+test("answer collapse: each run's most frequent answer per task, from its sample logs", () => {
+  const dir = tempDir();
+  const write = (run: string, task: string, predictions: string[]): void => {
+    mkdirSync(join(dir, run), { recursive: true });
+    writeFileSync(join(dir, run, `samples_${task}.jsonl`), predictions.map((p, i) => JSON.stringify({ doc_id: i, prediction: p }) + "\n").join(""));
+  };
+  write("a", "pope", ["yes", "Yes", " yes", "yes"]);
+  write("a", "ai2d", ["A", "B", "A", "C"]);
+  write("b", "pope", ["yes", "no", "no", "yes", "no"]);
+  const a = topAnswers(join(dir, "a"));
+  assert.deepEqual(a["pope"], { answer: "yes", share: 1, n: 4 }, "trimmed and lower-cased");
+  assert.deepEqual(a["ai2d"], { answer: "a", share: 0.5, n: 4 });
+  assert.deepEqual(topAnswers(join(dir, "b"))["pope"], { answer: "no", share: 0.6, n: 5 });
+  assert.deepEqual(topAnswers(join(dir, "missing")), {});
+  const md = answerCollapseMarkdown({ a, b: topAnswers(join(dir, "b")) });
+  assert.match(md, /\| pope \| 2 \| 1 \("yes"\) \| 0\.80 \|/);
+  assert.match(md, /\| ai2d \| 1 \| 0 \| 0\.50 \|/);
+  assert.match(findingsDocument(TABLE, labEffects(TABLE), { answers: { a } }), /## Do the runs answer more than one way\?/);
+  writeFileSync(join(dir, "a", "samples_gqa.jsonl"), JSON.stringify({ doc_id: 0, answer: "x" }) + "\n");
+  assert.throws(() => topAnswers(join(dir, "a")), /samples_gqa\.jsonl:1: expected a "prediction" string/);
 });

@@ -8,8 +8,10 @@ import { Dataset } from "../src/data/dataset.js";
 import {
   completionScorer,
   forcedChoice,
+  heldOutChoiceItems,
   heldOutPerplexity,
   heldOutTexts,
+  multipleChoiceAccuracy,
   knowledgeItems,
   knowledgeRecall,
   llmProbeRow,
@@ -24,6 +26,7 @@ import { conversationOf, encodeConversations, packSequences, pretrainLlm, pretra
 import { LLM_RECIPES, llmRecipe, ZOO_LLMS } from "../src/train/llm_recipes.js";
 import { lossDrop, moduleState, trainLoop } from "../src/train/loop.js";
 import { Random } from "../src/util/random.js";
+import { OPTION_LETTERS, OPTION_LETTER_PROMPT } from "../src/data/questions.js";
 import { tempDir, tinyDataset } from "./helpers.js";
 
 let dataset: Dataset;
@@ -155,6 +158,37 @@ test("held-out perplexity: a trained model beats an untrained one; bits per byte
   assert.equal(windowed.tokens, trained.tokens);
   const row = llmProbeRow(llmProbes(llama, dataset, { heldOutDocuments: 20 }));
   for (const key of ["held_out_ppl", "held_out_bits_per_byte", "knowledge_acc", "knowledge_chance", "knowledge_verbatim_acc", "knowledge_material_acc"]) assert.equal(typeof row[key], "number", key);
+});
+
+test("lettered multiple choice: held-out items, answered by the reply letter the model finds most likely", () => {
+  assert.ok(llama, "needs the trained llama of the test above");
+  const items = heldOutChoiceItems(dataset.scenes("test"), 40);
+  assert.equal(items.length, 40);
+  assert.ok(items.every((i) => i.options >= 2 && i.options <= 5 && i.answer >= 0 && i.answer < i.options));
+  for (const item of items) {
+    const lines = item.question.split("\n");
+    assert.equal(lines.at(-1), OPTION_LETTER_PROMPT);
+    assert.deepEqual(lines.filter((l) => /^[A-E]\. /.test(l)).map((l) => l[0]), OPTION_LETTERS.slice(0, item.options));
+  }
+  // Spread over the letters, so that always answering one letter is no better than chance.
+  for (const letter of [0, 1]) assert.ok(items.filter((i) => i.answer === letter).length >= 8, `letter ${letter}`);
+  const chance = items.reduce((a, i) => a + 1 / i.options, 0) / items.length;
+  // A stand-in decoder that always predicts one letter's token answers that letter to every item.
+  for (const letter of ["A", "B"] as const) {
+    const ids = llama.tokenizer.encode(letter);
+    assert.equal(ids.length, 1, `"${letter}" is one token`);
+    const config = { ...llama.model.config, maxPositions: 1024 };
+    const forward = (x: tf.Tensor2D): tf.Tensor3D => tf.tidy(() => tf.mul(tf.oneHot(tf.fill(x.shape, ids[0]!, "int32") as tf.Tensor2D, config.vocabSize), 20) as tf.Tensor3D);
+    const fake = { config, forward } as unknown as CausalLM;
+    const r = multipleChoiceAccuracy({ model: fake, tokenizer: llama.tokenizer }, items);
+    assert.equal(r.items, 40);
+    assert.equal(r.letterShare[letter], 1);
+    assert.equal(r.accuracy, items.filter((i) => i.answer === OPTION_LETTERS.indexOf(letter)).length / items.length);
+    assert.ok(Math.abs(r.chance - chance) < 1e-12);
+  }
+  // The tiny LLM's 64 positions hold no lettered item: none is scored, and the probe row leaves the columns out.
+  assert.equal(multipleChoiceAccuracy(llama, items, "").items, 0);
+  assert.equal(llmProbeRow(llmProbes(llama, dataset, { heldOutDocuments: 5, choiceItems: 5 }))["choice_acc"], undefined);
 });
 
 test("knowledge items: closed answer sets, paraphrased prompts absent from the training text", () => {

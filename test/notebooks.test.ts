@@ -95,7 +95,7 @@ test(
     assert.match(outputs, /Model zoo \(tiny, seed 0\)/);
     assert.match(outputs, /Plotly\.newPlot/);
     assert.match(outputs, /Tower probes/);
-    assert.match(outputs, /LLM probes \(held-out text; knowledge by forced choice\)<\/h4>.*bits per byte/);
+    assert.match(outputs, /LLM probes \(held-out text; knowledge and lettered multiple choice by forced choice\)<\/h4>.*bits per byte/);
     assert.match(outputs, /similarity to the red patch/);
   },
 );

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { initBackend } from "../src/backend.js";
 import { Dataset, defaultDatasetDir, generateDataset } from "../src/data/dataset.js";
 import { spreadSubset } from "../src/eval/runner.js";
-import { writeLabReport } from "../src/analysis/lab_report.js";
+import { runCostMarkdown, writeLabReport } from "../src/analysis/lab_report.js";
 import { main } from "../src/cli.js";
 import { buildZoo, towerDir } from "../src/train/zoo.js";
 import { microBatch, type StageSample } from "../src/train/llava_stages.js";
@@ -154,6 +154,10 @@ test("a run killed in stage 1 and again in stage 2 resumes to the same result as
   await assert.rejects(runPairing({ preset: "tiny", spec, evalLimit: 8, runsDir, progress: false, interruptAfter: { stage: 2, step: 4 } }), /interrupted after step 4 of stage 2/);
   const resumed = await runPairing({ preset: "tiny", spec, evalLimit: 8, runsDir, progress: false });
   sameResult(resumed, whole);
+  // Its wall time: the stages count every segment, so the cost table never shows just the last one.
+  const segment = { ...resumed, id: "p__s0", seconds: 10, stage1: { ...resumed.stage1, seconds: 120 }, stage2: { ...resumed.stage2, seconds: 1080 }, eval: { ...resumed.eval, seconds: 60 } };
+  assert.match(runCostMarkdown([segment]), /\| p \| 1 \| 21\.0 \| 120 \| 1080 \| 60 \|/);
+  assert.match(runCostMarkdown([{ ...segment, seconds: 1500 }]), /\| p \| 1 \| 25\.0 \|/);
   const weights = (dir: string): Buffer => readFileSync(join(dir, runId(spec), "model", "model.safetensors"));
   assert.ok(weights(runsDir).equals(weights(join(root, "runs", "tiny"))), "final weights differ");
   const logFile = join(runsDir, runId(spec), "log.jsonl");

@@ -1,10 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { initBackend } from "../src/backend.js";
 import { SIGLIP_RECIPES } from "../src/train/objectives/siglip.js";
-import { buildZoo, loadZooTower } from "../src/train/zoo.js";
+import { buildZoo, loadZooTower, zooDataKey } from "../src/train/zoo.js";
+import { folderHash } from "../src/util/fs.js";
 import { loadZooLlm } from "../src/train/zoo_llms.js";
 import { towerProbeView, zooLossFigure, zooView } from "../src/analysis/zoo_tables.js";
 import { tempDir } from "./helpers.js";
@@ -56,4 +57,30 @@ test("the zoo builds a tower and an LLM with manifests, skips them when built, a
   assert.match(zooView(again.manifest).title, /Model zoo \(tiny, seed 0\)/);
   assert.equal(zooLossFigure(again.manifest).data.length, 2);
   assert.equal(towerProbeView(again.manifest).columns.length, 2);
+});
+
+test("zoo entries key on the dataset parts they read: stage-2 data and benchmarks can change under a built zoo", () => {
+  const parts = { images: "i1", scenes: "s1", text: "t1", stage1: "c1", stage2: "m1", benchmarks: "b1" };
+  const base = zooDataKey({ key: "k1", parts });
+  assert.equal(zooDataKey({ key: "k2", parts: { ...parts, stage2: "m2", benchmarks: "b2" } }), base);
+  for (const part of ["images", "scenes", "text", "stage1"] as const) assert.notEqual(zooDataKey({ key: "k1", parts: { ...parts, [part]: "changed" } }), base, part);
+  // Datasets written before the parts were hashed fall back to the whole dataset's key.
+  assert.equal(zooDataKey({ key: "k1" }), "k1");
+  assert.equal(zooDataKey({ key: "k1", parts: { images: "i1" } }), "k1");
+});
+
+test("folderHash: equal exactly when the files and their paths are", () => {
+  const a = tempDir();
+  const b = tempDir();
+  for (const dir of [a, b]) {
+    mkdirSync(join(dir, "sub"), { recursive: true });
+    writeFileSync(join(dir, "x.txt"), "one");
+    writeFileSync(join(dir, "sub", "y.bin"), new Uint8Array([1, 2, 3]));
+  }
+  assert.equal(folderHash(a), folderHash(b));
+  writeFileSync(join(b, "sub", "y.bin"), new Uint8Array([1, 2, 4]));
+  assert.notEqual(folderHash(a), folderHash(b));
+  writeFileSync(join(b, "sub", "y.bin"), new Uint8Array([1, 2, 3]));
+  renameSync(join(b, "x.txt"), join(b, "z.txt"));
+  assert.notEqual(folderHash(a), folderHash(b), "a renamed file changes the hash");
 });

@@ -5,6 +5,7 @@
  * with every other design factor equal, on one benchmark.
  */
 import type { ColumnTable } from "arquero";
+import { getTask, TASK_NAMES } from "../eval/tasks/registry.js";
 import { BENCHMARK_NAMES, type BenchmarkName } from "./benchmarks.js";
 import { meanSd, type LabScoreRow } from "./lab_stats.js";
 import { tableToCsv, type TableView } from "./render.js";
@@ -141,27 +142,45 @@ export interface AboveBaselineRow {
   sd: number;
   n_seeds: number;
   prior: number;
-  /** Learned above the prior: the seed mean beats it by more than two seed SDs (and by anything with one seed). */
+  /** Runs of the pairing that gave one answer to ≥ 95% of the benchmark's items (0 without sample logs). */
+  collapsed: number;
+  /**
+   * Learned above the prior: the seed mean beats it by more than two seed SDs (by anything with one
+   * seed), and no run answered one way — POPE's F1 of always "yes" (66.7) would otherwise pass.
+   */
   above: boolean;
 }
 
 const pairingLabel = (r: LabScoreRow): string => `${r.llm}, ${r.tower}, ${r.resolution}, ${r.captions} captions`;
 
-/** Every pairing on every benchmark with a prior (README column → the question prior's score on the same items). */
-export function aboveBaseline(lab: ColumnTable, prior: Readonly<Record<string, number>>): AboveBaselineRow[] {
-  const groups = new Map<string, Map<string, number[]>>();
+/** The lmms-eval task whose headline a README column is (POPE → pope, MME-P → mme). */
+const taskOf = (benchmark: string): string | undefined => TASK_NAMES.find((t) => benchmark in getTask(t).headline);
+
+/** Share of a task's items a run must answer one way to count as collapsed. */
+export const COLLAPSE_SHARE = 0.95;
+
+/** Run id → task → share of the run's most frequent answer (see `topAnswers`). */
+export type TopAnswerShares = Readonly<Record<string, Readonly<Record<string, { share: number }>>>>;
+
+/** Per pairing × benchmark with a prior: seed mean and SD against the prior, and runs that collapsed. */
+export function aboveBaseline(lab: ColumnTable, prior: Readonly<Record<string, number>>, answers: TopAnswerShares = {}): AboveBaselineRow[] {
+  const groups = new Map<string, Map<string, { scores: number[]; collapsed: number }>>();
   for (const r of lab.objects() as unknown as LabScoreRow[]) {
     if (prior[r.benchmark] === undefined) continue;
-    const byBenchmark = groups.get(pairingLabel(r)) ?? new Map<string, number[]>();
+    const byBenchmark = groups.get(pairingLabel(r)) ?? new Map<string, { scores: number[]; collapsed: number }>();
     groups.set(pairingLabel(r), byBenchmark);
-    byBenchmark.set(r.benchmark, [...(byBenchmark.get(r.benchmark) ?? []), r.score]);
+    const group = byBenchmark.get(r.benchmark) ?? { scores: [], collapsed: 0 };
+    byBenchmark.set(r.benchmark, group);
+    group.scores.push(r.score);
+    const task = taskOf(r.benchmark);
+    if (task !== undefined && (answers[r.run]?.[task]?.share ?? 0) >= COLLAPSE_SHARE) group.collapsed++;
   }
   const out: AboveBaselineRow[] = [];
   for (const [pairing, byBenchmark] of groups) {
-    for (const [benchmark, scores] of byBenchmark) {
+    for (const [benchmark, { scores, collapsed }] of byBenchmark) {
       const { mean, sd, n } = meanSd(scores);
       const p = prior[benchmark]!;
-      out.push({ pairing, benchmark, mean, sd, n_seeds: n, prior: p, above: mean - p > (n > 1 ? 2 * sd : 0) });
+      out.push({ pairing, benchmark, mean, sd, n_seeds: n, prior: p, collapsed, above: collapsed === 0 && mean - p > (n > 1 ? 2 * sd : 0) });
     }
   }
   return out.sort((x, y) => benchmarkOrder(x.benchmark) - benchmarkOrder(y.benchmark) || y.mean - x.mean);
@@ -169,12 +188,12 @@ export function aboveBaseline(lab: ColumnTable, prior: Readonly<Record<string, n
 
 /** Markdown: per benchmark, the prior, how many pairings clear it, and the best pairing. */
 export function aboveBaselineMarkdown(rows: readonly AboveBaselineRow[]): string {
-  const lines = ["| benchmark | text-only prior | pairings above it | best pairing | its mean ± seed SD |", "|---|---:|---:|---|---:|"];
+  const lines = ["| benchmark | text-only prior | pairings above it | best pairing | its mean ± seed SD | its runs answering one way |", "|---|---:|---:|---|---:|---:|"];
   const benchmarks = [...new Set(rows.map((r) => r.benchmark))];
   for (const b of benchmarks) {
     const own = rows.filter((r) => r.benchmark === b);
     const best = own[0]!;
-    lines.push(`| ${b} | ${best.prior.toFixed(1)} | ${own.filter((r) => r.above).length} of ${own.length} | ${best.pairing} | ${best.mean.toFixed(1)} ± ${Number.isNaN(best.sd) ? "–" : best.sd.toFixed(1)} |`);
+    lines.push(`| ${b} | ${best.prior.toFixed(1)} | ${own.filter((r) => r.above).length} of ${own.length} | ${best.pairing} | ${best.mean.toFixed(1)} ± ${Number.isNaN(best.sd) ? "–" : best.sd.toFixed(1)} | ${best.collapsed} of ${best.n_seeds} |`);
   }
   return lines.join("\n");
 }

@@ -7,6 +7,7 @@ import type { ColumnTable } from "arquero";
 import { existsSync, readdirSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import type { RunResult } from "../study/run.js";
+import type { TopAnswer } from "../eval/results.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { projectPath } from "../util/paths.js";
 import { BENCHMARK_NAMES } from "./benchmarks.js";
@@ -33,7 +34,7 @@ import {
   type SeedSummaryStats,
 } from "./lab_stats.js";
 import { loadPublishedScores } from "./published.js";
-import { aboveBaseline, aboveBaselineMarkdown, effectsCsv, labEffects, variablesMarkdown, type EffectRow } from "./lab_effects.js";
+import { COLLAPSE_SHARE, aboveBaseline, aboveBaselineMarkdown, effectsCsv, labEffects, variablesMarkdown, type EffectRow, type TopAnswerShares } from "./lab_effects.js";
 import { escapeHtml, tableToCsv, tableToHtml, tableToMarkdown, type TableView } from "./render.js";
 
 export const defaultLabDir = (): string => projectPath("figures", "lab");
@@ -85,6 +86,12 @@ export function labVsPublishedView(comparison: LabComparison, rows: readonly Lab
  * runs' total, and the backends they ran on. `gridSeconds` is the elapsed time of the grid when one
  * runner ran it (shorter than the total with several workers).
  */
+/**
+ * A run's wall time. `seconds` gains a process's time only when it finishes, so a run killed and
+ * resumed shows just its last segment; its stages count every segment's steps, a floor that holds.
+ */
+const wallSeconds = (r: RunResult): number => Math.max(r.seconds, r.stage1.seconds + r.stage2.seconds + r.eval.seconds);
+
 export function runCostMarkdown(results: readonly RunResult[], gridSeconds?: number): string {
   if (results.length === 0) return "No finished runs.";
   const minutes = (s: number): string => (s / 60).toFixed(1);
@@ -93,8 +100,8 @@ export function runCostMarkdown(results: readonly RunResult[], gridSeconds?: num
     const pairing = r.id.replace(/__s\d+$/, "");
     byPairing.set(pairing, [...(byPairing.get(pairing) ?? []), r]);
   }
-  const total = results.reduce((s, r) => s + r.seconds, 0);
-  const all = results.map((r) => r.seconds);
+  const total = results.reduce((s, r) => s + wallSeconds(r), 0);
+  const all = results.map(wallSeconds);
   const lines = [
     "| pairing | runs | wall time per run (min) | stage 1 (s) | stage 2 (s) | evaluation (s) | image gap (nats) |",
     "|---|---:|---:|---:|---:|---:|---:|",
@@ -102,7 +109,7 @@ export function runCostMarkdown(results: readonly RunResult[], gridSeconds?: num
       const mean = (f: (r: RunResult) => number): number => runs.reduce((s, r) => s + f(r), 0) / runs.length;
       const gaps = runs.flatMap((r) => (r.imageReliance ? [r.imageReliance.gap] : []));
       const gap = gaps.length > 0 ? (gaps.reduce((a, b) => a + b, 0) / gaps.length).toFixed(3) : "–";
-      return `| ${pairing} | ${runs.length} | ${minutes(mean((r) => r.seconds))} | ${mean((r) => r.stage1.seconds).toFixed(0)} | ${mean((r) => r.stage2.seconds).toFixed(0)} | ${mean((r) => r.eval.seconds).toFixed(0)} | ${gap} |`;
+      return `| ${pairing} | ${runs.length} | ${minutes(mean(wallSeconds))} | ${mean((r) => r.stage1.seconds).toFixed(0)} | ${mean((r) => r.stage2.seconds).toFixed(0)} | ${mean((r) => r.eval.seconds).toFixed(0)} | ${gap} |`;
     }),
     "",
     `${results.length} run${results.length === 1 ? "" : "s"} of ${byPairing.size} pairing${byPairing.size === 1 ? "" : "s"}: ${minutes(total)} min of run time in all (${minutes(Math.min(...all))}–${minutes(Math.max(...all))} min per run)${gridSeconds !== undefined ? `, ${minutes(gridSeconds)} min elapsed for the grid` : ""}; backend: ${[...new Set(results.map((r) => r.backend))].join("; ")}.`,
@@ -211,7 +218,17 @@ export function findingsDocument(table: ColumnTable, effects: readonly EffectRow
     "",
     variablesMarkdown(effects),
     "",
-    ...(options.prior ? aboveBaselineSection(table, options.prior) : []),
+    ...(options.prior ? aboveBaselineSection(table, options.prior, options.answers) : []),
+    ...(options.answers && Object.keys(options.answers).length > 0
+      ? [
+          "## Do the runs answer more than one way?",
+          "",
+          "A run that gives one answer to every item of a task scores that answer's share of the items, whatever the image shows: POPE's \"yes\" scores 50% accuracy, a lettered benchmark's \"A\" scores the items whose answer is A (and 0 under MMBench's circular evaluation).",
+          "",
+          answerCollapseMarkdown(options.answers),
+          "",
+        ]
+      : []),
     ...(options.results
       ? [
           "## What the runs cost, and whether they look",
@@ -225,13 +242,13 @@ export function findingsDocument(table: ColumnTable, effects: readonly EffectRow
   ].join("\n");
 }
 
-function aboveBaselineSection(table: ColumnTable, prior: Readonly<Record<string, number>>): string[] {
+function aboveBaselineSection(table: ColumnTable, prior: Readonly<Record<string, number>>, answers?: TopAnswerShares): string[] {
   return [
     "## Learned above the text-only baseline?",
     "",
-    "The question prior answers every item from its question alone (the answer most often right for that question about training scenes); a pairing has learned a benchmark above it when its seed mean beats the prior, on the same items, by more than two seed SDs.",
+    "The question prior answers every item from its question alone (the answer most often right for that question about training scenes); a pairing has learned a benchmark above it when its seed mean beats the prior, on the same items, by more than two seed SDs, and none of its runs gave one answer to ≥ 95% of the items (always \"yes\" has a POPE F1 of 66.7).",
     "",
-    aboveBaselineMarkdown(aboveBaseline(table, prior)),
+    aboveBaselineMarkdown(aboveBaseline(table, prior, answers)),
     "",
   ];
 }
@@ -242,6 +259,21 @@ export interface FindingsOptions {
   prior?: Readonly<Record<string, number>>;
   /** The runs behind the table, for what they cost. */
   results?: readonly RunResult[];
+  /** Run id → task → its most frequent answer, for the answer-collapse section. */
+  answers?: Readonly<Record<string, Readonly<Record<string, TopAnswer>>>>;
+}
+
+/** Per task: how many runs gave one answer to (nearly) every item, and which answers those were. */
+export function answerCollapseMarkdown(answers: Readonly<Record<string, Readonly<Record<string, TopAnswer>>>>): string {
+  const tasks = [...new Set(Object.values(answers).flatMap((byTask) => Object.keys(byTask)))].sort();
+  const rows = tasks.map((task) => {
+    const tops = Object.values(answers).flatMap((byTask) => (byTask[task] ? [byTask[task]!] : []));
+    const collapsed = tops.filter((t) => t.share >= COLLAPSE_SHARE);
+    const which = [...new Set(collapsed.map((t) => `"${t.answer}"`))].join(", ");
+    const meanShare = tops.reduce((a, t) => a + t.share, 0) / tops.length;
+    return `| ${task} | ${tops.length} | ${collapsed.length}${which ? ` (${which})` : ""} | ${meanShare.toFixed(2)} |`;
+  });
+  return [`| task | runs | runs giving one answer to ≥ ${100 * COLLAPSE_SHARE}% of items | mean share of a run's most frequent answer |`, "|---|---:|---|---:|", ...rows].join("\n");
 }
 
 /** Writes effects.csv and findings.md into `outDir` (atomically) and returns their paths. */

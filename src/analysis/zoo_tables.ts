@@ -55,14 +55,20 @@ export function llmProbeView(manifest: ZooManifest): TableView {
     ["knowledge_acc", "knowledge recall"],
     ["knowledge_verbatim_acc", "recall, training phrasing"],
     ["knowledge_chance", "chance"],
+    ["choice_acc", "lettered choice"],
+    ["choice_chance", "its chance"],
+    ["choice_top_letter_share", "most chosen letter's share"],
   ];
   return {
     name: "llm_probes",
-    title: "LLM probes (held-out text; knowledge by forced choice)",
+    title: "LLM probes (held-out text; knowledge and lettered multiple choice by forced choice)",
     columns: ["LLM", "parameters", ...columns.map(([, label]) => label)],
     rows: llms.map((l) => [l.name, l.parameters, ...columns.map(([key]) => l.probes[key] ?? null)]),
-    decimals: [undefined, 0, 1, 3, 3, 3, 3],
-    notes: ["Per-kind knowledge accuracies are in each entry's probes (zoo.json)."],
+    decimals: [undefined, 0, 1, 3, 3, 3, 3, 3, 3, 2],
+    notes: [
+      "Per-kind knowledge accuracies are in each entry's probes (zoo.json).",
+      "Lettered choice: 200 questions about described held-out scenes in LLaVA's multiple-choice format (2–5 options); the answer is the letter the LLM finds most likely as its reply. A most-chosen share of 1 means one letter for every item.",
+    ],
   };
 }
 

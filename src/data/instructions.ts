@@ -9,13 +9,11 @@ import { categoryNamed } from "../world/vocabulary.js";
 import { DETAILED_INSTRUCTIONS, denseCaption } from "./captions.js";
 import type { LlavaSample, LlavaTurn } from "./llava_json.js";
 import { IMAGE_PLACEHOLDER } from "../models/templates/template.js";
-import { ask, optionsFor, referTo, type FamilyName, type QA } from "./questions.js";
+import { OPTION_LETTERS, ask, multipleChoicePrompt, optionsFor, referTo, type FamilyName, type QA } from "./questions.js";
 import { textDocument } from "./text_corpus.js";
 import { capitalise, withArticle } from "./language.js";
 
 export const SHORT_ANSWER_PROMPT = "Answer the question using a single word or phrase.";
-export const OPTION_LETTER_PROMPT = "Answer with the option's letter from the given choices directly.";
-export const OPTION_LETTERS = ["A", "B", "C", "D", "E"] as const;
 
 export const INSTRUCTION_KINDS = ["conversation", "detail", "reasoning", "vqa", "choice", "reading", "text"] as const;
 export type InstructionKind = (typeof INSTRUCTION_KINDS)[number];
@@ -87,10 +85,6 @@ function turnsFor(pairs: readonly [string, string][]): LlavaTurn[] {
     { from: "human" as const, value: i === 0 ? firstTurn(q) : q },
     { from: "gpt" as const, value: a },
   ]);
-}
-
-export function multipleChoicePrompt(question: string, options: readonly string[]): string {
-  return `${question}\n${options.map((o, i) => `${OPTION_LETTERS[i]}. ${o}`).join("\n")}\n${OPTION_LETTER_PROMPT}`;
 }
 
 /** The conversation of one kind about `scene`, or undefined when the scene has nothing to ask. */

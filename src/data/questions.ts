@@ -225,6 +225,14 @@ export const FAMILIES: Record<FamilyName, Asker> = {
 /** One question of a family, or undefined when the scene has nothing to ask it about. */
 export const ask = (family: FamilyName, scene: Scene, rng: Random): QA | undefined => FAMILIES[family](scene, rng);
 
+export const OPTION_LETTER_PROMPT = "Answer with the option's letter from the given choices directly.";
+export const OPTION_LETTERS = ["A", "B", "C", "D", "E"] as const;
+
+/** LLaVA's multiple-choice prompt: the question, one lettered option per line, then the letter instruction. */
+export function multipleChoicePrompt(question: string, options: readonly string[]): string {
+  return `${question}\n${options.map((o, i) => `${OPTION_LETTERS[i]}. ${o}`).join("\n")}\n${OPTION_LETTER_PROMPT}`;
+}
+
 /** The answer and three distinct wrong options from the family's domain, shuffled. */
 export function optionsFor(qa: QA, rng: Random, count = 4): { options: string[]; answerIndex: number } {
   const wrong = rng.shuffle([...new Set(qa.domain)].filter((d) => d !== qa.answer));

@@ -37,7 +37,7 @@ export interface TextDoc {
 const WORLD_FACTS = worldFacts();
 
 /** Families whose answers follow from the scene's description (what text-only QA can teach). */
-const DESCRIBED_FAMILIES: readonly FamilyName[] = ["colour", "shape", "count", "exists", "position", "size", "texture", "label", "sign", "material", "origin", "weight", "name"];
+export const DESCRIBED_FAMILIES: readonly FamilyName[] = ["colour", "shape", "count", "exists", "position", "size", "texture", "label", "sign", "material", "origin", "weight", "name"];
 
 function describedQa(scene: Scene, rng: Random): string | undefined {
   for (let tries = 0; tries < 10; tries++) {

@@ -9,12 +9,22 @@
  *   completion with the highest total log-likelihood is the model's answer. The prompt paraphrases the
  *   fact (no training document states it in those words); the same facts are also scored with a
  *   training phrasing cut before the answer ("verbatim"), which measures memorisation.
+ * - lettered multiple choice: questions about described held-out scenes in LLaVA's lettered format
+ *   (the description, the question, 2–5 lettered options, "Answer with the option's letter …"),
+ *   rendered with the family's chat template; the model's answer is the option letter it finds most
+ *   likely as the reply. Chance is 1 / options; always answering "A" scores the share of "A" answers.
+ *   The corpus has no such dialogues: the probe measures whether an LLM points from an answer to its
+ *   letter unaided, which every lettered benchmark needs.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/dataset.js";
 import { worldFacts } from "../data/knowledge.js";
 import { capitalise, grams, withArticle } from "../data/language.js";
-import { textDocument, type TextDoc } from "../data/text_corpus.js";
+import { denseCaption } from "../data/captions.js";
+import { OPTION_LETTERS, ask, multipleChoicePrompt, optionsFor } from "../data/questions.js";
+import { DESCRIBED_FAMILIES, textDocument, type TextDoc } from "../data/text_corpus.js";
+import { Random } from "../util/random.js";
+import { chatTemplate } from "../models/templates/registry.js";
 import type { CausalLM } from "../models/llm/decoder.js";
 import { oneHotFloat } from "../models/nn/ops.js";
 import type { FamilyTokenizer } from "../models/tokenizer/tokenizer.js";
@@ -308,17 +318,79 @@ export function knowledgeRecall(scorer: CompletionScorer, items: readonly Knowle
   };
 }
 
-// ---- both probes --------------------------------------------------------------------------------
+// ---- lettered multiple choice ----------------------------------------------------------------------
+
+export const HELD_OUT_CHOICE_ITEMS = 200;
+
+export interface ChoiceItem {
+  /** The user turn: a scene description, the question, lettered options, the letter instruction. */
+  question: string;
+  options: number;
+  /** Index of the right letter. */
+  answer: number;
+}
+
+/** `count` lettered multiple-choice questions about described held-out scenes, with 2–5 options. */
+export function heldOutChoiceItems(testScenes: readonly Scene[], count = HELD_OUT_CHOICE_ITEMS, seed = HELD_OUT_SEED): ChoiceItem[] {
+  const items: ChoiceItem[] = [];
+  for (let i = 0; items.length < count && i < 10 * count; i++) {
+    const rng = Random.stream(seed, "choice", i);
+    const scene = rng.pick(testScenes);
+    const qa = ask(rng.pick(DESCRIBED_FAMILIES), scene, rng);
+    if (!qa) continue;
+    const { options, answerIndex } = optionsFor(qa, rng, rng.intBetween(2, OPTION_LETTERS.length));
+    if (options.length < 2) continue;
+    items.push({ question: `${denseCaption(scene)}\n${multipleChoicePrompt(qa.question, options)}`, options: options.length, answer: answerIndex });
+  }
+  return items;
+}
+
+export interface ChoiceResult extends RecallScore {
+  /** Share of items answered with each letter (a model that always says "A" has A: 1). */
+  letterShare: Record<string, number>;
+}
+
+/**
+ * Each item as a chat prompt (`system` as in pretraining: undefined for the template's default) and
+ * each option letter as the reply. Items longer than the model's context are left out.
+ */
+export function multipleChoiceAccuracy(lm: LanguageModel, items: readonly ChoiceItem[], system?: string): ChoiceResult {
+  const template = chatTemplate(lm.model.config.template);
+  const heads: number[][] = [];
+  const kept: ChoiceItem[] = [];
+  for (const item of items) {
+    const head = lm.tokenizer.encode(template.prompt(system === undefined ? { turns: [] } : { turns: [], system }, item.question));
+    if (head.length + 2 > lm.model.config.maxPositions) continue;
+    heads.push(head);
+    kept.push(item);
+  }
+  const rows = kept.flatMap((item, i) => OPTION_LETTERS.slice(0, item.options).map((letter) => [...heads[i]!, ...lm.tokenizer.encode(letter)]));
+  const logProbs = tokenLogProbs(lm.model, rows);
+  let next = 0;
+  const chosen = kept.map((item, i) => forcedChoice(OPTION_LETTERS.slice(0, item.options).map(() => logProbs[next++]!.slice(heads[i]!.length - 1).reduce((a, b) => a + b, 0))));
+  const n = Math.max(1, kept.length);
+  return {
+    items: kept.length,
+    accuracy: chosen.filter((c, i) => c === kept[i]!.answer).length / n,
+    chance: kept.reduce((a, item) => a + 1 / item.options, 0) / n,
+    letterShare: Object.fromEntries(OPTION_LETTERS.map((letter, l) => [letter, chosen.filter((c) => c === l).length / n])),
+  };
+}
+
+// ---- all probes --------------------------------------------------------------------------------
 
 export interface LlmProbeResults {
   perplexity: PerplexityResult;
   knowledge: KnowledgeResult;
+  choice: ChoiceResult;
 }
 
-export function llmProbes(lm: LanguageModel, dataset: Dataset, options: { heldOutDocuments?: number } = {}): LlmProbeResults {
+export function llmProbes(lm: LanguageModel, dataset: Dataset, options: { heldOutDocuments?: number; choiceItems?: number; system?: string } = {}): LlmProbeResults {
+  const test = dataset.scenes("test");
   return {
-    perplexity: heldOutPerplexity(lm, heldOutTexts(dataset.scenes("test"), options.heldOutDocuments)),
+    perplexity: heldOutPerplexity(lm, heldOutTexts(test, options.heldOutDocuments)),
     knowledge: knowledgeRecall(completionScorer(lm)),
+    choice: multipleChoiceAccuracy(lm, heldOutChoiceItems(test, options.choiceItems), options.system),
   };
 }
 
@@ -330,6 +402,8 @@ export function llmProbeRow(r: LlmProbeResults): Record<string, number> {
     knowledge_acc: r.knowledge.accuracy,
     knowledge_chance: r.knowledge.chance,
     knowledge_verbatim_acc: r.knowledge.verbatim.accuracy,
+    // No lettered item fits a tiny context: the columns are left out rather than written as 0.
+    ...(r.choice.items > 0 ? { choice_acc: r.choice.accuracy, choice_chance: r.choice.chance, choice_top_letter_share: Math.max(...Object.values(r.choice.letterShare)) } : {}),
     ...Object.fromEntries(Object.entries(r.knowledge.byKind).map(([k, s]) => [`knowledge_${k}_acc`, s.accuracy])),
   };
 }

@@ -8,8 +8,10 @@
  * file and a results.json never describes samples that are not on disk.
  */
 
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/fs.js";
+import { readJsonl } from "../util/jsonl.js";
 import type { MetricValue } from "./task.js";
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -64,4 +66,36 @@ export function writeResults(
   const resultsPath = join(dir, "results.json");
   writeFileAtomic(resultsPath, results);
   return { results: resultsPath, samples: samples.map((s) => s.path) };
+}
+
+/** A task's most frequent answer in one evaluation and its share of the items. */
+export interface TopAnswer {
+  answer: string;
+  share: number;
+  n: number;
+}
+
+/**
+ * For each `samples_<task>.jsonl` in an evaluation folder: the most frequent `prediction` (trimmed,
+ * lower-cased) and its share. A share near 1 is a collapse to one answer ("yes" to every POPE item,
+ * "A" to every lettered question). An absent folder gives no tasks.
+ */
+export function topAnswers(dir: string): Record<string, TopAnswer> {
+  if (!existsSync(dir)) return {};
+  const out: Record<string, TopAnswer> = {};
+  for (const file of readdirSync(dir).filter((f) => /^samples_[\w.-]+\.jsonl$/.test(f)).sort()) {
+    const counts = new Map<string, number>();
+    let n = 0;
+    for (const { line, value } of readJsonl(join(dir, file))) {
+      const prediction = (value as { prediction?: unknown }).prediction;
+      if (typeof prediction !== "string") throw new Error(`${join(dir, file)}:${line}: expected a "prediction" string`);
+      const answer = prediction.trim().toLowerCase();
+      counts.set(answer, (counts.get(answer) ?? 0) + 1);
+      n++;
+    }
+    if (n === 0) continue;
+    const [answer, count] = [...counts].reduce((best, c) => (c[1] > best[1] ? c : best));
+    out[file.slice("samples_".length, -".jsonl".length)] = { answer, share: count / n, n };
+  }
+  return out;
 }

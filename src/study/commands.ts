@@ -231,13 +231,13 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
       const runs = str(values["runs"]) ?? runsRoot(preset);
       const limit = count("eval-limit", values["eval-limit"], undefined, 1);
       const dataDir = str(values["data"]) ?? defaultDatasetDir(preset, 0);
-      const { results, table, prior } = findingsInputs(runs, dataDir, limit);
+      const { results, table, prior, answers } = findingsInputs(runs, dataDir, limit);
       if (results.length === 0) {
         throw new Error(`no finished run${limit !== undefined ? ` evaluated with --eval-limit ${limit}` : " with a full evaluation"} in ${show(runs)}; run a study first (npx llava-more study --grid quick) or pass the --eval-limit its grid used`);
       }
       const { writeFindings } = await import("../analysis/lab_report.js");
       if (!prior) console.log(`no dataset at ${show(dataDir)}: findings.md leaves out the text-only baseline (generate it, or pass --data)`);
-      const files = writeFindings(table, str(values["out"]), { results, ...(prior ? { prior } : {}) });
+      const files = writeFindings(table, str(values["out"]), { results, answers, ...(prior ? { prior } : {}) });
       console.log(`${results.length} runs; wrote ${files.map(show).join(", ")}`);
       return 0;
     },

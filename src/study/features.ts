@@ -13,7 +13,7 @@ import { PixelCache } from "../data/pixel_cache.js";
 import type { VisionFamily } from "../models/vision/config.js";
 import { s2Features } from "../models/vision/s2.js";
 import type { VisionTower } from "../models/vision/vit.js";
-import { loadZooTower, zooTowerEntry } from "../train/zoo.js";
+import { loadZooTower, zooDataKey, zooTowerEntry } from "../train/zoo.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { readJsonFile, writeJson } from "../util/jsonl.js";
 import { progressBar } from "../util/progress.js";
@@ -99,7 +99,7 @@ export class FeatureStore {
     const sceneIds = options.limit !== undefined && options.limit < all.length ? all.slice(0, options.limit) : all;
     const side = inputSide(config, resolution);
     const s2 = resolution.s2 === true;
-    const key = hashString(JSON.stringify({ v: FEATURE_VERSION, entry: entry.key, loss: entry.finalLoss, config, side, s2, dataset: dataset.manifest.key })).toString(16).padStart(8, "0");
+    const key = hashString(JSON.stringify({ v: FEATURE_VERSION, entry: entry.key, loss: entry.finalLoss, config, side, s2, dataset: zooDataKey(dataset.manifest) })).toString(16).padStart(8, "0");
     const folder = join(dataset.dir, "cache", "features", `${family}-${side}px${s2 ? "-s2" : ""}-${split}-${sceneIds.length}`);
     const metaFile = join(folder, "meta.json");
     const dataFile = join(folder, "features.f32");

@@ -58,9 +58,9 @@ export interface StudyFindings {
 export function writeStudyFindings(lab: NotebookStudy): StudyFindings {
   const runs = runsRoot(lab.preset);
   const dataDir = defaultDatasetDir(lab.preset, 0);
-  const { results, table, prior } = findingsInputs(runs, dataDir, lab.study.evalLimit);
+  const { results, table, prior, answers } = findingsInputs(runs, dataDir, lab.study.evalLimit);
   if (!prior) throw new Error(`${dataDir}: no dataset for the text-only baseline; generate it with: npx llava-more generate-data`);
   const outDir = lab.preset === "small" ? defaultLabDir() : join(runs, "findings");
-  const files = writeFindings(table, outDir, { prior, results });
+  const files = writeFindings(table, outDir, { prior, results, answers });
   return { results, table, effects: labEffects(table), prior, files };
 }

@@ -8,6 +8,7 @@ import { tableToCsv, type Cell } from "../analysis/render.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { Dataset } from "../data/dataset.js";
 import { questionPrior } from "../eval/baselines.js";
+import { topAnswers, type TopAnswer } from "../eval/results.js";
 import { currentResult, evalSuffix, type RunResult } from "./run.js";
 
 /** The README-column rows of one finished run. */
@@ -48,13 +49,17 @@ export interface FindingsInputs {
   table: ColumnTable;
   /** README column → the text-only question prior on the same items; absent without the dataset. */
   prior?: Record<string, number>;
+  /** Run id → task → its most frequent answer (from the run's sample logs). */
+  answers: Record<string, Record<string, TopAnswer>>;
 }
 
 /** Every current run in `runsDir` evaluated on `evalLimit` items (all without it), merged, with the question prior of those items. */
 export function findingsInputs(runsDir: string, datasetDir: string, evalLimit?: number): FindingsInputs {
-  const results = readResults(runsDir, { suffix: evalSuffix(evalLimit !== undefined ? { evalLimit } : {}) });
+  const suffix = evalSuffix(evalLimit !== undefined ? { evalLimit } : {});
+  const results = readResults(runsDir, { suffix });
   const table = mergeResults(results);
-  return existsSync(datasetDir) ? { results, table, prior: questionPrior(new Dataset(datasetDir), evalLimit) } : { results, table };
+  const answers = Object.fromEntries(results.map((r) => [r.id, topAnswers(join(runsDir, r.id, `eval${suffix}`))]));
+  return existsSync(datasetDir) ? { results, table, answers, prior: questionPrior(new Dataset(datasetDir), evalLimit) } : { results, table, answers };
 }
 
 /** Writes the merged table as CSV and JSON (atomically) and returns their paths. */

@@ -9,7 +9,7 @@
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { backendInfo } from "../backend.js";
-import { Dataset, defaultDatasetDir, generateDataset } from "../data/dataset.js";
+import { Dataset, defaultDatasetDir, generateDataset, type DatasetManifest, type DatasetPart } from "../data/dataset.js";
 import { probeTower } from "../eval/tower_probes.js";
 import { loadCheckpoint, readConfig, saveCheckpoint } from "../models/checkpoint.js";
 import type { Preset } from "../models/presets.js";
@@ -78,6 +78,20 @@ export const zooEntryNames = (): string[] => [...VISION_FAMILIES, ...Object.keys
 const entryRecipe = (preset: Preset, name: string): object =>
   isVisionFamily(name) ? towerObjective(name).recipe(preset) : ZOO_LLM_BUILDERS[name]!.recipe(preset);
 
+/** The dataset parts the zoo reads: towers and LLMs never see the stage-2 mixture or the benchmark files. */
+const ZOO_PARTS = ["images", "scenes", "text", "stage1"] as const satisfies readonly DatasetPart[];
+
+/**
+ * What of a dataset the zoo's entries depend on: the content of the parts they read, so a change to
+ * stage-2 data or benchmarks leaves the zoo valid. A dataset without part hashes (written before
+ * generator version 2) is identified by its key.
+ */
+export function zooDataKey(manifest: Pick<DatasetManifest, "key" | "parts">): string {
+  const parts = manifest.parts;
+  if (!parts || ZOO_PARTS.some((p) => parts[p] === undefined)) return manifest.key;
+  return hashString(JSON.stringify(ZOO_PARTS.map((p) => parts[p]))).toString(16).padStart(8, "0");
+}
+
 /** What an entry is built from: changing any of it (the recipe included) rebuilds the entry. */
 const entryKey = (preset: Preset, seed: number, name: string, steps: number | undefined, datasetKey: string): string =>
   hashString(JSON.stringify({ v: ZOO_VERSION, preset, seed, name, steps, datasetKey, recipe: entryRecipe(preset, name) })).toString(16).padStart(8, "0");
@@ -142,7 +156,7 @@ export async function buildZoo(options: BuildZooOptions = {}): Promise<{ dir: st
   const built: string[] = [];
   const skipped: string[] = [];
   for (const name of names) {
-    const key = entryKey(preset, seed, name, options.steps, dataset.manifest.key);
+    const key = entryKey(preset, seed, name, options.steps, zooDataKey(dataset.manifest));
     if (manifest.entries[name]?.key === key) {
       skipped.push(name);
       continue;

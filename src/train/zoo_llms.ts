@@ -33,7 +33,8 @@ export const ZOO_LLM_BUILDERS: Record<string, ZooLlmBuilder> = Object.fromEntrie
       async build(zoo, dataset, options, key) {
         const work = join(zoo, ".work", entry.name);
         const result = await pretrainLlm({ family: entry.family, size: entry.size, preset: options.preset, seed: options.seed, dataset, checkpointDir: work, progress: options.progress, steps: options.steps });
-        const probes = llmProbeRow(llmProbes({ model: result.model, tokenizer: result.tokenizer }, dataset));
+        const system = LLM_RECIPES[options.preset][entry.name].systemPrompt ? undefined : "";
+        const probes = llmProbeRow(llmProbes({ model: result.model, tokenizer: result.tokenizer }, dataset, { system }));
         const dir = llmDir(zoo, entry.name);
         rmSync(dir, { recursive: true, force: true });
         saveCheckpoint(dir, result.model, result.config, { dtype: "F16", metadata: { family: entry.family, size: entry.size } });

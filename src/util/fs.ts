@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, basename } from "node:path";
 
@@ -12,6 +13,20 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     rmSync(tmp, { force: true });
     throw err;
   }
+}
+
+/** SHA-1 over a folder's files (relative paths and contents, in sorted path order): equal exactly when the contents are. */
+export function folderHash(dir: string): string {
+  const hash = createHash("sha1");
+  const walk = (sub: string): void => {
+    for (const name of readdirSync(join(dir, sub)).sort()) {
+      const path = join(sub, name);
+      if (statSync(join(dir, path)).isDirectory()) walk(path);
+      else hash.update(`${path}\0`).update(readFileSync(join(dir, path))).update("\0");
+    }
+  };
+  walk("");
+  return hash.digest("hex");
 }
 
 /** Total size in bytes of the files under `dir`. */

@@ -9,6 +9,13 @@ export interface Progress {
 
 const seconds = (s: number): string => (s >= 90 ? `${Math.round(s / 60)} min` : `${s.toFixed(s < 10 ? 1 : 0)} s`);
 
+/** Items per second, or seconds per item when fewer than one item in ten seconds goes by (whole runs, zoo members). */
+export const rateText = (count: number, elapsedSeconds: number): string => {
+  const rate = elapsedSeconds > 0 ? count / elapsedSeconds : 0;
+  if (rate >= 0.1) return `${rate.toFixed(rate < 10 ? 1 : 0)}/s`;
+  return rate > 0 ? `${seconds(1 / rate)} each` : "first item running";
+};
+
 let defaultStream: NodeJS.WriteStream | undefined;
 
 /** Where bars go by default (stderr unless set): notebooks send them to stdout, where Jupyter shows them as output. */
@@ -30,7 +37,8 @@ export function progressBar(label: string, total: number, options: { stream?: No
     const filled = Math.round(fraction * width);
     const rate = elapsed > 0 ? count / elapsed : 0;
     const eta = rate > 0 ? (total - count) / rate : 0;
-    return `${label} [${"=".repeat(filled)}${" ".repeat(width - filled)}] ${Math.round(100 * fraction)}% ${count}/${total} ${rate.toFixed(rate < 10 ? 1 : 0)}/s ${count < total ? `eta ${seconds(eta)}` : `in ${seconds(elapsed)}`}`;
+    const timing = count < total ? (rate > 0 ? `eta ${seconds(eta)}` : "") : `in ${seconds(elapsed)}`;
+    return `${label} [${"=".repeat(filled)}${" ".repeat(width - filled)}] ${Math.round(100 * fraction)}% ${count}/${total} ${rateText(count, elapsed)} ${timing}`.trimEnd();
   };
   const draw = (final: boolean): void => {
     if (options.silent) return;

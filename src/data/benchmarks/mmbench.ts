@@ -10,8 +10,7 @@ import type { Random } from "../../util/random.js";
 import type { Scene } from "../../world/scene.js";
 import { CATEGORIES, COLOURS, MATERIAL_ZH, SIZE_ZH, TEXTURE_ZH, THEMES } from "../../world/vocabulary.js";
 import { placePhraseZh } from "../language.js";
-import { ask, optionsFor, referTo, type FamilyName, type QA } from "../questions.js";
-import { OPTION_LETTERS } from "../instructions.js";
+import { OPTION_LETTERS, ask, optionsFor, referTo, type FamilyName, type QA } from "../questions.js";
 import { collectItems, type BenchmarkGenerator, type BenchmarkItem, type GeneratorContext } from "./generator.js";
 
 type Letter = "A" | "B" | "C" | "D";

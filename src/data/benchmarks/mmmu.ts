@@ -9,8 +9,7 @@ import type { Random } from "../../util/random.js";
 import { countByCategory, uniquelyNamed, type Scene } from "../../world/scene.js";
 import { categoryNamed, PLACES } from "../../world/vocabulary.js";
 import { plural } from "../language.js";
-import { optionsFor, referTo, type QA } from "../questions.js";
-import { OPTION_LETTERS } from "../instructions.js";
+import { OPTION_LETTERS, optionsFor, referTo, type QA } from "../questions.js";
 import { collectItems, type BenchmarkGenerator } from "./generator.js";
 
 

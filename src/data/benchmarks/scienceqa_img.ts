@@ -5,8 +5,7 @@
  */
 import type { ScienceQaDoc } from "../../eval/tasks/scienceqa_img.js";
 import { categoryNamed } from "../../world/vocabulary.js";
-import { ask, optionsFor, type FamilyName } from "../questions.js";
-import { OPTION_LETTERS } from "../instructions.js";
+import { OPTION_LETTERS, ask, optionsFor, type FamilyName } from "../questions.js";
 import { collectItems, type BenchmarkGenerator } from "./generator.js";
 
 const FAMILIES: readonly FamilyName[] = ["material", "origin", "name", "weight"];

@@ -8,8 +8,7 @@ import type { SeedDoc } from "../../eval/tasks/seedbench.js";
 import type { Random } from "../../util/random.js";
 import { uniquelyNamed, type Scene } from "../../world/scene.js";
 import { placePhrase } from "../language.js";
-import { ask, optionsFor, referTo, type FamilyName, type QA } from "../questions.js";
-import { OPTION_LETTERS } from "../instructions.js";
+import { OPTION_LETTERS, ask, optionsFor, referTo, type FamilyName, type QA } from "../questions.js";
 import { collectItems, type BenchmarkGenerator } from "./generator.js";
 
 
