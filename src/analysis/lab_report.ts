@@ -82,16 +82,16 @@ export function labVsPublishedView(comparison: LabComparison, rows: readonly Lab
 }
 
 /**
- * What the runs cost: wall time per pairing (mean over its seeds, and the range over every run), the
- * runs' total, and the backends they ran on. `gridSeconds` is the elapsed time of the grid when one
- * runner ran it (shorter than the total with several workers).
- */
-/**
  * A run's wall time. `seconds` gains a process's time only when it finishes, so a run killed and
  * resumed shows just its last segment; its stages count every segment's steps, a floor that holds.
  */
 const wallSeconds = (r: RunResult): number => Math.max(r.seconds, r.stage1.seconds + r.stage2.seconds + r.eval.seconds);
 
+/**
+ * What the runs cost: wall time per pairing (mean over its seeds, and the range over every run), the
+ * runs' total, and the backends they ran on. `gridSeconds` is the elapsed time of the grid when one
+ * runner ran it (shorter than the total with several workers).
+ */
 export function runCostMarkdown(results: readonly RunResult[], gridSeconds?: number): string {
   if (results.length === 0) return "No finished runs.";
   const minutes = (s: number): string => (s / 60).toFixed(1);

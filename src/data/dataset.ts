@@ -18,9 +18,8 @@ import { sampleScene, sceneSignature, type Scene } from "../world/scene.js";
 import { BENCHMARK_GENERATORS } from "./benchmarks/registry.js";
 import { worldStatistics, type BenchmarkItem } from "./benchmarks/generator.js";
 import { CAPTION_INSTRUCTIONS, CAPTION_STYLES, caption, type CaptionStyle } from "./captions.js";
-import { instructionSample } from "./instructions.js";
+import { firstTurn, instructionSample } from "./instructions.js";
 import { readLlavaJson, resolveImagePath, writeLlavaJson, type LlavaDataset, type LlavaSample } from "./llava_json.js";
-import { IMAGE_PLACEHOLDER } from "../models/templates/template.js";
 import { DATASET_PRESETS, type DatasetPreset } from "./presets.js";
 import { reasoningDocument, textDocument, type TextDoc } from "./text_corpus.js";
 
@@ -36,7 +35,7 @@ export interface DatasetManifest {
   config: DatasetPreset;
   counts: Record<string, number>;
   bytes: Record<string, number>;
-  /** SHA-1 of each part's files (absent in datasets written before generator version 2). */
+  /** SHA-1 of each part's files (absent in manifests written before parts were hashed). */
   parts?: Partial<Record<DatasetPart, string>>;
   seconds: number;
 }
@@ -109,7 +108,7 @@ function captionSet(style: CaptionStyle, scenes: readonly Scene[], seed: number)
       id: `${style}-${scene.id}`,
       image: imageFile(scene.id),
       conversations: [
-        { from: "human", value: `${IMAGE_PLACEHOLDER}\n${rng.pick(CAPTION_INSTRUCTIONS)}` },
+        { from: "human", value: firstTurn(rng.pick(CAPTION_INSTRUCTIONS)) },
         { from: "gpt", value: caption(style, scene, rng) },
       ],
     };

@@ -78,7 +78,8 @@ function sentenceAnswer(scene: Scene, qa: QA): string {
   }
 }
 
-const firstTurn = (text: string): string => `${IMAGE_PLACEHOLDER}\n${text}`;
+/** A conversation's first human turn: LLaVA's `<image>` marker, then the text. */
+export const firstTurn = (text: string): string => `${IMAGE_PLACEHOLDER}\n${text}`;
 
 function turnsFor(pairs: readonly [string, string][]): LlavaTurn[] {
   return pairs.flatMap(([q, a], i) => [

@@ -272,14 +272,22 @@ export type CompletionScorer = (requests: readonly CompletionRequest[]) => numbe
 /** The scorer of a language model: prompt and completion are tokenised separately and concatenated. */
 export function completionScorer(lm: LanguageModel, batchSize = 64): CompletionScorer {
   const start = documentStartId(lm.tokenizer, lm.model.config.template);
-  return (requests) => {
-    const heads = requests.map((r) => [start, ...lm.tokenizer.encode(r.prompt)]);
-    const rows = requests.flatMap((r, i) => r.completions.map((c) => [...heads[i]!, ...lm.tokenizer.encode(c)]));
-    const logProbs = tokenLogProbs(lm.model, rows, batchSize);
-    let next = 0;
-    // Row position t + 1 is predicted at index t: the completion's tokens are the last ones.
-    return requests.map((r, i) => r.completions.map(() => logProbs[next++]!.slice(heads[i]!.length - 1).reduce((a, b) => a + b, 0)));
-  };
+  return (requests) =>
+    continuationLogLikelihoods(
+      lm,
+      requests.map((r) => [start, ...lm.tokenizer.encode(r.prompt)]),
+      requests.map((r) => r.completions),
+      batchSize,
+    );
+}
+
+/** Total log-likelihood of each continuation (tokenised on its own) after its head's token ids. */
+function continuationLogLikelihoods(lm: LanguageModel, heads: readonly number[][], continuations: readonly (readonly string[])[], batchSize?: number): number[][] {
+  const rows = heads.flatMap((head, i) => continuations[i]!.map((c) => [...head, ...lm.tokenizer.encode(c)]));
+  const logProbs = tokenLogProbs(lm.model, rows, batchSize);
+  let next = 0;
+  // Row position t + 1 is predicted at index t: the continuation's tokens are the last ones.
+  return heads.map((head, i) => continuations[i]!.map(() => logProbs[next++]!.slice(head.length - 1).reduce((a, b) => a + b, 0)));
 }
 
 export interface RecallScore {
@@ -364,10 +372,8 @@ export function multipleChoiceAccuracy(lm: LanguageModel, items: readonly Choice
     heads.push(head);
     kept.push(item);
   }
-  const rows = kept.flatMap((item, i) => OPTION_LETTERS.slice(0, item.options).map((letter) => [...heads[i]!, ...lm.tokenizer.encode(letter)]));
-  const logProbs = tokenLogProbs(lm.model, rows);
-  let next = 0;
-  const chosen = kept.map((item, i) => forcedChoice(OPTION_LETTERS.slice(0, item.options).map(() => logProbs[next++]!.slice(heads[i]!.length - 1).reduce((a, b) => a + b, 0))));
+  const scores = continuationLogLikelihoods(lm, heads, kept.map((item) => OPTION_LETTERS.slice(0, item.options)));
+  const chosen = scores.map(forcedChoice);
   const n = Math.max(1, kept.length);
   return {
     items: kept.length,

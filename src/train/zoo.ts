@@ -83,8 +83,8 @@ const ZOO_PARTS = ["images", "scenes", "text", "stage1"] as const satisfies read
 
 /**
  * What of a dataset the zoo's entries depend on: the content of the parts they read, so a change to
- * stage-2 data or benchmarks leaves the zoo valid. A dataset without part hashes (written before
- * generator version 2) is identified by its key.
+ * stage-2 data or benchmarks leaves the zoo valid. A dataset whose manifest has no part hashes
+ * (written before they were recorded) is identified by its key.
  */
 export function zooDataKey(manifest: Pick<DatasetManifest, "key" | "parts">): string {
   const parts = manifest.parts;
