@@ -60,13 +60,15 @@ export const STUDY_GRIDS = {
     name: "calibration",
     title: "Calibration: each study variable moved once from the anchor (LLaMA-3.1-8B + CLIP, 1×, short captions), three seeds",
     // In the order the runs are worth having: the anchor and SigLIP first (the tower objective, finding 4),
-    // then one contrast for each other variable, then the second contrasts of the tower and resolution.
+    // then one contrast for each other variable, then the second contrasts of the family, the tower and resolution.
     blocks: [
       { llms: ["llama3.1-8b"], towers: ["clip", "siglip"] },
       // LLM family at equal size (LLaMA-3 vs LLaMA-3.1, both 8B) and size (Phi-4-mini 3.8B vs 8B).
       { llms: ["llama3-8b", "phi4-mini-3.8b"], towers: ["clip"] },
       { llms: ["llama3.1-8b"], towers: ["clip"], resolutions: [{ scale: 0.75 }] },
       { llms: ["llama3.1-8b"], towers: ["clip"], captions: ["noisy"] },
+      // A second family at equal size, further from LLaMA-3.1 than LLaMA-3 is (finding 8).
+      { llms: ["r1-distill-llama-8b"], towers: ["clip"] },
       { llms: ["llama3.1-8b"], towers: ["dinov2"] },
       { llms: ["llama3.1-8b"], towers: ["clip"], resolutions: [{ s2: true }] },
     ],
