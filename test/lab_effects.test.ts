@@ -29,6 +29,9 @@ test("effects: every contrast of each variable, level b minus level a, in pooled
   // LLM size: levels in order of size; the pooled SD is √((sd_a² + sd_b²) / 2).
   const up = pick("llm_size", "gemma2-2b", "llama3.1-8b")!;
   assert.deepEqual([up.effect, up.seed_sd, up.n_seeds, up.z, up.benchmark, up.context], [10, 2, 3, 5, "GQA", "clip, 1x, short captions"]);
+  // Welch: se = √(4/3 + 4/3), t² = 100 / (8/3) = 37.5, df 4; with 4 df, P(|T| > t) = 1 − sin θ (1 + cos² θ / 2), tan θ = t / 2.
+  const sin = Math.sqrt(37.5 / 41.5);
+  assert.ok(Math.abs(up.p_welch - (1 - sin * (1 + 4 / 41.5 / 2))) < 1e-9, `p ${up.p_welch}`);
   const up3 = pick("llm_size", "gemma2-2b", "llama3-8b")!;
   assert.equal(up3.effect, 9);
   assert.ok(Math.abs(up3.seed_sd - Math.SQRT2) < 1e-12 && Math.abs(up3.z - 9 / Math.SQRT2) < 1e-12);
@@ -43,6 +46,7 @@ test("effects: every contrast of each variable, level b minus level a, in pooled
   const strongest = strongestEffects(effects);
   const size = strongest.find((s) => s.variable.id === "llm_size")!;
   assert.equal(size.strongest, up3, "the largest |z| is gemma2-2b → llama3-8b (6.36 > 5)");
+  assert.equal(size.adjustedP, Math.min(1, up3.p_welch * 2), "Bonferroni over the variable's 2 contrasts");
   assert.ok(meetsBar(size.strongest));
   assert.equal(strongest.find((s) => s.variable.id === "llm_family")!.strongest!.effect, -1);
   assert.equal(meetsBar(strongest.find((s) => s.variable.id === "llm_family")!.strongest), false);
@@ -58,12 +62,12 @@ test("effects.csv has the calibration columns; findings.md states every publishe
   assert.equal(csv[0], EFFECT_COLUMNS.join(","));
   assert.deepEqual(EFFECT_COLUMNS.slice(0, 8), ["variable", "level_a", "level_b", "benchmark", "effect", "seed_sd", "n_seeds", "z"]);
   assert.equal(csv.length, 1 + effects.length);
-  assert.match(csv[1]!, /^llm_size,gemma2-2b,llama3\.1-8b,GQA,10,2,3,5,"clip, 1x, short captions"$/);
+  assert.match(csv[1]!, /^llm_size,gemma2-2b,llama3\.1-8b,GQA,10,2,3,5,0\.0036,"clip, 1x, short captions"$/);
 
   const doc = findingsDocument(TABLE, effects);
   for (let finding = 1; finding <= 9; finding++) assert.match(doc, new RegExp(`\\*\\*Finding ${finding} — `), `finding ${finding}`);
   assert.match(doc, /Finding 3 — not in these runs\.\*\* Gemma-2-9B vs LLaMA-3\.1-8B/);
-  assert.match(doc, /\| LLM size \(the 2B : 3\.8B : 8B : 9B ladder\) \| 2 \| GQA: llama3-8b vs gemma2-2b \(clip, 1x, short captions\) \| 9\.0 \| 1\.4 \| 3 \| 6\.36 \| yes \|/);
+  assert.match(doc, /\| LLM size \(the 2B : 3\.8B : 8B : 9B ladder\) \| 2 \| GQA: llama3-8b vs gemma2-2b \(clip, 1x, short captions\) \| 9\.0 \| 1\.4 \| 3 \| 6\.36 \| yes \| 0\.\d{3} \| 0\.\d{3} \|/);
   assert.match(doc, /\| vision-tower objective \| 0 \| not varied in these runs \|/);
 
   const dir = tempDir();

@@ -245,7 +245,12 @@ test("welchInterval: equal spreads give df 2 for two seeds a side; no spread giv
   assert.equal(w.delta, 1);
   close(w.df, 2, 1e-12);
   close(w.high - w.low, 2 * T2 * Math.SQRT2, 1e-5);
-  assert.deepEqual(welchInterval([5, 5], [4, 4]), { delta: 1, low: 1, high: 1, df: NaN });
+  // t = 1 / √2 with 2 df, whose two-sided tail is 1 − t / √(2 + t²) = 1 − 1 / √5.
+  close(w.p, 1 - 1 / Math.sqrt(5), 1e-9);
+  close(welchInterval([0, 2], [1, 3]).p, w.p, 1e-15);
+  assert.deepEqual(welchInterval([5, 5], [4, 4]), { delta: 1, low: 1, high: 1, df: NaN, p: 0 });
+  assert.equal(welchInterval([5, 5], [5, 5]).p, 1);
+  assert.ok(Number.isNaN(welchInterval([5], [4, 4]).p));
 });
 
 // ───────────────────────────── interaction ─────────────────────────────

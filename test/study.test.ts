@@ -13,12 +13,12 @@ import { microBatch, type StageSample } from "../src/train/llava_stages.js";
 import { FeatureStore } from "../src/study/features.js";
 import { expandGrid, imageTokens, inputSide, parseResolution, resolutionLabel, runId, type StudyGrid } from "../src/study/grid.js";
 import { STUDY_GRIDS, studyGrid } from "../src/study/grids.js";
-import { currentResult, expectedResultKey, readLog, runPairing, type RunResult } from "../src/study/run.js";
+import { currentResult, expectedResultKey, readLog, runPairing, runWallSeconds, WORKER_LOG, type RunResult } from "../src/study/run.js";
 import { readResults } from "../src/study/results.js";
 import { validationBenchmarks } from "../src/eval/validation.js";
 import { PROTOCOLS } from "../src/train/protocol.js";
 import { fitPrompt } from "../src/study/answerer.js";
-import { mergeStudy, missingZooEntries, runStudy, writeSlurmScript } from "../src/study/runner.js";
+import { mergeStudy, missingZooEntries, runStudy, timeLeftText, writeSlurmScript } from "../src/study/runner.js";
 import { visionConfig } from "../src/models/vision/registry.js";
 import { IMAGE_TOKEN_INDEX } from "../src/models/llava/llava.js";
 import { tempDir } from "./helpers.js";
@@ -214,6 +214,16 @@ test("results of another protocol, dataset or zoo entry are stale: left out of m
   assert.equal(currentResult(dir, "-limit8"), undefined);
   assert.deepEqual(readResults(runsDir, { suffix: "-limit8" }), []);
   assert.equal(mergeStudy({ study: { ...TINY, blocks: [{ llms: ["llama3.1-8b"], towers: ["clip"] }] }, preset: "tiny", runsDir }).finished, 0);
+
+  // Run again, the stale folder is emptied and trained afresh — but a study worker's log, opened before, stays.
+  const runFile = join(dir, "run.json");
+  writeFileSync(runFile, JSON.stringify({ ...JSON.parse(readFileSync(runFile, "utf8")), key: "0badc0de" }));
+  writeFileSync(join(dir, WORKER_LOG), "worker started\n");
+  const messages: string[] = [];
+  const again = await runPairing({ preset: "tiny", spec, runsDir, evalLimit: 8, progress: false, log: (m) => messages.push(m) });
+  assert.ok(messages.some((m) => m.includes("the folder holds a run with other settings; starting again")), messages.join("\n"));
+  assert.equal(again.key, expectedResultKey({ preset: "tiny", spec, runsDir, evalLimit: 8 }));
+  assert.equal(readFileSync(join(dir, WORKER_LOG), "utf8"), "worker started\n");
 });
 
 test("a run folder is locked while a process works on it; a lock left by a dead process is taken over", { timeout: 600_000 }, async () => {
@@ -280,4 +290,15 @@ test("the CLI trains and evaluates one pairing and names bad options", async () 
   assert.match(doc, /## What the runs cost, and whether they look/);
   assert.match(doc, /\| vicuna-7b__clip-1x__short \| \d+ \| [\d.]+ \|/);
   assert.match(doc, /\d+ runs? of \d+ pairings?: [\d.]+ min of run time in all .*; backend: \w+/);
+});
+
+test("time left in a grid comes from its finished runs' wall time, a resumed run's stages included", () => {
+  const run = (seconds: number, stages: [number, number, number]) =>
+    ({ seconds, stage1: { seconds: stages[0] }, stage2: { seconds: stages[1] }, eval: { seconds: stages[2] } }) as unknown as RunResult;
+  // 1,200 s recorded; a resumed run that recorded only its last 168 s but whose stages took 100 + 1,000 + 100.
+  const finished = [run(1200, [100, 1000, 60]), run(168, [100, 1000, 100])];
+  assert.equal(runWallSeconds(finished[1]!), 1200);
+  // 1,200 s each; 5 runs on 2 workers are 3 rounds: 3,600 s.
+  assert.equal(timeLeftText(finished, 5, 2), "20 min a run so far, about 1.0 h for 5 runs on 2 workers");
+  assert.equal(timeLeftText(finished.slice(0, 1), 1, 1), "20 min a run so far, about 0.3 h for 1 run on 1 worker");
 });

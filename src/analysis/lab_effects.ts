@@ -7,7 +7,7 @@
 import type { ColumnTable } from "arquero";
 import { getTask, TASK_NAMES } from "../eval/tasks/registry.js";
 import { BENCHMARK_NAMES, type BenchmarkName } from "./benchmarks.js";
-import { meanSd, type LabScoreRow } from "./lab_stats.js";
+import { meanSd, welchInterval, type LabScoreRow } from "./lab_stats.js";
 import { tableToCsv, type TableView } from "./render.js";
 
 /** A study variable: the design factor it varies, and which pairs of its levels are its contrasts. */
@@ -42,11 +42,13 @@ export interface EffectRow {
   n_seeds: number;
   /** effect / seed_sd. */
   z: number;
+  /** Two-sided p of Welch's t test of the two levels' seed means (NaN below two seeds a level). */
+  p_welch: number;
   /** The other factors, held equal ("llama3.1-8b, 1x, short captions"). */
   context: string;
 }
 
-export const EFFECT_COLUMNS = ["variable", "level_a", "level_b", "benchmark", "effect", "seed_sd", "n_seeds", "z", "context"] as const;
+export const EFFECT_COLUMNS = ["variable", "level_a", "level_b", "benchmark", "effect", "seed_sd", "n_seeds", "z", "p_welch", "context"] as const;
 
 const benchmarkOrder = (b: string): number => BENCHMARK_NAMES.indexOf(b as BenchmarkName);
 
@@ -82,11 +84,12 @@ export function labEffects(lab: ColumnTable, variables: readonly StudyVariable[]
           if (!variable.contrasts(a.row, b.row)) continue;
           const benchmarks = [...a.scores.keys()].filter((k) => b.scores.has(k)).sort((x, y) => benchmarkOrder(x) - benchmarkOrder(y));
           for (const benchmark of benchmarks) {
-            const sa = meanSd(a.scores.get(benchmark)!);
-            const sb = meanSd(b.scores.get(benchmark)!);
+            const [xa, xb] = [a.scores.get(benchmark)!, b.scores.get(benchmark)!];
+            const [sa, sb] = [meanSd(xa), meanSd(xb)];
             const seedSd = Math.sqrt((sa.sd ** 2 + sb.sd ** 2) / 2);
             const effect = sb.mean - sa.mean;
-            out.push({ variable: variable.id, level_a: nameA, level_b: nameB, benchmark, effect, seed_sd: seedSd, n_seeds: Math.min(sa.n, sb.n), z: effect / seedSd, context: context.label });
+            const p = welchInterval(xb, xa).p;
+            out.push({ variable: variable.id, level_a: nameA, level_b: nameB, benchmark, effect, seed_sd: seedSd, n_seeds: Math.min(sa.n, sb.n), z: effect / seedSd, p_welch: p, context: context.label });
           }
         }
       }
@@ -95,40 +98,59 @@ export function labEffects(lab: ColumnTable, variables: readonly StudyVariable[]
   return out;
 }
 
-/** effects.csv as a table view (numbers to 3 decimals; NaN where a level has a single seed). */
+/** effects.csv as a table view (numbers to 3 decimals, p to 3 significant digits; NaN where a level has a single seed). */
 export function effectsView(effects: readonly EffectRow[]): TableView {
+  const cell = (e: EffectRow, c: (typeof EFFECT_COLUMNS)[number]): string | number => {
+    const v = e[c];
+    if (typeof v !== "number") return v;
+    return c === "p_welch" ? Number(v.toPrecision(3)) : Number(v.toFixed(3));
+  };
   return {
     name: "effects",
     title: "Effects of the study variables, in seed standard deviations",
     columns: [...EFFECT_COLUMNS],
-    rows: effects.map((e) => EFFECT_COLUMNS.map((c) => (typeof e[c] === "number" ? Number((e[c] as number).toFixed(3)) : e[c]))),
+    rows: effects.map((e) => EFFECT_COLUMNS.map((c) => cell(e, c))),
   };
 }
 
 export const effectsCsv = (effects: readonly EffectRow[]): string => tableToCsv(effectsView(effects));
 
+export interface StrongestEffect {
+  variable: StudyVariable;
+  strongest: EffectRow | undefined;
+  contrasts: number;
+  /**
+   * The strongest contrast's Welch p times the number of the variable's contrasts with a p (at most 1):
+   * Bonferroni's correction for having picked the largest of many, each of which could be large by chance.
+   */
+  adjustedP: number;
+}
+
 /** Per variable, its contrast with the largest |z| (a NaN z — one seed, or no change and no noise — counts as none). */
-export function strongestEffects(effects: readonly EffectRow[], variables: readonly StudyVariable[] = STUDY_VARIABLES): { variable: StudyVariable; strongest: EffectRow | undefined; contrasts: number }[] {
+export function strongestEffects(effects: readonly EffectRow[], variables: readonly StudyVariable[] = STUDY_VARIABLES): StrongestEffect[] {
   return variables.map((variable) => {
     const own = effects.filter((e) => e.variable === variable.id);
     const scored = own.filter((e) => !Number.isNaN(e.z));
     const strongest = scored.reduce<EffectRow | undefined>((best, e) => (best === undefined || Math.abs(e.z) > Math.abs(best.z) ? e : best), undefined);
-    return { variable, strongest, contrasts: own.length };
+    const tested = own.filter((e) => !Number.isNaN(e.p_welch)).length;
+    return { variable, strongest, contrasts: own.length, adjustedP: strongest === undefined ? NaN : Math.min(1, strongest.p_welch * tested) };
   });
 }
 
 /** The calibration bar: some benchmark moves by more than 2 seed SDs, over at least 3 seeds. */
 export const meetsBar = (e: EffectRow | undefined): boolean => e !== undefined && Math.abs(e.z) > 2 && e.n_seeds >= 3;
 
+const pCell = (p: number): string => (Number.isNaN(p) ? "–" : p < 0.001 ? "< 0.001" : p.toFixed(3));
+
 /** Markdown: for each variable, where it matters most and whether it clears the calibration bar. */
 export function variablesMarkdown(effects: readonly EffectRow[]): string {
-  const lines = ["| variable | contrasts | where it matters most | effect | seed SD | seeds | z | clears \\|z\\| > 2 with ≥ 3 seeds |", "|---|---:|---|---:|---:|---:|---:|---|"];
-  for (const { variable, strongest: s, contrasts } of strongestEffects(effects)) {
+  const lines = ["| variable | contrasts | where it matters most | effect | seed SD | seeds | z | clears \\|z\\| > 2 with ≥ 3 seeds | Welch p | p × contrasts |", "|---|---:|---|---:|---:|---:|---:|---|---:|---:|"];
+  for (const { variable, strongest: s, contrasts, adjustedP } of strongestEffects(effects)) {
     if (!s) {
-      lines.push(`| ${variable.label} | ${contrasts} | ${contrasts === 0 ? "not varied in these runs" : "no seed noise estimate (one seed)"} | | | | | no |`);
+      lines.push(`| ${variable.label} | ${contrasts} | ${contrasts === 0 ? "not varied in these runs" : "no seed noise estimate (one seed)"} | | | | | no | | |`);
       continue;
     }
-    lines.push(`| ${variable.label} | ${contrasts} | ${s.benchmark}: ${s.level_b} vs ${s.level_a} (${s.context}) | ${s.effect.toFixed(1)} | ${s.seed_sd.toFixed(1)} | ${s.n_seeds} | ${s.z.toFixed(2)} | ${meetsBar(s) ? "yes" : "no"} |`);
+    lines.push(`| ${variable.label} | ${contrasts} | ${s.benchmark}: ${s.level_b} vs ${s.level_a} (${s.context}) | ${s.effect.toFixed(1)} | ${s.seed_sd.toFixed(1)} | ${s.n_seeds} | ${s.z.toFixed(2)} | ${meetsBar(s) ? "yes" : "no"} | ${pCell(s.p_welch)} | ${pCell(adjustedP)} |`);
   }
   return lines.join("\n");
 }

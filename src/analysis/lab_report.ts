@@ -6,7 +6,7 @@
 import type { ColumnTable } from "arquero";
 import { existsSync, readdirSync } from "node:fs";
 import { basename, join, relative } from "node:path";
-import type { RunResult } from "../study/run.js";
+import { runWallSeconds, type RunResult } from "../study/run.js";
 import type { TopAnswer } from "../eval/results.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { projectPath } from "../util/paths.js";
@@ -85,8 +85,6 @@ export function labVsPublishedView(comparison: LabComparison, rows: readonly Lab
  * A run's wall time. `seconds` gains a process's time only when it finishes, so a run killed and
  * resumed shows just its last segment; its stages count every segment's steps, a floor that holds.
  */
-const wallSeconds = (r: RunResult): number => Math.max(r.seconds, r.stage1.seconds + r.stage2.seconds + r.eval.seconds);
-
 /**
  * What the runs cost: wall time per pairing (mean over its seeds, and the range over every run), the
  * runs' total, and the backends they ran on. `gridSeconds` is the elapsed time of the grid when one
@@ -100,8 +98,8 @@ export function runCostMarkdown(results: readonly RunResult[], gridSeconds?: num
     const pairing = r.id.replace(/__s\d+$/, "");
     byPairing.set(pairing, [...(byPairing.get(pairing) ?? []), r]);
   }
-  const total = results.reduce((s, r) => s + wallSeconds(r), 0);
-  const all = results.map(wallSeconds);
+  const total = results.reduce((s, r) => s + runWallSeconds(r), 0);
+  const all = results.map(runWallSeconds);
   const lines = [
     "| pairing | runs | wall time per run (min) | stage 1 (s) | stage 2 (s) | evaluation (s) | image gap (nats) |",
     "|---|---:|---:|---:|---:|---:|---:|",
@@ -109,7 +107,7 @@ export function runCostMarkdown(results: readonly RunResult[], gridSeconds?: num
       const mean = (f: (r: RunResult) => number): number => runs.reduce((s, r) => s + f(r), 0) / runs.length;
       const gaps = runs.flatMap((r) => (r.imageReliance ? [r.imageReliance.gap] : []));
       const gap = gaps.length > 0 ? (gaps.reduce((a, b) => a + b, 0) / gaps.length).toFixed(3) : "–";
-      return `| ${pairing} | ${runs.length} | ${minutes(mean(wallSeconds))} | ${mean((r) => r.stage1.seconds).toFixed(0)} | ${mean((r) => r.stage2.seconds).toFixed(0)} | ${mean((r) => r.eval.seconds).toFixed(0)} | ${gap} |`;
+      return `| ${pairing} | ${runs.length} | ${minutes(mean(runWallSeconds))} | ${mean((r) => r.stage1.seconds).toFixed(0)} | ${mean((r) => r.stage2.seconds).toFixed(0)} | ${mean((r) => r.eval.seconds).toFixed(0)} | ${gap} |`;
     }),
     "",
     `${results.length} run${results.length === 1 ? "" : "s"} of ${byPairing.size} pairing${byPairing.size === 1 ? "" : "s"}: ${minutes(total)} min of run time in all (${minutes(Math.min(...all))}–${minutes(Math.max(...all))} min per run)${gridSeconds !== undefined ? `, ${minutes(gridSeconds)} min elapsed for the grid` : ""}; backend: ${[...new Set(results.map((r) => r.backend))].join("; ")}.`,
@@ -214,7 +212,7 @@ export function findingsDocument(table: ColumnTable, effects: readonly EffectRow
     "",
     "## Where each variable matters most",
     "",
-    "z = effect / seed SD, the seed SD pooled over the two levels of a contrast (every other factor equal); the calibration bar is |z| > 2 over at least 3 seeds. z is ±Infinity where both levels scored the same on every seed (no spread at all: with two seeds, a weak noise estimate). All contrasts are in `effects.csv`.",
+    "z = effect / seed SD, the seed SD pooled over the two levels of a contrast (every other factor equal); the calibration bar is |z| > 2 over at least 3 seeds. z is ±Infinity where both levels scored the same on every seed (no spread at all: with two seeds, a weak noise estimate). The row of a variable is the largest |z| of many contrasts, and with three seeds a side one of eleven benchmarks can pass |z| > 2 by chance: Welch p is that contrast's two-sided t test, and p × contrasts (Bonferroni) below 0.05 says the largest effect is unlikely to be the luckiest of them. All contrasts are in `effects.csv` (with `p_welch`).",
     "",
     variablesMarkdown(effects),
     "",

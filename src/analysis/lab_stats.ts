@@ -317,23 +317,27 @@ export interface WelchInterval {
   high: number;
   /** Welch–Satterthwaite degrees of freedom. */
   df: number;
+  /** Two-sided p-value of Welch's t test of mean(a) = mean(b). */
+  p: number;
 }
 
 /**
- * 95% Welch two-sample t interval for mean(a) − mean(b); NaN bounds when either side has fewer than
- * two values. When both sides have no spread at all the interval is the point itself.
+ * 95% Welch two-sample t interval for mean(a) − mean(b), and the test's two-sided p; NaN bounds and p
+ * when either side has fewer than two values. When both sides have no spread at all the interval is
+ * the point itself (p 1 for equal means, 0 otherwise).
  */
 export function welchInterval(a: readonly number[], b: readonly number[], level = 0.95): WelchInterval {
   const x = meanSd(a);
   const y = meanSd(b);
   const delta = x.mean - y.mean;
-  if (x.n < 2 || y.n < 2) return { delta, low: NaN, high: NaN, df: NaN };
+  if (x.n < 2 || y.n < 2) return { delta, low: NaN, high: NaN, df: NaN, p: NaN };
   const va = x.sd ** 2 / x.n;
   const vb = y.sd ** 2 / y.n;
-  if (va + vb === 0) return { delta, low: delta, high: delta, df: NaN };
+  if (va + vb === 0) return { delta, low: delta, high: delta, df: NaN, p: delta === 0 ? 1 : 0 };
   const df = (va + vb) ** 2 / (va ** 2 / (x.n - 1) + vb ** 2 / (y.n - 1));
-  const half = tQuantile(1 - (1 - level) / 2, df) * Math.sqrt(va + vb);
-  return { delta, low: delta - half, high: delta + half, df };
+  const se = Math.sqrt(va + vb);
+  const half = tQuantile(1 - (1 - level) / 2, df) * se;
+  return { delta, low: delta - half, high: delta + half, df, p: 2 * tUpperTail(Math.abs(delta) / se, df) };
 }
 
 // ───────────────────────────── lab vs paper ─────────────────────────────

@@ -15,7 +15,7 @@
  * result as an uninterrupted one (the batch of each step is a function of the step).
  */
 import * as tf from "@tensorflow/tfjs";
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { backendInfo, describeBackend } from "../backend.js";
 import type { GpuAdapterInfo } from "../backend/webgpu.js";
@@ -171,6 +171,12 @@ export function currentResult(dir: string, suffix = ""): RunResult | undefined {
 }
 
 /** The finished result of a run in `dir` for an evaluation setting, if there is one with this key. */
+/** A study worker's output, in its run folder (see `runStudy`). */
+export const WORKER_LOG = "worker.log";
+
+/** A run's wall time: its recorded seconds, or its stages' sum where a killed and resumed run recorded only its last segment. */
+export const runWallSeconds = (r: RunResult): number => Math.max(r.seconds, r.stage1.seconds + r.stage2.seconds + r.eval.seconds);
+
 export function finishedResult(dir: string, suffix = "", key?: string): RunResult | undefined {
   const file = join(dir, `result${suffix}.json`);
   if (!existsSync(file)) return undefined;
@@ -244,7 +250,8 @@ async function train(options: RunOptions): Promise<TrainedPairing> {
   const started = Date.now();
   if (existsSync(join(dir, "run.json")) && (readJsonFile(join(dir, "run.json")) as { key?: string }).key !== key) {
     log(`${runId(options.spec)}: the folder holds a run with other settings; starting again`);
-    rmSync(dir, { recursive: true, force: true });
+    // Everything but the log a study worker writes into, which its parent opened before this check.
+    for (const entry of readdirSync(dir)) if (entry !== WORKER_LOG) rmSync(join(dir, entry), { recursive: true, force: true });
   }
   mkdirSync(dir, { recursive: true });
   writeJson(join(dir, "run.json"), { id: runId(options.spec), key, preset: options.preset, spec: options.spec, protocol, dataset: dataset.dir, zoo });

@@ -14,11 +14,11 @@ import { towerDir } from "../train/zoo.js";
 import { llmDir } from "../train/zoo_llms.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { projectRoot } from "../util/paths.js";
-import { progressBar } from "../util/progress.js";
+import { durationText, progressBar } from "../util/progress.js";
 import { expandGrid, runId, type PairingSpec } from "./grid.js";
 import type { StudyDefinition } from "./grids.js";
 import { mergeResults, readResults, writeMergedTable } from "./results.js";
-import { evalSuffix, expectedResultKey, finishedResult, pairingArgs, runDir, runPairing, runsRoot, type RunOptions, type RunResult } from "./run.js";
+import { evalSuffix, expectedResultKey, finishedResult, pairingArgs, runDir, runPairing, runsRoot, runWallSeconds, WORKER_LOG, type RunOptions, type RunResult } from "./run.js";
 
 export interface StudyOptions {
   study: StudyDefinition;
@@ -78,17 +78,21 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
   const pairings = expandGrid(options.study);
   const suffix = evalSuffix({ evalLimit: options.study.evalLimit });
   const skipped: string[] = [];
+  const finished: RunResult[] = [];
   const todo: PairingSpec[] = [];
   for (const spec of pairings) {
     // A result with another key (older protocol, data or zoo entry) is stale: runPairing trains it again.
     const run = runOptions(options, spec);
-    if (finishedResult(runDir(run), suffix, expectedResultKey(run))) skipped.push(runId(spec));
-    else todo.push(spec);
+    const result = finishedResult(runDir(run), suffix, expectedResultKey(run));
+    if (result) {
+      skipped.push(runId(spec));
+      finished.push(result);
+    } else todo.push(spec);
   }
-  if (skipped.length > 0) log(`${options.study.name}: ${skipped.length} of ${pairings.length} runs already finished`);
+  const workers = Math.max(1, Math.min(options.workers ?? 1, todo.length || 1));
+  if (skipped.length > 0) log(`${options.study.name}: ${skipped.length} of ${pairings.length} runs already finished${todo.length > 0 ? `; ${timeLeftText(finished, todo.length, workers)}` : ""}`);
   const failed: { id: string; error: string }[] = [];
   const ran: string[] = [];
-  const workers = Math.max(1, Math.min(options.workers ?? 1, todo.length || 1));
   const inProcess = workers === 1 && options.isolate !== true;
   const bar = progressBar(`study ${options.study.name}`, todo.length, { silent: options.progress === false || inProcess || todo.length === 0 });
   if (inProcess) {
@@ -109,10 +113,10 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
         const spec = todo[next++]!;
         const id = runId(spec);
         const dir = runDir(runOptions(options, spec));
-        log(`${id}: running in a worker process; follow it with: tail -f ${join(dir, "worker.log")}`);
+        log(`${id}: running in a worker process; follow it with: tail -f ${join(dir, WORKER_LOG)}`);
         const code = await runWorker(workerArgs(options, spec), dir, threads);
         if (code === 0) ran.push(id);
-        else failed.push({ id, error: `worker exited with code ${code}; see ${join(dir, "worker.log")}` });
+        else failed.push({ id, error: `worker exited with code ${code}; see ${join(dir, WORKER_LOG)}` });
         bar.tick();
       }
     };
@@ -123,12 +127,22 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
   return { pairings, skipped, ran, failed, results, table, files, seconds: (Date.now() - started) / 1000 };
 }
 
+/**
+ * What is left of a grid from what its finished runs took (their recorded wall time, which a resumed
+ * run's progress bar cannot know): "20 min a run so far, about 1.7 h for 10 runs on 2 workers".
+ */
+export function timeLeftText(finished: readonly RunResult[], todo: number, workers: number): string {
+  const each = finished.reduce((s, r) => s + runWallSeconds(r), 0) / finished.length;
+  const left = (Math.ceil(todo / workers) * each) / 3600;
+  return `${durationText(each)} a run so far, about ${left.toFixed(1)} h for ${todo} run${todo === 1 ? "" : "s"} on ${workers} worker${workers === 1 ? "" : "s"}`;
+}
+
 const runsRootOf = (options: StudyOptions): string => options.runsDir ?? runsRoot(options.preset);
 
 /** The CLI in a child process (output to <run>/worker.log), with its share of the cores. */
 function runWorker(args: string[], dir: string, threads: number): Promise<number> {
   mkdirSync(dir, { recursive: true });
-  const fd = openSync(join(dir, "worker.log"), "a");
+  const fd = openSync(join(dir, WORKER_LOG), "a");
   const env = { ...process.env, LLAVA_MORE_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
   const child = spawn(process.execPath, ["--import", "tsx", join(projectRoot(), "src", "cli.ts"), ...args], { cwd: projectRoot(), env, stdio: ["ignore", fd, fd] });
   return new Promise((resolve) => {

@@ -7,13 +7,14 @@ export interface Progress {
   done(): void;
 }
 
-const seconds = (s: number): string => (s >= 90 ? `${Math.round(s / 60)} min` : `${s.toFixed(s < 10 ? 1 : 0)} s`);
+/** "8.2 s", "45 s", "105 min": a duration as a person reads it. */
+export const durationText = (s: number): string => (s >= 90 ? `${Math.round(s / 60)} min` : `${s.toFixed(s < 10 ? 1 : 0)} s`);
 
 /** Items per second, or seconds per item when fewer than one item in ten seconds goes by (whole runs, zoo members). */
 export const rateText = (count: number, elapsedSeconds: number): string => {
   const rate = elapsedSeconds > 0 ? count / elapsedSeconds : 0;
   if (rate >= 0.1) return `${rate.toFixed(rate < 10 ? 1 : 0)}/s`;
-  return rate > 0 ? `${seconds(1 / rate)} each` : "first item running";
+  return rate > 0 ? `${durationText(1 / rate)} each` : "first item running";
 };
 
 let defaultStream: NodeJS.WriteStream | undefined;
@@ -37,7 +38,7 @@ export function progressBar(label: string, total: number, options: { stream?: No
     const filled = Math.round(fraction * width);
     const rate = elapsed > 0 ? count / elapsed : 0;
     const eta = rate > 0 ? (total - count) / rate : 0;
-    const timing = count < total ? (rate > 0 ? `eta ${seconds(eta)}` : "") : `in ${seconds(elapsed)}`;
+    const timing = count < total ? (rate > 0 ? `eta ${durationText(eta)}` : "") : `in ${durationText(elapsed)}`;
     return `${label} [${"=".repeat(filled)}${" ".repeat(width - filled)}] ${Math.round(100 * fraction)}% ${count}/${total} ${rateText(count, elapsed)} ${timing}`.trimEnd();
   };
   const draw = (final: boolean): void => {
