@@ -58,7 +58,7 @@ export const STUDY_GRIDS = {
   },
   calibration: {
     name: "calibration",
-    title: "Calibration: each study variable moved once from the anchor (LLaMA-3.1-8B + CLIP, 1×, short captions), three seeds",
+    title: "Calibration: each study variable moved away from the anchor (LLaMA-3.1-8B + CLIP, 1×, short captions), three seeds",
     // In the order the runs are worth having: the anchor and SigLIP first (the tower objective, finding 4),
     // then one contrast for each other variable, then the second contrasts of the family, the tower and resolution.
     blocks: [
