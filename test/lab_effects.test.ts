@@ -90,7 +90,7 @@ test("above the text-only baseline: a pairing's seed mean must beat the prior by
   assert.match(md, /\| GQA \| 16\.0 \| 2 of 3 \| llama3\.1-8b, clip, 1x, short captions \| 22\.0 ± 2\.0 \|/);
 
   // A run that gave one answer to (nearly) every item does not count, whatever its score.
-  const collapsedRun = { "llama3.1-8b__clip-1x__short__s1": { gqa: { share: 0.96 } }, "llama3-8b__clip-1x__short__s0": { gqa: { share: 0.94 } } };
+  const collapsedRun = { "llama3.1-8b__clip-1x__short__s1": { GQA: { share: 0.96 } }, "llama3-8b__clip-1x__short__s0": { GQA: { share: 0.94 } } };
   const withAnswers = aboveBaseline(TABLE, { GQA: 16 }, collapsedRun);
   assert.deepEqual(withAnswers.map((r) => [r.pairing, r.collapsed, r.above]), [
     ["llama3.1-8b, clip, 1x, short captions", 1, false],
@@ -104,23 +104,32 @@ test("above the text-only baseline: a pairing's seed mean must beat the prior by
   assert.doesNotMatch(findingsDocument(TABLE), /text-only baseline/, "no prior, no section");
 });
 
-test("answer collapse: each run's most frequent answer per task, from its sample logs", () => {
+test("answer collapse: each run's most frequent answer per benchmark, from its sample logs", () => {
   const dir = tempDir();
-  const write = (run: string, task: string, predictions: string[]): void => {
+  const write = (run: string, task: string, predictions: string[], extra: (i: number) => object = () => ({})): void => {
     mkdirSync(join(dir, run), { recursive: true });
-    writeFileSync(join(dir, run, `samples_${task}.jsonl`), predictions.map((p, i) => JSON.stringify({ doc_id: i, prediction: p }) + "\n").join(""));
+    writeFileSync(join(dir, run, `samples_${task}.jsonl`), predictions.map((p, i) => JSON.stringify({ doc_id: i, prediction: p, ...extra(i) }) + "\n").join(""));
   };
   write("a", "pope", ["yes", "Yes", " yes", "yes"]);
   write("a", "ai2d", ["A", "B", "A", "C"]);
   write("b", "pope", ["yes", "no", "no", "yes", "no"]);
+  // MME's samples count towards MME-P (perception categories) or MME-C (the rest): one task, two benchmarks.
+  const categories = ["existence", "color", "commonsense_reasoning", "code_reasoning", "code_reasoning"];
+  write("b", "mme", ["yes", "no", "yes", "yes", "yes"], (i) => ({ category: categories[i] }));
+  write("b", "some_other_task", ["x"]);
   const a = topAnswers(join(dir, "a"));
-  assert.deepEqual(a["pope"], { answer: "yes", share: 1, n: 4 }, "trimmed and lower-cased");
-  assert.deepEqual(a["ai2d"], { answer: "a", share: 0.5, n: 4 });
-  assert.deepEqual(topAnswers(join(dir, "b"))["pope"], { answer: "no", share: 0.6, n: 5 });
+  assert.deepEqual(a["POPE"], { answer: "yes", share: 1, n: 4 }, "trimmed and lower-cased");
+  assert.deepEqual(a["AI2D"], { answer: "a", share: 0.5, n: 4 });
+  const b = topAnswers(join(dir, "b"));
+  assert.deepEqual(b["POPE"], { answer: "no", share: 0.6, n: 5 });
+  assert.deepEqual([b["MME-P"]!.share, b["MME-P"]!.n, b["MME-C"]], [0.5, 2, { answer: "yes", share: 1, n: 3 }]);
+  assert.deepEqual(b["some_other_task"], { answer: "x", share: 1, n: 1 }, "an unknown task keeps its name");
   assert.deepEqual(topAnswers(join(dir, "missing")), {});
-  const md = answerCollapseMarkdown({ a, b: topAnswers(join(dir, "b")) });
-  assert.match(md, /\| pope \| 2 \| 1 \("yes"\) \| 0\.80 \|/);
-  assert.match(md, /\| ai2d \| 1 \| 0 \| 0\.50 \|/);
+  const md = answerCollapseMarkdown({ a, b });
+  assert.match(md, /\| POPE \| 2 \| 1 \("yes"\) \| 0\.80 \|/);
+  assert.match(md, /\| AI2D \| 1 \| 0 \| 0\.50 \|/);
+  assert.match(md, /\| MME-C \| 1 \| 1 \("yes"\) \| 1\.00 \|/);
+  assert.ok(md.indexOf("| AI2D |") < md.indexOf("| POPE |") && md.indexOf("| POPE |") < md.indexOf("| MME-P |") && md.indexOf("| MME-C |") < md.indexOf("| some_other_task |"), "README order, unknown names last");
   assert.match(findingsDocument(TABLE, labEffects(TABLE), { answers: { a } }), /## Do the runs answer more than one way\?/);
   writeFileSync(join(dir, "a", "samples_gqa.jsonl"), JSON.stringify({ doc_id: 0, answer: "x" }) + "\n");
   assert.throws(() => topAnswers(join(dir, "a")), /samples_gqa\.jsonl:1: expected a "prediction" string/);

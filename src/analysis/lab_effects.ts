@@ -5,7 +5,6 @@
  * with every other design factor equal, on one benchmark.
  */
 import type { ColumnTable } from "arquero";
-import { getTask, TASK_NAMES } from "../eval/tasks/registry.js";
 import { BENCHMARK_NAMES, type BenchmarkName } from "./benchmarks.js";
 import { meanSd, welchInterval, type LabScoreRow } from "./lab_stats.js";
 import { tableToCsv, type TableView } from "./render.js";
@@ -175,13 +174,10 @@ export interface AboveBaselineRow {
 
 const pairingLabel = (r: LabScoreRow): string => `${r.llm}, ${r.tower}, ${r.resolution}, ${r.captions} captions`;
 
-/** The lmms-eval task whose headline a README column is (POPE → pope, MME-P → mme). */
-const taskOf = (benchmark: string): string | undefined => TASK_NAMES.find((t) => benchmark in getTask(t).headline);
-
 /** Share of a task's items a run must answer one way to count as collapsed. */
 export const COLLAPSE_SHARE = 0.95;
 
-/** Run id → task → share of the run's most frequent answer (see `topAnswers`). */
+/** Run id → benchmark (README column) → share of the run's most frequent answer (see `topAnswers`). */
 export type TopAnswerShares = Readonly<Record<string, Readonly<Record<string, { share: number }>>>>;
 
 /** Per pairing × benchmark with a prior: seed mean and SD against the prior, and runs that collapsed. */
@@ -194,8 +190,7 @@ export function aboveBaseline(lab: ColumnTable, prior: Readonly<Record<string, n
     const group = byBenchmark.get(r.benchmark) ?? { scores: [], collapsed: 0 };
     byBenchmark.set(r.benchmark, group);
     group.scores.push(r.score);
-    const task = taskOf(r.benchmark);
-    if (task !== undefined && (answers[r.run]?.[task]?.share ?? 0) >= COLLAPSE_SHARE) group.collapsed++;
+    if ((answers[r.run]?.[r.benchmark]?.share ?? 0) >= COLLAPSE_SHARE) group.collapsed++;
   }
   const out: AboveBaselineRow[] = [];
   for (const [pairing, byBenchmark] of groups) {

@@ -10,7 +10,7 @@ import { runWallSeconds, type RunResult } from "../study/run.js";
 import type { TopAnswer } from "../eval/results.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { projectPath } from "../util/paths.js";
-import { BENCHMARK_NAMES } from "./benchmarks.js";
+import { BENCHMARK_NAMES, type BenchmarkName } from "./benchmarks.js";
 import { PAPER_COMPARISONS } from "./comparisons.js";
 import { CHROMIUM_HINT, FigureRenderer, findChromium, writeFigureHtml, writeFiguresStatic } from "./export.js";
 import type { PlotlyFigure } from "./figures.js";
@@ -221,7 +221,7 @@ export function findingsDocument(table: ColumnTable, effects: readonly EffectRow
       ? [
           "## Do the runs answer more than one way?",
           "",
-          "A run that gives one answer to every item of a task scores that answer's share of the items, whatever the image shows: POPE's \"yes\" scores 50% accuracy, a lettered benchmark's \"A\" scores the items whose answer is A (and 0 under MMBench's circular evaluation).",
+          "A run that gives one answer to every item of a benchmark scores that answer's share of the items, whatever the image shows: POPE's \"yes\" scores 50% accuracy, MME's \"yes\" 50% accuracy and no accuracy+ (50 points a subtask), a lettered benchmark's \"A\" scores the items whose answer is A (and 0 under MMBench's circular evaluation).",
           "",
           answerCollapseMarkdown(options.answers),
           "",
@@ -261,17 +261,21 @@ export interface FindingsOptions {
   answers?: Readonly<Record<string, Readonly<Record<string, TopAnswer>>>>;
 }
 
-/** Per task: how many runs gave one answer to (nearly) every item, and which answers those were. */
+/** Per benchmark (README order): how many runs gave one answer to (nearly) every item, and which answers those were. */
 export function answerCollapseMarkdown(answers: Readonly<Record<string, Readonly<Record<string, TopAnswer>>>>): string {
-  const tasks = [...new Set(Object.values(answers).flatMap((byTask) => Object.keys(byTask)))].sort();
-  const rows = tasks.map((task) => {
-    const tops = Object.values(answers).flatMap((byTask) => (byTask[task] ? [byTask[task]!] : []));
+  const order = (b: string): number => {
+    const i = BENCHMARK_NAMES.indexOf(b as BenchmarkName);
+    return i < 0 ? BENCHMARK_NAMES.length : i;
+  };
+  const benchmarks = [...new Set(Object.values(answers).flatMap((byBenchmark) => Object.keys(byBenchmark)))].sort((a, b) => order(a) - order(b) || a.localeCompare(b));
+  const rows = benchmarks.map((benchmark) => {
+    const tops = Object.values(answers).flatMap((byBenchmark) => (byBenchmark[benchmark] ? [byBenchmark[benchmark]!] : []));
     const collapsed = tops.filter((t) => t.share >= COLLAPSE_SHARE);
     const which = [...new Set(collapsed.map((t) => `"${t.answer}"`))].join(", ");
     const meanShare = tops.reduce((a, t) => a + t.share, 0) / tops.length;
-    return `| ${task} | ${tops.length} | ${collapsed.length}${which ? ` (${which})` : ""} | ${meanShare.toFixed(2)} |`;
+    return `| ${benchmark} | ${tops.length} | ${collapsed.length}${which ? ` (${which})` : ""} | ${meanShare.toFixed(2)} |`;
   });
-  return [`| task | runs | runs giving one answer to ≥ ${100 * COLLAPSE_SHARE}% of items | mean share of a run's most frequent answer |`, "|---|---:|---|---:|", ...rows].join("\n");
+  return [`| benchmark | runs | runs giving one answer to ≥ ${100 * COLLAPSE_SHARE}% of items | mean share of a run's most frequent answer |`, "|---|---:|---|---:|", ...rows].join("\n");
 }
 
 /** Writes effects.csv and findings.md into `outDir` (atomically) and returns their paths. */

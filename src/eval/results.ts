@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../util/fs.js";
 import { readJsonl } from "../util/jsonl.js";
 import type { MetricValue } from "./task.js";
+import { getTask, isTaskName } from "./tasks/registry.js";
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -68,7 +69,7 @@ export function writeResults(
   return { results: resultsPath, samples: samples.map((s) => s.path) };
 }
 
-/** A task's most frequent answer in one evaluation and its share of the items. */
+/** A benchmark's most frequent answer in one evaluation and its share of the items. */
 export interface TopAnswer {
   answer: string;
   share: number;
@@ -76,26 +77,32 @@ export interface TopAnswer {
 }
 
 /**
- * For each `samples_<task>.jsonl` in an evaluation folder: the most frequent `prediction` (trimmed,
- * lower-cased) and its share. A share near 1 is a collapse to one answer ("yes" to every POPE item,
- * "A" to every lettered question). An absent folder gives no tasks.
+ * For each README column in an evaluation folder's `samples_<task>.jsonl` files (MME's samples split
+ * into MME-P and MME-C by the task's `benchmarkOf`; a file of an unknown task keeps its task name):
+ * the most frequent `prediction` (trimmed, lower-cased) and its share. A share near 1 is a collapse
+ * to one answer ("yes" to every POPE item, "A" to every lettered question). An absent folder gives none.
  */
 export function topAnswers(dir: string): Record<string, TopAnswer> {
   if (!existsSync(dir)) return {};
-  const out: Record<string, TopAnswer> = {};
+  const counts = new Map<string, Map<string, number>>();
   for (const file of readdirSync(dir).filter((f) => /^samples_[\w.-]+\.jsonl$/.test(f)).sort()) {
-    const counts = new Map<string, number>();
-    let n = 0;
+    const name = file.slice("samples_".length, -".jsonl".length);
+    const task = isTaskName(name) ? getTask(name) : undefined;
     for (const { line, value } of readJsonl(join(dir, file))) {
       const prediction = (value as { prediction?: unknown }).prediction;
       if (typeof prediction !== "string") throw new Error(`${join(dir, file)}:${line}: expected a "prediction" string`);
+      const benchmark = task === undefined ? name : (task.benchmarkOf?.(value as object) ?? task.benchmarks[0]!);
+      const answers = counts.get(benchmark) ?? new Map<string, number>();
+      counts.set(benchmark, answers);
       const answer = prediction.trim().toLowerCase();
-      counts.set(answer, (counts.get(answer) ?? 0) + 1);
-      n++;
+      answers.set(answer, (answers.get(answer) ?? 0) + 1);
     }
-    if (n === 0) continue;
-    const [answer, count] = [...counts].reduce((best, c) => (c[1] > best[1] ? c : best));
-    out[file.slice("samples_".length, -".jsonl".length)] = { answer, share: count / n, n };
+  }
+  const out: Record<string, TopAnswer> = {};
+  for (const [benchmark, answers] of counts) {
+    const n = [...answers.values()].reduce((a, b) => a + b, 0);
+    const [answer, count] = [...answers].reduce((best, c) => (c[1] > best[1] ? c : best));
+    out[benchmark] = { answer, share: count / n, n };
   }
   return out;
 }

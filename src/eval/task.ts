@@ -39,6 +39,8 @@ export interface LmmsTask<Doc, SampleLog extends object = object> {
   headline: Record<string, string>;
   /** README column -> factor from lmms-eval's unit to the README's (100 for 0–1 fractions). */
   headlineScale: Record<string, number>;
+  /** The README column a sample counts towards where the task has several (MME: perception or cognition); else its only one. */
+  benchmarkOf?(log: SampleLog): string;
   /** Validates a doc read from a file (our field names or the HF dataset's); errors name `where`. */
   parseDoc(raw: unknown, where: string): Doc;
   /** Answers a baseline may choose from: option letters, "yes"/"no", or the doc's references. */

@@ -49,7 +49,7 @@ export interface FindingsInputs {
   table: ColumnTable;
   /** README column → the text-only question prior on the same items; absent without the dataset. */
   prior?: Record<string, number>;
-  /** Run id → task → its most frequent answer (from the run's sample logs). */
+  /** Run id → benchmark (README column) → its most frequent answer (from the run's sample logs). */
   answers: Record<string, Record<string, TopAnswer>>;
 }
 

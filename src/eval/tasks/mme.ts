@@ -76,6 +76,9 @@ export function mmeSubtaskScores(logs: readonly MmeLog[]): Map<string, MmeSubtas
   return out;
 }
 
+// Upstream routes every category outside the perception list to cognition.
+const isPerception = (l: MmeLog): boolean => (MME_PERCEPTION as readonly string[]).includes(l.category);
+
 export const mme: LmmsTask<MmeDoc, MmeLog> = {
   name: "mme",
   benchmarks: ["MME-P", "MME-C"],
@@ -90,8 +93,6 @@ export const mme: LmmsTask<MmeDoc, MmeLog> = {
   },
   aggregate(logs) {
     const out: MetricValue[] = [];
-    // Upstream routes every category outside the perception list to cognition.
-    const isPerception = (l: MmeLog) => (MME_PERCEPTION as readonly string[]).includes(l.category);
     const groups: Array<[string, MmeLog[]]> = [
       ["mme_perception_score", logs.filter(isPerception)],
       ["mme_cognition_score", logs.filter((l) => !isPerception(l))],
@@ -108,6 +109,7 @@ export const mme: LmmsTask<MmeDoc, MmeLog> = {
   },
   headline: { "MME-P": "mme_perception_score", "MME-C": "mme_cognition_score" },
   headlineScale: { "MME-P": 1, "MME-C": 1 },
+  benchmarkOf: (log) => (isPerception(log) ? "MME-P" : "MME-C"),
   parseDoc(raw, where) {
     const d = docObject(raw, where);
     const question = str(d, ["question"], where);
