@@ -154,6 +154,6 @@ test(
     assert.match(calibration, /text-only prior/);
     assert.match(calibration, /image gap/);
     assert.match(readFileSync(join(findings, "findings.md"), "utf8"), /## Learned above the text-only baseline\?/);
-    assert.equal(readFileSync(join(findings, "effects.csv"), "utf8").split("\n")[0], "variable,level_a,level_b,benchmark,effect,seed_sd,n_seeds,z,context");
+    assert.equal(readFileSync(join(findings, "effects.csv"), "utf8").split("\n")[0], "variable,level_a,level_b,benchmark,effect,seed_sd,n_seeds,z,p_welch,context");
   },
 );
