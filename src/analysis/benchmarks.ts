@@ -48,6 +48,12 @@ export const PUBLISHED_BENCHMARKS: readonly PublishedBenchmark[] = [
 
 const byName = new Map<string, PublishedBenchmark>(PUBLISHED_BENCHMARKS.map((b) => [b.name, b]));
 
+/** A column's place in the README's order, for sorting; names outside it come last. */
+export function benchmarkOrder(name: string): number {
+  const i = BENCHMARK_NAMES.indexOf(name as BenchmarkName);
+  return i < 0 ? BENCHMARK_NAMES.length : i;
+}
+
 export function isBenchmarkName(name: string): name is BenchmarkName {
   return byName.has(name);
 }

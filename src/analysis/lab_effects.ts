@@ -5,7 +5,7 @@
  * with every other design factor equal, on one benchmark.
  */
 import type { ColumnTable } from "arquero";
-import { BENCHMARK_NAMES, type BenchmarkName } from "./benchmarks.js";
+import { benchmarkOrder } from "./benchmarks.js";
 import { meanSd, welchInterval, type LabScoreRow } from "./lab_stats.js";
 import { tableToCsv, type TableView } from "./render.js";
 
@@ -48,8 +48,6 @@ export interface EffectRow {
 }
 
 export const EFFECT_COLUMNS = ["variable", "level_a", "level_b", "benchmark", "effect", "seed_sd", "n_seeds", "z", "p_welch", "context"] as const;
-
-const benchmarkOrder = (b: string): number => BENCHMARK_NAMES.indexOf(b as BenchmarkName);
 
 /**
  * Every contrast of every variable in a lab table. Levels are ordered by LLM size for the LLM

@@ -10,7 +10,7 @@ import { runWallSeconds, type RunResult } from "../study/run.js";
 import type { TopAnswer } from "../eval/results.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { projectPath } from "../util/paths.js";
-import { BENCHMARK_NAMES, type BenchmarkName } from "./benchmarks.js";
+import { BENCHMARK_NAMES, benchmarkOrder } from "./benchmarks.js";
 import { PAPER_COMPARISONS } from "./comparisons.js";
 import { CHROMIUM_HINT, FigureRenderer, findChromium, writeFigureHtml, writeFiguresStatic } from "./export.js";
 import type { PlotlyFigure } from "./figures.js";
@@ -81,10 +81,6 @@ export function labVsPublishedView(comparison: LabComparison, rows: readonly Lab
   };
 }
 
-/**
- * A run's wall time. `seconds` gains a process's time only when it finishes, so a run killed and
- * resumed shows just its last segment; its stages count every segment's steps, a floor that holds.
- */
 /**
  * What the runs cost: wall time per pairing (mean over its seeds, and the range over every run), the
  * runs' total, and the backends they ran on. `gridSeconds` is the elapsed time of the grid when one
@@ -263,11 +259,7 @@ export interface FindingsOptions {
 
 /** Per benchmark (README order): how many runs gave one answer to (nearly) every item, and which answers those were. */
 export function answerCollapseMarkdown(answers: Readonly<Record<string, Readonly<Record<string, TopAnswer>>>>): string {
-  const order = (b: string): number => {
-    const i = BENCHMARK_NAMES.indexOf(b as BenchmarkName);
-    return i < 0 ? BENCHMARK_NAMES.length : i;
-  };
-  const benchmarks = [...new Set(Object.values(answers).flatMap((byBenchmark) => Object.keys(byBenchmark)))].sort((a, b) => order(a) - order(b) || a.localeCompare(b));
+  const benchmarks = [...new Set(Object.values(answers).flatMap((byBenchmark) => Object.keys(byBenchmark)))].sort((a, b) => benchmarkOrder(a) - benchmarkOrder(b) || a.localeCompare(b));
   const rows = benchmarks.map((benchmark) => {
     const tops = Object.values(answers).flatMap((byBenchmark) => (byBenchmark[benchmark] ? [byBenchmark[benchmark]!] : []));
     const collapsed = tops.filter((t) => t.share >= COLLAPSE_SHARE);

@@ -6,7 +6,7 @@
  */
 import * as aq from "arquero";
 import type { ColumnTable } from "arquero";
-import { BENCHMARK_NAMES, isBenchmarkName, normaliseScore, type BenchmarkName } from "./benchmarks.js";
+import { BENCHMARK_NAMES, benchmarkOrder, isBenchmarkName, normaliseScore, type BenchmarkName } from "./benchmarks.js";
 import { comparisonById, comparisonDeltas, deltaRows, formatDelta } from "./comparisons.js";
 import { Random } from "../util/random.js";
 
@@ -267,7 +267,6 @@ export interface SeedSummaryStats {
 }
 
 export const SUMMARY_BY: readonly string[] = DESIGN_FACTORS;
-const benchmarkOrder = (b: string): number => BENCHMARK_NAMES.indexOf(b as BenchmarkName);
 
 /**
  * Mean over seeds with a 95% t interval, per group of `by` × benchmark. Groups keep the order of the

@@ -170,13 +170,16 @@ export function currentResult(dir: string, suffix = ""): RunResult | undefined {
   return expectedResultKey(options) === result.key ? result : undefined;
 }
 
-/** The finished result of a run in `dir` for an evaluation setting, if there is one with this key. */
 /** A study worker's output, in its run folder (see `runStudy`). */
 export const WORKER_LOG = "worker.log";
 
-/** A run's wall time: its recorded seconds, or its stages' sum where a killed and resumed run recorded only its last segment. */
+/**
+ * A run's wall time. `seconds` gains a process's time only when it finishes, so a run killed and
+ * resumed shows just its last segment; its stages count every segment's steps, a floor that holds.
+ */
 export const runWallSeconds = (r: RunResult): number => Math.max(r.seconds, r.stage1.seconds + r.stage2.seconds + r.eval.seconds);
 
+/** The finished result of a run in `dir` for an evaluation setting, if there is one with this key. */
 export function finishedResult(dir: string, suffix = "", key?: string): RunResult | undefined {
   const file = join(dir, `result${suffix}.json`);
   if (!existsSync(file)) return undefined;
