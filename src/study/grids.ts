@@ -71,6 +71,10 @@ export const STUDY_GRIDS = {
       { llms: ["r1-distill-llama-8b"], towers: ["clip"] },
       { llms: ["llama3.1-8b"], towers: ["dinov2"] },
       { llms: ["llama3.1-8b"], towers: ["clip"], resolutions: [{ s2: true }] },
+      // Size within one family (Gemma-2 9B vs 2B, the issue's ladder) and Gemma-2-9B vs LLaMA-3.1-8B (finding 3).
+      { llms: ["gemma2-9b", "gemma2-2b"], towers: ["clip"] },
+      // LLaVA-1.5's Vicuna against LLaMA-3.1 and Phi-4-mini (findings 1 and 2).
+      { llms: ["vicuna-7b"], towers: ["clip"] },
     ],
     seeds: [0, 1, 2],
     evalLimit: NOTEBOOK_EVAL,
