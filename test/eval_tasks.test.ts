@@ -74,6 +74,32 @@ test("every fixture scores to its hand-computed values", () => {
   assert.deepEqual(score("mmmu_val").metrics, [{ metric: "mmmu_acc", value: 0.667, n: 6 }]);
 });
 
+test("answered in form: per task, whether its scoring can credit the answer at all (hand-checked)", () => {
+  const predictions = ["A", "A.", "(A)", "The answer is A", "yes", "No.", "maybe"];
+  const inForm = (name: TaskName, doc = 0): Array<boolean | undefined> => {
+    const task = getTask(name) as LmmsTask<unknown, object>;
+    return predictions.map((p) => task.answeredInFormat?.(task.processResult(docs(name)[doc], p)));
+  };
+  // AI2D: exact match after lower-casing and dropping punctuation, so "(A)" → "a" is a letter too.
+  assert.deepEqual(inForm("ai2d"), [true, true, true, false, false, false, false]);
+  // ScienceQA: a lone capital letter or one followed by "."; "No." is "N" then "o".
+  assert.deepEqual(inForm("scienceqa_img"), [true, true, false, false, false, false, false]);
+  // SEED: the first character, A–D.
+  assert.deepEqual(inForm("seedbench"), [true, true, false, false, false, false, false]);
+  // POPE compares the lower-cased answer exactly: "no." is neither yes nor no.
+  assert.deepEqual(inForm("pope"), [false, false, false, false, true, false, false]);
+  // MME: full stops dropped, then yes/no within the first four characters.
+  assert.deepEqual(inForm("mme"), [false, false, false, false, true, true, false]);
+  // MMBench (options cat, dog, bird, fish): "A" in a sentence of more than 3 words may be the article.
+  assert.deepEqual(inForm("mmbench_en_dev"), [true, true, true, false, false, false, false]);
+  // MMMU multiple choice: "A " inside the sentence counts; no letter and ≤ 5 words is a random pick.
+  assert.deepEqual(inForm("mmmu_val"), [true, true, true, true, false, false, false]);
+  const open = docs("mmmu_val").findIndex((d) => (d as { questionType: string }).questionType === "open");
+  assert.ok(open >= 0, "the MMMU fixture has an open question");
+  assert.deepEqual(inForm("mmmu_val", open), predictions.map(() => undefined), "open questions have no form to miss");
+  for (const name of ["gqa", "textvqa_val"] as const) assert.equal(getTask(name).answeredInFormat, undefined, `${name} has open answers`);
+});
+
 test("headline columns map to README units", () => {
   const pope = scorePredictionsFile("pope", fixture("pope"));
   assert.deepEqual(headlineScores(TASKS.pope, pope.metrics), { POPE: (2 / 3) * 100 });

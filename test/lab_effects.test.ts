@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { labTable, type LabScoreRow } from "../src/analysis/lab_stats.js";
-import { EFFECT_COLUMNS, aboveBaseline, aboveBaselineMarkdown, effectsCsv, labEffects, meetsBar, strongestEffects } from "../src/analysis/lab_effects.js";
+import { EFFECT_COLUMNS, aboveBaseline, aboveBaselineMarkdown, effectsCsv, formShares, formSharesMarkdown, labEffects, meetsBar, strongestEffects, variablesMarkdown } from "../src/analysis/lab_effects.js";
 import { answerCollapseMarkdown, findingsDocument, writeFindings } from "../src/analysis/lab_report.js";
 import { topAnswers } from "../src/eval/results.js";
 import { tempDir } from "./helpers.js";
@@ -111,18 +111,21 @@ test("answer collapse: each run's most frequent answer per benchmark, from its s
     writeFileSync(join(dir, run, `samples_${task}.jsonl`), predictions.map((p, i) => JSON.stringify({ doc_id: i, prediction: p, ...extra(i) }) + "\n").join(""));
   };
   write("a", "pope", ["yes", "Yes", " yes", "yes"]);
-  write("a", "ai2d", ["A", "B", "A", "C"]);
+  write("a", "ai2d", ["A", "B", "A", "C is right"]);
   write("b", "pope", ["yes", "no", "no", "yes", "no"]);
   // MME's samples count towards MME-P (perception categories) or MME-C (the rest): one task, two benchmarks.
   const categories = ["existence", "color", "commonsense_reasoning", "code_reasoning", "code_reasoning"];
-  write("b", "mme", ["yes", "no", "yes", "yes", "yes"], (i) => ({ category: categories[i] }));
+  const parsed = ["yes", "no", "other", "yes", "yes"];
+  write("b", "mme", ["yes", "no", "yes", "yes", "yes"], (i) => ({ category: categories[i], parsed: parsed[i] }));
   write("b", "some_other_task", ["x"]);
   const a = topAnswers(join(dir, "a"));
-  assert.deepEqual(a["POPE"], { answer: "yes", share: 1, n: 4 }, "trimmed and lower-cased");
-  assert.deepEqual(a["AI2D"], { answer: "a", share: 0.5, n: 4 });
+  // The top answer is trimmed and lower-cased; the form is read from the log as the task's scoring reads
+  // it (POPE's logged prediction must be exactly "yes" or "no"; MME's parsed label must not be "other").
+  assert.deepEqual(a["POPE"], { answer: "yes", share: 1, n: 4, inFormat: 0.5 });
+  assert.deepEqual(a["AI2D"], { answer: "a", share: 0.5, n: 4, inFormat: 0.75 });
   const b = topAnswers(join(dir, "b"));
-  assert.deepEqual(b["POPE"], { answer: "no", share: 0.6, n: 5 });
-  assert.deepEqual([b["MME-P"]!.share, b["MME-P"]!.n, b["MME-C"]], [0.5, 2, { answer: "yes", share: 1, n: 3 }]);
+  assert.deepEqual(b["POPE"], { answer: "no", share: 0.6, n: 5, inFormat: 1 });
+  assert.deepEqual([b["MME-P"]!.share, b["MME-P"]!.n, b["MME-P"]!.inFormat, b["MME-C"]], [0.5, 2, 1, { answer: "yes", share: 1, n: 3, inFormat: 2 / 3 }]);
   assert.deepEqual(b["some_other_task"], { answer: "x", share: 1, n: 1 }, "an unknown task keeps its name");
   assert.deepEqual(topAnswers(join(dir, "missing")), {});
   const md = answerCollapseMarkdown({ a, b });
@@ -133,4 +136,27 @@ test("answer collapse: each run's most frequent answer per benchmark, from its s
   assert.match(findingsDocument(TABLE, labEffects(TABLE), { answers: { a } }), /## Do the runs answer more than one way\?/);
   writeFileSync(join(dir, "a", "samples_gqa.jsonl"), JSON.stringify({ doc_id: 0, answer: "x" }) + "\n");
   assert.throws(() => topAnswers(join(dir, "a")), /samples_gqa\.jsonl:1: expected a "prediction" string/);
+});
+
+test("answered in form: per pairing, the mean over its runs; the variable table shows it for both levels of the strongest contrast", () => {
+  // The TABLE's scores on MME-C, a yes/no benchmark, with each run's share of answers in form.
+  const table = labTable(rows({ "gemma2-2b": [10, 12, 14], "llama3.1-8b": [20, 22, 24], "llama3-8b": [21, 21, 21] }).map((r) => ({ ...r, benchmark: "MME-C" })));
+  const form: Record<string, number[]> = { "gemma2-2b": [0.2, 0.4, 0.6], "llama3.1-8b": [0.5, 0.5, 0.8], "llama3-8b": [0.9, 0.9, 0.9] };
+  const answers = Object.fromEntries(Object.entries(form).flatMap(([llm, shares]) => shares.map((inFormat, seed) => [`${llm}__clip-1x__short__s${seed}`, { "MME-C": { answer: "yes", share: 0.5, n: 10, inFormat } }])));
+  const shares = formShares(table, answers);
+  assert.deepEqual([...shares.keys()], ["gemma2-2b, clip, 1x, short captions", "llama3.1-8b, clip, 1x, short captions", "llama3-8b, clip, 1x, short captions"]);
+  assert.ok(Math.abs(shares.get("gemma2-2b, clip, 1x, short captions")!.get("MME-C")! - 0.4) < 1e-12);
+  assert.ok(Math.abs(shares.get("llama3.1-8b, clip, 1x, short captions")!.get("MME-C")! - 0.6) < 1e-12);
+  const md = formSharesMarkdown(shares);
+  assert.match(md, /^\| pairing \| MME-C \|\n\|---\|---:\|\n\| gemma2-2b, clip, 1x, short captions \| 0\.40 \|/);
+  // The strongest size contrast is gemma2-2b → llama3-8b: its levels answer in form 0.40 and 0.90 of the time.
+  const effects = labEffects(table);
+  assert.match(variablesMarkdown(effects, shares), /\| LLM size \(the 2B : 3\.8B : 8B : 9B ladder\) \| 2 \| MME-C: llama3-8b vs gemma2-2b .* \| 0\.40 → 0\.90 \|/);
+  assert.doesNotMatch(variablesMarkdown(effects), /answered in form/, "no shares, no column");
+  const doc = findingsDocument(table, effects, { answers });
+  assert.match(doc, /## Do the runs answer in the benchmark's form\?/);
+  assert.match(doc, /\| llama3-8b, clip, 1x, short captions \| 0\.90 \|/);
+  // Open-answer benchmarks (GQA) have no form: neither the section nor the column.
+  const gqaOnly = findingsDocument(TABLE, labEffects(TABLE), { answers: { "gemma2-2b__clip-1x__short__s0": { GQA: { answer: "red", share: 0.3, n: 10 } } } });
+  assert.doesNotMatch(gqaOnly, /answered in form|in the benchmark's form/);
 });

@@ -45,6 +45,9 @@ export interface EffectRow {
   p_welch: number;
   /** The other factors, held equal ("llama3.1-8b, 1x, short captions"). */
   context: string;
+  /** The two pairings compared (see `pairingLabel`; not columns of effects.csv). */
+  pairing_a: string;
+  pairing_b: string;
 }
 
 export const EFFECT_COLUMNS = ["variable", "level_a", "level_b", "benchmark", "effect", "seed_sd", "n_seeds", "z", "p_welch", "context"] as const;
@@ -86,7 +89,7 @@ export function labEffects(lab: ColumnTable, variables: readonly StudyVariable[]
             const seedSd = Math.sqrt((sa.sd ** 2 + sb.sd ** 2) / 2);
             const effect = sb.mean - sa.mean;
             const p = welchInterval(xb, xa).p;
-            out.push({ variable: variable.id, level_a: nameA, level_b: nameB, benchmark, effect, seed_sd: seedSd, n_seeds: Math.min(sa.n, sb.n), z: effect / seedSd, p_welch: p, context: context.label });
+            out.push({ variable: variable.id, level_a: nameA, level_b: nameB, benchmark, effect, seed_sd: seedSd, n_seeds: Math.min(sa.n, sb.n), z: effect / seedSd, p_welch: p, context: context.label, pairing_a: pairingLabel(a.row), pairing_b: pairingLabel(b.row) });
           }
         }
       }
@@ -139,15 +142,24 @@ export const meetsBar = (e: EffectRow | undefined): boolean => e !== undefined &
 
 const pCell = (p: number): string => (Number.isNaN(p) ? "–" : p < 0.001 ? "< 0.001" : p.toFixed(3));
 
-/** Markdown: for each variable, where it matters most and whether it clears the calibration bar. */
-export function variablesMarkdown(effects: readonly EffectRow[]): string {
-  const lines = ["| variable | contrasts | where it matters most | effect | seed SD | seeds | z | clears \\|z\\| > 2 with ≥ 3 seeds | Welch p | p × contrasts |", "|---|---:|---|---:|---:|---:|---:|---|---:|---:|"];
+/**
+ * Markdown: for each variable, where it matters most and whether it clears the calibration bar; with
+ * `inForm` (see `formShares`), also the share of each level's answers in the benchmark's form, a → b.
+ */
+export function variablesMarkdown(effects: readonly EffectRow[], inForm?: FormShares): string {
+  const formColumn = inForm !== undefined;
+  const lines = [
+    `| variable | contrasts | where it matters most | effect | seed SD | seeds | z | clears \\|z\\| > 2 with ≥ 3 seeds | Welch p | p × contrasts |${formColumn ? " answered in form, a → b |" : ""}`,
+    `|---|---:|---|---:|---:|---:|---:|---|---:|---:|${formColumn ? "---:|" : ""}`,
+  ];
   for (const { variable, strongest: s, contrasts, adjustedP } of strongestEffects(effects)) {
     if (!s) {
-      lines.push(`| ${variable.label} | ${contrasts} | ${contrasts === 0 ? "not varied in these runs" : "no seed noise estimate (one seed)"} | | | | | no | | |`);
+      lines.push(`| ${variable.label} | ${contrasts} | ${contrasts === 0 ? "not varied in these runs" : "no seed noise estimate (one seed)"} | | | | | no | | |${formColumn ? " |" : ""}`);
       continue;
     }
-    lines.push(`| ${variable.label} | ${contrasts} | ${s.benchmark}: ${s.level_b} vs ${s.level_a} (${s.context}) | ${s.effect.toFixed(1)} | ${s.seed_sd.toFixed(1)} | ${s.n_seeds} | ${s.z.toFixed(2)} | ${meetsBar(s) ? "yes" : "no"} | ${pCell(s.p_welch)} | ${pCell(adjustedP)} |`);
+    const [fa, fb] = [inForm?.get(s.pairing_a)?.get(s.benchmark), inForm?.get(s.pairing_b)?.get(s.benchmark)];
+    const form = fa === undefined || fb === undefined ? "–" : `${fa.toFixed(2)} → ${fb.toFixed(2)}`;
+    lines.push(`| ${variable.label} | ${contrasts} | ${s.benchmark}: ${s.level_b} vs ${s.level_a} (${s.context}) | ${s.effect.toFixed(1)} | ${s.seed_sd.toFixed(1)} | ${s.n_seeds} | ${s.z.toFixed(2)} | ${meetsBar(s) ? "yes" : "no"} | ${pCell(s.p_welch)} | ${pCell(adjustedP)} |${formColumn ? ` ${form} |` : ""}`);
   }
   return lines.join("\n");
 }
@@ -175,8 +187,34 @@ const pairingLabel = (r: LabScoreRow): string => `${r.llm}, ${r.tower}, ${r.reso
 /** Share of a task's items a run must answer one way to count as collapsed. */
 export const COLLAPSE_SHARE = 0.95;
 
-/** Run id → benchmark (README column) → share of the run's most frequent answer (see `topAnswers`). */
-export type TopAnswerShares = Readonly<Record<string, Readonly<Record<string, { share: number }>>>>;
+/**
+ * Run id → benchmark (README column) → share of the run's most frequent answer, and of its answers in
+ * the benchmark's form where it has one (see `topAnswers`).
+ */
+export type TopAnswerShares = Readonly<Record<string, Readonly<Record<string, { share: number; inFormat?: number }>>>>;
+
+/** Pairing (see `pairingLabel`) → benchmark → share of its answers in the benchmark's form, mean over its runs. */
+export type FormShares = ReadonlyMap<string, ReadonlyMap<string, number>>;
+
+/** The in-form shares of the table's runs, per pairing and benchmark (benchmarks with an answer form only). */
+export function formShares(lab: ColumnTable, answers: TopAnswerShares): FormShares {
+  const shares = new Map<string, Map<string, number[]>>();
+  for (const r of lab.objects() as unknown as LabScoreRow[]) {
+    const share = answers[r.run]?.[r.benchmark]?.inFormat;
+    if (share === undefined) continue;
+    const byBenchmark = shares.get(pairingLabel(r)) ?? new Map<string, number[]>();
+    shares.set(pairingLabel(r), byBenchmark);
+    byBenchmark.set(r.benchmark, [...(byBenchmark.get(r.benchmark) ?? []), share]);
+  }
+  return new Map([...shares].map(([pairing, byBenchmark]) => [pairing, new Map([...byBenchmark].map(([b, xs]) => [b, meanSd(xs).mean]))]));
+}
+
+/** Markdown: one row per pairing, one column per benchmark with an answer form (README order). */
+export function formSharesMarkdown(shares: FormShares): string {
+  const benchmarks = [...new Set([...shares.values()].flatMap((m) => [...m.keys()]))].sort((a, b) => benchmarkOrder(a) - benchmarkOrder(b) || a.localeCompare(b));
+  const rows = [...shares].sort((x, y) => x[0].localeCompare(y[0])).map(([pairing, byBenchmark]) => `| ${pairing} | ${benchmarks.map((b) => byBenchmark.get(b)?.toFixed(2) ?? "").join(" | ")} |`);
+  return [`| pairing | ${benchmarks.join(" | ")} |`, `|---|${benchmarks.map(() => "---:|").join("")}`, ...rows].join("\n");
+}
 
 /** Per pairing × benchmark with a prior: seed mean and SD against the prior, and runs that collapsed. */
 export function aboveBaseline(lab: ColumnTable, prior: Readonly<Record<string, number>>, answers: TopAnswerShares = {}): AboveBaselineRow[] {

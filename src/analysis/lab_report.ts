@@ -34,7 +34,7 @@ import {
   type SeedSummaryStats,
 } from "./lab_stats.js";
 import { loadPublishedScores } from "./published.js";
-import { COLLAPSE_SHARE, aboveBaseline, aboveBaselineMarkdown, effectsCsv, labEffects, variablesMarkdown, type EffectRow, type TopAnswerShares } from "./lab_effects.js";
+import { COLLAPSE_SHARE, aboveBaseline, aboveBaselineMarkdown, effectsCsv, formShares, formSharesMarkdown, labEffects, variablesMarkdown, type EffectRow, type TopAnswerShares } from "./lab_effects.js";
 import { escapeHtml, tableToCsv, tableToHtml, tableToMarkdown, type TableView } from "./render.js";
 
 export const defaultLabDir = (): string => projectPath("figures", "lab");
@@ -195,6 +195,8 @@ export function findingsDocument(table: ColumnTable, effects: readonly EffectRow
     });
   const rows = table.objects() as unknown as LabScoreRow[];
   const seeds = new Set(rows.map((r) => r.seed)).size;
+  const inForm = options.answers ? formShares(table, options.answers) : undefined;
+  const hasForm = inForm !== undefined && inForm.size > 0;
   return [
     "# Lab findings",
     "",
@@ -208,9 +210,9 @@ export function findingsDocument(table: ColumnTable, effects: readonly EffectRow
     "",
     "## Where each variable matters most",
     "",
-    "z = effect / seed SD, the seed SD pooled over the two levels of a contrast (every other factor equal); the calibration bar is |z| > 2 over at least 3 seeds. z is ±Infinity where both levels scored the same on every seed (no spread at all: with two seeds, a weak noise estimate). The row of a variable is the largest |z| of many contrasts, and with three seeds a side one of eleven benchmarks can pass |z| > 2 by chance: Welch p is that contrast's two-sided t test, and p × contrasts (Bonferroni) below 0.05 says the largest effect is unlikely to be the luckiest of them. All contrasts are in `effects.csv` (with `p_welch`).",
+    `z = effect / seed SD, the seed SD pooled over the two levels of a contrast (every other factor equal); the calibration bar is |z| > 2 over at least 3 seeds. z is ±Infinity where both levels scored the same on every seed (no spread at all: with two seeds, a weak noise estimate). The row of a variable is the largest |z| of many contrasts, and with three seeds a side one of eleven benchmarks can pass |z| > 2 by chance: Welch p is that contrast's two-sided t test, and p × contrasts (Bonferroni) below 0.05 says the largest effect is unlikely to be the luckiest of them. All contrasts are in \`effects.csv\` (with \`p_welch\`).${hasForm ? " Answered in form: the share of each level's answers that the benchmark's scoring can credit at all (a yes or a no, an option letter; – for open answers); where the levels differ in it, the effect is at least partly one of answer format rather than of what the model sees." : ""}`,
     "",
-    variablesMarkdown(effects),
+    variablesMarkdown(effects, hasForm ? inForm : undefined),
     "",
     ...(options.prior ? aboveBaselineSection(table, options.prior, options.answers) : []),
     ...(options.answers && Object.keys(options.answers).length > 0
@@ -220,6 +222,16 @@ export function findingsDocument(table: ColumnTable, effects: readonly EffectRow
           "A run that gives one answer to every item of a benchmark scores that answer's share of the items, whatever the image shows: POPE's \"yes\" scores 50% accuracy, MME's \"yes\" 50% accuracy and no accuracy+ (50 points a subtask), a lettered benchmark's \"A\" scores the items whose answer is A (and 0 under MMBench's circular evaluation).",
           "",
           answerCollapseMarkdown(options.answers),
+          "",
+        ]
+      : []),
+    ...(hasForm
+      ? [
+          "## Do the runs answer in the benchmark's form?",
+          "",
+          "The share of a pairing's answers (mean over its runs) that its benchmark's scoring can credit at all: MME and POPE a yes or a no (MME's \"other\" is wrong whatever the truth), AI2D, ScienceQA and SEED a lone option letter, MMBench an answer that names one option, MMMU's multiple-choice questions a letter or an option's text (else a seeded random letter). A score that moves with this share moves with the answer format.",
+          "",
+          formSharesMarkdown(inForm),
           "",
         ]
       : []),

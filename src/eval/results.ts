@@ -74,17 +74,25 @@ export interface TopAnswer {
   answer: string;
   share: number;
   n: number;
+  /**
+   * Share of the items answered in the benchmark's form (the task's `answeredInFormat`: a yes or a no,
+   * an option letter), over the items that have one; absent for open-answer benchmarks.
+   */
+  inFormat?: number;
 }
 
 /**
  * For each README column in an evaluation folder's `samples_<task>.jsonl` files (MME's samples split
  * into MME-P and MME-C by the task's `benchmarkOf`; a file of an unknown task keeps its task name):
- * the most frequent `prediction` (trimmed, lower-cased) and its share. A share near 1 is a collapse
- * to one answer ("yes" to every POPE item, "A" to every lettered question). An absent folder gives none.
+ * the most frequent `prediction` (trimmed, lower-cased) and its share, and the share answered in the
+ * benchmark's form. A top share near 1 is a collapse to one answer ("yes" to every POPE item, "A" to
+ * every lettered question); an in-form share below 1 is answers the scoring cannot credit. An absent
+ * folder gives none.
  */
 export function topAnswers(dir: string): Record<string, TopAnswer> {
   if (!existsSync(dir)) return {};
   const counts = new Map<string, Map<string, number>>();
+  const form = new Map<string, { inFormat: number; judged: number }>();
   for (const file of readdirSync(dir).filter((f) => /^samples_[\w.-]+\.jsonl$/.test(f)).sort()) {
     const name = file.slice("samples_".length, -".jsonl".length);
     const task = isTaskName(name) ? getTask(name) : undefined;
@@ -96,13 +104,19 @@ export function topAnswers(dir: string): Record<string, TopAnswer> {
       counts.set(benchmark, answers);
       const answer = prediction.trim().toLowerCase();
       answers.set(answer, (answers.get(answer) ?? 0) + 1);
+      const verdict = task?.answeredInFormat?.(value as object);
+      if (verdict !== undefined) {
+        const f = form.get(benchmark) ?? { inFormat: 0, judged: 0 };
+        form.set(benchmark, { inFormat: f.inFormat + (verdict ? 1 : 0), judged: f.judged + 1 });
+      }
     }
   }
   const out: Record<string, TopAnswer> = {};
   for (const [benchmark, answers] of counts) {
     const n = [...answers.values()].reduce((a, b) => a + b, 0);
     const [answer, count] = [...answers].reduce((best, c) => (c[1] > best[1] ? c : best));
-    out[benchmark] = { answer, share: count / n, n };
+    const f = form.get(benchmark);
+    out[benchmark] = { answer, share: count / n, n, ...(f ? { inFormat: f.inFormat / f.judged } : {}) };
   }
   return out;
 }

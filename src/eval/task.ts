@@ -41,6 +41,13 @@ export interface LmmsTask<Doc, SampleLog extends object = object> {
   headlineScale: Record<string, number>;
   /** The README column a sample counts towards where the task has several (MME: perception or cognition); else its only one. */
   benchmarkOf?(log: SampleLog): string;
+  /**
+   * Whether a logged answer has the benchmark's answer form as the scoring reads it (a yes or a no, an
+   * option letter) rather than falling through to "other", a random pick or no option at all; false
+   * also for a log that lacks the fields; undefined for an item with an open answer (MMMU's open
+   * questions). Absent for open-answer tasks (GQA, TextVQA).
+   */
+  answeredInFormat?(log: SampleLog): boolean | undefined;
   /** Validates a doc read from a file (our field names or the HF dataset's); errors name `where`. */
   parseDoc(raw: unknown, where: string): Doc;
   /** Answers a baseline may choose from: option letters, "yes"/"no", or the doc's references. */

@@ -7,7 +7,7 @@
  */
 
 import type { LmmsTask } from "../task.js";
-import { exactMatch, mean } from "../metrics/exact_match.js";
+import { exactMatch, exactMatchNormalize, mean } from "../metrics/exact_match.js";
 import { optionBlock, optionLetters } from "../metrics/choice.js";
 import { docObject, id, index, str, strList } from "./fields.js";
 import { LETTER_PROMPT } from "./scienceqa_img.js";
@@ -39,6 +39,8 @@ export const ai2d: LmmsTask<Ai2dDoc, Ai2dLog> = {
   },
   aggregate: (logs) => [{ metric: "exact_match", value: mean(logs.map((l) => l.exact_match)), n: logs.length }],
   headline: { AI2D: "exact_match" },
+  // Exact match compares the normalised answer with the target letter: only a lone letter can score.
+  answeredInFormat: (log) => typeof log.prediction === "string" && /^[a-z]$/.test(exactMatchNormalize(log.prediction)),
   headlineScale: { AI2D: 100 },
   parseDoc(raw, where) {
     const d = docObject(raw, where);

@@ -106,6 +106,8 @@ function makeMmbench(lang: "en" | "cn"): LmmsTask<MmbenchDoc, MmbenchLog> {
     },
     headline: { [lang === "en" ? "MMBench-En" : "MMBench-Cn"]: "gpt_eval_score" },
     headlineScale: { [lang === "en" ? "MMBench-En" : "MMBench-Cn"]: 1 },
+    // A prediction the rule-based extraction maps to no option is wrong in every rotation.
+    answeredInFormat: (log) => typeof log.extracted === "string",
     parseDoc(raw, where) {
       const d = docObject(raw, where);
       const index = int(d, ["index"], where);

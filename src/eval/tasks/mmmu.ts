@@ -106,6 +106,8 @@ export function makeMmmuTask(seed = MMMU_DEFAULT_SEED): LmmsTask<MmmuDoc, MmmuLo
     },
     headline: { MMMU: "mmmu_acc" },
     headlineScale: { MMMU: 100 },
+    // A multiple-choice answer that names no option gets a seeded random letter; open questions have no form to miss.
+    answeredInFormat: (log) => (log.questionType === "open" ? undefined : typeof log.via === "string" && log.via !== "random"),
     parseDoc(raw, where) {
       const d = docObject(raw, where);
       const docId = id(d, ["id"], where);

@@ -66,6 +66,7 @@ export const seedbench: LmmsTask<SeedDoc, SeedLog> = {
     ];
   },
   headline: { "SEED-img": "seed_image" },
+  answeredInFormat: (log) => typeof log.pred === "string" && /^[A-D]$/.test(log.pred),
   headlineScale: { "SEED-img": 100 },
   outOfScope(raw) {
     const d = typeof raw === "object" && raw !== null ? (raw as RawDoc) : {};
