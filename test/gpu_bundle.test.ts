@@ -22,7 +22,7 @@ function folderBytes(dir: string): number {
   return readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? folderBytes(join(dir, e.name)) : statSync(join(dir, e.name)).size), 0);
 }
 
-test("npm run gpu-bundle writes a bundle under 64 MiB whose run.sh benches on the adapter, and stops with a clear message where there is no GPU", { skip, timeout: 300_000 }, () => {
+test("npm run gpu-bundle writes a bundle under 64 MiB whose run.sh benches on the adapter, and stops with a clear message where there is no GPU", { skip, timeout: 600_000 }, () => {
   const root = tempDir();
   const bundle = join(root, "bundle");
   const built = spawnSync(process.execPath, ["--import", "tsx", projectPath("bench", "gpu_bundle.ts"), "--out", bundle], { cwd: projectPath(), encoding: "utf8" });
@@ -32,8 +32,9 @@ test("npm run gpu-bundle writes a bundle under 64 MiB whose run.sh benches on th
 
   // No Node on the PATH and the working folder outside the project: the bundle brings what it needs.
   const env = { PATH: "/usr/bin:/bin", HOME: root, LLAVA_MORE_BUNDLE_WORK: join(root, "work") };
+  // The software adapter's bench ran past 240 s with both cores busy (a study grid beside the tests).
   const run = (out: string, extra: Record<string, string>, args: string[] = []) =>
-    spawnSync(join(bundle, "run.sh"), [out, ...args], { cwd: root, env: { ...env, ...extra }, encoding: "utf8", timeout: 240_000 });
+    spawnSync(join(bundle, "run.sh"), [out, ...args], { cwd: root, env: { ...env, ...extra }, encoding: "utf8", timeout: 540_000 });
 
   if (!hasVulkanLoader) {
     const noLoader = run(join(root, "out-none"), {});

@@ -153,6 +153,8 @@ test(
     assert.match(calibration, /LLM family at equal size/);
     assert.match(calibration, /text-only prior/);
     assert.match(calibration, /image gap/);
+    assert.match(calibration, /answered in form, a → b/);
+    assert.match(calibration, /\| pairing \| ScienceQA \| AI2D \| POPE \| MME-P \| MME-C \|/, "the form table, one column per benchmark with a form");
     assert.match(readFileSync(join(findings, "findings.md"), "utf8"), /## Learned above the text-only baseline\?/);
     assert.equal(readFileSync(join(findings, "effects.csv"), "utf8").split("\n")[0], "variable,level_a,level_b,benchmark,effect,seed_sd,n_seeds,z,p_welch,context");
   },

@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import type { ColumnTable } from "arquero";
 import { defaultDatasetDir, generateDataset } from "../data/dataset.js";
-import { labEffects, type EffectRow } from "../analysis/lab_effects.js";
+import { formShares, labEffects, type EffectRow, type FormShares } from "../analysis/lab_effects.js";
 import { defaultLabDir, writeFindings } from "../analysis/lab_report.js";
 import { findingsInputs } from "./results.js";
 import { runsRoot, type RunResult } from "./run.js";
@@ -46,6 +46,8 @@ export interface StudyFindings {
   effects: EffectRow[];
   /** README column → the text-only question prior on the same items. */
   prior: Record<string, number>;
+  /** Pairing → benchmark → share of its answers in the benchmark's form (benchmarks with one). */
+  inForm: FormShares;
   files: string[];
 }
 
@@ -62,5 +64,5 @@ export function writeStudyFindings(lab: NotebookStudy): StudyFindings {
   if (!prior) throw new Error(`${dataDir}: no dataset for the text-only baseline; generate it with: npx llava-more generate-data`);
   const outDir = lab.preset === "small" ? defaultLabDir() : join(runs, "findings");
   const files = writeFindings(table, outDir, { prior, results, answers });
-  return { results, table, effects: labEffects(table), prior, files };
+  return { results, table, effects: labEffects(table), prior, inForm: formShares(table, answers), files };
 }
