@@ -39,9 +39,9 @@ export const ai2d: LmmsTask<Ai2dDoc, Ai2dLog> = {
   },
   aggregate: (logs) => [{ metric: "exact_match", value: mean(logs.map((l) => l.exact_match)), n: logs.length }],
   headline: { AI2D: "exact_match" },
+  headlineScale: { AI2D: 100 },
   // Exact match compares the normalised answer with the target letter: only a lone letter can score.
   answeredInFormat: (log) => typeof log.prediction === "string" && /^[a-z]$/.test(exactMatchNormalize(log.prediction)),
-  headlineScale: { AI2D: 100 },
   parseDoc(raw, where) {
     const d = docObject(raw, where);
     const options = strList(d, ["options"], where, 2);

@@ -106,7 +106,7 @@ function makeMmbench(lang: "en" | "cn"): LmmsTask<MmbenchDoc, MmbenchLog> {
     },
     headline: { [lang === "en" ? "MMBench-En" : "MMBench-Cn"]: "gpt_eval_score" },
     headlineScale: { [lang === "en" ? "MMBench-En" : "MMBench-Cn"]: 1 },
-    // A prediction the rule-based extraction maps to no option is wrong in every rotation.
+    // A prediction the rule-based extraction maps to no option is scored wrong (there is no judge to ask).
     answeredInFormat: (log) => typeof log.extracted === "string",
     parseDoc(raw, where) {
       const d = docObject(raw, where);

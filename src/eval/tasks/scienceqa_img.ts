@@ -41,9 +41,9 @@ export const scienceqaImg: LmmsTask<ScienceQaDoc, ScienceQaLog> = {
   },
   aggregate: (logs) => [{ metric: "exact_match", value: mean(logs.map((l) => l.exact_match)), n: logs.length }],
   headline: { ScienceQA: "exact_match" },
+  headlineScale: { ScienceQA: 100 },
   // What scienceqaCorrect can score: a lone capital letter, or one followed by a full stop.
   answeredInFormat: (log) => typeof log.prediction === "string" && /^[A-Z](\.|$)/.test(log.prediction),
-  headlineScale: { ScienceQA: 100 },
   parseDoc(raw, where) {
     const d = docObject(raw, where);
     const choices = strList(d, ["choices"], where, 2);

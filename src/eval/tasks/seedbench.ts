@@ -66,8 +66,8 @@ export const seedbench: LmmsTask<SeedDoc, SeedLog> = {
     ];
   },
   headline: { "SEED-img": "seed_image" },
-  answeredInFormat: (log) => typeof log.pred === "string" && /^[A-D]$/.test(log.pred),
   headlineScale: { "SEED-img": 100 },
+  answeredInFormat: (log) => typeof log.pred === "string" && /^[A-D]$/.test(log.pred),
   outOfScope(raw) {
     const d = typeof raw === "object" && raw !== null ? (raw as RawDoc) : {};
     const type = d["dataType"] ?? d["data_type"];
