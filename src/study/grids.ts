@@ -69,7 +69,7 @@ export const STUDY_GRIDS = {
       { llms: ["llama3.1-8b"], towers: ["clip"], captions: ["noisy"] },
       // A second family at equal size, further from LLaMA-3.1 than LLaMA-3 is (finding 8).
       { llms: ["r1-distill-llama-8b"], towers: ["clip"] },
-      { llms: ["llama3.1-8b"], towers: ["dinov2"] },
+      { llms: ["llama3.1-8b"], towers: ["dinov2", "dinov2-reg"] },
       { llms: ["llama3.1-8b"], towers: ["clip"], resolutions: [{ s2: true }] },
       // Size within one family (Gemma-2 9B vs 2B, the ladder) and Gemma-2-9B vs LLaMA-3.1-8B (finding 3).
       { llms: ["gemma2-9b", "gemma2-2b"], towers: ["clip"] },
