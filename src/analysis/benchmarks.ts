@@ -54,6 +54,9 @@ export function benchmarkOrder(name: string): number {
   return i < 0 ? BENCHMARK_NAMES.length : i;
 }
 
+/** Sorts columns into the README's order, names outside it last and alphabetically. */
+export const compareBenchmarks = (a: string, b: string): number => benchmarkOrder(a) - benchmarkOrder(b) || a.localeCompare(b);
+
 export function isBenchmarkName(name: string): name is BenchmarkName {
   return byName.has(name);
 }

@@ -5,7 +5,7 @@
  * with every other design factor equal, on one benchmark.
  */
 import type { ColumnTable } from "arquero";
-import { benchmarkOrder } from "./benchmarks.js";
+import { benchmarkOrder, compareBenchmarks } from "./benchmarks.js";
 import { meanSd, welchInterval, type LabScoreRow } from "./lab_stats.js";
 import { tableToCsv, type TableView } from "./render.js";
 
@@ -82,7 +82,7 @@ export function labEffects(lab: ColumnTable, variables: readonly StudyVariable[]
           const [nameA, a] = levels[i]!;
           const [nameB, b] = levels[j]!;
           if (!variable.contrasts(a.row, b.row)) continue;
-          const benchmarks = [...a.scores.keys()].filter((k) => b.scores.has(k)).sort((x, y) => benchmarkOrder(x) - benchmarkOrder(y));
+          const benchmarks = [...a.scores.keys()].filter((k) => b.scores.has(k)).sort(compareBenchmarks);
           for (const benchmark of benchmarks) {
             const [xa, xb] = [a.scores.get(benchmark)!, b.scores.get(benchmark)!];
             const [sa, sb] = [meanSd(xa), meanSd(xb)];
@@ -211,7 +211,7 @@ export function formShares(lab: ColumnTable, answers: TopAnswerShares): FormShar
 
 /** Markdown: one row per pairing, one column per benchmark with an answer form (README order). */
 export function formSharesMarkdown(shares: FormShares): string {
-  const benchmarks = [...new Set([...shares.values()].flatMap((m) => [...m.keys()]))].sort((a, b) => benchmarkOrder(a) - benchmarkOrder(b) || a.localeCompare(b));
+  const benchmarks = [...new Set([...shares.values()].flatMap((m) => [...m.keys()]))].sort(compareBenchmarks);
   const rows = [...shares].sort((x, y) => x[0].localeCompare(y[0])).map(([pairing, byBenchmark]) => `| ${pairing} | ${benchmarks.map((b) => byBenchmark.get(b)?.toFixed(2) ?? "").join(" | ")} |`);
   return [`| pairing | ${benchmarks.join(" | ")} |`, `|---|${benchmarks.map(() => "---:|").join("")}`, ...rows].join("\n");
 }

@@ -10,7 +10,7 @@ import { runWallSeconds, type RunResult } from "../study/run.js";
 import type { TopAnswer } from "../eval/results.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { projectPath } from "../util/paths.js";
-import { BENCHMARK_NAMES, benchmarkOrder } from "./benchmarks.js";
+import { BENCHMARK_NAMES, compareBenchmarks } from "./benchmarks.js";
 import { PAPER_COMPARISONS } from "./comparisons.js";
 import { CHROMIUM_HINT, FigureRenderer, findChromium, writeFigureHtml, writeFiguresStatic } from "./export.js";
 import type { PlotlyFigure } from "./figures.js";
@@ -271,7 +271,7 @@ export interface FindingsOptions {
 
 /** Per benchmark (README order): how many runs gave one answer to (nearly) every item, and which answers those were. */
 export function answerCollapseMarkdown(answers: Readonly<Record<string, Readonly<Record<string, TopAnswer>>>>): string {
-  const benchmarks = [...new Set(Object.values(answers).flatMap((byBenchmark) => Object.keys(byBenchmark)))].sort((a, b) => benchmarkOrder(a) - benchmarkOrder(b) || a.localeCompare(b));
+  const benchmarks = [...new Set(Object.values(answers).flatMap((byBenchmark) => Object.keys(byBenchmark)))].sort(compareBenchmarks);
   const rows = benchmarks.map((benchmark) => {
     const tops = Object.values(answers).flatMap((byBenchmark) => (byBenchmark[benchmark] ? [byBenchmark[benchmark]!] : []));
     const collapsed = tops.filter((t) => t.share >= COLLAPSE_SHARE);
