@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { initBackend } from "../src/backend.js";
 import { Dataset, defaultDatasetDir, generateDataset } from "../src/data/dataset.js";
@@ -14,7 +14,8 @@ import { FeatureStore } from "../src/study/features.js";
 import { expandGrid, imageTokens, inputSide, parseResolution, resolutionLabel, runId, type StudyGrid } from "../src/study/grid.js";
 import { STUDY_GRIDS, studyGrid } from "../src/study/grids.js";
 import { currentResult, expectedResultKey, readLog, runPairing, runWallSeconds, WORKER_LOG, type RunResult } from "../src/study/run.js";
-import { readResults } from "../src/study/results.js";
+import { findingsInputs, readResults } from "../src/study/results.js";
+import { archivedIds, archivedResult, archiveRun, currentArchivedKey } from "../src/study/archive.js";
 import { validationBenchmarks } from "../src/eval/validation.js";
 import { PROTOCOLS } from "../src/train/protocol.js";
 import { fitPrompt } from "../src/study/answerer.js";
@@ -75,6 +76,7 @@ const root = tempDir("llava-more-study-");
 process.env["LLAVA_MORE_DATA"] = join(root, "data");
 process.env["LLAVA_MORE_ZOO"] = join(root, "zoo");
 process.env["LLAVA_MORE_RUNS"] = join(root, "runs");
+process.env["LLAVA_MORE_RESULTS"] = join(root, "results");
 const TINY: StudyGrid & { evalLimit: number } = { name: "tiny-pair", title: "two tiny pairings", seeds: [0], blocks: [{ llms: ["llama3.1-8b", "vicuna-7b"], towers: ["clip"] }], evalLimit: 8 };
 
 let zooReady: Promise<void> | undefined;
@@ -238,6 +240,51 @@ test("a run folder is locked while a process works on it; a lock left by a dead 
   const result = await runPairing({ preset: "tiny", spec, evalLimit: 8, progress: false });
   assert.equal(result.id, runId(spec));
   assert.ok(!existsSync(lock), "the lock outlived the run");
+});
+
+test("the results archive keeps a run's result and gzipped samples, and a fresh runs folder reads, skips and reports from it", { timeout: 600_000 }, async () => {
+  await tinyZoo();
+  const archive = join(root, "results", "tiny");
+  assert.equal(await main(["archive", "--preset", "tiny", "--eval-limit", "8"]), 0);
+  const ids = TINY.blocks[0]!.llms.map((llm) => runId({ llm, tower: "clip", resolution: { scale: 1, s2: false }, captions: "short", seed: 0 })).sort();
+  assert.deepEqual(archivedIds(archive), ids);
+  const folder = join(archive, ids[0]!);
+  assert.deepEqual(readdirSync(folder).sort(), ["eval-limit8", "result-limit8.json"]); // no checkpoints, no logs
+  const evalFiles = readdirSync(join(folder, "eval-limit8")).sort();
+  assert.ok(evalFiles.includes("results.json") && evalFiles.includes("samples_pope.jsonl.gz"), evalFiles.join(", "));
+  assert.ok(evalFiles.every((f) => f === "results.json" || f.endsWith(".jsonl.gz")));
+  const gz = readFileSync(join(folder, "eval-limit8", "samples_pope.jsonl.gz"));
+  archiveRun(join(root, "runs", "tiny", ids[0]!), archive, "-limit8");
+  assert.deepEqual(readFileSync(join(folder, "eval-limit8", "samples_pope.jsonl.gz")), gz, "archiving again changed the bytes");
+
+  // A runs folder without these runs: the archive stands in for them, in findings and in the study.
+  const dataDir = defaultDatasetDir("tiny", 0);
+  const fresh = tempDir();
+  const local = findingsInputs(join(root, "runs", "tiny"), dataDir, 8);
+  const archived = findingsInputs(fresh, dataDir, 8, archive);
+  assert.deepEqual(archived.results.map((r) => r.id), ids);
+  assert.deepEqual(archived.table.objects(), local.table.objects().filter((row) => ids.includes((row as { run: string }).run)));
+  for (const id of ids) assert.deepEqual(archived.answers[id], local.answers[id]);
+  assert.equal(findingsInputs(fresh, dataDir, 8).results.length, 0);
+  const study = await runStudy({ study: TINY, preset: "tiny", runsDir: fresh, archiveDir: archive, progress: false });
+  assert.deepEqual([study.ran.length, study.skipped.length, study.results.length], [0, 2, 2]);
+  // A study over runs finished before its archive existed archives them.
+  const second = tempDir();
+  const again = await runStudy({ study: TINY, preset: "tiny", archiveDir: second, progress: false });
+  assert.deepEqual([again.ran.length, again.skipped.length], [0, 2]);
+  assert.deepEqual(archivedIds(second), ids);
+
+  // A result whose key the pairing would not get now is stale, in the archive as in a run folder.
+  const dataset = new Dataset(dataDir).manifest;
+  const result = JSON.parse(readFileSync(join(folder, "result-limit8.json"), "utf8")) as RunResult;
+  assert.equal(archivedResult({ dir: archive, dataset }, ids[0]!, "-limit8")?.key, result.key);
+  writeFileSync(join(folder, "result-limit8.json"), JSON.stringify({ ...result, key: "00000000" }));
+  assert.equal(archivedResult({ dir: archive, dataset }, ids[0]!, "-limit8"), undefined);
+  // A zoo without the entries: their default build's keys, which this test's 3-step zoo does not have.
+  writeFileSync(join(folder, "result-limit8.json"), JSON.stringify(result));
+  assert.equal(archivedResult({ dir: archive, dataset, zooDir: tempDir() }, ids[0]!, "-limit8"), undefined);
+  assert.notEqual(currentArchivedKey(result, { dataset, zooDir: tempDir() }), result.key);
+  assert.throws(() => archiveRun(fresh, archive, "-limit8"), /no finished result to archive/);
 });
 
 test("a feature cache restricted to its first scenes shares the data and knows no later scene", async () => {

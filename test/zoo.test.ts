@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { join } from "node:path";
 import { initBackend } from "../src/backend.js";
 import { SIGLIP_RECIPES } from "../src/train/objectives/siglip.js";
-import { buildZoo, loadZooTower, zooDataKey } from "../src/train/zoo.js";
+import { buildZoo, loadZooTower, zooBuildKey, zooDataKey } from "../src/train/zoo.js";
+import { Dataset, defaultDatasetDir } from "../src/data/dataset.js";
 import { folderHash } from "../src/util/fs.js";
 import { loadZooLlm } from "../src/train/zoo_llms.js";
 import { towerProbeView, zooLossFigure, zooView } from "../src/analysis/zoo_tables.js";
@@ -33,6 +34,11 @@ test("the zoo builds a tower and an LLM with manifests, skips them when built, a
   const again = await buildZoo({ preset: "tiny", dir, only: ["siglip", "gemma2-2b"], steps: 3, progress: false });
   assert.deepEqual(again.built, []);
   assert.deepEqual(again.skipped, ["siglip", "gemma2-2b"]);
+  // The build key is computable without building (what the results archive checks against); --steps is part of it.
+  const manifest = new Dataset(defaultDatasetDir("tiny", 0)).manifest;
+  assert.equal(zooBuildKey("tiny", 0, "siglip", manifest, 3), tower.key);
+  assert.equal(zooBuildKey("tiny", 0, "gemma2-2b", manifest, 3), llm.key);
+  assert.notEqual(zooBuildKey("tiny", 0, "siglip", manifest), tower.key);
 
   // A changed recipe is a different entry: only that entry is rebuilt.
   const recipe = SIGLIP_RECIPES.tiny;

@@ -93,8 +93,8 @@ export function topAnswers(dir: string): Record<string, TopAnswer> {
   if (!existsSync(dir)) return {};
   const counts = new Map<string, Map<string, number>>();
   const form = new Map<string, { inFormat: number; judged: number }>();
-  for (const file of readdirSync(dir).filter((f) => /^samples_[\w.-]+\.jsonl$/.test(f)).sort()) {
-    const name = file.slice("samples_".length, -".jsonl".length);
+  for (const file of readdirSync(dir).filter((f) => /^samples_[\w.-]+\.jsonl(\.gz)?$/.test(f)).sort()) {
+    const name = file.slice("samples_".length).replace(/\.jsonl(\.gz)?$/, "");
     const task = isTaskName(name) ? getTask(name) : undefined;
     for (const { line, value } of readJsonl(join(dir, file))) {
       const prediction = (value as { prediction?: unknown }).prediction;

@@ -10,7 +10,8 @@ import { parseResolution, runId, type PairingSpec } from "./grid.js";
 import { STUDY_NAMES, parseStudyGrid, studyGrid } from "./grids.js";
 import { readJsonFile } from "../util/jsonl.js";
 import { EVAL_SPLITS, evalSuffix, evaluatePairing, runDir, runsRoot, trainPairing, type EvalSplit, type RunOptions, type RunResult } from "./run.js";
-import { findingsInputs } from "./results.js";
+import { archivedIds, archiveRoot, archiveRun } from "./archive.js";
+import { findingsInputs, findResults } from "./results.js";
 import { missingZooEntries, mergeStudy, runStudy, runStudyIndex, writeSlurmScript, type StudyOptions } from "./runner.js";
 import { defaultDatasetDir, generateDataset } from "../data/dataset.js";
 import { defaultZooDir } from "../train/zoo.js";
@@ -52,6 +53,8 @@ const PAIRING_OPTIONS = {
   data: { type: "string", description: "dataset folder (default data/generated/<preset>-seed0)" },
   zoo: { type: "string", description: "model zoo folder (default data/zoo/<preset>)" },
   "eval-limit": { type: "string", description: "evaluate only the first N items of each benchmark" },
+  archive: { type: "string", description: "results archive, committed with the project (default results/<preset>; LLAVA_MORE_RESULTS moves it)" },
+  "no-archive": { type: "boolean", description: "neither read nor write the results archive" },
   tasks: { type: "string", description: `comma-separated benchmarks (default all: ${TASK_NAMES.join(", ")})` },
   split: { type: "string", description: "evaluate on the benchmark files (default) or on the validation split (items about training scenes never trained on: what tuning uses)" },
 } as const;
@@ -99,9 +102,19 @@ function studyOptions(values: Values): StudyOptions {
     ...(str(values["runs"]) !== undefined ? { runsDir: str(values["runs"])! } : {}),
     ...(str(values["data"]) !== undefined ? { datasetDir: str(values["data"])! } : {}),
     ...(str(values["zoo"]) !== undefined ? { zooDir: str(values["zoo"])! } : {}),
+    ...(archiveDir(values, preset) !== undefined ? { archiveDir: archiveDir(values, preset)! } : {}),
     workers: count("workers", values["workers"], 1, 1)!,
     log: console.log,
   };
+}
+
+/** --archive DIR, else the default archive of the preset; undefined with --no-archive. */
+function archiveDir(values: Values, preset: Preset): string | undefined {
+  if (values["no-archive"] === true) {
+    if (values["archive"] !== undefined) throw new Error("give --archive DIR or --no-archive, not both");
+    return undefined;
+  }
+  return str(values["archive"]) ?? archiveRoot(preset);
 }
 
 export const STUDY_COMMANDS: Record<string, CliCommand> = {
@@ -139,7 +152,7 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
       for (const f of outcome.failed) console.log(`failed: ${f.id}: ${f.error}`);
       if (outcome.results.length === 0) throw new Error("no lab run finished; see the errors above");
       // effects.csv and findings.md speak for every run finished at this evaluation setting (the calibration grid's too).
-      const findings = findingsInputs(runsRoot(preset), defaultDatasetDir(preset, 0), study.evalLimit);
+      const findings = findingsInputs(runsRoot(preset), defaultDatasetDir(preset, 0), study.evalLimit, archiveRoot(preset));
       const report = await writeLabReport({ table: outcome.table, results: outcome.results, title: study.title, preset, staticImages, seconds: outcome.seconds, findings, log: (line) => console.log(line.replace(/^wrote (.*)$/, (_, p: string) => `wrote ${show(p)}`)) });
       console.log(`\nlab study: ${outcome.ran.length} runs now, ${outcome.skipped.length} before, in ${(outcome.seconds / 60).toFixed(1)} min; report ${report.report.map(show).join(", ")}`);
       console.log(`main job done in ${((Date.now() - started) / 60000).toFixed(1)} min`);
@@ -177,7 +190,7 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
   },
   study: {
     summary: "run a study grid (skips finished runs) and merge its results; --slurm writes a job array instead",
-    usage: "llava-more study (--grid quick|llms|backbones|resolution|pretraining|calibration | --grid-file F) [--preset P] [--workers N] [--slurm] [--index I] [--merge]",
+    usage: "llava-more study (--grid quick|llms|backbones|resolution|pretraining|calibration | --grid-file F) [--preset P] [--workers N] [--slurm] [--index I] [--merge] [--archive DIR | --no-archive]",
     options: {
       grid: { type: "string", description: `the grid: ${STUDY_NAMES.join(", ")}` },
       "grid-file": { type: "string", description: "a grid as JSON ({name, title, blocks: [{llms, towers, resolutions?, captions?}], seeds, evalLimit?}) instead of --grid" },
@@ -190,6 +203,8 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
       runs: PAIRING_OPTIONS.runs,
       data: PAIRING_OPTIONS.data,
       zoo: PAIRING_OPTIONS.zoo,
+      archive: PAIRING_OPTIONS.archive,
+      "no-archive": PAIRING_OPTIONS["no-archive"],
     },
     async run(values) {
       const options = studyOptions(values);
@@ -218,10 +233,12 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
   },
   findings: {
     summary: "write effects.csv (each study variable's effect on each benchmark, in seed SDs) and findings.md (the paper's findings, where each variable matters) from every finished run",
-    usage: "llava-more findings [--preset P] [--runs DIR] [--data DIR] [--eval-limit N] [--out DIR]",
+    usage: "llava-more findings [--preset P] [--runs DIR] [--data DIR] [--eval-limit N] [--out DIR] [--archive DIR | --no-archive]",
     options: {
       preset: PAIRING_OPTIONS.preset,
       runs: PAIRING_OPTIONS.runs,
+      archive: PAIRING_OPTIONS.archive,
+      "no-archive": PAIRING_OPTIONS["no-archive"],
       data: { type: "string", description: "dataset the runs were scored on, for the text-only baseline (default data/generated/<preset>-seed0)" },
       "eval-limit": { type: "string", description: "use the runs' evaluations on the first N items of each benchmark (default: the full evaluations)" },
       out: { type: "string", description: "output folder (default figures/lab)" },
@@ -231,14 +248,38 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
       const runs = str(values["runs"]) ?? runsRoot(preset);
       const limit = count("eval-limit", values["eval-limit"], undefined, 1);
       const dataDir = str(values["data"]) ?? defaultDatasetDir(preset, 0);
-      const { results, table, prior, answers } = findingsInputs(runs, dataDir, limit);
+      const archive = archiveDir(values, preset);
+      // Archived results are checked against the dataset; the default one is generated (seconds) when missing.
+      if (archive !== undefined && archivedIds(archive).length > 0 && str(values["data"]) === undefined) await generateDataset({ preset, seed: 0, log: console.log });
+      const { results, table, prior, answers } = findingsInputs(runs, dataDir, limit, archive);
       if (results.length === 0) {
-        throw new Error(`no finished run${limit !== undefined ? ` evaluated with --eval-limit ${limit}` : " with a full evaluation"} in ${show(runs)}; run a study first (npx llava-more study --grid quick) or pass the --eval-limit its grid used`);
+        throw new Error(`no finished run${limit !== undefined ? ` evaluated with --eval-limit ${limit}` : " with a full evaluation"} in ${show(runs)}${archive !== undefined ? ` or ${show(archive)}` : ""}; run a study first (npx llava-more study --grid quick) or pass the --eval-limit its grid used`);
       }
       const { writeFindings } = await import("../analysis/lab_report.js");
       if (!prior) console.log(`no dataset at ${show(dataDir)}: findings.md leaves out the text-only baseline (generate it, or pass --data)`);
       const files = writeFindings(table, str(values["out"]), { results, answers, ...(prior ? { prior } : {}) });
       console.log(`${results.length} runs; wrote ${files.map(show).join(", ")}`);
+      return 0;
+    },
+  },
+  archive: {
+    summary: "copy every finished, current run's result and sample logs (no checkpoints) into the results archive, which is committed (a study does this for each run it finishes)",
+    usage: "llava-more archive [--preset P] [--runs DIR] [--eval-limit N] [--archive DIR]",
+    options: {
+      preset: PAIRING_OPTIONS.preset,
+      runs: PAIRING_OPTIONS.runs,
+      "eval-limit": { type: "string", description: "archive the runs' evaluations on the first N items of each benchmark (default: the full evaluations)" },
+      archive: PAIRING_OPTIONS.archive,
+    },
+    async run(values) {
+      const preset = oneOf<Preset>("preset", values["preset"], PRESETS, "small");
+      const runs = str(values["runs"]) ?? runsRoot(preset);
+      const limit = count("eval-limit", values["eval-limit"], undefined, 1);
+      const suffix = evalSuffix(limit !== undefined ? { evalLimit: limit } : {});
+      const archive = archiveDir(values, preset)!;
+      const found = findResults(runs, { suffix });
+      for (const { folder } of found) archiveRun(folder, archive, suffix);
+      console.log(`${found.length} runs archived into ${show(archive)}`);
       return 0;
     },
   },

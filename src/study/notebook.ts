@@ -2,13 +2,15 @@
  * What each lab notebook does first: the study grid at the notebook's preset ($LLAVA_MORE_PRESET,
  * `small` by default), the dataset and the zoo entries it needs (built when missing, a few steps at
  * `tiny`), then every unfinished run of the grid. Runs already finished are read back, so a notebook
- * run again only redraws.
+ * run again only redraws. At `small` the results archive (results/small, committed) is read and
+ * written as by `npx llava-more study`; the tests' tiny notebooks leave it alone.
  */
 import { join } from "node:path";
 import type { ColumnTable } from "arquero";
 import { defaultDatasetDir, generateDataset } from "../data/dataset.js";
 import { formShares, labEffects, type EffectRow, type FormShares } from "../analysis/lab_effects.js";
 import { defaultLabDir, writeFindings } from "../analysis/lab_report.js";
+import { archiveRoot } from "./archive.js";
 import { findingsInputs } from "./results.js";
 import { runsRoot, type RunResult } from "./run.js";
 import { notebookPreset, notebookSteps } from "../data/presets.js";
@@ -33,11 +35,14 @@ export async function runNotebookStudy(name: StudyName, options: { workers?: num
   console.log(`${study.title}: ${expandGrid(study).length} runs at the ${preset} preset`);
   // Runs go to child processes: the kernel's heap (tslab's TypeScript compiler) would slow training in
   // it by a third or more. The tests' tiny runs last seconds, too short to gain from it.
-  const outcome = await runStudy({ study, preset, workers: options.workers ?? 1, isolate: preset !== "tiny", log: console.log });
+  const outcome = await runStudy({ study, preset, workers: options.workers ?? 1, isolate: preset !== "tiny", ...notebookArchive(preset), log: console.log });
   console.log(`${outcome.ran.length} runs now, ${outcome.skipped.length} finished before, ${outcome.failed.length} failed; ${(outcome.seconds / 60).toFixed(1)} min`);
   for (const f of outcome.failed) console.log(`failed: ${f.id}: ${f.error}`);
   return { ...outcome, preset, study };
 }
+
+/** The committed archive at `small`, the preset whose findings are committed; none at the others. */
+const notebookArchive = (preset: Preset): { archiveDir?: string } => (preset === "small" ? { archiveDir: archiveRoot(preset) } : {});
 
 export interface StudyFindings {
   /** Every run of the preset finished at the grid's evaluation setting (other grids' runs too). */
@@ -60,7 +65,7 @@ export interface StudyFindings {
 export function writeStudyFindings(lab: NotebookStudy): StudyFindings {
   const runs = runsRoot(lab.preset);
   const dataDir = defaultDatasetDir(lab.preset, 0);
-  const { results, table, prior, answers } = findingsInputs(runs, dataDir, lab.study.evalLimit);
+  const { results, table, prior, answers } = findingsInputs(runs, dataDir, lab.study.evalLimit, notebookArchive(lab.preset).archiveDir);
   if (!prior) throw new Error(`${dataDir}: no dataset for the text-only baseline; generate it with: npx llava-more generate-data`);
   const outDir = lab.preset === "small" ? defaultLabDir() : join(runs, "findings");
   const files = writeFindings(table, outDir, { prior, results, answers });

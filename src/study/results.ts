@@ -9,6 +9,7 @@ import { writeFileAtomic } from "../util/fs.js";
 import { Dataset } from "../data/dataset.js";
 import { questionPrior } from "../eval/baselines.js";
 import { topAnswers, type TopAnswer } from "../eval/results.js";
+import { archivedIds, archivedResult, type ArchiveSource } from "./archive.js";
 import { currentResult, evalSuffix, type RunResult } from "./run.js";
 
 /** The README-column rows of one finished run. */
@@ -32,14 +33,25 @@ export function resultRows(result: RunResult): LabScoreRow[] {
 }
 
 /**
- * Every finished, current run under `runsDir` (or only those named in `ids`) for an evaluation setting
- * (see evalSuffix); results of an older protocol, dataset or zoo entry are left out (`currentResult`).
+ * Every finished, current result under `runsDir` (or only those of the runs named in `ids`) for an
+ * evaluation setting (see evalSuffix), with the run folder it was read from; a run the folder lacks,
+ * or holds only a stale result of, is read from the archive when one is given. Results of an older
+ * protocol, dataset or zoo entry are left out (`currentResult`, `archivedResult`). Sorted by run id.
  */
-export function readResults(runsDir: string, options: { ids?: readonly string[]; suffix?: string } = {}): RunResult[] {
-  if (!existsSync(runsDir)) return [];
-  const names = options.ids ?? readdirSync(runsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
-  return names.map((id) => currentResult(join(runsDir, id), options.suffix)).filter((r): r is RunResult => r !== undefined);
+export function findResults(runsDir: string, options: { ids?: readonly string[]; suffix?: string; archive?: ArchiveSource } = {}): { result: RunResult; folder: string }[] {
+  const suffix = options.suffix ?? "";
+  const local = existsSync(runsDir) ? readdirSync(runsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name) : [];
+  const ids = options.ids ?? [...new Set([...local, ...(options.archive ? archivedIds(options.archive.dir) : [])])].sort();
+  return ids.flatMap((id) => {
+    const result = currentResult(join(runsDir, id), suffix);
+    if (result) return [{ result, folder: join(runsDir, id) }];
+    const archived = options.archive ? archivedResult(options.archive, id, suffix) : undefined;
+    return archived ? [{ result: archived, folder: join(options.archive!.dir, id) }] : [];
+  });
 }
+
+export const readResults = (runsDir: string, options: { ids?: readonly string[]; suffix?: string; archive?: ArchiveSource } = {}): RunResult[] =>
+  findResults(runsDir, options).map((r) => r.result);
 
 export const mergeResults = (results: readonly RunResult[]): ColumnTable => labTable(results.flatMap(resultRows));
 
@@ -53,13 +65,20 @@ export interface FindingsInputs {
   answers: Record<string, Record<string, TopAnswer>>;
 }
 
-/** Every current run in `runsDir` evaluated on `evalLimit` items (all without it), merged, with the question prior of those items. */
-export function findingsInputs(runsDir: string, datasetDir: string, evalLimit?: number): FindingsInputs {
+/**
+ * Every current run in `runsDir` (and in the archive `archiveDir`, for runs the folder lacks) evaluated
+ * on `evalLimit` items (all without it), merged, with the question prior of those items. Archived
+ * results need the dataset to be checked against; without it they are left out.
+ */
+export function findingsInputs(runsDir: string, datasetDir: string, evalLimit?: number, archiveDir?: string): FindingsInputs {
   const suffix = evalSuffix(evalLimit !== undefined ? { evalLimit } : {});
-  const results = readResults(runsDir, { suffix });
+  const dataset = existsSync(join(datasetDir, "manifest.json")) ? new Dataset(datasetDir) : undefined;
+  const archive = archiveDir !== undefined && dataset ? { dir: archiveDir, dataset: dataset.manifest } : undefined;
+  const found = findResults(runsDir, { suffix, ...(archive ? { archive } : {}) });
+  const results = found.map((f) => f.result);
   const table = mergeResults(results);
-  const answers = Object.fromEntries(results.map((r) => [r.id, topAnswers(join(runsDir, r.id, `eval${suffix}`))]));
-  return existsSync(datasetDir) ? { results, table, answers, prior: questionPrior(new Dataset(datasetDir), evalLimit) } : { results, table, answers };
+  const answers = Object.fromEntries(found.map((f) => [f.result.id, topAnswers(join(f.folder, `eval${suffix}`))]));
+  return dataset ? { results, table, answers, prior: questionPrior(dataset, evalLimit) } : { results, table, answers };
 }
 
 /** Writes the merged table as CSV and JSON (atomically) and returns their paths. */

@@ -158,17 +158,18 @@ export function currentResult(dir: string, suffix = ""): RunResult | undefined {
   if (!result || !existsSync(join(dir, "run.json"))) return undefined;
   const run = readJsonFile(join(dir, "run.json")) as { dataset?: string; zoo?: string };
   if (run.dataset === undefined || !existsSync(join(run.dataset, "manifest.json"))) return undefined;
-  const options: RunOptions = {
-    preset: result.preset,
-    spec: result.spec,
-    datasetDir: run.dataset,
-    ...(run.zoo !== undefined ? { zooDir: run.zoo } : {}),
-    ...(result.eval.limit !== undefined ? { evalLimit: result.eval.limit } : {}),
-    ...(result.eval.split ? { split: result.eval.split } : {}),
-    ...(result.eval.tasks && Object.keys(result.eval.tasks).join(",") !== TASK_NAMES.join(",") ? { tasks: Object.keys(result.eval.tasks) } : {}),
-  };
+  const options: RunOptions = { ...resultOptions(result), datasetDir: run.dataset, ...(run.zoo !== undefined ? { zooDir: run.zoo } : {}) };
   return expectedResultKey(options) === result.key ? result : undefined;
 }
+
+/** The options that produced a result, without its dataset and zoo folders: pairing, preset and evaluation setting. */
+export const resultOptions = (result: RunResult): RunOptions => ({
+  preset: result.preset,
+  spec: result.spec,
+  ...(result.eval.limit !== undefined ? { evalLimit: result.eval.limit } : {}),
+  ...(result.eval.split ? { split: result.eval.split } : {}),
+  ...(result.eval.tasks && Object.keys(result.eval.tasks).join(",") !== TASK_NAMES.join(",") ? { tasks: Object.keys(result.eval.tasks) } : {}),
+});
 
 /** A study worker's output, in its run folder (see `runStudy`). */
 export const WORKER_LOG = "worker.log";

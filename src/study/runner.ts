@@ -17,6 +17,8 @@ import { projectRoot } from "../util/paths.js";
 import { durationText, progressBar } from "../util/progress.js";
 import { expandGrid, runId, type PairingSpec } from "./grid.js";
 import type { StudyDefinition } from "./grids.js";
+import { Dataset, defaultDatasetDir } from "../data/dataset.js";
+import { archivedResult, archiveRun, type ArchiveSource } from "./archive.js";
 import { mergeResults, readResults, writeMergedTable } from "./results.js";
 import { evalSuffix, expectedResultKey, finishedResult, pairingArgs, runDir, runPairing, runsRoot, runWallSeconds, WORKER_LOG, type RunOptions, type RunResult } from "./run.js";
 
@@ -26,6 +28,12 @@ export interface StudyOptions {
   runsDir?: string;
   datasetDir?: string;
   zooDir?: string;
+  /**
+   * The results archive (src/study/archive.ts): pairings it holds a current result of are not run
+   * again, and each run of the grid finished in the runs folder is archived there (as it finishes, or
+   * now if it finished before). Absent: no archive.
+   */
+  archiveDir?: string;
   /** Worker processes; 1 (default) runs every pairing in this process, unless `isolate`. */
   workers?: number;
   /** Run every pairing in a child process, even with one worker. */
@@ -36,7 +44,7 @@ export interface StudyOptions {
 
 export interface StudyOutcome {
   pairings: PairingSpec[];
-  /** Runs finished before this call (skipped). */
+  /** Runs finished before this call (skipped), in the runs folder or the archive. */
   skipped: string[];
   /** Runs finished by this call. */
   ran: string[];
@@ -80,10 +88,15 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
   const skipped: string[] = [];
   const finished: RunResult[] = [];
   const todo: PairingSpec[] = [];
+  const archive = archiveSource(options);
   for (const spec of pairings) {
     // A result with another key (older protocol, data or zoo entry) is stale: runPairing trains it again.
     const run = runOptions(options, spec);
-    const result = finishedResult(runDir(run), suffix, expectedResultKey(run));
+    const local = finishedResult(runDir(run), suffix, expectedResultKey(run));
+    const archived = archive ? archivedResult(archive, runId(spec), suffix) : undefined;
+    // A run finished before (by `train --eval`, or before the archive) is archived now.
+    if (local && archive && archived?.key !== local.key) archiveFinished(options, spec, suffix, log);
+    const result = local ?? archived;
     if (result) {
       skipped.push(runId(spec));
       finished.push(result);
@@ -100,6 +113,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
       try {
         await runPairing({ ...runOptions(options, spec), progress: options.progress, log });
         ran.push(runId(spec));
+        archiveFinished(options, spec, suffix, log);
       } catch (err) {
         failed.push({ id: runId(spec), error: err instanceof Error ? err.message : String(err) });
         log(`${runId(spec)} failed: ${failed[failed.length - 1]!.error}`);
@@ -115,8 +129,10 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
         const dir = runDir(runOptions(options, spec));
         log(`${id}: running in a worker process; follow it with: tail -f ${join(dir, WORKER_LOG)}`);
         const code = await runWorker(workerArgs(options, spec), dir, threads);
-        if (code === 0) ran.push(id);
-        else failed.push({ id, error: `worker exited with code ${code}; see ${join(dir, WORKER_LOG)}` });
+        if (code === 0) {
+          ran.push(id);
+          archiveFinished(options, spec, suffix, log);
+        } else failed.push({ id, error: `worker exited with code ${code}; see ${join(dir, WORKER_LOG)}` });
         bar.tick();
       }
     };
@@ -138,6 +154,23 @@ export function timeLeftText(finished: readonly RunResult[], todo: number, worke
 }
 
 const runsRootOf = (options: StudyOptions): string => options.runsDir ?? runsRoot(options.preset);
+
+/** The study's archive with the manifest of its dataset, which archived results are checked against. */
+function archiveSource(options: StudyOptions): ArchiveSource | undefined {
+  const datasetDir = options.datasetDir ?? defaultDatasetDir(options.preset, 0);
+  if (options.archiveDir === undefined || !existsSync(join(datasetDir, "manifest.json"))) return undefined;
+  return { dir: options.archiveDir, dataset: new Dataset(datasetDir).manifest, ...(options.zooDir !== undefined ? { zooDir: options.zooDir } : {}) };
+}
+
+/** Copies a run just finished into the study's archive; a failure to archive is reported, not fatal (the run folder keeps it). */
+function archiveFinished(options: StudyOptions, spec: PairingSpec, suffix: string, log: (line: string) => void): void {
+  if (options.archiveDir === undefined) return;
+  try {
+    archiveRun(runDir(runOptions(options, spec)), options.archiveDir, suffix);
+  } catch (err) {
+    log(`${runId(spec)}: not archived: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
 
 /** The CLI in a child process (output to <run>/worker.log), with its share of the cores. */
 function runWorker(args: string[], dir: string, threads: number): Promise<number> {
@@ -224,7 +257,8 @@ export async function runStudyIndex(options: StudyOptions, index: number): Promi
 export function mergeStudy(options: StudyOptions): { results: RunResult[]; table: ColumnTable; files: string[]; finished: number; total: number } {
   const pairings = expandGrid(options.study);
   const suffix = evalSuffix({ evalLimit: options.study.evalLimit });
-  const results = readResults(runsRootOf(options), { ids: pairings.map(runId), suffix });
+  const archive = archiveSource(options);
+  const results = readResults(runsRootOf(options), { ids: pairings.map(runId), suffix, ...(archive ? { archive } : {}) });
   const table = mergeResults(results);
   return { results, table, files: writeMergedTable(table, join(runsRootOf(options), "studies", `${options.study.name}${suffix}`)), finished: results.length, total: pairings.length };
 }

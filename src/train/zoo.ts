@@ -96,6 +96,13 @@ export function zooDataKey(manifest: Pick<DatasetManifest, "key" | "parts">): st
 const entryKey = (preset: Preset, seed: number, name: string, steps: number | undefined, datasetKey: string): string =>
   hashString(JSON.stringify({ v: ZOO_VERSION, preset, seed, name, steps, datasetKey, recipe: entryRecipe(preset, name) })).toString(16).padStart(8, "0");
 
+/**
+ * The key a build of an entry from this dataset gets, whether or not it is built: without `steps`, the
+ * key of `npx llava-more zoo`'s default build (every recipe at its own steps).
+ */
+export const zooBuildKey = (preset: Preset, seed: number, name: string, manifest: Pick<DatasetManifest, "key" | "parts">, steps?: number): string =>
+  entryKey(preset, seed, name, steps, zooDataKey(manifest));
+
 /** The build key of a zoo entry, from the zoo's manifest; undefined when the zoo has no such entry. */
 export function zooEntryKey(zoo: string, name: string): string | undefined {
   const file = join(zoo, "zoo.json");
@@ -156,7 +163,7 @@ export async function buildZoo(options: BuildZooOptions = {}): Promise<{ dir: st
   const built: string[] = [];
   const skipped: string[] = [];
   for (const name of names) {
-    const key = entryKey(preset, seed, name, options.steps, zooDataKey(dataset.manifest));
+    const key = zooBuildKey(preset, seed, name, dataset.manifest, options.steps);
     if (manifest.entries[name]?.key === key) {
       skipped.push(name);
       continue;

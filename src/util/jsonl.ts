@@ -1,5 +1,6 @@
 /** JSON Lines and JSON files read with errors that name the file and line. */
 import { readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { writeFileAtomic } from "./fs.js";
 
 /** Line and column of a character offset, 1-based. */
@@ -111,9 +112,17 @@ export function readJsonFile(file: string): unknown {
   return parseJson(readText(file), file);
 }
 
-/** Each non-empty line parsed, with its 1-based line number. */
+/** Each non-empty line parsed, with its 1-based line number (a `.gz` file is gunzipped first). */
 export function readJsonl(file: string): { line: number; value: unknown }[] {
-  return parseJsonLines(readText(file), file);
+  return parseJsonLines(file.endsWith(".gz") ? readGzipText(file) : readText(file), file);
+}
+
+function readGzipText(file: string): string {
+  try {
+    return gunzipSync(readFileSync(file)).toString("utf8");
+  } catch (err) {
+    throw new Error(`${file}: cannot read as gzip (${err instanceof Error ? err.message : String(err)})`);
+  }
 }
 
 export function parseJsonLines(text: string, file: string): { line: number; value: unknown }[] {

@@ -1,0 +1,80 @@
+/**
+ * The results archive: what a finished run needs for the findings — result.json and its evaluation's
+ * results.json and sample logs (gzipped), no checkpoints — kept in `results/<preset>/<run id>/`,
+ * which is committed. A fresh clone regenerates effects.csv and findings.md from it, and a study
+ * skips the pairings it holds, so a grid longer than one machine's life finishes over several.
+ *
+ *   results/small/llama3.1-8b__clip-1x__short__s0/
+ *     result-limit200.json
+ *     eval-limit200/results.json, samples_<task>.jsonl.gz
+ *
+ * An archived result counts only while it is current: its key is the one the pairing would get now
+ * from the local dataset and zoo — an entry the zoo has not built counts with the key its default
+ * build would get (`zooBuildKey`), so a fresh clone needs no zoo to read the archive — and a
+ * protocol, generator or zoo-recipe change retires it exactly as it retires a run folder's result.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import type { DatasetManifest } from "../data/dataset.js";
+import type { Preset } from "../models/presets.js";
+import { PROTOCOLS } from "../train/protocol.js";
+import { defaultZooDir, zooBuildKey, zooEntryKey } from "../train/zoo.js";
+import { writeFileAtomic } from "../util/fs.js";
+import { projectRoot } from "../util/paths.js";
+import { finishedResult, resultKey, resultOptions, type RunResult } from "./run.js";
+
+/** Where archived results live: $LLAVA_MORE_RESULTS, else results/ in the project, one folder per preset. */
+export const archiveRoot = (preset: string): string => join(process.env["LLAVA_MORE_RESULTS"] ?? join(projectRoot(), "results"), preset);
+
+const SAMPLES = /^samples_[\w.-]+\.jsonl$/;
+
+/**
+ * Copies a finished run's result for one evaluation setting (`suffix`, see evalSuffix) into the
+ * archive and returns the archived run folder. The old result file goes first and the new one is
+ * written last, so a crash part-way leaves no result that names the wrong samples.
+ */
+export function archiveRun(runFolder: string, archive: string, suffix = ""): string {
+  const result = finishedResult(runFolder, suffix);
+  if (!result) throw new Error(`${join(runFolder, `result${suffix}.json`)}: no finished result to archive`);
+  const evalFolder = join(runFolder, `eval${suffix}`);
+  if (!existsSync(join(evalFolder, "results.json"))) throw new Error(`${evalFolder}: no results.json; evaluate the run again before archiving it`);
+  const to = join(archive, result.id);
+  const resultFile = join(to, `result${suffix}.json`);
+  rmSync(resultFile, { force: true });
+  const toEval = join(to, `eval${suffix}`);
+  rmSync(toEval, { recursive: true, force: true });
+  mkdirSync(toEval, { recursive: true });
+  writeFileAtomic(join(toEval, "results.json"), readFileSync(join(evalFolder, "results.json")));
+  for (const file of readdirSync(evalFolder).filter((f) => SAMPLES.test(f)).sort()) {
+    // Node's gzip header carries no time stamp: the same samples give the same bytes, and git sees no change.
+    writeFileAtomic(join(toEval, `${file}.gz`), gzipSync(readFileSync(join(evalFolder, file)), { level: 9 }));
+  }
+  writeFileAtomic(resultFile, readFileSync(join(runFolder, `result${suffix}.json`)));
+  return to;
+}
+
+/** The archive to read, the dataset its results must be current for, and the zoo (default: the preset's, seed 0). */
+export interface ArchiveSource {
+  dir: string;
+  dataset: Pick<DatasetManifest, "key" | "parts">;
+  zooDir?: string;
+}
+
+/** The key an archived result must carry to be current: its pairing and evaluation now, on this dataset and zoo. */
+export function currentArchivedKey(result: RunResult, source: Omit<ArchiveSource, "dir">): string {
+  const preset: Preset = result.preset;
+  const zoo = source.zooDir ?? defaultZooDir(preset, 0);
+  const entryKey = (name: string): string => zooEntryKey(zoo, name) ?? zooBuildKey(preset, 0, name, source.dataset);
+  return resultKey(resultOptions(result), PROTOCOLS[preset], source.dataset.key, { llm: entryKey(result.spec.llm), tower: entryKey(result.spec.tower) });
+}
+
+/** The archived result of run `id` for an evaluation setting, if there is one and it is current. */
+export function archivedResult(source: ArchiveSource, id: string, suffix: string): RunResult | undefined {
+  const result = finishedResult(join(source.dir, id), suffix);
+  return result && result.id === id && currentArchivedKey(result, source) === result.key ? result : undefined;
+}
+
+/** The run ids the archive holds a folder for. */
+export const archivedIds = (archive: string): string[] =>
+  existsSync(archive) ? readdirSync(archive, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort() : [];
