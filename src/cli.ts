@@ -21,7 +21,7 @@ import { legibilityProbe } from "./world/legibility.js";
 import { WORLD_PRESETS } from "./world/presets.js";
 import { buildZoo, defaultZooDir, zooEntryNames } from "./train/zoo.js";
 import { zooBytes, zooView } from "./analysis/zoo_tables.js";
-import { describeBackend, initBackend } from "./backend.js";
+import { adviseBackend, describeBackend, initBackend } from "./backend.js";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
@@ -157,6 +157,7 @@ const COMMANDS: Record<string, Command> = {
       }
       await initBackend();
       console.log(describeBackend());
+      adviseBackend();
       const started = Date.now();
       const { manifest, built, skipped } = await buildZoo({ preset, seed, dir, only, log: console.log });
       if (skipped.length > 0) console.log(`already built: ${skipped.join(", ")}`);

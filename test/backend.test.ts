@@ -2,7 +2,7 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
-import { backendInfo, describeBackend, initBackend, selfCheck, useBackend } from "../src/backend.js";
+import { backendAdvice, backendInfo, describeBackend, initBackend, selfCheck, useBackend } from "../src/backend.js";
 import { loadNativeAddon } from "../src/backend/native.js";
 import { noHardwareVulkan } from "../src/backend/webgpu.js";
 import { projectPath } from "../src/util/paths.js";
@@ -22,6 +22,10 @@ test("the default backend is the native kernels when built, else WebAssembly; ev
   if (native) assert.match(describeBackend(info), /^native \(native\/ \(N-API addon\), tfjs 4\.22\.0, (openblas|builtin), \d+ threads\)$/);
   else assert.match(describeBackend(info), /^wasm \(@tensorflow\/tfjs-backend-wasm, tfjs 4\.22\.0, fast matmul\)$/);
   await assert.doesNotReject(selfCheck);
+  // Long work on the built-in matmul says how to get OpenBLAS; OpenBLAS and the other backends say nothing.
+  assert.match(backendAdvice({ ...info, name: "native", blas: "builtin" }) ?? "", /built without OpenBLAS.*apt-get install libopenblas-dev && npm run build:native/);
+  assert.equal(backendAdvice({ ...info, name: "native", blas: "openblas" }), undefined);
+  assert.equal(backendAdvice({ ...info, name: "wasm", blas: undefined }), undefined);
 });
 
 async function onBackend<T>(name: string, f: () => T): Promise<T> {

@@ -1,6 +1,6 @@
 /** The study's commands of the CLI: `train`, `eval` (one pairing) and `study` (a grid). */
 import { relative } from "node:path";
-import { describeBackend, initBackend } from "../backend.js";
+import { adviseBackend, describeBackend, initBackend } from "../backend.js";
 import { CAPTION_STYLES, type CaptionStyle } from "../data/captions.js";
 import { PRESETS, type Preset } from "../models/presets.js";
 import { VISION_FAMILIES, type VisionFamily } from "../models/vision/config.js";
@@ -146,6 +146,7 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
       }
       await initBackend();
       console.log(`${study.title} — ${describeBackend()}`);
+      adviseBackend();
       await generateDataset({ preset, seed: 0, log: console.log });
       // Each run in a child process of its own: this one has loaded the published tier's modules.
       const outcome = await runStudy({ study, preset, workers: count("workers", values["workers"], 1, 1)!, isolate: true, log: console.log });
@@ -167,6 +168,7 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
       const options = pairingOptions(values);
       await initBackend();
       console.log(`${runId(options.spec)} (${options.preset}) on ${describeBackend()}; run folder ${show(runDir(options))}`);
+      adviseBackend();
       const trained = await trainPairing(options);
       try {
         if (values["eval"] === true) printResult(await evaluatePairing(options, trained));
@@ -224,6 +226,7 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
         return 0;
       }
       console.log(`${options.study.title} — ${options.preset} preset, ${describeBackend()}`);
+      adviseBackend();
       const outcome = await runStudy(options);
       console.log(`${outcome.ran.length} runs finished now, ${outcome.skipped.length} before, ${outcome.failed.length} failed, in ${(outcome.seconds / 60).toFixed(1)} min`);
       for (const f of outcome.failed) console.log(`failed: ${f.id}: ${f.error}`);
