@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { initBackend } from "../src/backend.js";
 import { Dataset, defaultDatasetDir, generateDataset } from "../src/data/dataset.js";
 import { spreadSubset } from "../src/eval/runner.js";
-import { runCostMarkdown, writeLabReport } from "../src/analysis/lab_report.js";
+import { runCostMarkdown, writeLabReport, zooBuildsText } from "../src/analysis/lab_report.js";
+import { fileHash } from "../src/util/fs.js";
 import { main } from "../src/cli.js";
 import { buildZoo, towerDir } from "../src/train/zoo.js";
 import { microBatch, type StageSample } from "../src/train/llava_stages.js";
@@ -160,6 +161,13 @@ test("a run killed in stage 1 and again in stage 2 resumes to the same result as
   const segment = { ...resumed, id: "p__s0", seconds: 10, stage1: { ...resumed.stage1, seconds: 120 }, stage2: { ...resumed.stage2, seconds: 1080 }, eval: { ...resumed.eval, seconds: 60 } };
   assert.match(runCostMarkdown([segment]), /\| p \| 1 \| 21\.0 \| 120 \| 1080 \| 60 \|/);
   assert.match(runCostMarkdown([{ ...segment, seconds: 1500 }]), /\| p \| 1 \| 25\.0 \|/);
+  // Each run records the SHA-1 of the zoo weights it started from; the cost section says whether the runs share them.
+  assert.deepEqual(whole.zooWeights, { llm: fileHash(join(root, "zoo", "tiny", "llms", "llama3.1-8b", "model.safetensors")), tower: fileHash(join(root, "zoo", "tiny", "towers", "clip", "model.safetensors")) });
+  assert.deepEqual(resumed.zooWeights, whole.zooWeights);
+  assert.match(runCostMarkdown([whole, resumed]), /Zoo weights: every run of a zoo entry started from the same weights \(one build of each of 2 entries\)\.$/);
+  const rebuilt = { ...resumed, zooWeights: { ...whole.zooWeights!, llm: "0".repeat(40) } };
+  assert.match(zooBuildsText([whole, rebuilt, { ...whole, zooWeights: undefined }]), /^Zoo weights: \*\*built more than once\*\* among these runs — llama3\.1-8b \(2 builds\);.* 1 run did not record its zoo weights\.$/);
+  assert.equal(zooBuildsText([{ ...whole, zooWeights: undefined }]), "Zoo weights: not recorded by these runs.");
   const weights = (dir: string): Buffer => readFileSync(join(dir, runId(spec), "model", "model.safetensors"));
   assert.ok(weights(runsDir).equals(weights(join(root, "runs", "tiny"))), "final weights differ");
   const logFile = join(runsDir, runId(spec), "log.jsonl");

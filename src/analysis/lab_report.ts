@@ -107,8 +107,29 @@ export function runCostMarkdown(results: readonly RunResult[], gridSeconds?: num
     }),
     "",
     `${results.length} run${results.length === 1 ? "" : "s"} of ${byPairing.size} pairing${byPairing.size === 1 ? "" : "s"}: ${minutes(total)} min of run time in all (${minutes(Math.min(...all))}–${minutes(Math.max(...all))} min per run)${gridSeconds !== undefined ? `, ${minutes(gridSeconds)} min elapsed for the grid` : ""}; backend: ${[...new Set(results.map((r) => r.backend))].join("; ")}.`,
+    "",
+    zooBuildsText(results),
   ];
   return lines.join("\n");
+}
+
+/**
+ * Whether the runs share their zoo weights: an entry built twice (another machine, another session)
+ * has other weights, and a contrast between runs of two builds measures that difference too.
+ */
+export function zooBuildsText(results: readonly RunResult[]): string {
+  const builds = new Map<string, Set<string>>();
+  for (const r of results) {
+    if (!r.zooWeights) continue;
+    for (const [name, hash] of [[r.spec.llm, r.zooWeights.llm], [r.spec.tower, r.zooWeights.tower]] as const) builds.set(name, (builds.get(name) ?? new Set()).add(hash));
+  }
+  const unrecorded = results.filter((r) => !r.zooWeights).length;
+  const twice = [...builds].filter(([, hashes]) => hashes.size > 1).map(([name, hashes]) => `${name} (${hashes.size} builds)`);
+  const recorded = unrecorded > 0 ? ` ${unrecorded} run${unrecorded === 1 ? "" : "s"} did not record ${unrecorded === 1 ? "its" : "their"} zoo weights.` : "";
+  if (builds.size === 0) return "Zoo weights: not recorded by these runs.";
+  return twice.length === 0
+    ? `Zoo weights: every run of a zoo entry started from the same weights (one build of each of ${builds.size} entries).${recorded}`
+    : `Zoo weights: **built more than once** among these runs — ${twice.join(", ")}; a contrast between runs of two builds also measures the builds' difference.${recorded}`;
 }
 
 /** Training and evaluation facts of each run. */

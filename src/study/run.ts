@@ -35,9 +35,9 @@ import { isVisionFamily, VISION_FAMILIES } from "../models/vision/config.js";
 import { encodeSamples, stage1Template, trainStage, type EncodedSet } from "../train/llava_stages.js";
 import { checkpointStep, type StepInfo } from "../train/loop.js";
 import { PROTOCOLS, type Protocol } from "../train/protocol.js";
-import { defaultZooDir, zooEntryKey } from "../train/zoo.js";
-import { loadZooLlm } from "../train/zoo_llms.js";
-import { withLock, writeFileAtomic } from "../util/fs.js";
+import { defaultZooDir, towerDir, zooEntryKey } from "../train/zoo.js";
+import { llmDir, loadZooLlm } from "../train/zoo_llms.js";
+import { fileHash, withLock, writeFileAtomic } from "../util/fs.js";
 import { readJsonFile, writeJson } from "../util/jsonl.js";
 import { projectRoot } from "../util/paths.js";
 import { hashString } from "../util/random.js";
@@ -81,6 +81,12 @@ export interface RunResult {
     seconds: number;
   };
   backend: string;
+  /**
+   * SHA-1 of the zoo weights the run started from (the LLM's and the tower's model.safetensors). Two
+   * builds of one entry by the same recipe differ where the machines' floating point does (the native
+   * kernels are compiled for the CPU they build on), so this tells runs of different builds apart.
+   */
+  zooWeights?: { llm: string; tower: string };
   /** The WebGPU adapter, when the run used one: vendor, architecture, description, fallback and software flags. */
   adapter?: GpuAdapterInfo;
   /** Wall time of the whole run, summed over the processes that worked on it. */
@@ -365,6 +371,7 @@ async function evaluate(options: RunOptions, trained?: TrainedPairing): Promise<
         seconds: (Date.now() - started) / 1000,
       },
       backend: describeBackend(),
+      zooWeights: { llm: fileHash(join(llmDir(zoo, spec.llm), "model.safetensors")), tower: fileHash(join(towerDir(zoo, spec.tower), "model.safetensors")) },
       ...(backendInfo().adapter ? { adapter: backendInfo().adapter } : {}),
       seconds: (readJsonFile(join(dir, "seconds.json")) as { seconds: number }).seconds,
       finished: new Date().toISOString(),
