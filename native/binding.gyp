@@ -1,12 +1,13 @@
 {
   "variables": {
-    "blas_include": "<!(node detect-blas.cjs)"
+    "blas_include": "<!(node detect-blas.cjs)",
+    "march": "<!(node detect-march.cjs)"
   },
   "targets": [
     {
       "target_name": "llava_native",
       "sources": ["src/addon.cc", "src/kernels.cc"],
-      "cflags_cc": ["-O3", "-march=native", "-std=c++17", "-fno-exceptions"],
+      "cflags_cc": ["-O3", "-march=<(march)", "-std=c++17", "-fno-exceptions"],
       "cflags_cc!": ["-fno-rtti"],
       "ldflags": ["-pthread"],
       "conditions": [

@@ -6,6 +6,10 @@ import { backendAdvice, backendInfo, describeBackend, initBackend, selfCheck, us
 import { loadNativeAddon } from "../src/backend/native.js";
 import { noHardwareVulkan } from "../src/backend/webgpu.js";
 import { projectPath } from "../src/util/paths.js";
+import { readFileSync } from "node:fs";
+
+/** Set by the user before this process started: the workbench keeps it. */
+const coretypeGiven = process.env["OPENBLAS_CORETYPE"] !== undefined;
 
 test("the default backend is the native kernels when built, else WebAssembly; every fallback is recorded", async () => {
   const info = await initBackend();
@@ -22,6 +26,10 @@ test("the default backend is the native kernels when built, else WebAssembly; ev
   if (native) assert.match(describeBackend(info), /^native \(native\/ \(N-API addon\), tfjs 4\.22\.0, (openblas|builtin), \d+ threads\)$/);
   else assert.match(describeBackend(info), /^wasm \(@tensorflow\/tfjs-backend-wasm, tfjs 4\.22\.0, fast matmul\)$/);
   await assert.doesNotReject(selfCheck);
+  // OpenBLAS is pinned to its AVX2 kernels where the CPU has them, so machines of different CPUs multiply alike.
+  if (native && !coretypeGiven && process.arch === "x64" && /\bavx2\b/.test(readFileSync("/proc/cpuinfo", "utf8")) && /\bfma\b/.test(readFileSync("/proc/cpuinfo", "utf8"))) {
+    assert.equal(process.env["OPENBLAS_CORETYPE"], "Haswell");
+  }
   // Long work on the built-in matmul says how to get OpenBLAS; OpenBLAS and the other backends say nothing.
   assert.match(backendAdvice({ ...info, name: "native", blas: "builtin" }) ?? "", /built without OpenBLAS.*apt-get install libopenblas-dev && npm run build:native/);
   assert.equal(backendAdvice({ ...info, name: "native", blas: "openblas" }), undefined);

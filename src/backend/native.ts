@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendValues, DataId, DataType, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import { createRequire } from "node:module";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { totalmem } from "node:os";
 import { projectPath } from "../util/paths.js";
 
@@ -62,11 +62,31 @@ export const FUSED_ADAMW = "LlavaMoreAdamW";
 
 export const NATIVE_ADDON_PATH = (): string => projectPath("native", "build", "Release", "llava_native.node");
 
+/**
+ * OpenBLAS picks its sgemm kernels by CPU (on this machine's AMD EPYC "Cooperlake", an AVX-512 kernel),
+ * and each kernel sums in its own order, so one seed gave other weights on another CPU. Pinned to the
+ * Haswell (AVX2 + FMA) kernels wherever the CPU has them, every such machine multiplies alike, as the
+ * addon's own kernels do (compiled for x86-64-v3, native/detect-march.cjs); measured here, a 384³
+ * sgemm on one thread ran at 94.5 GFLOP/s pinned and 95.6 unpinned. Read when OpenBLAS loads (with
+ * the addon); an OPENBLAS_CORETYPE already set is kept.
+ */
+export function pinBlasKernels(): void {
+  if (process.env["OPENBLAS_CORETYPE"] !== undefined || process.arch !== "x64") return;
+  let flags = "";
+  try {
+    flags = /^flags\s*:(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "";
+  } catch {
+    return;
+  }
+  if (/\bavx2\b/.test(flags) && /\bfma\b/.test(flags)) process.env["OPENBLAS_CORETYPE"] = "Haswell";
+}
+
 /** The built addon, or the reason it cannot be used. */
 export function loadNativeAddon(): NativeAddon | string {
   if (process.env["LLAVA_MORE_NATIVE"] === "off") return "turned off by LLAVA_MORE_NATIVE=off";
   const path = NATIVE_ADDON_PATH();
   if (!existsSync(path)) return "native kernels not built (npm run build:native; needs a C++ compiler)";
+  pinBlasKernels();
   try {
     return createRequire(projectPath("package.json"))(path) as NativeAddon;
   } catch (err) {
