@@ -295,6 +295,16 @@ test("the results archive keeps a run's result and gzipped samples, and a fresh 
   assert.throws(() => archiveRun(fresh, archive, "-limit8"), /no finished result to archive/);
 });
 
+test("a study says up front which zoo entries it lacks, and the runs needing them fail with the command that builds them", { timeout: 600_000 }, async () => {
+  await tinyZoo();
+  const lines: string[] = [];
+  const outcome = await runStudy({ study: { ...TINY, blocks: [{ llms: ["gemma2-2b", "llama3.1-8b"], towers: ["clip"] }], seeds: [0] }, preset: "tiny", runsDir: tempDir(), progress: false, log: (l) => lines.push(l) });
+  assert.ok(lines.includes("the zoo lacks gemma2-2b: 1 of the 2 runs to do will fail until it has them (build them first: npm run zoo -- --preset tiny --only gemma2-2b)"), lines.join("\n"));
+  assert.deepEqual(outcome.failed.map((f) => f.id), ["gemma2-2b__clip-1x__short__s0"]);
+  assert.match(outcome.failed[0]!.error, /no gemma2-2b in the zoo; build it with: npm run zoo -- --only gemma2-2b/);
+  assert.deepEqual(outcome.ran, ["llama3.1-8b__clip-1x__short__s0"]);
+});
+
 test("a feature cache restricted to its first scenes shares the data and knows no later scene", async () => {
   await tinyZoo();
   const dataset = new Dataset(defaultDatasetDir("tiny", 0));

@@ -10,7 +10,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import type { Preset } from "../models/presets.js";
-import { towerDir } from "../train/zoo.js";
+import { defaultZooDir, towerDir } from "../train/zoo.js";
 import { llmDir } from "../train/zoo_llms.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { projectRoot } from "../util/paths.js";
@@ -101,6 +101,11 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
       skipped.push(runId(spec));
       finished.push(result);
     } else todo.push(spec);
+  }
+  const missing = missingEntries(todo, options.zooDir ?? defaultZooDir(options.preset, 0));
+  if (missing.length > 0) {
+    const blocked = todo.filter((p) => missing.includes(p.llm) || missing.includes(p.tower)).length;
+    log(`the zoo lacks ${missing.join(", ")}: ${blocked} of the ${todo.length} runs to do will fail until it has them (build them first: npm run zoo -- --preset ${options.preset} --only ${missing.join(",")})`);
   }
   const workers = Math.max(1, Math.min(options.workers ?? 1, todo.length || 1));
   if (skipped.length > 0) log(`${options.study.name}: ${skipped.length} of ${pairings.length} runs already finished${todo.length > 0 ? `; ${timeLeftText(finished, todo.length, workers)}` : ""}`);
@@ -264,8 +269,10 @@ export function mergeStudy(options: StudyOptions): { results: RunResult[]; table
 }
 
 /** Zoo entries the study needs that the zoo folder lacks. */
-export function missingZooEntries(study: StudyDefinition, zoo: string): string[] {
-  const pairings = expandGrid(study);
+export const missingZooEntries = (study: StudyDefinition, zoo: string): string[] => missingEntries(expandGrid(study), zoo);
+
+/** Zoo entries these pairings need that the zoo folder lacks, towers first. */
+function missingEntries(pairings: readonly PairingSpec[], zoo: string): string[] {
   const llms = [...new Set(pairings.map((p) => p.llm))].filter((name) => !existsSync(join(llmDir(zoo, name), "entry.json")));
   const towers = [...new Set(pairings.map((p) => p.tower))].filter((family) => !existsSync(join(towerDir(zoo, family), "entry.json")));
   return [...towers, ...llms];
