@@ -197,7 +197,6 @@ export function backendInfo(): BackendInfo {
   return active;
 }
 
-/** One line for logs: "wasm (@tensorflow/tfjs-backend-wasm, tfjs 4.22.0, fast matmul)". */
 /**
  * A line to print before long work when the backend is slower than this machine allows: the native
  * kernels built without OpenBLAS (npm install ran before libopenblas-dev was installed; measured here,
@@ -216,6 +215,7 @@ export const adviseBackend = (log: (line: string) => void = console.log): void =
   if (advice !== undefined) log(advice);
 };
 
+/** One line for logs: "wasm (@tensorflow/tfjs-backend-wasm, tfjs 4.22.0, fast matmul)". */
 export function describeBackend(info: BackendInfo = backendInfo()): string {
   const extras = [
     info.package,

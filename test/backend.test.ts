@@ -3,10 +3,9 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
 import { backendAdvice, backendInfo, describeBackend, initBackend, selfCheck, useBackend } from "../src/backend.js";
-import { loadNativeAddon } from "../src/backend/native.js";
+import { hasAvx2Fma, loadNativeAddon } from "../src/backend/native.js";
 import { noHardwareVulkan } from "../src/backend/webgpu.js";
 import { projectPath } from "../src/util/paths.js";
-import { readFileSync } from "node:fs";
 
 /** Set by the user before this process started: the workbench keeps it. */
 const coretypeGiven = process.env["OPENBLAS_CORETYPE"] !== undefined;
@@ -27,7 +26,7 @@ test("the default backend is the native kernels when built, else WebAssembly; ev
   else assert.match(describeBackend(info), /^wasm \(@tensorflow\/tfjs-backend-wasm, tfjs 4\.22\.0, fast matmul\)$/);
   await assert.doesNotReject(selfCheck);
   // OpenBLAS is pinned to its AVX2 kernels where the CPU has them, so machines of different CPUs multiply alike.
-  if (native && !coretypeGiven && process.arch === "x64" && /\bavx2\b/.test(readFileSync("/proc/cpuinfo", "utf8")) && /\bfma\b/.test(readFileSync("/proc/cpuinfo", "utf8"))) {
+  if (native && !coretypeGiven && hasAvx2Fma()) {
     assert.equal(process.env["OPENBLAS_CORETYPE"], "Haswell");
   }
   // Long work on the built-in matmul says how to get OpenBLAS; OpenBLAS and the other backends say nothing.

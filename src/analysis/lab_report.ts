@@ -125,11 +125,11 @@ export function zooBuildsText(results: readonly RunResult[]): string {
   }
   const unrecorded = results.filter((r) => !r.zooWeights).length;
   const twice = [...builds].filter(([, hashes]) => hashes.size > 1).map(([name, hashes]) => `${name} (${hashes.size} builds)`);
-  const recorded = unrecorded > 0 ? ` ${unrecorded} run${unrecorded === 1 ? "" : "s"} did not record ${unrecorded === 1 ? "its" : "their"} zoo weights.` : "";
+  const unrecordedText = unrecorded > 0 ? ` ${unrecorded} run${unrecorded === 1 ? "" : "s"} did not record ${unrecorded === 1 ? "its" : "their"} zoo weights.` : "";
   if (builds.size === 0) return "Zoo weights: not recorded by these runs.";
   return twice.length === 0
-    ? `Zoo weights: every run of a zoo entry started from the same weights (one build of each of ${builds.size} entries).${recorded}`
-    : `Zoo weights: **built more than once** among these runs — ${twice.join(", ")}; a contrast between runs of two builds also measures the builds' difference.${recorded}`;
+    ? `Zoo weights: every run of a zoo entry started from the same weights (one build of each of ${builds.size} entries).${unrecordedText}`
+    : `Zoo weights: **built more than once** among these runs — ${twice.join(", ")}; a contrast between runs of two builds also measures the builds' difference.${unrecordedText}`;
 }
 
 /** Training and evaluation facts of each run. */

@@ -71,14 +71,18 @@ export const NATIVE_ADDON_PATH = (): string => projectPath("native", "build", "R
  * the addon); an OPENBLAS_CORETYPE already set is kept.
  */
 export function pinBlasKernels(): void {
-  if (process.env["OPENBLAS_CORETYPE"] !== undefined || process.arch !== "x64") return;
-  let flags = "";
+  if (process.env["OPENBLAS_CORETYPE"] === undefined && hasAvx2Fma()) process.env["OPENBLAS_CORETYPE"] = "Haswell";
+}
+
+/** Whether this is an x86-64 CPU with AVX2 and FMA (Linux's /proc/cpuinfo; false where it cannot be read). */
+export function hasAvx2Fma(): boolean {
+  if (process.arch !== "x64") return false;
   try {
-    flags = /^flags\s*:(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "";
+    const flags = /^flags\s*:(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "";
+    return /\bavx2\b/.test(flags) && /\bfma\b/.test(flags);
   } catch {
-    return;
+    return false;
   }
-  if (/\bavx2\b/.test(flags) && /\bfma\b/.test(flags)) process.env["OPENBLAS_CORETYPE"] = "Haswell";
 }
 
 /** The built addon, or the reason it cannot be used. */

@@ -93,6 +93,7 @@ function printResult(result: RunResult): void {
 
 function studyOptions(values: Values): StudyOptions {
   const preset = oneOf<Preset>("preset", values["preset"], PRESETS, "small");
+  const archive = archiveDir(values, preset);
   const name = str(values["grid"]);
   const file = str(values["grid-file"]);
   if ((name === undefined) === (file === undefined)) throw new Error(`give --grid (one of ${STUDY_NAMES.join(", ")}) or --grid-file (a grid as JSON), not both or neither`);
@@ -102,7 +103,7 @@ function studyOptions(values: Values): StudyOptions {
     ...(str(values["runs"]) !== undefined ? { runsDir: str(values["runs"])! } : {}),
     ...(str(values["data"]) !== undefined ? { datasetDir: str(values["data"])! } : {}),
     ...(str(values["zoo"]) !== undefined ? { zooDir: str(values["zoo"])! } : {}),
-    ...(archiveDir(values, preset) !== undefined ? { archiveDir: archiveDir(values, preset)! } : {}),
+    ...(archive !== undefined ? { archiveDir: archive } : {}),
     workers: count("workers", values["workers"], 1, 1)!,
     log: console.log,
   };

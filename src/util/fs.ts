@@ -15,10 +15,10 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   }
 }
 
-/** SHA-1 over a folder's files (relative paths and contents, in sorted path order): equal exactly when the contents are. */
 /** SHA-1 of one file's bytes. */
 export const fileHash = (file: string): string => createHash("sha1").update(readFileSync(file)).digest("hex");
 
+/** SHA-1 over a folder's files (relative paths and contents, in sorted path order): equal exactly when the contents are. */
 export function folderHash(dir: string): string {
   const hash = createHash("sha1");
   const walk = (sub: string): void => {
