@@ -303,3 +303,28 @@ test("without the addon the backend falls back to WebAssembly with one line sayi
   });
   assert.equal(run.stdout, "llava-more: turned off by LLAVA_MORE_NATIVE=off; falling back to WebAssembly\nchose wasm\n");
 });
+
+test("the norm backward kernel gives the same bits with one thread and with three", { skip, timeout: 60_000 }, () => {
+  // Large enough for the kernel to split its work across threads; each process sets its own count at load.
+  const script = `
+    import { createHash } from "node:crypto";
+    import { loadNativeAddon } from ${JSON.stringify(projectPath("src", "backend", "native.ts"))};
+    const addon = loadNativeAddon();
+    const rows = 700, d = 384;
+    let s = 12345;
+    const fill = (n) => Float32Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) * 4 - 2);
+    const x = fill(rows * d), w = fill(d), dy = fill(rows * d), mean = fill(rows), rstd = fill(rows).map(Math.abs);
+    const dx = new Float32Array(rows * d), dw = new Float32Array(d), db = new Float32Array(d);
+    addon.normBackward(x, w, dy, mean, rstd, dx, dw, db, d, true, 0);
+    const hash = createHash("sha1");
+    for (const a of [dx, dw, db]) hash.update(new Uint8Array(a.buffer));
+    console.log(addon.info().threads + " " + hash.digest("hex"));`;
+  const digest = (threads: number): string => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8", cwd: projectPath(), env: { ...process.env, LLAVA_MORE_THREADS: String(threads) } });
+    assert.equal(run.status, 0, run.stderr);
+    const [count, hash] = run.stdout.trim().split(" ");
+    assert.equal(count, String(threads), "the addon took its thread count from LLAVA_MORE_THREADS");
+    return hash!;
+  };
+  assert.equal(digest(3), digest(1));
+});

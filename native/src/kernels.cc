@@ -464,15 +464,11 @@ void normForward(const float* x, const float* w, const float* b, float* out, flo
   });
 }
 
+// dx row by row; dw and db column by column, each summing every row in order, so the sums are the
+// same bits whatever the thread count (a split by rows would add per-thread partial sums).
 void normBackward(const float* x, const float* w, const float* dy, const float* mean, const float* rstd, float* dx, float* dw,
                   float* db, int64_t rows, int64_t d, bool center, float offset) {
-  const int threads = threadCount();
-  std::vector<float> partW(static_cast<size_t>(threads * d), 0.0f), partB(static_cast<size_t>(threads * d), 0.0f);
-  const int64_t chunk = (rows + threads - 1) / threads;
   parallelFor(rows, static_cast<double>(d) * 6, [&](int64_t r0, int64_t r1) {
-    const int64_t t = chunk > 0 ? r0 / chunk : 0;
-    float* pw = partW.data() + t * d;
-    float* pb = partB.data() + t * d;
     for (int64_t r = r0; r < r1; ++r) {
       const float* xr = x + r * d;
       const float* g = dy + r * d;
@@ -484,8 +480,6 @@ void normBackward(const float* x, const float* w, const float* dy, const float* 
         const float gj = g[j] * (w[j] + offset);
         sumG += gj;
         sumGX += gj * xhat;
-        pw[j] += g[j] * xhat;
-        pb[j] += g[j];
       }
       const float mG = center ? sumG / static_cast<float>(d) : 0.0f, mGX = sumGX / static_cast<float>(d);
       for (int64_t j = 0; j < d; ++j) {
@@ -494,15 +488,21 @@ void normBackward(const float* x, const float* w, const float* dy, const float* 
       }
     }
   });
-  for (int64_t j = 0; j < d; ++j) {
-    float sw = 0.0f, sb = 0.0f;
-    for (int t = 0; t < threads; ++t) {
-      sw += partW[t * d + j];
-      sb += partB[t * d + j];
+  parallelFor(d, static_cast<double>(rows) * 4, [&](int64_t c0, int64_t c1) {
+    for (int64_t j = c0; j < c1; ++j) {
+      dw[j] = 0.0f;
+      if (db) db[j] = 0.0f;
     }
-    dw[j] = sw;
-    if (db) db[j] = sb;
-  }
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* xr = x + r * d;
+      const float* g = dy + r * d;
+      const float mu = mean[r], rs = rstd[r];
+      for (int64_t j = c0; j < c1; ++j) {
+        dw[j] += g[j] * ((xr[j] - mu) * rs);
+        if (db) db[j] += g[j];
+      }
+    }
+  });
 }
 
 namespace {
