@@ -121,13 +121,22 @@ test("a tiny grid of two pairings trains both stages, evaluates, merges, and ski
 
   // The tower's features were cached once, and are recomputed when the tower changes.
   const dataset = new Dataset(defaultDatasetDir("tiny", 0));
-  const folder = join(dataset.dir, "cache", "features", "clip-16px-train-120");
+  const entryFile = join(towerDir(join(root, "zoo", "tiny"), "clip"), "entry.json");
+  const entry = JSON.parse(readFileSync(entryFile, "utf8")) as { finalLoss: number; key: string };
+  const folder = join(dataset.dir, "cache", "features", `clip-${entry.key}-16px-train-120`);
   const before = statSync(join(folder, "features.f32")).mtimeMs;
   const cached = await FeatureStore.load(dataset, join(root, "zoo", "tiny"), "clip", {}, "train", { limit: 120, progress: false });
   assert.equal(statSync(join(folder, "features.f32")).mtimeMs, before);
   assert.deepEqual([cached.tokens, cached.dim], [16, 32]);
-  const entryFile = join(towerDir(join(root, "zoo", "tiny"), "clip"), "entry.json");
-  const entry = JSON.parse(readFileSync(entryFile, "utf8")) as { finalLoss: number };
+  // Another build of the tower (another zoo on the same dataset) gets a cache of its own and leaves this one alone.
+  const otherZoo = join(root, "zoo", "tiny-other-build");
+  cpSync(join(root, "zoo", "tiny"), otherZoo, { recursive: true });
+  writeFileSync(join(towerDir(otherZoo, "clip"), "entry.json"), JSON.stringify({ ...entry, key: "0badbeef", finalLoss: entry.finalLoss + 1 }));
+  const other = await FeatureStore.load(dataset, otherZoo, "clip", {}, "train", { limit: 120, progress: false });
+  assert.notEqual(other.meta.key, cached.meta.key);
+  assert.ok(existsSync(join(dataset.dir, "cache", "features", "clip-0badbeef-16px-train-120", "features.f32")));
+  assert.equal(statSync(join(folder, "features.f32")).mtimeMs, before);
+  // The same build with other weights (a rebuild) recomputes its cache in place.
   writeFileSync(entryFile, JSON.stringify({ ...entry, finalLoss: entry.finalLoss + 1 }));
   try {
     await FeatureStore.load(dataset, join(root, "zoo", "tiny"), "clip", {}, "train", { limit: 120, progress: false });

@@ -100,7 +100,8 @@ export class FeatureStore {
     const side = inputSide(config, resolution);
     const s2 = resolution.s2 === true;
     const key = hashString(JSON.stringify({ v: FEATURE_VERSION, entry: entry.key, loss: entry.finalLoss, config, side, s2, dataset: zooDataKey(dataset.manifest) })).toString(16).padStart(8, "0");
-    const folder = join(dataset.dir, "cache", "features", `${family}-${side}px${s2 ? "-s2" : ""}-${split}-${sceneIds.length}`);
+    // One folder per build of the tower: runs on two zoos sharing this dataset must not overwrite each other's cache.
+    const folder = join(dataset.dir, "cache", "features", `${family}-${entry.key}-${side}px${s2 ? "-s2" : ""}-${split}-${sceneIds.length}`);
     const metaFile = join(folder, "meta.json");
     const dataFile = join(folder, "features.f32");
     if (existsSync(metaFile) && existsSync(dataFile)) {
