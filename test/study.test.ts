@@ -15,7 +15,10 @@ import { FeatureStore } from "../src/study/features.js";
 import { expandGrid, imageTokens, inputSide, parseResolution, resolutionLabel, runId, type StudyGrid } from "../src/study/grid.js";
 import { STUDY_GRIDS, studyGrid } from "../src/study/grids.js";
 import { currentResult, expectedResultKey, readLog, runPairing, runWallSeconds, WORKER_LOG, type RunResult } from "../src/study/run.js";
-import { findingsInputs, readResults } from "../src/study/results.js";
+import { findingsInputs, otherZooBuilds, readResults } from "../src/study/results.js";
+import { buildVariation } from "../src/analysis/lab_builds.js";
+import { labTable } from "../src/analysis/lab_stats.js";
+import { parseCsv } from "../src/util/csv.js";
 import { archivedIds, archivedResult, archiveRun, currentArchivedKey } from "../src/study/archive.js";
 import { validationBenchmarks } from "../src/eval/validation.js";
 import { PROTOCOLS } from "../src/train/protocol.js";
@@ -302,6 +305,66 @@ test("the results archive keeps a run's result and gzipped samples, and a fresh 
   assert.equal(archivedResult({ dir: archive, dataset, zooDir: tempDir() }, ids[0]!, "-limit8"), undefined);
   assert.notEqual(currentArchivedKey(result, { dataset, zooDir: tempDir() }), result.key);
   assert.throws(() => archiveRun(fresh, archive, "-limit8"), /no finished result to archive/);
+});
+
+test("runs on another zoo build (--zoo-seed) get their own runs and archive folders, and findings compare the builds", { timeout: 600_000 }, async () => {
+  await tinyZoo();
+  await buildZoo({ preset: "tiny", seed: 1, only: ["clip", "llama3.1-8b"], steps: 3, progress: false });
+  const id = runId({ llm: "llama3.1-8b", tower: "clip", resolution: { scale: 1, s2: false }, captions: "short", seed: 0 });
+  const seed0File = join(root, "runs", "tiny", id, "result-limit8.json");
+  const before = readFileSync(seed0File, "utf8");
+  const grid = join(tempDir(), "grid.json");
+  writeFileSync(grid, JSON.stringify({ ...TINY, blocks: [{ llms: ["llama3.1-8b"], towers: ["clip"] }] }));
+  assert.equal(await main(["study", "--preset", "tiny", "--grid-file", grid, "--zoo-seed", "1"]), 0);
+  const seed1File = join(root, "runs", "tiny-zoo1", id, "result-limit8.json");
+  assert.ok(existsSync(seed1File));
+  assert.deepEqual(archivedIds(join(root, "results", "tiny-zoo1")), [id]);
+  assert.equal(readFileSync(seed0File, "utf8"), before, "the run on the seed-0 zoo was left alone");
+  const [r0, r1] = [JSON.parse(before) as RunResult, JSON.parse(readFileSync(seed1File, "utf8")) as RunResult];
+  assert.notEqual(r1.key, r0.key);
+  // --zoo names a build: its seed picks the folders, and a --zoo-seed that disagrees is refused.
+  await assert.rejects(main(["study", "--preset", "tiny", "--grid-file", grid, "--zoo", join(root, "zoo", "tiny-seed1"), "--zoo-seed", "2"]), /was built with seed 1, not --zoo-seed 2/);
+  assert.equal(await main(["study", "--preset", "tiny", "--grid-file", grid, "--zoo", join(root, "zoo", "tiny-seed1")]), 0);
+  assert.equal(readFileSync(seed0File, "utf8"), before);
+
+  assert.deepEqual(otherZooBuilds("tiny"), [1]);
+  const out = tempDir();
+  assert.equal(await main(["findings", "--preset", "tiny", "--eval-limit", "8", "--out", out]), 0);
+  const doc = readFileSync(join(out, "findings.md"), "utf8");
+  assert.match(doc, /## Does the variable matter more than a rebuild of the backbones\?/);
+  // Two builds at one run seed: the build SD is |a − b| / √2.
+  const csv = parseCsv(readFileSync(join(out, "builds.csv"), "utf8"), "builds.csv");
+  const column = (name: string): number => csv.header.indexOf(name);
+  const gqa = csv.records.find((r) => r.values[column("pairing")] === "llama3.1-8b, clip, 1x, short captions" && r.values[column("benchmark")] === "GQA");
+  assert.ok(gqa, "builds.csv has the anchor's GQA row");
+  const sd = Math.abs(r0.eval.headline["GQA"]! - r1.eval.headline["GQA"]!) / Math.SQRT2;
+  assert.ok(Math.abs(Number(gqa.values[column("build_sd")]) - sd) < 1e-9, `${gqa.values.join(",")} vs build SD ${sd}`);
+  assert.equal(gqa.values[column("n_builds")], "2");
+  // Findings of the other build alone.
+  const own = tempDir();
+  assert.equal(await main(["findings", "--preset", "tiny", "--zoo-seed", "1", "--eval-limit", "8", "--out", own]), 0);
+  assert.match(readFileSync(join(own, "findings.md"), "utf8"), /From \d+ scores of 1 runs/);
+  assert.ok(!existsSync(join(own, "builds.csv")));
+});
+
+test("backbone-build spread: pooled SD across builds at shared run seeds, beside the SD across seeds", () => {
+  const row = (zoo: number, seed: number, score: number) => ({ run: `r${zoo}${seed}`, llm: "l", family: "f", size: "8B", llm_params: 8, tower: "clip", resolution: "1x", image_size: 64, s2: false, captions: "short", seed, benchmark: "GQA", score });
+  const rows = buildVariation([
+    { zooSeed: 0, table: labTable([row(0, 0, 40), row(0, 1, 38), row(0, 2, 39)]) },
+    { zooSeed: 1, table: labTable([row(1, 0, 44), row(1, 1, 30)]) },
+    { zooSeed: 2, table: labTable([row(2, 0, 36)]) },
+  ]);
+  assert.equal(rows.length, 1);
+  const [r] = rows;
+  // Seed 0 is the only seed all three builds ran: SD of 40, 44, 36 = 4.
+  assert.deepEqual(r!.seeds, [0]);
+  assert.deepEqual(r!.scores, [{ zooSeed: 0, values: [40] }, { zooSeed: 1, values: [44] }, { zooSeed: 2, values: [36] }]);
+  assert.equal(r!.build_sd, 4);
+  // Within builds: variances 1 (40, 38, 39) and 98 (44, 30), pooled √49.5.
+  assert.ok(Math.abs(r!.seed_sd - Math.sqrt(49.5)) < 1e-12);
+  assert.deepEqual([r!.n_builds, r!.n_seeds], [3, 3]);
+  // One build only: nothing to compare.
+  assert.deepEqual(buildVariation([{ zooSeed: 0, table: labTable([row(0, 0, 40)]) }]), []);
 });
 
 test("a study says up front which zoo entries it lacks, and the runs needing them fail with the command that builds them", { timeout: 600_000 }, async () => {

@@ -4,7 +4,7 @@
  * to figures/lab/ — and one page (figures/report.md and .html) linking every published and lab figure.
  */
 import type { ColumnTable } from "arquero";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { runWallSeconds, type RunResult } from "../study/run.js";
 import type { TopAnswer } from "../eval/results.js";
@@ -34,6 +34,7 @@ import {
   type SeedSummaryStats,
 } from "./lab_stats.js";
 import { loadPublishedScores } from "./published.js";
+import { buildVariation, buildVariationCsv, buildVariationMarkdown, type BuildTable, type BuildVariationRow } from "./lab_builds.js";
 import { COLLAPSE_SHARE, aboveBaseline, aboveBaselineMarkdown, effectsCsv, formShares, formSharesMarkdown, labEffects, variablesMarkdown, type EffectRow, type TopAnswerShares } from "./lab_effects.js";
 import { escapeHtml, tableToCsv, tableToHtml, tableToMarkdown, type TableView } from "./render.js";
 
@@ -256,6 +257,7 @@ export function findingsDocument(table: ColumnTable, effects: readonly EffectRow
           "",
         ]
       : []),
+    ...buildSection(buildRows(table, options), effects),
     ...(options.results
       ? [
           "## What the runs cost, and whether they look",
@@ -267,6 +269,18 @@ export function findingsDocument(table: ColumnTable, effects: readonly EffectRow
         ]
       : []),
   ].join("\n");
+}
+
+function buildSection(rows: readonly BuildVariationRow[], effects: readonly EffectRow[]): string[] {
+  if (rows.length === 0) return [];
+  return [
+    "## Does the variable matter more than a rebuild of the backbones?",
+    "",
+    "The seed SD above holds the model zoo fixed: every run starts from one build of each tower and LLM. Here the same pairings were also run on zoos built again with other seeds (`npx llava-more zoo --seed N`, runs in runs/<preset>-zooN): the build SD is the spread across builds at one run seed. A contrast of two towers or two LLMs is also a contrast of two builds, so the last table measures each variable's strongest effect against one run's whole noise, √(seed SD² + build SD²).",
+    "",
+    buildVariationMarkdown(rows, effects),
+    "",
+  ];
 }
 
 function aboveBaselineSection(table: ColumnTable, prior: Readonly<Record<string, number>>, answers?: TopAnswerShares): string[] {
@@ -288,7 +302,13 @@ export interface FindingsOptions {
   results?: readonly RunResult[];
   /** Run id → task → its most frequent answer, for the answer-collapse section. */
   answers?: Readonly<Record<string, Readonly<Record<string, TopAnswer>>>>;
+  /** The runs on other zoo builds (zoo seed ≠ 0), for the backbone-build section and builds.csv. */
+  builds?: readonly BuildTable[];
 }
+
+/** The table's runs (zoo seed 0) with those of the other builds, compared pairing by pairing. */
+const buildRows = (table: ColumnTable, options: FindingsOptions): BuildVariationRow[] =>
+  options.builds && options.builds.length > 0 ? buildVariation([{ zooSeed: 0, table }, ...options.builds]) : [];
 
 /** Per benchmark (README order): how many runs gave one answer to (nearly) every item, and which answers those were. */
 export function answerCollapseMarkdown(answers: Readonly<Record<string, Readonly<Record<string, TopAnswer>>>>): string {
@@ -310,7 +330,14 @@ export function writeFindings(table: ColumnTable, outDir: string = defaultLabDir
   const md = join(outDir, "findings.md");
   writeFileAtomic(csv, effectsCsv(effects));
   writeFileAtomic(md, findingsDocument(table, effects, options));
-  return [csv, md];
+  const builds = buildRows(table, options);
+  const buildsCsv = join(outDir, "builds.csv");
+  if (builds.length === 0) {
+    rmSync(buildsCsv, { force: true });
+    return [csv, md];
+  }
+  writeFileAtomic(buildsCsv, buildVariationCsv(builds));
+  return [csv, md, buildsCsv];
 }
 
 /**

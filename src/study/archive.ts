@@ -16,10 +16,11 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import type { DatasetManifest } from "../data/dataset.js";
+import { defaultDatasetDir, type DatasetManifest } from "../data/dataset.js";
 import type { Preset } from "../models/presets.js";
 import { PROTOCOLS } from "../train/protocol.js";
-import { defaultZooDir, zooBuildKey, zooEntryKey } from "../train/zoo.js";
+import { defaultZooDir, zooBuildKey, zooEntryKey, zooSeedOf } from "../train/zoo.js";
+import { readJsonFile } from "../util/jsonl.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { projectRoot } from "../util/paths.js";
 import { finishedResult, resultKey, resultOptions, type RunResult } from "./run.js";
@@ -59,13 +60,36 @@ export interface ArchiveSource {
   dir: string;
   dataset: Pick<DatasetManifest, "key" | "parts">;
   zooDir?: string;
+  /** The zoo build the archived runs started from (default 0; see zooBuildLabel). */
+  zooSeed?: number;
+  /** The dataset that zoo build was pretrained on (generated with its seed; default `dataset`, right for seed 0). */
+  zooDataset?: Pick<DatasetManifest, "key" | "parts">;
+}
+
+/**
+ * The source of an archive of runs on one zoo build: the zoo folder (default the preset's of that
+ * seed) and, for a seed other than 0, the dataset that build was pretrained on when it is here (an
+ * entry that zoo lacks is then checked against the key its default build gets; without that dataset
+ * such a result counts as stale).
+ */
+export function archiveSourceOf(dir: string, dataset: DatasetManifest, zoo: { dir?: string; seed?: number } = {}): ArchiveSource {
+  const seed = zoo.seed ?? (zoo.dir !== undefined ? zooSeedOf(zoo.dir) : 0);
+  const zooData = join(defaultDatasetDir(dataset.preset, seed), "manifest.json");
+  return {
+    dir,
+    dataset,
+    ...(zoo.dir !== undefined ? { zooDir: zoo.dir } : {}),
+    ...(seed !== 0 ? { zooSeed: seed } : {}),
+    ...(seed !== 0 && existsSync(zooData) ? { zooDataset: readJsonFile(zooData) as DatasetManifest } : {}),
+  };
 }
 
 /** The key an archived result must carry to be current: its pairing and evaluation now, on this dataset and zoo. */
 export function currentArchivedKey(result: RunResult, source: Omit<ArchiveSource, "dir">): string {
   const preset: Preset = result.preset;
-  const zoo = source.zooDir ?? defaultZooDir(preset, 0);
-  const entryKey = (name: string): string => zooEntryKey(zoo, name) ?? zooBuildKey(preset, 0, name, source.dataset);
+  const zooSeed = source.zooSeed ?? 0;
+  const zoo = source.zooDir ?? defaultZooDir(preset, zooSeed);
+  const entryKey = (name: string): string => zooEntryKey(zoo, name) ?? zooBuildKey(preset, zooSeed, name, source.zooDataset ?? source.dataset);
   return resultKey(resultOptions(result), PROTOCOLS[preset], source.dataset.key, { llm: entryKey(result.spec.llm), tower: entryKey(result.spec.tower) });
 }
 

@@ -1,5 +1,6 @@
 /** The study's commands of the CLI: `train`, `eval` (one pairing) and `study` (a grid). */
-import { relative } from "node:path";
+import { existsSync } from "node:fs";
+import { join, relative } from "node:path";
 import { adviseBackend, describeBackend, initBackend } from "../backend.js";
 import { CAPTION_STYLES, type CaptionStyle } from "../data/captions.js";
 import { PRESETS, type Preset } from "../models/presets.js";
@@ -11,10 +12,10 @@ import { STUDY_NAMES, parseStudyGrid, studyGrid } from "./grids.js";
 import { readJsonFile } from "../util/jsonl.js";
 import { EVAL_SPLITS, evalSuffix, evaluatePairing, runDir, runsRoot, trainPairing, type EvalSplit, type RunOptions, type RunResult } from "./run.js";
 import { archivedIds, archiveRoot, archiveRun } from "./archive.js";
-import { findingsInputs, findResults } from "./results.js";
+import { findingsInputs, findResults, otherBuildResults, otherZooBuilds } from "./results.js";
 import { missingZooEntries, mergeStudy, runStudy, runStudyIndex, writeSlurmScript, type StudyOptions } from "./runner.js";
 import { defaultDatasetDir, generateDataset } from "../data/dataset.js";
-import { defaultZooDir } from "../train/zoo.js";
+import { defaultZooDir, zooBuildLabel, zooSeedOf } from "../train/zoo.js";
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -42,6 +43,28 @@ function count(flag: string, value: string | boolean | undefined, fallback: numb
 
 const str = (value: string | boolean | undefined): string | undefined => (typeof value === "string" ? value : undefined);
 
+/**
+ * The zoo build a command works on: --zoo-seed, else the seed --zoo was built with, else 0; its zoo
+ * folder when not the default, and the name of its runs and archive folders (zooBuildLabel), so runs
+ * on another build never replace the seed-0 runs of a pairing.
+ */
+function zooBuildOf(values: Values, preset: Preset): { seed: number; zooDir?: string; label: string } {
+  const zoo = str(values["zoo"]);
+  const given = count("zoo-seed", values["zoo-seed"], undefined, 0);
+  if (zoo !== undefined && given !== undefined && existsSync(join(zoo, "zoo.json")) && zooSeedOf(zoo) !== given) {
+    throw new Error(`--zoo ${zoo} was built with seed ${zooSeedOf(zoo)}, not --zoo-seed ${given}; give one of them`);
+  }
+  const seed = given ?? (zoo !== undefined ? zooSeedOf(zoo) : 0);
+  const zooDir = zoo ?? (seed !== 0 ? defaultZooDir(preset, seed) : undefined);
+  return { seed, ...(zooDir !== undefined ? { zooDir } : {}), label: zooBuildLabel(preset, seed) };
+}
+
+/** --runs DIR, else the runs folder of the zoo build (runs/<preset> for seed 0). */
+const runsDirOf = (values: Values, preset: Preset): string | undefined => {
+  const build = zooBuildOf(values, preset);
+  return str(values["runs"]) ?? (build.seed !== 0 ? runsRoot(build.label) : undefined);
+};
+
 const PAIRING_OPTIONS = {
   preset: { type: "string", description: "model, data and protocol preset: tiny, small (default), base" },
   llm: { type: "string", description: `zoo LLM: ${ZOO_LLMS.map((z) => z.name).join(", ")} (default llama3.1-8b)` },
@@ -51,13 +74,25 @@ const PAIRING_OPTIONS = {
   seed: { type: "string", description: "run seed: projector init and data order (default 0)" },
   runs: { type: "string", description: "runs folder (default runs/<preset>; LLAVA_MORE_RUNS moves it)" },
   data: { type: "string", description: "dataset folder (default data/generated/<preset>-seed0)" },
-  zoo: { type: "string", description: "model zoo folder (default data/zoo/<preset>)" },
+  zoo: { type: "string", description: "model zoo folder (default data/zoo/<preset>, or that of --zoo-seed)" },
+  "zoo-seed": { type: "string", description: "the zoo build to start from: seed N's zoo (data/zoo/<preset>-seedN), with runs in runs/<preset>-zooN and archive results/<preset>-zooN (default 0, or the seed --zoo was built with)" },
   "eval-limit": { type: "string", description: "evaluate only the first N items of each benchmark" },
   archive: { type: "string", description: "results archive, committed with the project (default results/<preset>; LLAVA_MORE_RESULTS moves it)" },
   "no-archive": { type: "boolean", description: "neither read nor write the results archive" },
   tasks: { type: "string", description: `comma-separated benchmarks (default all: ${TASK_NAMES.join(", ")})` },
   split: { type: "string", description: "evaluate on the benchmark files (default) or on the validation split (items about training scenes never trained on: what tuning uses)" },
 } as const;
+
+/** The runs, dataset and zoo folders a pairing or a study was given or gets from its zoo build. */
+function zooFolders(values: Values, preset: Preset): Pick<RunOptions, "runsDir" | "datasetDir" | "zooDir"> {
+  const runs = runsDirOf(values, preset);
+  const { zooDir } = zooBuildOf(values, preset);
+  return {
+    ...(runs !== undefined ? { runsDir: runs } : {}),
+    ...(str(values["data"]) !== undefined ? { datasetDir: str(values["data"])! } : {}),
+    ...(zooDir !== undefined ? { zooDir } : {}),
+  };
+}
 
 function pairingOptions(values: Values): RunOptions {
   const preset = oneOf<Preset>("preset", values["preset"], PRESETS, "small");
@@ -76,9 +111,7 @@ function pairingOptions(values: Values): RunOptions {
     preset,
     spec,
     ...(split !== "benchmark" ? { split } : {}),
-    ...(str(values["runs"]) !== undefined ? { runsDir: str(values["runs"])! } : {}),
-    ...(str(values["data"]) !== undefined ? { datasetDir: str(values["data"])! } : {}),
-    ...(str(values["zoo"]) !== undefined ? { zooDir: str(values["zoo"])! } : {}),
+    ...zooFolders(values, preset),
     ...(limit !== undefined ? { evalLimit: limit } : {}),
     ...(tasks ? { tasks } : {}),
     log: console.log,
@@ -100,22 +133,20 @@ function studyOptions(values: Values): StudyOptions {
   return {
     study: file !== undefined ? parseStudyGrid(readJsonFile(file), file) : studyGrid(name!, preset),
     preset,
-    ...(str(values["runs"]) !== undefined ? { runsDir: str(values["runs"])! } : {}),
-    ...(str(values["data"]) !== undefined ? { datasetDir: str(values["data"])! } : {}),
-    ...(str(values["zoo"]) !== undefined ? { zooDir: str(values["zoo"])! } : {}),
+    ...zooFolders(values, preset),
     ...(archive !== undefined ? { archiveDir: archive } : {}),
     workers: count("workers", values["workers"], 1, 1)!,
     log: console.log,
   };
 }
 
-/** --archive DIR, else the default archive of the preset; undefined with --no-archive. */
+/** --archive DIR, else the default archive of the preset's zoo build; undefined with --no-archive. */
 function archiveDir(values: Values, preset: Preset): string | undefined {
   if (values["no-archive"] === true) {
     if (values["archive"] !== undefined) throw new Error("give --archive DIR or --no-archive, not both");
     return undefined;
   }
-  return str(values["archive"]) ?? archiveRoot(preset);
+  return str(values["archive"]) ?? archiveRoot(zooBuildOf(values, preset).label);
 }
 
 export const STUDY_COMMANDS: Record<string, CliCommand> = {
@@ -154,7 +185,7 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
       for (const f of outcome.failed) console.log(`failed: ${f.id}: ${f.error}`);
       if (outcome.results.length === 0) throw new Error("no lab run finished; see the errors above");
       // effects.csv and findings.md speak for every run finished at this evaluation setting (the calibration grid's too).
-      const findings = findingsInputs(runsRoot(preset), defaultDatasetDir(preset, 0), study.evalLimit, archiveRoot(preset));
+      const findings = { ...findingsInputs(runsRoot(preset), defaultDatasetDir(preset, 0), study.evalLimit, archiveRoot(preset)), builds: otherBuildResults(preset, defaultDatasetDir(preset, 0), study.evalLimit) };
       const report = await writeLabReport({ table: outcome.table, results: outcome.results, title: study.title, preset, staticImages, seconds: outcome.seconds, findings, log: (line) => console.log(line.replace(/^wrote (.*)$/, (_, p: string) => `wrote ${show(p)}`)) });
       console.log(`\nlab study: ${outcome.ran.length} runs now, ${outcome.skipped.length} before, in ${(outcome.seconds / 60).toFixed(1)} min; report ${report.report.map(show).join(", ")}`);
       console.log(`main job done in ${((Date.now() - started) / 60000).toFixed(1)} min`);
@@ -206,6 +237,7 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
       runs: PAIRING_OPTIONS.runs,
       data: PAIRING_OPTIONS.data,
       zoo: PAIRING_OPTIONS.zoo,
+      "zoo-seed": PAIRING_OPTIONS["zoo-seed"],
       archive: PAIRING_OPTIONS.archive,
       "no-archive": PAIRING_OPTIONS["no-archive"],
     },
@@ -237,9 +269,10 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
   },
   findings: {
     summary: "write effects.csv (each study variable's effect on each benchmark, in seed SDs) and findings.md (the paper's findings, where each variable matters) from every finished run",
-    usage: "llava-more findings [--preset P] [--runs DIR] [--data DIR] [--eval-limit N] [--out DIR] [--archive DIR | --no-archive]",
+    usage: "llava-more findings [--preset P] [--zoo-seed N] [--runs DIR] [--data DIR] [--eval-limit N] [--out DIR] [--archive DIR | --no-archive]",
     options: {
       preset: PAIRING_OPTIONS.preset,
+      "zoo-seed": { type: "string", description: "the runs on zoo build N (runs/<preset>-zooN, results/<preset>-zooN); default 0, whose findings also compare the runs of every other build there is" },
       runs: PAIRING_OPTIONS.runs,
       archive: PAIRING_OPTIONS.archive,
       "no-archive": PAIRING_OPTIONS["no-archive"],
@@ -249,35 +282,46 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
     },
     async run(values) {
       const preset = oneOf<Preset>("preset", values["preset"], PRESETS, "small");
-      const runs = str(values["runs"]) ?? runsRoot(preset);
+      const build = zooBuildOf(values, preset);
+      const runs = runsDirOf(values, preset) ?? runsRoot(preset);
       const limit = count("eval-limit", values["eval-limit"], undefined, 1);
       const dataDir = str(values["data"]) ?? defaultDatasetDir(preset, 0);
       const archive = archiveDir(values, preset);
-      // Archived results are checked against the dataset; the default one is generated (seconds) when missing.
-      if (archive !== undefined && archivedIds(archive).length > 0 && str(values["data"]) === undefined) await generateDataset({ preset, seed: 0, log: console.log });
-      const { results, table, prior, answers } = findingsInputs(runs, dataDir, limit, archive);
+      const others = build.seed === 0 && archive !== undefined ? otherZooBuilds(preset) : [];
+      // Archived results are checked against the dataset and their zoo build's; the default ones are generated (a minute or two) when missing.
+      if (str(values["data"]) === undefined) {
+        if (archive !== undefined && archivedIds(archive).length > 0) await generateDataset({ preset, seed: 0, log: console.log });
+        for (const seed of others) {
+          const archived = archivedIds(archiveRoot(zooBuildLabel(preset, seed))).length > 0;
+          if (archived && !existsSync(join(defaultZooDir(preset, seed), "zoo.json"))) await generateDataset({ preset, seed, log: console.log });
+        }
+      }
+      const { results, table, prior, answers } = findingsInputs(runs, dataDir, limit, archive, { seed: build.seed, ...(build.zooDir !== undefined ? { dir: build.zooDir } : {}) });
       if (results.length === 0) {
         throw new Error(`no finished run${limit !== undefined ? ` evaluated with --eval-limit ${limit}` : " with a full evaluation"} in ${show(runs)}${archive !== undefined ? ` or ${show(archive)}` : ""}; run a study first (npx llava-more study --grid quick) or pass the --eval-limit its grid used`);
       }
       const { writeFindings } = await import("../analysis/lab_report.js");
       if (!prior) console.log(`no dataset at ${show(dataDir)}: findings.md leaves out the text-only baseline (generate it, or pass --data)`);
-      const files = writeFindings(table, str(values["out"]), { results, answers, ...(prior ? { prior } : {}) });
-      console.log(`${results.length} runs; wrote ${files.map(show).join(", ")}`);
+      const builds = others.length > 0 ? otherBuildResults(preset, dataDir, limit) : [];
+      const files = writeFindings(table, str(values["out"]), { results, answers, ...(prior ? { prior } : {}), ...(builds.length > 0 ? { builds } : {}) });
+      const buildsText = builds.map((b) => `, ${b.results.length} on zoo build ${b.zooSeed}`).join("");
+      console.log(`${results.length} runs${buildsText}; wrote ${files.map(show).join(", ")}`);
       return 0;
     },
   },
   archive: {
     summary: "copy every finished, current run's result and sample logs (no checkpoints) into the results archive, which is committed (a study does this for each run it finishes)",
-    usage: "llava-more archive [--preset P] [--runs DIR] [--eval-limit N] [--archive DIR]",
+    usage: "llava-more archive [--preset P] [--zoo-seed N] [--runs DIR] [--eval-limit N] [--archive DIR]",
     options: {
       preset: PAIRING_OPTIONS.preset,
+      "zoo-seed": { type: "string", description: "archive the runs on zoo build N (runs/<preset>-zooN into results/<preset>-zooN; default 0)" },
       runs: PAIRING_OPTIONS.runs,
       "eval-limit": { type: "string", description: "archive the runs' evaluations on the first N items of each benchmark (default: the full evaluations)" },
       archive: PAIRING_OPTIONS.archive,
     },
     async run(values) {
       const preset = oneOf<Preset>("preset", values["preset"], PRESETS, "small");
-      const runs = str(values["runs"]) ?? runsRoot(preset);
+      const runs = runsDirOf(values, preset) ?? runsRoot(preset);
       const limit = count("eval-limit", values["eval-limit"], undefined, 1);
       const suffix = evalSuffix(limit !== undefined ? { evalLimit: limit } : {});
       const archive = archiveDir(values, preset)!;

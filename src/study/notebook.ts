@@ -11,7 +11,7 @@ import { defaultDatasetDir, generateDataset } from "../data/dataset.js";
 import { formShares, labEffects, type EffectRow, type FormShares } from "../analysis/lab_effects.js";
 import { defaultLabDir, writeFindings } from "../analysis/lab_report.js";
 import { archiveRoot } from "./archive.js";
-import { findingsInputs } from "./results.js";
+import { findingsInputs, otherBuildResults } from "./results.js";
 import { runsRoot, type RunResult } from "./run.js";
 import { notebookPreset, notebookSteps } from "../data/presets.js";
 import type { Preset } from "../models/presets.js";
@@ -68,6 +68,8 @@ export function writeStudyFindings(lab: NotebookStudy): StudyFindings {
   const { results, table, prior, answers } = findingsInputs(runs, dataDir, lab.study.evalLimit, notebookArchive(lab.preset).archiveDir);
   if (!prior) throw new Error(`${dataDir}: no dataset for the text-only baseline; generate it with: npx llava-more generate-data`);
   const outDir = lab.preset === "small" ? defaultLabDir() : join(runs, "findings");
-  const files = writeFindings(table, outDir, { prior, results, answers });
+  // At small, the runs on other zoo builds (runs/small-zooN, results/small-zooN) too, as the CLI's findings.
+  const builds = notebookArchive(lab.preset).archiveDir !== undefined ? otherBuildResults(lab.preset, dataDir, lab.study.evalLimit) : [];
+  const files = writeFindings(table, outDir, { prior, results, answers, ...(builds.length > 0 ? { builds } : {}) });
   return { results, table, effects: labEffects(table), prior, inForm: formShares(table, answers), files };
 }

@@ -1,7 +1,7 @@
 /** The results store: one result.json per run, merged into one arquero table (one row per run × benchmark). */
 import type { ColumnTable } from "arquero";
 import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { BENCHMARK_NAMES } from "../analysis/benchmarks.js";
 import { labTable, type LabScoreRow } from "../analysis/lab_stats.js";
 import { tableToCsv, type Cell } from "../analysis/render.js";
@@ -9,8 +9,9 @@ import { writeFileAtomic } from "../util/fs.js";
 import { Dataset } from "../data/dataset.js";
 import { questionPrior } from "../eval/baselines.js";
 import { topAnswers, type TopAnswer } from "../eval/results.js";
-import { archivedIds, archivedResult, type ArchiveSource } from "./archive.js";
-import { currentResult, evalSuffix, type RunResult } from "./run.js";
+import { archivedIds, archivedResult, archiveRoot, archiveSourceOf, type ArchiveSource } from "./archive.js";
+import { currentResult, evalSuffix, runsRoot, type RunResult } from "./run.js";
+import { zooBuildLabel } from "../train/zoo.js";
 
 /** The README-column rows of one finished run. */
 export function resultRows(result: RunResult): LabScoreRow[] {
@@ -70,10 +71,10 @@ export interface FindingsInputs {
  * on `evalLimit` items (all without it), merged, with the question prior of those items. Archived
  * results need the dataset to be checked against; without it they are left out.
  */
-export function findingsInputs(runsDir: string, datasetDir: string, evalLimit?: number, archiveDir?: string): FindingsInputs {
+export function findingsInputs(runsDir: string, datasetDir: string, evalLimit?: number, archiveDir?: string, zoo: { dir?: string; seed?: number } = {}): FindingsInputs {
   const suffix = evalSuffix(evalLimit !== undefined ? { evalLimit } : {});
   const dataset = existsSync(join(datasetDir, "manifest.json")) ? new Dataset(datasetDir) : undefined;
-  const archive = archiveDir !== undefined && dataset ? { dir: archiveDir, dataset: dataset.manifest } : undefined;
+  const archive = archiveDir !== undefined && dataset ? archiveSourceOf(archiveDir, dataset.manifest, zoo) : undefined;
   const found = findResults(runsDir, { suffix, ...(archive ? { archive } : {}) });
   const results = found.map((f) => f.result);
   const table = mergeResults(results);
@@ -90,4 +91,37 @@ export function writeMergedTable(table: ColumnTable, file: string): string[] {
   writeFileAtomic(csv, tableToCsv({ name: "results", title: "lab results", columns, rows }));
   writeFileAtomic(json, `${JSON.stringify(table.objects(), null, 1)}\n`);
   return [csv, json];
+}
+
+/** The zoo seeds other than 0 that have a runs folder or a results archive of this preset (runs/small-zoo1, …). */
+export function otherZooBuilds(preset: string): number[] {
+  const pattern = new RegExp(`^${preset}-zoo([1-9][0-9]*)$`);
+  const seeds = new Set<number>();
+  for (const root of [dirname(runsRoot(preset)), dirname(archiveRoot(preset))]) {
+    if (!existsSync(root)) continue;
+    for (const entry of readdirSync(root, { withFileTypes: true })) {
+      const match = entry.isDirectory() ? pattern.exec(entry.name) : null;
+      if (match) seeds.add(Number(match[1]));
+    }
+  }
+  return [...seeds].sort((a, b) => a - b);
+}
+
+/** One zoo build's runs, merged (see `findingsInputs`). */
+export interface BuildResults {
+  zooSeed: number;
+  table: ColumnTable;
+  results: RunResult[];
+}
+
+/**
+ * The runs of every other zoo build of the preset (`otherZooBuilds`), each from its runs folder and
+ * archive, evaluated on `evalLimit` items: what findings.md compares the seed-0 zoo's runs with.
+ */
+export function otherBuildResults(preset: string, datasetDir: string, evalLimit?: number): BuildResults[] {
+  return otherZooBuilds(preset).flatMap((zooSeed) => {
+    const label = zooBuildLabel(preset, zooSeed);
+    const { table, results } = findingsInputs(runsRoot(label), datasetDir, evalLimit, archiveRoot(label), { seed: zooSeed });
+    return results.length > 0 ? [{ zooSeed, table, results }] : [];
+  });
 }

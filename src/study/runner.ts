@@ -18,7 +18,7 @@ import { durationText, progressBar } from "../util/progress.js";
 import { expandGrid, runId, type PairingSpec } from "./grid.js";
 import type { StudyDefinition } from "./grids.js";
 import { Dataset, defaultDatasetDir } from "../data/dataset.js";
-import { archivedResult, archiveRun, type ArchiveSource } from "./archive.js";
+import { archivedResult, archiveRun, archiveSourceOf, type ArchiveSource } from "./archive.js";
 import { mergeResults, readResults, writeMergedTable } from "./results.js";
 import { evalSuffix, expectedResultKey, finishedResult, pairingArgs, runDir, runPairing, runsRoot, runWallSeconds, WORKER_LOG, type RunOptions, type RunResult } from "./run.js";
 
@@ -164,7 +164,7 @@ const runsRootOf = (options: StudyOptions): string => options.runsDir ?? runsRoo
 function archiveSource(options: StudyOptions): ArchiveSource | undefined {
   const datasetDir = options.datasetDir ?? defaultDatasetDir(options.preset, 0);
   if (options.archiveDir === undefined || !existsSync(join(datasetDir, "manifest.json"))) return undefined;
-  return { dir: options.archiveDir, dataset: new Dataset(datasetDir).manifest, ...(options.zooDir !== undefined ? { zooDir: options.zooDir } : {}) };
+  return archiveSourceOf(options.archiveDir, new Dataset(datasetDir).manifest, options.zooDir !== undefined ? { dir: options.zooDir } : {});
 }
 
 /** Copies a run just finished into the study's archive; a failure to archive is reported, not fatal (the run folder keeps it). */

@@ -70,6 +70,22 @@ export interface BuildZooOptions {
 /** Where zoos live: $LLAVA_MORE_ZOO, else data/zoo/ in the project (seed 0 as the preset's name). */
 export const defaultZooDir = (preset: string, seed: number): string => join(process.env["LLAVA_MORE_ZOO"] ?? join(projectRoot(), "data", "zoo"), seed === 0 ? preset : `${preset}-seed${seed}`);
 
+/**
+ * The seed a zoo was built with (its manifest's; 0 for a folder without one). Each seed is another
+ * build of every backbone: same recipes, another draw of the world's data and of the weights.
+ */
+export function zooSeedOf(zoo: string): number {
+  const file = join(zoo, "zoo.json");
+  return existsSync(file) ? (readJsonFile(file) as ZooManifest).seed : 0;
+}
+
+/**
+ * The name of the runs and results folders of a zoo build: the preset's for seed 0, else
+ * "<preset>-zoo<seed>" (runs/small-zoo1, results/small-zoo1), so runs on another build of the
+ * backbones never replace the seed-0 zoo's runs of the same pairing.
+ */
+export const zooBuildLabel = (preset: string, zooSeed: number): string => (zooSeed === 0 ? preset : `${preset}-zoo${zooSeed}`);
+
 /** Every entry name of a zoo, towers first. */
 export const zooEntryNames = (): string[] => [...VISION_FAMILIES, ...Object.keys(ZOO_LLM_BUILDERS)];
 
