@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { initBackend } from "../src/backend.js";
 import { Dataset, defaultDatasetDir, generateDataset } from "../src/data/dataset.js";
@@ -19,7 +19,7 @@ import { findingsInputs, otherZooBuilds, readResults } from "../src/study/result
 import { buildVariation } from "../src/analysis/lab_builds.js";
 import { labTable } from "../src/analysis/lab_stats.js";
 import { parseCsv } from "../src/util/csv.js";
-import { archivedIds, archivedResult, archiveRun, currentArchivedKey } from "../src/study/archive.js";
+import { archivedIds, archivedResult, archiveRun, archiveSourceOf, currentArchivedKey } from "../src/study/archive.js";
 import { validationBenchmarks } from "../src/eval/validation.js";
 import { PROTOCOLS } from "../src/train/protocol.js";
 import { fitPrompt } from "../src/study/answerer.js";
@@ -328,6 +328,26 @@ test("runs on another zoo build (--zoo-seed) get their own runs and archive fold
   assert.equal(readFileSync(seed0File, "utf8"), before);
 
   assert.deepEqual(otherZooBuilds("tiny"), [1]);
+  // The archive records the dataset that build was pretrained on, which a clone without that zoo and dataset checks the runs' keys against.
+  const buildArchive = join(root, "results", "tiny-zoo1");
+  const seed1Data = new Dataset(defaultDatasetDir("tiny", 1)).manifest;
+  const recorded = JSON.parse(readFileSync(join(buildArchive, "zoo-dataset.json"), "utf8")) as { seed: number; key: string; parts: unknown };
+  assert.deepEqual(recorded, { seed: 1, key: seed1Data.key, parts: seed1Data.parts });
+  const seed0Data = new Dataset(defaultDatasetDir("tiny", 0)).manifest;
+  const away = join(tempDir(), "data");
+  renameSync(defaultDatasetDir("tiny", 1), away);
+  try {
+    const source = archiveSourceOf(buildArchive, seed0Data, { seed: 1 });
+    assert.deepEqual([source.zooSeed, source.zooDataset?.key], [1, seed1Data.key]);
+    // The 3-step test zoo's keys are not its default build's: with the zoo here, they come from it.
+    assert.equal(archivedResult(source, id, "-limit8")?.key, r1.key);
+    assert.equal(currentArchivedKey(r1, { ...source, zooDir: tempDir() }), currentArchivedKey(r1, { dataset: seed0Data, zooDir: tempDir(), zooSeed: 1, zooDataset: seed1Data }));
+    renameSync(join(buildArchive, "zoo-dataset.json"), join(away, "..", "zoo-dataset.json"));
+    assert.equal(archiveSourceOf(buildArchive, seed0Data, { seed: 1 }).zooDataset, undefined);
+  } finally {
+    renameSync(away, defaultDatasetDir("tiny", 1));
+    if (!existsSync(join(buildArchive, "zoo-dataset.json"))) renameSync(join(away, "..", "zoo-dataset.json"), join(buildArchive, "zoo-dataset.json"));
+  }
   const out = tempDir();
   assert.equal(await main(["findings", "--preset", "tiny", "--eval-limit", "8", "--out", out]), 0);
   const doc = readFileSync(join(out, "findings.md"), "utf8");

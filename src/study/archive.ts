@@ -20,7 +20,7 @@ import { defaultDatasetDir, type DatasetManifest } from "../data/dataset.js";
 import type { Preset } from "../models/presets.js";
 import { PROTOCOLS } from "../train/protocol.js";
 import { defaultZooDir, zooBuildKey, zooEntryKey, zooSeedOf } from "../train/zoo.js";
-import { readJsonFile } from "../util/jsonl.js";
+import { readJsonFile, writeJson } from "../util/jsonl.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { projectRoot } from "../util/paths.js";
 import { finishedResult, resultKey, resultOptions, type RunResult } from "./run.js";
@@ -52,7 +52,25 @@ export function archiveRun(runFolder: string, archive: string, suffix = ""): str
     writeFileAtomic(join(toEval, `${file}.gz`), gzipSync(readFileSync(join(evalFolder, file)), { level: 9 }));
   }
   writeFileAtomic(resultFile, readFileSync(join(runFolder, `result${suffix}.json`)));
+  recordZooDataset(runFolder, archive, result.preset);
   return to;
+}
+
+/** Beside the runs of another zoo build: the dataset that build was pretrained on (key and part hashes). */
+const ZOO_DATASET = "zoo-dataset.json";
+
+/**
+ * For runs on a zoo built with a seed other than 0, records in the archive the manifest of the dataset
+ * that zoo was pretrained on, so a clone without that zoo or dataset can still check the runs' keys.
+ */
+function recordZooDataset(runFolder: string, archive: string, preset: string): void {
+  const runFile = join(runFolder, "run.json");
+  const zoo = existsSync(runFile) ? (readJsonFile(runFile) as { zoo?: string }).zoo : undefined;
+  const seed = zoo !== undefined ? zooSeedOf(zoo) : 0;
+  const manifest = join(defaultDatasetDir(preset, seed), "manifest.json");
+  if (seed === 0 || !existsSync(manifest)) return;
+  const { key, parts } = readJsonFile(manifest) as DatasetManifest;
+  writeJson(join(archive, ZOO_DATASET), { seed, key, parts });
 }
 
 /** The archive to read, the dataset its results must be current for, and the zoo (default: the preset's, seed 0). */
@@ -68,19 +86,19 @@ export interface ArchiveSource {
 
 /**
  * The source of an archive of runs on one zoo build: the zoo folder (default the preset's of that
- * seed) and, for a seed other than 0, the dataset that build was pretrained on when it is here (an
- * entry that zoo lacks is then checked against the key its default build gets; without that dataset
- * such a result counts as stale).
+ * seed) and, for a seed other than 0, the dataset that build was pretrained on: generated here, else
+ * as the archive recorded it (zoo-dataset.json). An entry that zoo lacks is checked against the key
+ * its default build gets from that dataset; without either, such a result counts as stale.
  */
 export function archiveSourceOf(dir: string, dataset: DatasetManifest, zoo: { dir?: string; seed?: number } = {}): ArchiveSource {
   const seed = zoo.seed ?? (zoo.dir !== undefined ? zooSeedOf(zoo.dir) : 0);
-  const zooData = join(defaultDatasetDir(dataset.preset, seed), "manifest.json");
+  const zooData = [join(defaultDatasetDir(dataset.preset, seed), "manifest.json"), join(dir, ZOO_DATASET)].find((f) => existsSync(f));
   return {
     dir,
     dataset,
     ...(zoo.dir !== undefined ? { zooDir: zoo.dir } : {}),
     ...(seed !== 0 ? { zooSeed: seed } : {}),
-    ...(seed !== 0 && existsSync(zooData) ? { zooDataset: readJsonFile(zooData) as DatasetManifest } : {}),
+    ...(seed !== 0 && zooData !== undefined ? { zooDataset: readJsonFile(zooData) as DatasetManifest } : {}),
   };
 }
 

@@ -292,8 +292,10 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
       if (str(values["data"]) === undefined) {
         if (archive !== undefined && archivedIds(archive).length > 0) await generateDataset({ preset, seed: 0, log: console.log });
         for (const seed of others) {
-          const archived = archivedIds(archiveRoot(zooBuildLabel(preset, seed))).length > 0;
-          if (archived && !existsSync(join(defaultZooDir(preset, seed), "zoo.json"))) await generateDataset({ preset, seed, log: console.log });
+          const dir = archiveRoot(zooBuildLabel(preset, seed));
+          // Needed only for an archive that did not record its zoo's dataset (see archiveSourceOf).
+          const unchecked = archivedIds(dir).length > 0 && !existsSync(join(dir, "zoo-dataset.json")) && !existsSync(join(defaultZooDir(preset, seed), "zoo.json"));
+          if (unchecked) await generateDataset({ preset, seed, log: console.log });
         }
       }
       const { results, table, prior, answers } = findingsInputs(runs, dataDir, limit, archive, { seed: build.seed, ...(build.zooDir !== undefined ? { dir: build.zooDir } : {}) });
