@@ -304,7 +304,7 @@ test("without the addon the backend falls back to WebAssembly with one line sayi
   assert.equal(run.stdout, "llava-more: turned off by LLAVA_MORE_NATIVE=off; falling back to WebAssembly\nchose wasm\n");
 });
 
-test("the norm backward kernel gives the same bits with one thread and with three", { skip, timeout: 60_000 }, () => {
+test("the norm backward and matmul kernels give the same bits with one thread and with three", { skip, timeout: 60_000 }, () => {
   // Large enough for the kernel to split its work across threads; each process sets its own count at load.
   const script = `
     import { createHash } from "node:crypto";
@@ -318,6 +318,13 @@ test("the norm backward kernel gives the same bits with one thread and with thre
     addon.normBackward(x, w, dy, mean, rstd, dx, dw, db, d, true, 0);
     const hash = createHash("sha1");
     for (const a of [dx, dw, db]) hash.update(new Uint8Array(a.buffer));
+    // Products split across threads by rows (and, before, by columns when wider than tall).
+    const zero = new Float64Array([0]);
+    for (const [m, n, k, ta, tb] of [[700, 96, 130, false, false], [257, 300, 64, true, false], [130, 513, 70, false, true], [64, 900, 40, false, false]]) {
+      const c = new Float32Array(m * n);
+      addon.gemm(fill(m * k), fill(k * n), c, m, n, k, ta, tb, zero, zero, false);
+      hash.update(new Uint8Array(c.buffer));
+    }
     console.log(addon.info().threads + " " + hash.digest("hex"));`;
   const digest = (threads: number): string => {
     const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8", cwd: projectPath(), env: { ...process.env, LLAVA_MORE_THREADS: String(threads) } });

@@ -203,17 +203,20 @@ static void gemmOne(const float* a, const float* b, float* c, int64_t m, int64_t
     const int64_t lda = transA ? m : k, ldb = transB ? k : n;
     if (!mayThread) {
       blasGemm(a, b, c, m, n, k, transA, transB, lda, ldb, n);
-    } else if (m >= n) {
-      // Blocks of C's rows: rows of op(A).
-      parallelFor(m, static_cast<double>(n * k), [&](int64_t r0, int64_t r1) {
-        blasGemm(transA ? a + r0 : a + r0 * k, b, c + r0 * n, r1 - r0, n, k, transA, transB, lda, ldb, n);
-      });
-    } else {
-      // Blocks of C's columns: columns of op(B).
-      parallelFor(n, static_cast<double>(m * k), [&](int64_t c0, int64_t c1) {
-        blasGemm(a, transB ? b + c0 * k : b + c0, c + c0, m, c1 - c0, k, transA, transB, lda, ldb, n);
-      });
+      return;
     }
+    // Blocks of C's rows (rows of op(A)), one per thread, each a multiple of kBlasRowAlign rows.
+    // OpenBLAS gives such a block the same bits as those rows of the whole product (its kernels
+    // group rows by 12), so the result is the one-thread result whatever the thread count; a block
+    // edge elsewhere, or a split of C's columns, changes the bits of the rows around it.
+    constexpr int64_t kBlasRowAlign = 48;
+    const int64_t threads = threadCount();
+    const int64_t chunk = ((m + threads - 1) / threads + kBlasRowAlign - 1) / kBlasRowAlign * kBlasRowAlign;
+    const int64_t parts = (m + chunk - 1) / chunk;
+    parallelFor(parts, static_cast<double>(chunk * n * k), [&](int64_t p0, int64_t p1) {
+      const int64_t r0 = p0 * chunk, r1 = std::min(m, p1 * chunk);
+      blasGemm(transA ? a + r0 : a + r0 * k, b, c + r0 * n, r1 - r0, n, k, transA, transB, lda, ldb, n);
+    });
     return;
   }
 #else
