@@ -204,7 +204,12 @@ export function findingsMarkdown(comparisons: readonly LabComparisonResult[]): s
  * the lab's verdict, numbers and intervals, or why the runs cannot say; then, per study variable, the
  * benchmark where it matters most in seed standard deviations (from effects.csv).
  */
-export function findingsDocument(table: ColumnTable, effects: readonly EffectRow[] = labEffects(table), options: FindingsOptions = {}): string {
+export function findingsDocument(
+  table: ColumnTable,
+  effects: readonly EffectRow[] = labEffects(table),
+  options: FindingsOptions = {},
+  builds: readonly BuildVariationRow[] = buildRows(table, options),
+): string {
   const published = options.published ?? loadPublishedScores();
   const covered = new Map(labComparisons(table, published).map((c) => [c.comparison.comparison, c]));
   const findings = [...PAPER_COMPARISONS]
@@ -257,7 +262,7 @@ export function findingsDocument(table: ColumnTable, effects: readonly EffectRow
           "",
         ]
       : []),
-    ...buildSection(buildRows(table, options), effects),
+    ...buildSection(builds, effects),
     ...(options.results
       ? [
           "## What the runs cost, and whether they look",
@@ -329,8 +334,8 @@ export function writeFindings(table: ColumnTable, outDir: string = defaultLabDir
   const csv = join(outDir, "effects.csv");
   const md = join(outDir, "findings.md");
   writeFileAtomic(csv, effectsCsv(effects));
-  writeFileAtomic(md, findingsDocument(table, effects, options));
   const builds = buildRows(table, options);
+  writeFileAtomic(md, findingsDocument(table, effects, options, builds));
   const buildsCsv = join(outDir, "builds.csv");
   if (builds.length === 0) {
     rmSync(buildsCsv, { force: true });

@@ -57,7 +57,7 @@ export function archiveRun(runFolder: string, archive: string, suffix = ""): str
 }
 
 /** Beside the runs of another zoo build: the dataset that build was pretrained on (key and part hashes). */
-const ZOO_DATASET = "zoo-dataset.json";
+export const ZOO_DATASET = "zoo-dataset.json";
 
 /**
  * For runs on a zoo built with a seed other than 0, records in the archive the manifest of the dataset

@@ -11,7 +11,7 @@ import { parseResolution, runId, type PairingSpec } from "./grid.js";
 import { STUDY_NAMES, parseStudyGrid, studyGrid } from "./grids.js";
 import { readJsonFile } from "../util/jsonl.js";
 import { EVAL_SPLITS, evalSuffix, evaluatePairing, runDir, runsRoot, trainPairing, type EvalSplit, type RunOptions, type RunResult } from "./run.js";
-import { archivedIds, archiveRoot, archiveRun } from "./archive.js";
+import { archivedIds, archiveRoot, archiveRun, ZOO_DATASET } from "./archive.js";
 import { findingsInputs, findResults, otherBuildResults, otherZooBuilds } from "./results.js";
 import { missingZooEntries, mergeStudy, runStudy, runStudyIndex, writeSlurmScript, type StudyOptions } from "./runner.js";
 import { defaultDatasetDir, generateDataset } from "../data/dataset.js";
@@ -43,27 +43,34 @@ function count(flag: string, value: string | boolean | undefined, fallback: numb
 
 const str = (value: string | boolean | undefined): string | undefined => (typeof value === "string" ? value : undefined);
 
-/**
- * The zoo build a command works on: --zoo-seed, else the seed --zoo was built with, else 0; its zoo
- * folder when not the default, and the name of its runs and archive folders (zooBuildLabel), so runs
- * on another build never replace the seed-0 runs of a pairing.
- */
-function zooBuildOf(values: Values, preset: Preset): { seed: number; zooDir?: string; label: string } {
-  const zoo = str(values["zoo"]);
-  const given = count("zoo-seed", values["zoo-seed"], undefined, 0);
-  if (zoo !== undefined && given !== undefined && existsSync(join(zoo, "zoo.json")) && zooSeedOf(zoo) !== given) {
-    throw new Error(`--zoo ${zoo} was built with seed ${zooSeedOf(zoo)}, not --zoo-seed ${given}; give one of them`);
-  }
-  const seed = given ?? (zoo !== undefined ? zooSeedOf(zoo) : 0);
-  const zooDir = zoo ?? (seed !== 0 ? defaultZooDir(preset, seed) : undefined);
-  return { seed, ...(zooDir !== undefined ? { zooDir } : {}), label: zooBuildLabel(preset, seed) };
+/** The zoo build a command works on, with the folders it gets from it when not given. */
+interface ZooBuild {
+  seed: number;
+  /** The name of its runs and archive folders (zooBuildLabel). */
+  label: string;
+  /** --zoo, else seed N's zoo; absent for the default (seed 0). */
+  zooDir?: string;
+  /** --runs, else runs/<preset>-zooN; absent for the default (seed 0). */
+  runsDir?: string;
 }
 
-/** --runs DIR, else the runs folder of the zoo build (runs/<preset> for seed 0). */
-const runsDirOf = (values: Values, preset: Preset): string | undefined => {
-  const build = zooBuildOf(values, preset);
-  return str(values["runs"]) ?? (build.seed !== 0 ? runsRoot(build.label) : undefined);
-};
+/**
+ * The zoo build of a command: --zoo-seed, else the seed --zoo was built with, else 0. Runs on another
+ * build get folders of their own, so they never replace the seed-0 runs of a pairing.
+ */
+function zooBuildOf(values: Values, preset: Preset): ZooBuild {
+  const zoo = str(values["zoo"]);
+  const given = count("zoo-seed", values["zoo-seed"], undefined, 0);
+  const built = zoo !== undefined ? zooSeedOf(zoo) : undefined;
+  if (given !== undefined && built !== undefined && existsSync(join(zoo!, "zoo.json")) && built !== given) {
+    throw new Error(`--zoo ${zoo} was built with seed ${built}, not --zoo-seed ${given}; give one of them`);
+  }
+  const seed = given ?? built ?? 0;
+  const label = zooBuildLabel(preset, seed);
+  const zooDir = zoo ?? (seed !== 0 ? defaultZooDir(preset, seed) : undefined);
+  const runsDir = str(values["runs"]) ?? (seed !== 0 ? runsRoot(label) : undefined);
+  return { seed, label, ...(zooDir !== undefined ? { zooDir } : {}), ...(runsDir !== undefined ? { runsDir } : {}) };
+}
 
 const PAIRING_OPTIONS = {
   preset: { type: "string", description: "model, data and protocol preset: tiny, small (default), base" },
@@ -84,11 +91,9 @@ const PAIRING_OPTIONS = {
 } as const;
 
 /** The runs, dataset and zoo folders a pairing or a study was given or gets from its zoo build. */
-function zooFolders(values: Values, preset: Preset): Pick<RunOptions, "runsDir" | "datasetDir" | "zooDir"> {
-  const runs = runsDirOf(values, preset);
-  const { zooDir } = zooBuildOf(values, preset);
+function zooFolders(values: Values, { runsDir, zooDir }: ZooBuild): Pick<RunOptions, "runsDir" | "datasetDir" | "zooDir"> {
   return {
-    ...(runs !== undefined ? { runsDir: runs } : {}),
+    ...(runsDir !== undefined ? { runsDir } : {}),
     ...(str(values["data"]) !== undefined ? { datasetDir: str(values["data"])! } : {}),
     ...(zooDir !== undefined ? { zooDir } : {}),
   };
@@ -111,7 +116,7 @@ function pairingOptions(values: Values): RunOptions {
     preset,
     spec,
     ...(split !== "benchmark" ? { split } : {}),
-    ...zooFolders(values, preset),
+    ...zooFolders(values, zooBuildOf(values, preset)),
     ...(limit !== undefined ? { evalLimit: limit } : {}),
     ...(tasks ? { tasks } : {}),
     log: console.log,
@@ -126,14 +131,15 @@ function printResult(result: RunResult): void {
 
 function studyOptions(values: Values): StudyOptions {
   const preset = oneOf<Preset>("preset", values["preset"], PRESETS, "small");
-  const archive = archiveDir(values, preset);
+  const build = zooBuildOf(values, preset);
+  const archive = archiveDir(values, build);
   const name = str(values["grid"]);
   const file = str(values["grid-file"]);
   if ((name === undefined) === (file === undefined)) throw new Error(`give --grid (one of ${STUDY_NAMES.join(", ")}) or --grid-file (a grid as JSON), not both or neither`);
   return {
     study: file !== undefined ? parseStudyGrid(readJsonFile(file), file) : studyGrid(name!, preset),
     preset,
-    ...zooFolders(values, preset),
+    ...zooFolders(values, build),
     ...(archive !== undefined ? { archiveDir: archive } : {}),
     workers: count("workers", values["workers"], 1, 1)!,
     log: console.log,
@@ -141,12 +147,12 @@ function studyOptions(values: Values): StudyOptions {
 }
 
 /** --archive DIR, else the default archive of the preset's zoo build; undefined with --no-archive. */
-function archiveDir(values: Values, preset: Preset): string | undefined {
+function archiveDir(values: Values, build: ZooBuild): string | undefined {
   if (values["no-archive"] === true) {
     if (values["archive"] !== undefined) throw new Error("give --archive DIR or --no-archive, not both");
     return undefined;
   }
-  return str(values["archive"]) ?? archiveRoot(zooBuildOf(values, preset).label);
+  return str(values["archive"]) ?? archiveRoot(build.label);
 }
 
 export const STUDY_COMMANDS: Record<string, CliCommand> = {
@@ -283,10 +289,10 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
     async run(values) {
       const preset = oneOf<Preset>("preset", values["preset"], PRESETS, "small");
       const build = zooBuildOf(values, preset);
-      const runs = runsDirOf(values, preset) ?? runsRoot(preset);
+      const runs = build.runsDir ?? runsRoot(preset);
       const limit = count("eval-limit", values["eval-limit"], undefined, 1);
       const dataDir = str(values["data"]) ?? defaultDatasetDir(preset, 0);
-      const archive = archiveDir(values, preset);
+      const archive = archiveDir(values, build);
       const others = build.seed === 0 && archive !== undefined ? otherZooBuilds(preset) : [];
       // Archived results are checked against the dataset and their zoo build's; the default ones are generated (a minute or two) when missing.
       if (str(values["data"]) === undefined) {
@@ -294,7 +300,7 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
         for (const seed of others) {
           const dir = archiveRoot(zooBuildLabel(preset, seed));
           // Needed only for an archive that did not record its zoo's dataset (see archiveSourceOf).
-          const unchecked = archivedIds(dir).length > 0 && !existsSync(join(dir, "zoo-dataset.json")) && !existsSync(join(defaultZooDir(preset, seed), "zoo.json"));
+          const unchecked = archivedIds(dir).length > 0 && !existsSync(join(dir, ZOO_DATASET)) && !existsSync(join(defaultZooDir(preset, seed), "zoo.json"));
           if (unchecked) await generateDataset({ preset, seed, log: console.log });
         }
       }
@@ -304,7 +310,7 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
       }
       const { writeFindings } = await import("../analysis/lab_report.js");
       if (!prior) console.log(`no dataset at ${show(dataDir)}: findings.md leaves out the text-only baseline (generate it, or pass --data)`);
-      const builds = others.length > 0 ? otherBuildResults(preset, dataDir, limit) : [];
+      const builds = others.length > 0 ? otherBuildResults(preset, dataDir, limit, others) : [];
       const files = writeFindings(table, str(values["out"]), { results, answers, ...(prior ? { prior } : {}), ...(builds.length > 0 ? { builds } : {}) });
       const buildsText = builds.map((b) => `, ${b.results.length} on zoo build ${b.zooSeed}`).join("");
       console.log(`${results.length} runs${buildsText}; wrote ${files.map(show).join(", ")}`);
@@ -323,10 +329,11 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
     },
     async run(values) {
       const preset = oneOf<Preset>("preset", values["preset"], PRESETS, "small");
-      const runs = runsDirOf(values, preset) ?? runsRoot(preset);
+      const build = zooBuildOf(values, preset);
+      const runs = build.runsDir ?? runsRoot(preset);
       const limit = count("eval-limit", values["eval-limit"], undefined, 1);
       const suffix = evalSuffix(limit !== undefined ? { evalLimit: limit } : {});
-      const archive = archiveDir(values, preset)!;
+      const archive = archiveDir(values, build)!;
       const found = findResults(runs, { suffix });
       for (const { folder } of found) archiveRun(folder, archive, suffix);
       console.log(`${found.length} runs archived into ${show(archive)}`);

@@ -118,8 +118,8 @@ export interface BuildResults {
  * The runs of every other zoo build of the preset (`otherZooBuilds`), each from its runs folder and
  * archive, evaluated on `evalLimit` items: what findings.md compares the seed-0 zoo's runs with.
  */
-export function otherBuildResults(preset: string, datasetDir: string, evalLimit?: number): BuildResults[] {
-  return otherZooBuilds(preset).flatMap((zooSeed) => {
+export function otherBuildResults(preset: string, datasetDir: string, evalLimit?: number, zooSeeds: readonly number[] = otherZooBuilds(preset)): BuildResults[] {
+  return zooSeeds.flatMap((zooSeed) => {
     const label = zooBuildLabel(preset, zooSeed);
     const { table, results } = findingsInputs(runsRoot(label), datasetDir, evalLimit, archiveRoot(label), { seed: zooSeed });
     return results.length > 0 ? [{ zooSeed, table, results }] : [];
