@@ -25,3 +25,16 @@ test("progressBar: one line per decile on a non-terminal stream, the last one wi
   assert.match(lines[2]!, /100% 4\/4 .* in \d/);
   assert.ok(lines.every((l) => l.endsWith("\n") && !l.includes("NaN")));
 });
+
+test("progressBar: a caller's estimate replaces the bar's own rate until the last item", () => {
+  const lines: string[] = [];
+  const stream = { isTTY: false, write: (s: string) => (lines.push(s), true) } as unknown as NodeJS.WriteStream;
+  // Two resumed runs finishing at once would read as "0.0 s each" by the bar's clock; the runs' own wall time says 20 min.
+  const bar = progressBar("study", 4, { stream, estimate: (done) => (done === 0 ? undefined : { secondsEach: 1200, secondsLeft: (4 - done) * 600 }) });
+  bar.tick(0);
+  bar.tick(2);
+  bar.done();
+  assert.match(lines[0]!, /0% 0\/4 first item running\n$/);
+  assert.match(lines[1]!, /50% 2\/4 20 min each eta 20 min\n$/);
+  assert.match(lines[2]!, /100% 4\/4 .* in \d/);
+});

@@ -23,7 +23,7 @@ import { archivedIds, archivedResult, archiveRun, archiveSourceOf, currentArchiv
 import { validationBenchmarks } from "../src/eval/validation.js";
 import { PROTOCOLS } from "../src/train/protocol.js";
 import { fitPrompt } from "../src/study/answerer.js";
-import { mergeStudy, missingZooEntries, runStudy, timeLeftText, writeSlurmScript } from "../src/study/runner.js";
+import { gridTimeLeft, mergeStudy, missingZooEntries, runStudy, timeLeftText, writeSlurmScript } from "../src/study/runner.js";
 import { visionConfig } from "../src/models/vision/registry.js";
 import { IMAGE_TOKEN_INDEX } from "../src/models/llava/llava.js";
 import { tempDir } from "./helpers.js";
@@ -458,4 +458,7 @@ test("time left in a grid comes from its finished runs' wall time, a resumed run
   // 1,200 s each; 5 runs on 2 workers are 3 rounds: 3,600 s.
   assert.equal(timeLeftText(finished, 5, 2), "20 min a run so far, about 1.0 h for 5 runs on 2 workers");
   assert.equal(timeLeftText(finished.slice(0, 1), 1, 1), "20 min a run so far, about 0.3 h for 1 run on 1 worker");
+  // The study's progress bar reads the same estimate; nothing finished yet leaves the bar to its own clock.
+  assert.deepEqual(gridTimeLeft(finished, 3, 2), { secondsEach: 1200, secondsLeft: 2400 });
+  assert.equal(gridTimeLeft([], 3, 2), undefined);
 });

@@ -14,7 +14,7 @@ import { defaultZooDir, towerDir } from "../train/zoo.js";
 import { llmDir } from "../train/zoo_llms.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { projectRoot } from "../util/paths.js";
-import { durationText, progressBar } from "../util/progress.js";
+import { durationText, progressBar, type ProgressEstimate } from "../util/progress.js";
 import { expandGrid, runId, type PairingSpec } from "./grid.js";
 import type { StudyDefinition } from "./grids.js";
 import { Dataset, defaultDatasetDir } from "../data/dataset.js";
@@ -112,7 +112,11 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
   const failed: { id: string; error: string }[] = [];
   const ran: string[] = [];
   const inProcess = workers === 1 && options.isolate !== true;
-  const bar = progressBar(`study ${options.study.name}`, todo.length, { silent: options.progress === false || inProcess || todo.length === 0 });
+  // The bar's own rate would count a resumed run's few minutes as a whole run's: it reads the runs' recorded wall time instead.
+  const bar = progressBar(`study ${options.study.name}`, todo.length, {
+    silent: options.progress === false || inProcess || todo.length === 0,
+    estimate: (done) => gridTimeLeft(finished, todo.length - done, workers),
+  });
   if (inProcess) {
     for (const spec of todo) {
       try {
@@ -136,6 +140,8 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
         const code = await runWorker(workerArgs(options, spec), dir, threads);
         if (code === 0) {
           ran.push(id);
+          const result = finishedResult(dir, suffix, expectedResultKey(runOptions(options, spec)));
+          if (result) finished.push(result);
           archiveFinished(options, spec, suffix, log);
         } else failed.push({ id, error: `worker exited with code ${code}; see ${join(dir, WORKER_LOG)}` });
         bar.tick();
@@ -153,9 +159,15 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
  * run's progress bar cannot know): "20 min a run so far, about 1.7 h for 10 runs on 2 workers".
  */
 export function timeLeftText(finished: readonly RunResult[], todo: number, workers: number): string {
-  const each = finished.reduce((s, r) => s + runWallSeconds(r), 0) / finished.length;
-  const left = (Math.ceil(todo / workers) * each) / 3600;
-  return `${durationText(each)} a run so far, about ${left.toFixed(1)} h for ${todo} run${todo === 1 ? "" : "s"} on ${workers} worker${workers === 1 ? "" : "s"}`;
+  const { secondsEach, secondsLeft } = gridTimeLeft(finished, todo, workers)!;
+  return `${durationText(secondsEach)} a run so far, about ${(secondsLeft / 3600).toFixed(1)} h for ${todo} run${todo === 1 ? "" : "s"} on ${workers} worker${workers === 1 ? "" : "s"}`;
+}
+
+/** The mean recorded wall time of the finished runs, and that times the rounds of `workers` runs left; undefined before any run finished. */
+export function gridTimeLeft(finished: readonly RunResult[], todo: number, workers: number): ProgressEstimate | undefined {
+  if (finished.length === 0) return undefined;
+  const secondsEach = finished.reduce((s, r) => s + runWallSeconds(r), 0) / finished.length;
+  return { secondsEach, secondsLeft: Math.ceil(todo / workers) * secondsEach };
 }
 
 const runsRootOf = (options: StudyOptions): string => options.runsDir ?? runsRoot(options.preset);

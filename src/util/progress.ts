@@ -24,7 +24,23 @@ export function setProgressStream(stream: NodeJS.WriteStream): void {
   defaultStream = stream;
 }
 
-export function progressBar(label: string, total: number, options: { stream?: NodeJS.WriteStream; silent?: boolean } = {}): Progress {
+/** Time per item and time left from what the caller knows (e.g. whole runs' recorded wall time), in seconds. */
+export interface ProgressEstimate {
+  secondsEach: number;
+  secondsLeft: number;
+}
+
+export interface ProgressOptions {
+  stream?: NodeJS.WriteStream;
+  silent?: boolean;
+  /**
+   * Replaces the bar's own rate (items done over its elapsed time) where that misleads: items done in
+   * parallel, or resumed items that finish early. Undefined falls back to the rate.
+   */
+  estimate?: (count: number) => ProgressEstimate | undefined;
+}
+
+export function progressBar(label: string, total: number, options: ProgressOptions = {}): Progress {
   const stream = options.stream ?? defaultStream ?? process.stderr;
   const tty = stream.isTTY === true;
   const started = Date.now();
@@ -36,10 +52,12 @@ export function progressBar(label: string, total: number, options: { stream?: No
     const fraction = total > 0 ? count / total : 1;
     const width = 24;
     const filled = Math.round(fraction * width);
+    const bar = `${label} [${"=".repeat(filled)}${" ".repeat(width - filled)}] ${Math.round(100 * fraction)}% ${count}/${total}`;
+    if (count >= total) return `${bar} ${rateText(count, elapsed)} in ${durationText(elapsed)}`;
+    const estimate = options.estimate?.(count);
+    if (estimate) return `${bar} ${durationText(estimate.secondsEach)} each eta ${durationText(estimate.secondsLeft)}`;
     const rate = elapsed > 0 ? count / elapsed : 0;
-    const eta = rate > 0 ? (total - count) / rate : 0;
-    const timing = count < total ? (rate > 0 ? `eta ${durationText(eta)}` : "") : `in ${durationText(elapsed)}`;
-    return `${label} [${"=".repeat(filled)}${" ".repeat(width - filled)}] ${Math.round(100 * fraction)}% ${count}/${total} ${rateText(count, elapsed)} ${timing}`.trimEnd();
+    return `${bar} ${rateText(count, elapsed)} ${rate > 0 ? `eta ${durationText((total - count) / rate)}` : ""}`.trimEnd();
   };
   const draw = (final: boolean): void => {
     if (options.silent) return;
