@@ -100,6 +100,32 @@ test("answered in form: per task, whether its scoring can credit the answer at a
   for (const name of ["gqa", "textvqa_val"] as const) assert.equal(getTask(name).answeredInFormat, undefined, `${name} has open answers`);
 });
 
+test("scored answers: equal to their truth exactly when the task scored the item right, on every fixture", () => {
+  const extra = ["A", "B.", "(C)", "yes", "No.", "The answer is D", "red", "4"];
+  for (const name of TASK_NAMES) {
+    const task = getTask(name) as LmmsTask<unknown, Record<string, unknown>>;
+    if (name === "textvqa_val") {
+      assert.equal(task.scoredAnswer, undefined, "TextVQA scores against ten references");
+      continue;
+    }
+    let scored = 0;
+    for (const record of readPredictions(task, fixture(name)).records) {
+      for (const prediction of [record.prediction, ...extra]) {
+        const log = task.processResult(record.doc, prediction);
+        const pair = task.scoredAnswer!(log);
+        if (pair === undefined) {
+          assert.equal(log["questionType"], "open", `${name}: only MMMU's open questions lack a scored answer`);
+          continue;
+        }
+        scored++;
+        const right = log["exact_match"] ?? log["correct"] ?? log["score"];
+        assert.equal(pair.given === pair.truth, right === 1, `${name} ${record.where}: ${JSON.stringify(prediction)} → ${JSON.stringify(pair)}, scored ${String(right)}`);
+      }
+    }
+    assert.ok(scored > 0, `${name}: some answers scored`);
+  }
+});
+
 test("headline columns map to README units", () => {
   const pope = scorePredictionsFile("pope", fixture("pope"));
   assert.deepEqual(headlineScores(TASKS.pope, pope.metrics), { POPE: (2 / 3) * 100 });

@@ -1,11 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { labTable, type LabScoreRow } from "../src/analysis/lab_stats.js";
 import { EFFECT_COLUMNS, aboveBaseline, aboveBaselineMarkdown, effectsCsv, formShares, formSharesMarkdown, labEffects, meetsBar, strongestEffects, variablesMarkdown } from "../src/analysis/lab_effects.js";
 import { answerCollapseMarkdown, findingsDocument, writeFindings } from "../src/analysis/lab_report.js";
-import { topAnswers } from "../src/eval/results.js";
+import { answerHabit, topAnswers } from "../src/eval/results.js";
+import { beyondHabitEffects, beyondHabitSection, beyondHabitTable } from "../src/analysis/lab_habits.js";
 import { tempDir } from "./helpers.js";
 
 const LLMS = {
@@ -159,4 +160,40 @@ test("answered in form: per pairing, the mean over its runs; the variable table 
   // Open-answer benchmarks (GQA) have no form: neither the section nor the column.
   const gqaOnly = findingsDocument(TABLE, labEffects(TABLE), { answers: { "gemma2-2b__clip-1x__short__s0": { GQA: { answer: "red", share: 0.3, n: 10 } } } });
   assert.doesNotMatch(gqaOnly, /answered in form|in the benchmark's form/);
+});
+
+test("answer habits: accuracy against the run's own answers shuffled over the items (hand-computed), and the variables on the difference", () => {
+  // Answers A A B A against truths A B B C: 2 of 4 right; shuffled, n_given·n_truth summed over answers is
+  // A 3·1 + B 1·2 = 5 of 16. Always "A" scores what shuffling it scores: 1 of 4 both ways.
+  const pairs = (given: string[], truth: string[]) => given.map((g, i) => ({ given: g, truth: truth[i]! }));
+  assert.deepEqual(answerHabit(pairs(["A", "A", "B", "A"], ["A", "B", "B", "C"])), { items: 4, accuracy: 0.5, shuffled: 5 / 16 });
+  assert.deepEqual(answerHabit(pairs(["A", "A", "A", "A"], ["A", "B", "B", "C"])), { items: 4, accuracy: 0.25, shuffled: 0.25 });
+  assert.equal(answerHabit([]), undefined);
+
+  // From sample logs: the task's scoredAnswer (AI2D: normalised answer against the target letter); a log
+  // without the fields is not scored.
+  const dir = tempDir();
+  const ai2d = [["A", "A"], ["(b)", "B"], ["A", "C"], ["C is right", "C"]].map(([prediction, target], i) => JSON.stringify({ doc_id: i, prediction, target }));
+  writeFileSync(join(dir, "samples_ai2d.jsonl"), `${ai2d.join("\n")}\n${JSON.stringify({ doc_id: 4, prediction: "A" })}\n`);
+  // Given a, b, a, "c is right" against a, b, c, c: right 2 of 4; shuffled (a 2·1 + b 1·1) / 16 = 3/16.
+  assert.deepEqual(topAnswers(dir)["AI2D"]!.habit, { items: 4, accuracy: 0.5, shuffled: 3 / 16 });
+
+  // The variables on accuracy − shuffled: llama3.1-8b looks (+20 points above its habit), llama3-8b does
+  // not (0), whatever their headline scores; gemma2-2b has no habits logged and drops out, which leaves
+  // llama3.1-8b the first level.
+  const answers = Object.fromEntries(
+    (TABLE.objects() as unknown as LabScoreRow[]).map((r) => [r.run, { GQA: { answer: "x", n: 10, share: 0.5, ...(r.llm === "gemma2-2b" ? {} : { habit: { items: 10, accuracy: 0.3 + (r.llm === "llama3.1-8b" ? 0.2 + r.seed / 100 : 0), shuffled: 0.3 } }) } }]),
+  );
+  const beyond = beyondHabitTable(TABLE, answers).objects() as unknown as LabScoreRow[];
+  assert.equal(beyond.length, 6);
+  const family = beyondHabitEffects(TABLE, answers).find((e) => e.variable === "llm_family")!;
+  assert.deepEqual([family.level_a, family.level_b, Math.round(family.effect * 1e9) / 1e9], ["llama3.1-8b", "llama3-8b", -21]);
+  const section = beyondHabitSection(beyondHabitEffects(TABLE, answers)).join("\n");
+  assert.match(section, /## More than an answer habit\?/);
+  assert.match(section, /\| LLM family at equal size \| 1 \| GQA: llama3-8b vs llama3\.1-8b .* \| -21\.0 \|/);
+  assert.deepEqual(beyondHabitSection([]), []);
+  const out = tempDir();
+  assert.deepEqual(writeFindings(TABLE, out, { answers }).map((f) => f.slice(out.length + 1)), ["effects.csv", "findings.md", "habit_effects.csv"]);
+  assert.deepEqual(writeFindings(TABLE, out).map((f) => f.slice(out.length + 1)), ["effects.csv", "findings.md"]);
+  assert.ok(!existsSync(join(out, "habit_effects.csv")), "a stale habit_effects.csv is removed");
 });

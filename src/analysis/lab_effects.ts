@@ -191,7 +191,7 @@ export const COLLAPSE_SHARE = 0.95;
  * Run id → benchmark (README column) → share of the run's most frequent answer, and of its answers in
  * the benchmark's form where it has one (see `topAnswers`).
  */
-export type TopAnswerShares = Readonly<Record<string, Readonly<Record<string, { share: number; inFormat?: number }>>>>;
+export type TopAnswerShares = Readonly<Record<string, Readonly<Record<string, { share: number; inFormat?: number; habit?: { accuracy: number; shuffled: number } }>>>>;
 
 /** Pairing (see `pairingLabel`) → benchmark → share of its answers in the benchmark's form, mean over its runs. */
 export type FormShares = ReadonlyMap<string, ReadonlyMap<string, number>>;

@@ -35,6 +35,7 @@ import {
 } from "./lab_stats.js";
 import { loadPublishedScores } from "./published.js";
 import { buildVariation, buildVariationCsv, buildVariationMarkdown, type BuildTable, type BuildVariationRow } from "./lab_builds.js";
+import { beyondHabitEffects, beyondHabitSection } from "./lab_habits.js";
 import { COLLAPSE_SHARE, aboveBaseline, aboveBaselineMarkdown, effectsCsv, formShares, formSharesMarkdown, labEffects, variablesMarkdown, type EffectRow, type TopAnswerShares } from "./lab_effects.js";
 import { escapeHtml, tableToCsv, tableToHtml, tableToMarkdown, type TableView } from "./render.js";
 
@@ -262,6 +263,7 @@ export function findingsDocument(
           "",
         ]
       : []),
+    ...beyondHabitSection(options.answers ? beyondHabitEffects(table, options.answers) : []),
     ...buildSection(builds, effects),
     ...(options.results
       ? [
@@ -331,18 +333,25 @@ export function answerCollapseMarkdown(answers: Readonly<Record<string, Readonly
 /** Writes effects.csv and findings.md into `outDir` (atomically) and returns their paths. */
 export function writeFindings(table: ColumnTable, outDir: string = defaultLabDir(), options: FindingsOptions = {}): string[] {
   const effects = labEffects(table);
-  const csv = join(outDir, "effects.csv");
-  const md = join(outDir, "findings.md");
-  writeFileAtomic(csv, effectsCsv(effects));
   const builds = buildRows(table, options);
-  writeFileAtomic(md, findingsDocument(table, effects, options, builds));
-  const buildsCsv = join(outDir, "builds.csv");
-  if (builds.length === 0) {
-    rmSync(buildsCsv, { force: true });
-    return [csv, md];
+  const habits = options.answers ? beyondHabitEffects(table, options.answers) : [];
+  const files = [join(outDir, "effects.csv"), join(outDir, "findings.md")];
+  writeFileAtomic(files[0]!, effectsCsv(effects));
+  writeFileAtomic(files[1]!, findingsDocument(table, effects, options, builds));
+  // The optional files are removed when there is nothing to write, so none is left from other runs.
+  const optional: [string, string | undefined][] = [
+    ["habit_effects.csv", habits.length > 0 ? effectsCsv(habits) : undefined],
+    ["builds.csv", builds.length > 0 ? buildVariationCsv(builds) : undefined],
+  ];
+  for (const [name, text] of optional) {
+    const file = join(outDir, name);
+    if (text === undefined) rmSync(file, { force: true });
+    else {
+      writeFileAtomic(file, text);
+      files.push(file);
+    }
   }
-  writeFileAtomic(buildsCsv, buildVariationCsv(builds));
-  return [csv, md, buildsCsv];
+  return files;
 }
 
 /**

@@ -12,7 +12,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/fs.js";
 import { readJsonl } from "../util/jsonl.js";
-import type { MetricValue } from "./task.js";
+import type { MetricValue, ScoredAnswer } from "./task.js";
 import { getTask, isTaskName } from "./tasks/registry.js";
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -79,6 +79,37 @@ export interface TopAnswer {
    * an option letter), over the items that have one; absent for open-answer benchmarks.
    */
   inFormat?: number;
+  /** The run's accuracy against its answers shuffled over the same items (see `answerHabit`); absent where the task has no `scoredAnswer`. */
+  habit?: AnswerHabit;
+}
+
+/** Accuracy on the items with one scored answer, and what the same answers score dealt out at random. */
+export interface AnswerHabit {
+  items: number;
+  /** Share of the items whose scored answer equals their truth. */
+  accuracy: number;
+  /**
+   * The expected accuracy of the run's own answers shuffled over the items: Σ_k n_given(k) n_truth(k) / n².
+   * A run that answers independently of the item (always "A", or A and B at a fixed ratio) scores it.
+   */
+  shuffled: number;
+}
+
+/** `AnswerHabit` of a list of scored answers; undefined for none. */
+export function answerHabit(answers: readonly ScoredAnswer[]): AnswerHabit | undefined {
+  const n = answers.length;
+  if (n === 0) return undefined;
+  const given = new Map<string, number>();
+  const truth = new Map<string, number>();
+  let right = 0;
+  for (const a of answers) {
+    given.set(a.given, (given.get(a.given) ?? 0) + 1);
+    truth.set(a.truth, (truth.get(a.truth) ?? 0) + 1);
+    if (a.given === a.truth) right++;
+  }
+  let matches = 0;
+  for (const [k, c] of given) matches += c * (truth.get(k) ?? 0);
+  return { items: n, accuracy: right / n, shuffled: matches / (n * n) };
 }
 
 /**
@@ -93,6 +124,7 @@ export function topAnswers(dir: string): Record<string, TopAnswer> {
   if (!existsSync(dir)) return {};
   const counts = new Map<string, Map<string, number>>();
   const form = new Map<string, { inFormat: number; judged: number }>();
+  const scored = new Map<string, ScoredAnswer[]>();
   for (const file of readdirSync(dir).filter((f) => /^samples_[\w.-]+\.jsonl(\.gz)?$/.test(f)).sort()) {
     const name = file.slice("samples_".length).replace(/\.jsonl(\.gz)?$/, "");
     const task = isTaskName(name) ? getTask(name) : undefined;
@@ -104,6 +136,13 @@ export function topAnswers(dir: string): Record<string, TopAnswer> {
       counts.set(benchmark, answers);
       const answer = prediction.trim().toLowerCase();
       answers.set(answer, (answers.get(answer) ?? 0) + 1);
+      const pair = task?.scoredAnswer?.(value as object);
+      // A log without the fields (not written by this workbench's scoring) has no scored answer.
+      if (pair !== undefined && typeof pair.given === "string" && typeof pair.truth === "string") {
+        const list = scored.get(benchmark) ?? [];
+        scored.set(benchmark, list);
+        list.push(pair);
+      }
       const verdict = task?.answeredInFormat?.(value as object);
       if (verdict !== undefined) {
         const f = form.get(benchmark) ?? { inFormat: 0, judged: 0 };
@@ -116,7 +155,8 @@ export function topAnswers(dir: string): Record<string, TopAnswer> {
     const n = [...answers.values()].reduce((a, b) => a + b, 0);
     const [answer, count] = [...answers].reduce((best, c) => (c[1] > best[1] ? c : best));
     const f = form.get(benchmark);
-    out[benchmark] = { answer, share: count / n, n, ...(f ? { inFormat: f.inFormat / f.judged } : {}) };
+    const habit = answerHabit(scored.get(benchmark) ?? []);
+    out[benchmark] = { answer, share: count / n, n, ...(f ? { inFormat: f.inFormat / f.judged } : {}), ...(habit ? { habit } : {}) };
   }
   return out;
 }

@@ -18,6 +18,12 @@ export interface MetricValue {
   n: number;
 }
 
+/** One item's answer as its scoring read it, and the truth it was compared with. */
+export interface ScoredAnswer {
+  given: string;
+  truth: string;
+}
+
 export interface LmmsTask<Doc, SampleLog extends object = object> {
   /** lmms-eval task name. */
   name: string;
@@ -48,6 +54,13 @@ export interface LmmsTask<Doc, SampleLog extends object = object> {
    * questions). Absent for open-answer tasks (GQA, TextVQA).
    */
   answeredInFormat?(log: SampleLog): boolean | undefined;
+  /**
+   * The answer the scoring compared with the item's truth, and that truth, as compared: equal exactly
+   * when the item was scored right. Undefined for an item scored another way (MMMU's open questions)
+   * or a log that lacks the fields;
+   * absent for tasks with several references per item (TextVQA). Read by `answerHabits`.
+   */
+  scoredAnswer?(log: SampleLog): ScoredAnswer | undefined;
   /** Validates a doc read from a file (our field names or the HF dataset's); errors name `where`. */
   parseDoc(raw: unknown, where: string): Doc;
   /** Answers a baseline may choose from: option letters, "yes"/"no", or the doc's references. */

@@ -19,10 +19,13 @@ export function optionBlock(options: readonly string[]): string {
  * "a", " A", "(A)" and "The answer is A" do not. (Today's lmms-eval strips and ignores case.)
  */
 export function scienceqaCorrect(prediction: string, target: string): boolean {
-  if (prediction === target) return true;
+  return prediction === target || scienceqaScoredLetter(prediction) === target;
+}
+
+/** What scienceqaCorrect compares with the target letter: the letter of an "X." answer, else the answer itself. */
+export function scienceqaScoredLetter(prediction: string): string {
   const chars = Array.from(prediction);
-  if (chars.length >= 2 && pyIsUpper(chars[0] as string) && chars[1] === ".") return chars[0] === target;
-  return false;
+  return chars.length >= 2 && pyIsUpper(chars[0] as string) && chars[1] === "." ? (chars[0] as string) : prediction;
 }
 
 /**

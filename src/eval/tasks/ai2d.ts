@@ -42,6 +42,7 @@ export const ai2d: LmmsTask<Ai2dDoc, Ai2dLog> = {
   headlineScale: { AI2D: 100 },
   // Exact match compares the normalised answer with the target letter: only a lone letter can score.
   answeredInFormat: (log) => typeof log.prediction === "string" && /^[a-z]$/.test(exactMatchNormalize(log.prediction)),
+  scoredAnswer: (log) => (typeof log.prediction === "string" && typeof log.target === "string" ? { given: exactMatchNormalize(log.prediction), truth: exactMatchNormalize(log.target) } : undefined),
   parseDoc(raw, where) {
     const d = docObject(raw, where);
     const options = strList(d, ["options"], where, 2);

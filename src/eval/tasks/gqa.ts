@@ -5,7 +5,7 @@
  */
 
 import type { LmmsTask, MetricValue } from "../task.js";
-import { exactMatch, mean } from "../metrics/exact_match.js";
+import { exactMatch, exactMatchNormalize, mean } from "../metrics/exact_match.js";
 import { docObject, id, str } from "./fields.js";
 
 export interface GqaDoc {
@@ -38,6 +38,7 @@ export const gqa: LmmsTask<GqaDoc, GqaLog> = {
   aggregate: (logs): MetricValue[] => [{ metric: "exact_match", value: mean(logs.map((l) => l.exact_match)), n: logs.length }],
   headline: { GQA: "exact_match" },
   headlineScale: { GQA: 100 },
+  scoredAnswer: (log) => (typeof log.prediction === "string" && typeof log.answer === "string" ? { given: exactMatchNormalize(log.prediction), truth: exactMatchNormalize(log.answer) } : undefined),
   parseDoc(raw, where) {
     const d = docObject(raw, where);
     return {

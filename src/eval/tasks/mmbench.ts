@@ -108,6 +108,8 @@ function makeMmbench(lang: "en" | "cn"): LmmsTask<MmbenchDoc, MmbenchLog> {
     headlineScale: { [lang === "en" ? "MMBench-En" : "MMBench-Cn"]: 1 },
     // A prediction the rule-based extraction maps to no option is scored wrong (there is no judge to ask).
     answeredInFormat: (log) => typeof log.extracted === "string",
+    // Per row (one rotation of a question): the circular score needs every rotation right.
+    scoredAnswer: (log) => ({ given: log.extracted ?? "(no option)", truth: log.answer }),
     parseDoc(raw, where) {
       const d = docObject(raw, where);
       const index = int(d, ["index"], where);

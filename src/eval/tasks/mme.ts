@@ -109,6 +109,7 @@ export const mme: LmmsTask<MmeDoc, MmeLog> = {
   },
   headline: { "MME-P": "mme_perception_score", "MME-C": "mme_cognition_score" },
   answeredInFormat: (log) => log.parsed === "yes" || log.parsed === "no",
+  scoredAnswer: (log) => ({ given: log.parsed, truth: log.ground_truth }),
   headlineScale: { "MME-P": 1, "MME-C": 1 },
   benchmarkOf: (log) => (isPerception(log) ? "MME-P" : "MME-C"),
   parseDoc(raw, where) {

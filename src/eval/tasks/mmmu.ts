@@ -108,6 +108,7 @@ export function makeMmmuTask(seed = MMMU_DEFAULT_SEED): LmmsTask<MmmuDoc, MmmuLo
     headlineScale: { MMMU: 100 },
     // A multiple-choice answer that names no option gets a seeded random letter; open questions have no form to miss.
     answeredInFormat: (log) => (log.questionType === "open" ? undefined : typeof log.via === "string" && log.via !== "random"),
+    scoredAnswer: (log) => (log.questionType === "open" || typeof log.parsed_pred !== "string" ? undefined : { given: log.parsed_pred, truth: log.answer }),
     parseDoc(raw, where) {
       const d = docObject(raw, where);
       const docId = id(d, ["id"], where);

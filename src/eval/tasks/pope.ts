@@ -76,6 +76,7 @@ export const pope: LmmsTask<PopeDoc, PopeLog> = {
   },
   headline: { POPE: "pope_f1_score" },
   answeredInFormat: (log) => log.prediction === "yes" || log.prediction === "no",
+  scoredAnswer: (log) => ({ given: log.prediction, truth: log.ground_truth }),
   headlineScale: { POPE: 100 },
   parseDoc(raw, where) {
     const d = docObject(raw, where);

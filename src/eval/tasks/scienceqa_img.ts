@@ -8,7 +8,7 @@
 
 import type { LmmsTask } from "../task.js";
 import { mean } from "../metrics/exact_match.js";
-import { optionBlock, optionLetters, scienceqaCorrect } from "../metrics/choice.js";
+import { optionBlock, optionLetters, scienceqaCorrect, scienceqaScoredLetter } from "../metrics/choice.js";
 import { docObject, id, index, str, strList, strOrNull } from "./fields.js";
 
 export interface ScienceQaDoc {
@@ -44,6 +44,7 @@ export const scienceqaImg: LmmsTask<ScienceQaDoc, ScienceQaLog> = {
   headlineScale: { ScienceQA: 100 },
   // What scienceqaCorrect can score: a lone capital letter, or one followed by a full stop.
   answeredInFormat: (log) => typeof log.prediction === "string" && /^[A-Z](\.|$)/.test(log.prediction),
+  scoredAnswer: (log) => (typeof log.prediction === "string" ? { given: scienceqaScoredLetter(log.prediction), truth: log.target } : undefined),
   parseDoc(raw, where) {
     const d = docObject(raw, where);
     const choices = strList(d, ["choices"], where, 2);

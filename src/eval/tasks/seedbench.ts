@@ -68,6 +68,7 @@ export const seedbench: LmmsTask<SeedDoc, SeedLog> = {
   headline: { "SEED-img": "seed_image" },
   headlineScale: { "SEED-img": 100 },
   answeredInFormat: (log) => typeof log.pred === "string" && /^[A-D]$/.test(log.pred),
+  scoredAnswer: (log) => ({ given: log.pred, truth: log.answer }),
   outOfScope(raw) {
     const d = typeof raw === "object" && raw !== null ? (raw as RawDoc) : {};
     const type = d["dataType"] ?? d["data_type"];
