@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { labTable, type LabScoreRow } from "../src/analysis/lab_stats.js";
-import { EFFECT_COLUMNS, aboveBaseline, aboveBaselineMarkdown, effectsCsv, formShares, formSharesMarkdown, labEffects, meetsBar, strongestEffects, variablesMarkdown } from "../src/analysis/lab_effects.js";
+import { EFFECT_COLUMNS, aboveBaseline, aboveBaselineMarkdown, effectsCsv, formShares, formSharesMarkdown, labEffects, meetsBar, strongestEffects, variablesMarkdown, type EffectRow } from "../src/analysis/lab_effects.js";
 import { answerCollapseMarkdown, findingsDocument, writeFindings } from "../src/analysis/lab_report.js";
 import { answerHabit, topAnswers } from "../src/eval/results.js";
 import { beyondHabitEffects, beyondHabitSection, beyondHabitTable } from "../src/analysis/lab_habits.js";
@@ -55,6 +55,15 @@ test("effects: every contrast of each variable, level b minus level a, in pooled
   // Two seeds are below the bar however large the effect.
   const twoSeeds = labEffects(labTable(rows({ "gemma2-2b": [10, 12], "llama3.1-8b": [40, 42], "llama3-8b": [21, 21] })));
   assert.equal(meetsBar(strongestEffects(twoSeeds)[0]!.strongest), false);
+  // A contrast with the bar's seeds takes the row before a larger one without them, and a measured noise
+  // before none (z infinite: both levels the same on every seed), whatever the |z|.
+  const contrast = (n_seeds: number, z: number, benchmark: string): EffectRow => ({ variable: "llm_size", level_a: "a", level_b: "b", benchmark, effect: z, seed_sd: 1, n_seeds, z, p_welch: 0.01, context: "", pairing_a: "", pairing_b: "" });
+  const strongestOf = (...es: EffectRow[]) => strongestEffects(es).find((s) => s.variable.id === "llm_size")!.strongest!.benchmark;
+  assert.equal(strongestOf(contrast(2, 9, "two seeds"), contrast(3, 2.5, "three seeds")), "three seeds");
+  assert.equal(strongestOf(contrast(3, -Infinity, "no spread"), contrast(3, 2.5, "spread")), "spread");
+  assert.equal(strongestOf(contrast(2, -Infinity, "no spread"), contrast(2, 1.5, "spread")), "spread");
+  assert.equal(strongestOf(contrast(3, 2.5, "smaller"), contrast(3, -4, "larger")), "larger");
+  assert.equal(strongestOf(contrast(2, 1.5, "two seeds"), contrast(3, Infinity, "no spread, three seeds")), "no spread, three seeds");
 });
 
 test("effects.csv has the calibration columns; findings.md states every published finding and where each variable matters most", () => {

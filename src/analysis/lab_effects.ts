@@ -126,19 +126,33 @@ export interface StrongestEffect {
   adjustedP: number;
 }
 
-/** Per variable, its contrast with the largest |z| (a NaN z — one seed, or no change and no noise — counts as none). */
+/** Seeds a contrast needs for the calibration bar. */
+export const BAR_SEEDS = 3;
+
+/**
+ * Whether contrast e ranks above `best` as a variable's strongest: one with the bar's seeds before one
+ * without, then a finite z (a measured noise) before an infinite one (no spread in either level), then
+ * the larger |z|. A half-run grid's two-seed contrast with identical seeds would otherwise take the row.
+ */
+const ranksAbove = (e: EffectRow, best: EffectRow): boolean => {
+  const key = (r: EffectRow): [number, number, number] => [r.n_seeds >= BAR_SEEDS ? 1 : 0, Number.isFinite(r.z) ? 1 : 0, Math.abs(r.z)];
+  const [a, b] = [key(e), key(best)];
+  return a[0] !== b[0] ? a[0] > b[0] : a[1] !== b[1] ? a[1] > b[1] : a[2] > b[2];
+};
+
+/** Per variable, its strongest contrast (see `ranksAbove`; a NaN z — one seed, or no change and no noise — counts as none). */
 export function strongestEffects(effects: readonly EffectRow[], variables: readonly StudyVariable[] = STUDY_VARIABLES): StrongestEffect[] {
   return variables.map((variable) => {
     const own = effects.filter((e) => e.variable === variable.id);
     const scored = own.filter((e) => !Number.isNaN(e.z));
-    const strongest = scored.reduce<EffectRow | undefined>((best, e) => (best === undefined || Math.abs(e.z) > Math.abs(best.z) ? e : best), undefined);
+    const strongest = scored.reduce<EffectRow | undefined>((best, e) => (best === undefined || ranksAbove(e, best) ? e : best), undefined);
     const tested = own.filter((e) => !Number.isNaN(e.p_welch)).length;
     return { variable, strongest, contrasts: own.length, adjustedP: strongest === undefined ? NaN : Math.min(1, strongest.p_welch * tested) };
   });
 }
 
 /** The calibration bar: some benchmark moves by more than 2 seed SDs, over at least 3 seeds. */
-export const meetsBar = (e: EffectRow | undefined): boolean => e !== undefined && Math.abs(e.z) > 2 && e.n_seeds >= 3;
+export const meetsBar = (e: EffectRow | undefined): boolean => e !== undefined && Math.abs(e.z) > 2 && e.n_seeds >= BAR_SEEDS;
 
 const pCell = (p: number): string => (Number.isNaN(p) ? "–" : p < 0.001 ? "< 0.001" : p.toFixed(3));
 
