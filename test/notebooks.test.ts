@@ -156,6 +156,10 @@ test(
     assert.match(calibration, /answered in form, a → b/);
     assert.match(calibration, /\| pairing \| ScienceQA \| AI2D \| POPE \| MME-P \| MME-C \|/, "the form table, one column per benchmark with a form");
     assert.match(readFileSync(join(findings, "findings.md"), "utf8"), /## Learned above the text-only baseline\?/);
+    // The answer-habit view: its file, its section and the notebook's table of it.
+    assert.match(calibration, /runs; wrote .*habit_effects\.csv/);
+    assert.match(readFileSync(join(findings, "findings.md"), "utf8"), /## More than an answer habit\?/);
+    assert.ok((calibration.match(/\| variable \| contrasts \| where it matters most \|/g) ?? []).length >= 2, "the variable table twice: headline scores and above the habits");
     assert.equal(readFileSync(join(findings, "effects.csv"), "utf8").split("\n")[0], "variable,level_a,level_b,benchmark,effect,seed_sd,n_seeds,z,p_welch,context");
   },
 );

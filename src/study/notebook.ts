@@ -10,6 +10,7 @@ import type { ColumnTable } from "arquero";
 import { defaultDatasetDir, generateDataset } from "../data/dataset.js";
 import { formShares, labEffects, type EffectRow, type FormShares } from "../analysis/lab_effects.js";
 import { defaultLabDir, writeFindings } from "../analysis/lab_report.js";
+import { beyondHabitEffects } from "../analysis/lab_habits.js";
 import { archiveRoot } from "./archive.js";
 import { findingsInputs, otherBuildResults } from "./results.js";
 import { runsRoot, type RunResult } from "./run.js";
@@ -53,6 +54,8 @@ export interface StudyFindings {
   prior: Record<string, number>;
   /** Pairing → benchmark → share of its answers in the benchmark's form (benchmarks with one). */
   inForm: FormShares;
+  /** The same contrasts on each run's accuracy above its answer habit (`beyondHabitEffects`). */
+  habitEffects: EffectRow[];
   files: string[];
 }
 
@@ -71,5 +74,5 @@ export function writeStudyFindings(lab: NotebookStudy): StudyFindings {
   // At small, the runs on other zoo builds (runs/small-zooN, results/small-zooN) too, as the CLI's findings.
   const builds = notebookArchive(lab.preset).archiveDir !== undefined ? otherBuildResults(lab.preset, dataDir, lab.study.evalLimit) : [];
   const files = writeFindings(table, outDir, { prior, results, answers, ...(builds.length > 0 ? { builds } : {}) });
-  return { results, table, effects: labEffects(table), prior, inForm: formShares(table, answers), files };
+  return { results, table, effects: labEffects(table), prior, inForm: formShares(table, answers), habitEffects: beyondHabitEffects(table, answers), files };
 }
