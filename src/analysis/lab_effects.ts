@@ -8,6 +8,7 @@ import type { ColumnTable } from "arquero";
 import { benchmarkOrder, compareBenchmarks } from "./benchmarks.js";
 import { meanSd, welchInterval, type LabScoreRow } from "./lab_stats.js";
 import { tableToCsv, type TableView } from "./render.js";
+import type { AnswerHabit, TopAnswer } from "../eval/results.js";
 
 /** A study variable: the design factor it varies, and which pairs of its levels are its contrasts. */
 export interface StudyVariable {
@@ -205,7 +206,7 @@ export const COLLAPSE_SHARE = 0.95;
  * Run id → benchmark (README column) → share of the run's most frequent answer, and of its answers in
  * the benchmark's form where it has one (see `topAnswers`).
  */
-export type TopAnswerShares = Readonly<Record<string, Readonly<Record<string, { share: number; inFormat?: number; habit?: { accuracy: number; shuffled: number } }>>>>;
+export type TopAnswerShares = Readonly<Record<string, Readonly<Record<string, Pick<TopAnswer, "share" | "inFormat"> & { habit?: Pick<AnswerHabit, "accuracy" | "shuffled"> }>>>>;
 
 /** Pairing (see `pairingLabel`) → benchmark → share of its answers in the benchmark's form, mean over its runs. */
 export type FormShares = ReadonlyMap<string, ReadonlyMap<string, number>>;

@@ -209,7 +209,7 @@ export function findingsDocument(
   table: ColumnTable,
   effects: readonly EffectRow[] = labEffects(table),
   options: FindingsOptions = {},
-  builds: readonly BuildVariationRow[] = buildRows(table, options),
+  { builds, habits }: FindingsRows = findingsRows(table, options),
 ): string {
   const published = options.published ?? loadPublishedScores();
   const covered = new Map(labComparisons(table, published).map((c) => [c.comparison.comparison, c]));
@@ -263,7 +263,7 @@ export function findingsDocument(
           "",
         ]
       : []),
-    ...beyondHabitSection(options.answers ? beyondHabitEffects(table, options.answers) : []),
+    ...beyondHabitSection(habits),
     ...buildSection(builds, effects),
     ...(options.results
       ? [
@@ -313,9 +313,18 @@ export interface FindingsOptions {
   builds?: readonly BuildTable[];
 }
 
-/** The table's runs (zoo seed 0) with those of the other builds, compared pairing by pairing. */
-const buildRows = (table: ColumnTable, options: FindingsOptions): BuildVariationRow[] =>
-  options.builds && options.builds.length > 0 ? buildVariation([{ zooSeed: 0, table }, ...options.builds]) : [];
+/** What findings.md shares with the CSVs beside it, computed once by `writeFindings`. */
+interface FindingsRows {
+  /** The table's runs (zoo seed 0) with those of the other builds, compared pairing by pairing. */
+  builds: readonly BuildVariationRow[];
+  /** The study's contrasts on the runs' accuracy above their answer habits. */
+  habits: readonly EffectRow[];
+}
+
+const findingsRows = (table: ColumnTable, options: FindingsOptions): FindingsRows => ({
+  builds: options.builds && options.builds.length > 0 ? buildVariation([{ zooSeed: 0, table }, ...options.builds]) : [],
+  habits: options.answers ? beyondHabitEffects(table, options.answers) : [],
+});
 
 /** Per benchmark (README order): how many runs gave one answer to (nearly) every item, and which answers those were. */
 export function answerCollapseMarkdown(answers: Readonly<Record<string, Readonly<Record<string, TopAnswer>>>>): string {
@@ -333,11 +342,11 @@ export function answerCollapseMarkdown(answers: Readonly<Record<string, Readonly
 /** Writes effects.csv and findings.md into `outDir` (atomically) and returns their paths. */
 export function writeFindings(table: ColumnTable, outDir: string = defaultLabDir(), options: FindingsOptions = {}): string[] {
   const effects = labEffects(table);
-  const builds = buildRows(table, options);
-  const habits = options.answers ? beyondHabitEffects(table, options.answers) : [];
+  const rows = findingsRows(table, options);
+  const { builds, habits } = rows;
   const files = [join(outDir, "effects.csv"), join(outDir, "findings.md")];
   writeFileAtomic(files[0]!, effectsCsv(effects));
-  writeFileAtomic(files[1]!, findingsDocument(table, effects, options, builds));
+  writeFileAtomic(files[1]!, findingsDocument(table, effects, options, rows));
   // The optional files are removed when there is nothing to write, so none is left from other runs.
   const optional: [string, string | undefined][] = [
     ["habit_effects.csv", habits.length > 0 ? effectsCsv(habits) : undefined],

@@ -56,9 +56,9 @@ export interface LmmsTask<Doc, SampleLog extends object = object> {
   answeredInFormat?(log: SampleLog): boolean | undefined;
   /**
    * The answer the scoring compared with the item's truth, and that truth, as compared: equal exactly
-   * when the item was scored right. Undefined for an item scored another way (MMMU's open questions)
-   * or a log that lacks the fields;
-   * absent for tasks with several references per item (TextVQA). Read by `answerHabits`.
+   * when the item was scored right. Undefined for an item scored another way (MMMU's open questions);
+   * absent for tasks with several references per item (TextVQA). Read by `topAnswers` (see
+   * `answerHabit`), which skips a pair whose fields are not both strings (a log that lacks them).
    */
   scoredAnswer?(log: SampleLog): ScoredAnswer | undefined;
   /** Validates a doc read from a file (our field names or the HF dataset's); errors name `where`. */
