@@ -23,7 +23,7 @@ import { archivedIds, archivedResult, archiveRun, archiveSourceOf, currentArchiv
 import { validationBenchmarks } from "../src/eval/validation.js";
 import { PROTOCOLS } from "../src/train/protocol.js";
 import { fitPrompt } from "../src/study/answerer.js";
-import { gridTimeLeft, mergeStudy, missingZooEntries, runStudy, timeLeftText, writeSlurmScript } from "../src/study/runner.js";
+import { gridTimeLeft, mergeStudy, missingZooEntries, resumeText, runStudy, timeLeftText, writeSlurmScript } from "../src/study/runner.js";
 import { visionConfig } from "../src/models/vision/registry.js";
 import { IMAGE_TOKEN_INDEX } from "../src/models/llava/llava.js";
 import { tempDir } from "./helpers.js";
@@ -461,4 +461,8 @@ test("time left in a grid comes from its finished runs' wall time, a resumed run
   // The study's progress bar reads the same estimate; nothing finished yet leaves the bar to its own clock.
   assert.deepEqual(gridTimeLeft(finished, 3, 2), { secondsEach: 1200, secondsLeft: 2400 });
   assert.equal(gridTimeLeft([], 3, 2), undefined);
+  // Runs the zoo blocks fail within seconds: a resumed grid's time left counts only the others.
+  assert.equal(resumeText(finished, 5, 9, 2), "; 20 min a run so far, about 1.0 h for 5 runs on 2 workers (not counting the 9 that wait on the zoo)");
+  assert.equal(resumeText(finished, 5, 0, 2), "; 20 min a run so far, about 1.0 h for 5 runs on 2 workers");
+  assert.equal(resumeText(finished, 0, 9, 2), "");
 });

@@ -103,19 +103,22 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
     } else todo.push(spec);
   }
   const missing = missingEntries(todo, options.zooDir ?? defaultZooDir(options.preset, 0));
+  const isBlocked = (p: PairingSpec): boolean => missing.includes(p.llm) || missing.includes(p.tower);
+  const blocked = todo.filter(isBlocked).length;
   if (missing.length > 0) {
-    const blocked = todo.filter((p) => missing.includes(p.llm) || missing.includes(p.tower)).length;
     log(`the zoo lacks ${missing.join(", ")}: ${blocked} of the ${todo.length} runs to do will fail until it has them (build them first: npm run zoo -- --preset ${options.preset} --only ${missing.join(",")})`);
   }
   const workers = Math.max(1, Math.min(options.workers ?? 1, todo.length || 1));
-  if (skipped.length > 0) log(`${options.study.name}: ${skipped.length} of ${pairings.length} runs already finished${todo.length > 0 ? `; ${timeLeftText(finished, todo.length, workers)}` : ""}`);
+  // A blocked run fails within seconds (unless the zoo is built before its turn): the time left is the other runs'.
+  let runnableLeft = todo.length - blocked;
+  if (skipped.length > 0) log(`${options.study.name}: ${skipped.length} of ${pairings.length} runs already finished${resumeText(finished, runnableLeft, blocked, workers)}`);
   const failed: { id: string; error: string }[] = [];
   const ran: string[] = [];
   const inProcess = workers === 1 && options.isolate !== true;
   // The bar's own rate would count a resumed run's few minutes as a whole run's: it reads the runs' recorded wall time instead.
   const bar = progressBar(`study ${options.study.name}`, todo.length, {
     silent: options.progress === false || inProcess || todo.length === 0,
-    estimate: (done) => gridTimeLeft(finished, todo.length - done, workers),
+    estimate: () => gridTimeLeft(finished, runnableLeft, workers),
   });
   if (inProcess) {
     for (const spec of todo) {
@@ -144,6 +147,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
           if (result) finished.push(result);
           archiveFinished(options, spec, suffix, log);
         } else failed.push({ id, error: `worker exited with code ${code}; see ${join(dir, WORKER_LOG)}` });
+        if (!isBlocked(spec)) runnableLeft--;
         bar.tick();
       }
     };
@@ -161,6 +165,12 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
 export function timeLeftText(finished: readonly RunResult[], todo: number, workers: number): string {
   const { secondsEach, secondsLeft } = gridTimeLeft(finished, todo, workers)!;
   return `${durationText(secondsEach)} a run so far, about ${(secondsLeft / 3600).toFixed(1)} h for ${todo} run${todo === 1 ? "" : "s"} on ${workers} worker${workers === 1 ? "" : "s"}`;
+}
+
+/** What a resumed grid has left, after "N of M runs already finished": nothing when only runs the zoo blocks are left. */
+export function resumeText(finished: readonly RunResult[], runnable: number, blocked: number, workers: number): string {
+  if (runnable === 0) return "";
+  return `; ${timeLeftText(finished, runnable, workers)}${blocked > 0 ? ` (not counting the ${blocked} that wait on the zoo)` : ""}`;
 }
 
 /** The mean recorded wall time of the finished runs, and that times the rounds of `workers` runs left; undefined before any run finished. */
