@@ -4,7 +4,7 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { loadPublishedScores } from "../src/analysis/published.js";
 import { heatmapFigure, scaleFigure } from "../src/analysis/figures.js";
-import { FigureRenderer, decodeDataUrl, figurePage, findChromium, writeFigureHtml, writeFiguresStatic } from "../src/analysis/export.js";
+import { FigureRenderer, decodeDataUrl, figurePage, findChromium, stableSvgIds, writeFigureHtml, writeFiguresStatic } from "../src/analysis/export.js";
 import { requireTool, tempDir } from "./helpers.js";
 
 const scores = loadPublishedScores();
@@ -26,6 +26,17 @@ test("data URLs from Plotly.toImage decode to bytes", () => {
   assert.deepEqual([...decodeDataUrl("data:image/png;base64,iVBORw0=")].slice(0, 4), [0x89, 0x50, 0x4e, 0x47]);
   assert.equal(Buffer.from(decodeDataUrl("data:image/svg+xml,%3Csvg%3E%3C%2Fsvg%3E")).toString(), "<svg></svg>");
   assert.throws(() => decodeDataUrl("nope"), /expected a data: URL/);
+});
+
+test("SVG ids: plotly's random uid becomes one derived from the figure's name, colours untouched, attributes in name order", () => {
+  const svg = (uid: string) => `<svg width="4" class="main-svg"><defs id="defs-${uid}"><clipPath id="clip${uid}xy"/></defs><g fill="#7aab56" clip-path="url(#clip${uid}xy)"/></svg>`;
+  const a = stableSvgIds(svg("7aab56"), "heatmap");
+  assert.equal(a, stableSvgIds(svg("bda6e2"), "heatmap"));
+  const uid = /defs-([0-9a-f]+)/.exec(a)![1]!;
+  assert.notEqual(uid, "7aab56");
+  assert.equal(a, `<svg class="main-svg" width="4"><defs id="defs-${uid}"><clipPath id="clip${uid}xy"/></defs><g clip-path="url(#clip${uid}xy)" fill="#7aab56"/></svg>`);
+  assert.notEqual(stableSvgIds(svg("7aab56"), "llm_scale"), a);
+  assert.equal(stableSvgIds("<svg/>", "x"), "<svg/>");
 });
 
 const chromium = findChromium();
@@ -56,5 +67,12 @@ test(
     assert.match(svg, />69\.0</);
     assert.match(svg, />1563\.8</);
     assert.deepEqual(readdirSync(dir).sort(), ["heatmap.png", "heatmap.svg"]);
+    // Exporting again (in a fresh browser, and a second time in its page) writes the same SVG.
+    const again = await FigureRenderer.open(chromium);
+    try {
+      for (let i = 0; i < 2; i++) assert.equal(Buffer.from(await again.render(figure, "svg")).toString("utf8"), svg);
+    } finally {
+      await again.close();
+    }
   },
 );

@@ -2,6 +2,7 @@
  * Figure export: self-contained interactive HTML sharing one plotly bundle, and static PNG / SVG
  * rendered by Plotly.toImage in one reused headless Chromium page.
  */
+import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -115,14 +116,37 @@ export class FigureRenderer {
         const Plotly = (globalThis as unknown as { Plotly: { toImage(f: unknown, o: unknown): Promise<string> } }).Plotly;
         return Plotly.toImage(spec, { format, width: size.width, height: size.height, scale: format === "png" ? 2 : 1 });
       },
-      { spec: { data: figure.data, layout: figure.layout }, format, size: figure.size },
+      // A trace without a uid gets a random one, written into the SVG's class names.
+      { spec: { data: figure.data.map((trace, i) => ({ uid: `trace-${i}`, ...trace })), layout: figure.layout }, format, size: figure.size },
     );
-    return decodeDataUrl(url);
+    const bytes = decodeDataUrl(url);
+    return format === "svg" ? new Uint8Array(Buffer.from(stableSvgIds(Buffer.from(bytes).toString("utf8"), figure.name), "utf8")) : bytes;
   }
 
   async close(): Promise<void> {
     await this.browser.close();
   }
+}
+
+/**
+ * The SVG with plotly's random per-render id (in `defs-<uid>`, `clip<uid>xy`, `legend<uid>`…) replaced
+ * by one derived from the figure's name, so that exporting the same figure twice writes the same file.
+ */
+export function stableSvgIds(svg: string, name: string): string {
+  const uid = /<defs id="defs-([0-9a-z]+)"/.exec(svg)?.[1];
+  if (uid === undefined) return svg;
+  const stable = createHash("sha256").update(name).digest("hex").slice(0, uid.length);
+  // Only where an id is built from it (after a letter or hyphen), never inside a colour such as #7aab56.
+  return sortedAttributes(svg.replace(new RegExp(`(?<=[A-Za-z-])${uid}`, "g"), stable));
+}
+
+/** Every tag's attributes in name order: plotly sets some in a different order on a page's first render than on later ones. */
+function sortedAttributes(svg: string): string {
+  return svg.replace(/<([A-Za-z][\w:.-]*)((?:\s+[\w:.-]+="[^"]*")+)(\s*\/?)>/g, (_tag, name: string, attributes: string, end: string) => {
+    const pairs = attributes.match(/[\w:.-]+="[^"]*"/g)!;
+    pairs.sort((a, b) => (a.slice(0, a.indexOf("=")) < b.slice(0, b.indexOf("=")) ? -1 : 1));
+    return `<${name} ${pairs.join(" ")}${end.trim()}>`;
+  });
 }
 
 /** Decodes the `data:` URL that Plotly.toImage returns (base64 for PNG, percent-encoded for SVG). */
