@@ -75,6 +75,9 @@ export const STUDY_GRIDS = {
       { llms: ["gemma2-9b", "gemma2-2b"], towers: ["clip"] },
       // LLaVA-1.5's Vicuna against LLaMA-3.1 and Phi-4-mini (findings 1 and 2).
       { llms: ["vicuna-7b"], towers: ["clip"] },
+      // The rest of the paper's findings: S2 with SigLIP (finding 7) and SigLIP2 vs CLIP with Gemma-2-9B (finding 5).
+      { llms: ["llama3.1-8b"], towers: ["siglip"], resolutions: [{ s2: true }] },
+      { llms: ["gemma2-9b"], towers: ["siglip2"] },
     ],
     seeds: [0, 1, 2],
     evalLimit: NOTEBOOK_EVAL,
