@@ -81,7 +81,7 @@ test("effects.csv has the calibration columns; findings.md states every publishe
   assert.match(doc, /\| vision-tower objective \| 0 \| not varied in these runs \|/);
 
   const dir = tempDir();
-  const files = writeFindings(TABLE, dir);
+  const { files } = writeFindings(TABLE, dir);
   assert.deepEqual(files, [join(dir, "effects.csv"), join(dir, "findings.md")]);
   assert.equal(readFileSync(files[1]!, "utf8"), doc);
 });
@@ -202,7 +202,13 @@ test("answer habits: accuracy against the run's own answers shuffled over the it
   assert.match(section, /\| LLM family at equal size \| 1 \| GQA: llama3-8b vs llama3\.1-8b .* \| -21\.0 \|/);
   assert.deepEqual(beyondHabitSection([]), []);
   const out = tempDir();
-  assert.deepEqual(writeFindings(TABLE, out, { answers }).map((f) => f.slice(out.length + 1)), ["effects.csv", "findings.md", "habit_effects.csv"]);
-  assert.deepEqual(writeFindings(TABLE, out).map((f) => f.slice(out.length + 1)), ["effects.csv", "findings.md"]);
+  const written = writeFindings(TABLE, out, { answers });
+  assert.deepEqual(written.files.map((f) => f.slice(out.length + 1)), ["effects.csv", "findings.md", "habit_effects.csv"]);
+  // The rows it returns are the ones it wrote.
+  assert.deepEqual(written.habits, beyondHabitEffects(TABLE, answers));
+  assert.deepEqual(written.effects, labEffects(TABLE));
+  const bare = writeFindings(TABLE, out);
+  assert.deepEqual(bare.files.map((f) => f.slice(out.length + 1)), ["effects.csv", "findings.md"]);
+  assert.deepEqual(bare.habits, []);
   assert.ok(!existsSync(join(out, "habit_effects.csv")), "a stale habit_effects.csv is removed");
 });

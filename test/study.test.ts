@@ -461,6 +461,7 @@ test("time left in a grid comes from its finished runs' wall time, a resumed run
   // The study's progress bar reads the same estimate; nothing finished yet leaves the bar to its own clock.
   assert.deepEqual(gridTimeLeft(finished, 3, 2), { secondsEach: 1200, secondsLeft: 2400 });
   assert.equal(gridTimeLeft([], 3, 2), undefined);
+  assert.equal(timeLeftText([], 3, 2), "no run finished yet to estimate 3 runs from");
   // Runs the zoo blocks fail within seconds: a resumed grid's time left counts only the others.
   assert.equal(resumeText(finished, 5, 9, 2), "; 20 min a run so far, about 1.0 h for 5 runs on 2 workers (not counting the 9 that wait on the zoo)");
   assert.equal(resumeText(finished, 5, 0, 2), "; 20 min a run so far, about 1.0 h for 5 runs on 2 workers");

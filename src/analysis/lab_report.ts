@@ -339,8 +339,17 @@ export function answerCollapseMarkdown(answers: Readonly<Record<string, Readonly
   return [`| benchmark | runs | runs giving one answer to ≥ ${100 * COLLAPSE_SHARE}% of items | mean share of a run's most frequent answer |`, "|---|---:|---|---:|", ...rows].join("\n");
 }
 
-/** Writes effects.csv and findings.md into `outDir` (atomically) and returns their paths. */
-export function writeFindings(table: ColumnTable, outDir: string = defaultLabDir(), options: FindingsOptions = {}): string[] {
+/** What `writeFindings` wrote, with the contrasts it computed for it. */
+export interface WrittenFindings {
+  files: string[];
+  /** effects.csv's rows. */
+  effects: EffectRow[];
+  /** habit_effects.csv's rows (none without the runs' answers). */
+  habits: readonly EffectRow[];
+}
+
+/** Writes effects.csv and findings.md (and habit_effects.csv, builds.csv when there is data for them) into `outDir`, atomically. */
+export function writeFindings(table: ColumnTable, outDir: string = defaultLabDir(), options: FindingsOptions = {}): WrittenFindings {
   const effects = labEffects(table);
   const rows = findingsRows(table, options);
   const { builds, habits } = rows;
@@ -360,7 +369,7 @@ export function writeFindings(table: ColumnTable, outDir: string = defaultLabDir
       files.push(file);
     }
   }
-  return files;
+  return { files, effects, habits };
 }
 
 /**
@@ -447,7 +456,7 @@ export async function writeLabReport(options: LabReportOptions): Promise<{ writt
     writeFileAtomic(md, tableToMarkdown(table));
     note([csv, md]);
   }
-  note(writeFindings(options.findings?.table ?? options.table, outDir, options.findings ?? {}));
+  note(writeFindings(options.findings?.table ?? options.table, outDir, options.findings ?? {}).files);
   const figures: PlotlyFigure[] = [labScoresFigure(summary), ...comparisons.map((c) => ({ ...labVsPublishedFigure(c.rows, c.comparison), name: `lab_vs_published_${c.comparison.comparison}` }))];
   for (const figure of figures) note(writeFigureHtml(figure, outDir));
   let staticNote: string | undefined;

@@ -311,7 +311,7 @@ export const STUDY_COMMANDS: Record<string, CliCommand> = {
       const { writeFindings } = await import("../analysis/lab_report.js");
       if (!prior) console.log(`no dataset at ${show(dataDir)}: findings.md leaves out the text-only baseline (generate it, or pass --data)`);
       const builds = others.length > 0 ? otherBuildResults(preset, dataDir, limit, others) : [];
-      const files = writeFindings(table, str(values["out"]), { results, answers, ...(prior ? { prior } : {}), ...(builds.length > 0 ? { builds } : {}) });
+      const { files } = writeFindings(table, str(values["out"]), { results, answers, ...(prior ? { prior } : {}), ...(builds.length > 0 ? { builds } : {}) });
       const buildsText = builds.map((b) => `, ${b.results.length} on zoo build ${b.zooSeed}`).join("");
       console.log(`${results.length} runs${buildsText}; wrote ${files.map(show).join(", ")}`);
       return 0;

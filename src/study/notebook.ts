@@ -8,9 +8,8 @@
 import { join } from "node:path";
 import type { ColumnTable } from "arquero";
 import { defaultDatasetDir, generateDataset } from "../data/dataset.js";
-import { formShares, labEffects, type EffectRow, type FormShares } from "../analysis/lab_effects.js";
+import { formShares, type EffectRow, type FormShares } from "../analysis/lab_effects.js";
 import { defaultLabDir, writeFindings } from "../analysis/lab_report.js";
-import { beyondHabitEffects } from "../analysis/lab_habits.js";
 import { archiveRoot } from "./archive.js";
 import { findingsInputs, otherBuildResults } from "./results.js";
 import { runsRoot, type RunResult } from "./run.js";
@@ -73,6 +72,6 @@ export function writeStudyFindings(lab: NotebookStudy): StudyFindings {
   const outDir = lab.preset === "small" ? defaultLabDir() : join(runs, "findings");
   // At small, the runs on other zoo builds (runs/small-zooN, results/small-zooN) too, as the CLI's findings.
   const builds = notebookArchive(lab.preset).archiveDir !== undefined ? otherBuildResults(lab.preset, dataDir, lab.study.evalLimit) : [];
-  const files = writeFindings(table, outDir, { prior, results, answers, ...(builds.length > 0 ? { builds } : {}) });
-  return { results, table, effects: labEffects(table), prior, inForm: formShares(table, answers), habitEffects: beyondHabitEffects(table, answers), files };
+  const { files, effects, habits } = writeFindings(table, outDir, { prior, results, answers, ...(builds.length > 0 ? { builds } : {}) });
+  return { results, table, effects, prior, inForm: formShares(table, answers), habitEffects: [...habits], files };
 }

@@ -163,7 +163,9 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
  * run's progress bar cannot know): "20 min a run so far, about 1.7 h for 10 runs on 2 workers".
  */
 export function timeLeftText(finished: readonly RunResult[], todo: number, workers: number): string {
-  const { secondsEach, secondsLeft } = gridTimeLeft(finished, todo, workers)!;
+  const estimate = gridTimeLeft(finished, todo, workers);
+  if (estimate === undefined) return `no run finished yet to estimate ${todo} run${todo === 1 ? "" : "s"} from`;
+  const { secondsEach, secondsLeft } = estimate;
   return `${durationText(secondsEach)} a run so far, about ${(secondsLeft / 3600).toFixed(1)} h for ${todo} run${todo === 1 ? "" : "s"} on ${workers} worker${workers === 1 ? "" : "s"}`;
 }
 
