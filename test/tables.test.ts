@@ -13,7 +13,7 @@ import {
 } from "../src/analysis/comparisons.js";
 import { averageRanks, averageRankTable, deltaOverviewTable, resultsTable } from "../src/analysis/tables.js";
 import { normalisedTable } from "../src/analysis/normalised.js";
-import { formatCell, tableToCsv, tableToHtml, tableToMarkdown } from "../src/analysis/render.js";
+import { formatCell, markdownSection, tableToCsv, tableToHtml, tableToMarkdown } from "../src/analysis/render.js";
 
 const scores = loadPublishedScores();
 const deltasOf = (id: string) => new Map(deltaRows(comparisonDeltas(scores, comparisonById(id))).map((r) => [r.benchmark, r]));
@@ -134,4 +134,8 @@ test("rendering: CSV, Markdown and HTML carry the same cells", () => {
   assert.equal(formatDelta(-0.5), "−0.5");
   assert.equal(formatDelta(7.3), "+7.3");
   assert.equal(formatDelta(0), "±0.0");
+});
+
+test("a Markdown section is its title, an introducing paragraph and a body, each followed by a blank line", () => {
+  assert.equal(markdownSection("Costs", "What the runs took.", "| a |\n|---|").join("\n"), "## Costs\n\nWhat the runs took.\n\n| a |\n|---|\n");
 });

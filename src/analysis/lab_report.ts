@@ -37,7 +37,7 @@ import { loadPublishedScores } from "./published.js";
 import { buildVariation, buildVariationCsv, buildVariationMarkdown, type BuildTable, type BuildVariationRow } from "./lab_builds.js";
 import { beyondHabitEffects, beyondHabitSection } from "./lab_habits.js";
 import { COLLAPSE_SHARE, aboveBaseline, aboveBaselineMarkdown, effectsCsv, formShares, formSharesMarkdown, labEffects, variablesMarkdown, type EffectRow, type TopAnswerShares } from "./lab_effects.js";
-import { escapeHtml, tableToCsv, tableToHtml, tableToMarkdown, type TableView } from "./render.js";
+import { escapeHtml, markdownSection, tableToCsv, tableToHtml, tableToMarkdown, type TableView } from "./render.js";
 
 export const defaultLabDir = (): string => projectPath("figures", "lab");
 
@@ -236,69 +236,53 @@ export function findingsDocument(
     "",
     ...findings,
     "",
-    "## Where each variable matters most",
-    "",
-    `z = effect / seed SD, the seed SD pooled over the two levels of a contrast (every other factor equal); the calibration bar is |z| > 2 over at least 3 seeds. z is ±Infinity where both levels scored the same on every seed (no spread at all: with two seeds, a weak noise estimate). The row of a variable is the largest |z| of many contrasts (those with 3 seeds a side and some spread first), and with three seeds a side one of eleven benchmarks can pass |z| > 2 by chance: Welch p is that contrast's two-sided t test, and p × contrasts (Bonferroni) below 0.05 says the largest effect is unlikely to be the luckiest of them. All contrasts are in \`effects.csv\` (with \`p_welch\`).${hasForm ? " Answered in form: the share of each level's answers that the benchmark's scoring can credit at all (a yes or a no, an option letter; – for open answers); where the levels differ in it, the effect is at least partly one of answer format rather than of what the model sees." : ""}`,
-    "",
-    variablesMarkdown(effects, hasForm ? inForm : undefined),
-    "",
+    ...markdownSection(
+      "Where each variable matters most",
+      `z = effect / seed SD, the seed SD pooled over the two levels of a contrast (every other factor equal); the calibration bar is |z| > 2 over at least 3 seeds. z is ±Infinity where both levels scored the same on every seed (no spread at all: with two seeds, a weak noise estimate). The row of a variable is the largest |z| of many contrasts (those with 3 seeds a side and some spread first), and with three seeds a side one of eleven benchmarks can pass |z| > 2 by chance: Welch p is that contrast's two-sided t test, and p × contrasts (Bonferroni) below 0.05 says the largest effect is unlikely to be the luckiest of them. All contrasts are in \`effects.csv\` (with \`p_welch\`).${hasForm ? " Answered in form: the share of each level's answers that the benchmark's scoring can credit at all (a yes or a no, an option letter; – for open answers); where the levels differ in it, the effect is at least partly one of answer format rather than of what the model sees." : ""}`,
+      variablesMarkdown(effects, hasForm ? inForm : undefined),
+    ),
     ...(options.prior ? aboveBaselineSection(table, options.prior, options.answers) : []),
     ...(options.answers && Object.keys(options.answers).length > 0
-      ? [
-          "## Do the runs answer more than one way?",
-          "",
+      ? markdownSection(
+          "Do the runs answer more than one way?",
           "A run that gives one answer to every item of a benchmark scores that answer's share of the items, whatever the image shows: POPE's \"yes\" scores 50% accuracy, MME's \"yes\" 50% accuracy and no accuracy+ (50 points a subtask), a lettered benchmark's \"A\" scores the items whose answer is A (and 0 under MMBench's circular evaluation).",
-          "",
           answerCollapseMarkdown(options.answers),
-          "",
-        ]
+        )
       : []),
     ...(hasForm
-      ? [
-          "## Do the runs answer in the benchmark's form?",
-          "",
+      ? markdownSection(
+          "Do the runs answer in the benchmark's form?",
           "The share of a pairing's answers (mean over its runs) that its benchmark's scoring can credit at all: MME and POPE a yes or a no (MME's \"other\" is wrong whatever the truth), AI2D, ScienceQA and SEED a lone option letter, MMBench an answer that names one option, MMMU's multiple-choice questions a letter or an option's text (else a seeded random letter). A score that moves with this share moves with the answer format.",
-          "",
           formSharesMarkdown(inForm),
-          "",
-        ]
+        )
       : []),
     ...beyondHabitSection(habits),
     ...buildSection(builds, effects),
     ...(options.results
-      ? [
-          "## What the runs cost, and whether they look",
-          "",
+      ? markdownSection(
+          "What the runs cost, and whether they look",
           "Image gap: the stage-2 loss on conversations about validation scenes with another scene's image minus that with their own (mean over seeds; 0 = the model answers from the question alone).",
-          "",
           runCostMarkdown(options.results),
-          "",
-        ]
+        )
       : []),
   ].join("\n");
 }
 
 function buildSection(rows: readonly BuildVariationRow[], effects: readonly EffectRow[]): string[] {
   if (rows.length === 0) return [];
-  return [
-    "## Does the variable matter more than a rebuild of the backbones?",
-    "",
+  return markdownSection(
+    "Does the variable matter more than a rebuild of the backbones?",
     "The seed SD above holds the model zoo fixed: every run starts from one build of each tower and LLM. Here the same pairings were also run on zoos built again with other seeds (`npx llava-more zoo --seed N`, runs in runs/<preset>-zooN): the build SD is the spread across builds at one run seed. A contrast of two towers or two LLMs is also a contrast of two builds, so the last table measures each variable's strongest effect against one run's whole noise, √(seed SD² + build SD²).",
-    "",
     buildVariationMarkdown(rows, effects),
-    "",
-  ];
+  );
 }
 
 function aboveBaselineSection(table: ColumnTable, prior: Readonly<Record<string, number>>, answers?: TopAnswerShares): string[] {
-  return [
-    "## Learned above the text-only baseline?",
-    "",
+  return markdownSection(
+    "Learned above the text-only baseline?",
     "The question prior answers every item from its question alone (the answer most often right for that question about training scenes); a pairing has learned a benchmark above it when its seed mean beats the prior, on the same items, by more than two seed SDs, and none of its runs gave one answer to ≥ 95% of the items (always \"yes\" has a POPE F1 of 66.7).",
-    "",
     aboveBaselineMarkdown(aboveBaseline(table, prior, answers)),
-    "",
-  ];
+  );
 }
 
 export interface FindingsOptions {

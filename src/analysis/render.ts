@@ -70,3 +70,6 @@ export function tableToHtml(view: TableView): string {
   const notes = (view.notes ?? []).map((n) => `<p style="font-size:smaller">${escapeHtml(n)}</p>`).join("");
   return `<div class="llava-more-table"><h4>${escapeHtml(view.title)}</h4><table>\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table>${notes}</div>`;
 }
+
+/** The lines of a Markdown section: its `##` title, an introducing paragraph, then its body (a table). */
+export const markdownSection = (title: string, intro: string, body: string): string[] => [`## ${title}`, "", intro, "", body, ""];
