@@ -66,6 +66,16 @@ test("effects: every contrast of each variable, level b minus level a, in pooled
   assert.equal(strongestOf(contrast(2, 1.5, "two seeds"), contrast(3, Infinity, "no spread, three seeds")), "no spread, three seeds");
 });
 
+test("LLM size within one family contrasts only the rungs of one family; the ladder crosses families", () => {
+  const row = (llm: string, family: string, size: string, seed: number, score: number): LabScoreRow => ({ run: `${llm}__s${seed}`, llm, family, size, llm_params: 1, tower: "clip", resolution: "1x", image_size: 64, s2: false, captions: "short", seed, benchmark: "GQA", score });
+  const scores: [string, string, string, number[]][] = [["gemma2-2b", "gemma2", "2b", [10, 12, 14]], ["gemma2-9b", "gemma2", "9b", [11, 13, 15]], ["llama3.1-8b", "llama3.1", "8b", [20, 22, 24]]];
+  const effects = labEffects(labTable(scores.flatMap(([llm, family, size, xs]) => xs.map((x, seed) => row(llm, family, size, seed, x)))));
+  const inFamily = effects.filter((e) => e.variable === "llm_size_in_family");
+  assert.deepEqual(inFamily.map((e) => [e.level_a, e.level_b, e.effect, e.z]), [["gemma2-2b", "gemma2-9b", 1, 0.5]]);
+  assert.equal(effects.filter((e) => e.variable === "llm_size").length, 3);
+  assert.equal(meetsBar(strongestEffects(effects).find((s) => s.variable.id === "llm_size_in_family")!.strongest), false);
+});
+
 test("effects.csv has the calibration columns; findings.md states every published finding and where each variable matters most", () => {
   const effects = labEffects(TABLE);
   const csv = effectsCsv(effects).trim().split("\n");

@@ -21,6 +21,8 @@ export interface StudyVariable {
 /** The variables of the study, as the calibration issue names them. */
 export const STUDY_VARIABLES: readonly StudyVariable[] = [
   { id: "llm_size", label: "LLM size (the 2B : 3.8B : 8B : 9B ladder)", factor: "llm", contrasts: (a, b) => a.size !== b.size },
+  // The ladder above crosses families (Phi-4-mini 3.8B vs LLaMA 8B); this is size with the family held.
+  { id: "llm_size_in_family", label: "LLM size within one family (Gemma-2 2B vs 9B)", factor: "llm", contrasts: (a, b) => a.size !== b.size && a.family === b.family },
   { id: "llm_family", label: "LLM family at equal size", factor: "llm", contrasts: (a, b) => a.size === b.size && a.family !== b.family },
   { id: "tower", label: "vision-tower objective", factor: "tower", contrasts: () => true },
   { id: "resolution", label: "resolution (native sides and S2)", factor: "resolution", contrasts: () => true },
