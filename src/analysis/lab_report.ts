@@ -302,7 +302,7 @@ interface FindingsRows {
   /** The table's runs (zoo seed 0) with those of the other builds, compared pairing by pairing. */
   builds: readonly BuildVariationRow[];
   /** The study's contrasts on the runs' accuracy above their answer habits. */
-  habits: readonly EffectRow[];
+  habits: EffectRow[];
 }
 
 const findingsRows = (table: ColumnTable, options: FindingsOptions): FindingsRows => ({
@@ -329,7 +329,7 @@ export interface WrittenFindings {
   /** effects.csv's rows. */
   effects: EffectRow[];
   /** habit_effects.csv's rows (none without the runs' answers). */
-  habits: readonly EffectRow[];
+  habits: EffectRow[];
 }
 
 /** Writes effects.csv and findings.md (and habit_effects.csv, builds.csv when there is data for them) into `outDir`, atomically. */

@@ -73,5 +73,5 @@ export function writeStudyFindings(lab: NotebookStudy): StudyFindings {
   // At small, the runs on other zoo builds (runs/small-zooN, results/small-zooN) too, as the CLI's findings.
   const builds = notebookArchive(lab.preset).archiveDir !== undefined ? otherBuildResults(lab.preset, dataDir, lab.study.evalLimit) : [];
   const { files, effects, habits } = writeFindings(table, outDir, { prior, results, answers, ...(builds.length > 0 ? { builds } : {}) });
-  return { results, table, effects, prior, inForm: formShares(table, answers), habitEffects: [...habits], files };
+  return { results, table, effects, prior, inForm: formShares(table, answers), habitEffects: habits, files };
 }
