@@ -12,7 +12,7 @@ import { main } from "../src/cli.js";
 import { buildZoo, towerDir } from "../src/train/zoo.js";
 import { microBatch, type StageSample } from "../src/train/llava_stages.js";
 import { FeatureStore } from "../src/study/features.js";
-import { expandGrid, imageTokens, inputSide, parseResolution, resolutionLabel, runId, type StudyGrid } from "../src/study/grid.js";
+import { expandGrid, imageTokens, inputSide, parseResolution, resolutionLabel, runId, type PairingSpec, type StudyGrid } from "../src/study/grid.js";
 import { STUDY_GRIDS, studyGrid } from "../src/study/grids.js";
 import { currentResult, expectedResultKey, readLog, runPairing, runWallSeconds, WORKER_LOG, type RunResult } from "../src/study/run.js";
 import { findingsInputs, otherZooBuilds, readResults } from "../src/study/results.js";
@@ -23,7 +23,7 @@ import { archivedIds, archivedResult, archiveRun, archiveSourceOf, currentArchiv
 import { validationBenchmarks } from "../src/eval/validation.js";
 import { PROTOCOLS } from "../src/train/protocol.js";
 import { fitPrompt } from "../src/study/answerer.js";
-import { gridTimeLeft, mergeStudy, missingZooEntries, resumeText, runStudy, timeLeftText, writeSlurmScript } from "../src/study/runner.js";
+import { expectedRunSeconds, gridTimeLeft, mergeStudy, missingZooEntries, resumeText, runStudy, timeLeftText, writeSlurmScript } from "../src/study/runner.js";
 import { visionConfig } from "../src/models/vision/registry.js";
 import { IMAGE_TOKEN_INDEX } from "../src/models/llava/llava.js";
 import { tempDir } from "./helpers.js";
@@ -450,20 +450,38 @@ test("the CLI trains and evaluates one pairing and names bad options", async () 
 });
 
 test("time left in a grid comes from its finished runs' wall time, a resumed run's stages included", () => {
-  const run = (seconds: number, stages: [number, number, number]) =>
-    ({ seconds, stage1: { seconds: stages[0] }, stage2: { seconds: stages[1] }, eval: { seconds: stages[2] } }) as unknown as RunResult;
+  const spec = (llm: PairingSpec["llm"], seed: number, tower: PairingSpec["tower"] = "clip"): PairingSpec => ({ llm, tower, resolution: { scale: 1 }, captions: "short", seed });
+  const run = (runSpec: PairingSpec, seconds: number, stages: [number, number, number]) =>
+    ({ spec: runSpec, seconds, stage1: { seconds: stages[0] }, stage2: { seconds: stages[1] }, eval: { seconds: stages[2] } }) as unknown as RunResult;
   // 1,200 s recorded; a resumed run that recorded only its last 168 s but whose stages took 100 + 1,000 + 100.
-  const finished = [run(1200, [100, 1000, 60]), run(168, [100, 1000, 100])];
+  const finished = [run(spec("llama3.1-8b", 0), 1200, [100, 1000, 60]), run(spec("llama3.1-8b", 1), 168, [100, 1000, 100])];
   assert.equal(runWallSeconds(finished[1]!), 1200);
+  const anchor = (n: number) => [...Array(n).keys()].map((seed) => spec("llama3.1-8b", seed + 2));
   // 1,200 s each; 5 runs on 2 workers are 3 rounds: 3,600 s.
-  assert.equal(timeLeftText(finished, 5, 2), "20 min a run so far, about 1.0 h for 5 runs on 2 workers");
-  assert.equal(timeLeftText(finished.slice(0, 1), 1, 1), "20 min a run so far, about 0.3 h for 1 run on 1 worker");
+  assert.equal(timeLeftText(finished, anchor(5), 2), "20 min a run so far, about 1.0 h for 5 runs on 2 workers");
+  assert.equal(timeLeftText(finished.slice(0, 1), anchor(1), 1), "20 min a run so far, about 0.3 h for 1 run on 1 worker");
   // The study's progress bar reads the same estimate; nothing finished yet leaves the bar to its own clock.
-  assert.deepEqual(gridTimeLeft(finished, 3, 2), { secondsEach: 1200, secondsLeft: 2400 });
-  assert.equal(gridTimeLeft([], 3, 2), undefined);
-  assert.equal(timeLeftText([], 3, 2), "no run finished yet to estimate 3 runs from");
+  assert.deepEqual(gridTimeLeft(finished, anchor(3), 2), { secondsEach: 1200, secondsLeft: 2400 });
+  assert.equal(gridTimeLeft([], anchor(3), 2), undefined);
+  assert.equal(timeLeftText([], anchor(3), 2), "no run finished yet to estimate 3 runs from");
   // Runs the zoo blocks fail within seconds: a resumed grid's time left counts only the others.
-  assert.equal(resumeText(finished, 5, 9, 2), "; 20 min a run so far, about 1.0 h for 5 runs on 2 workers (not counting the 9 that wait on the zoo)");
-  assert.equal(resumeText(finished, 5, 0, 2), "; 20 min a run so far, about 1.0 h for 5 runs on 2 workers");
-  assert.equal(resumeText(finished, 0, 9, 2), "");
+  assert.equal(resumeText(finished, anchor(5), 9, 2), "; 20 min a run so far, about 1.0 h for 5 runs on 2 workers (not counting the 9 that wait on the zoo)");
+  assert.equal(resumeText(finished, anchor(5), 0, 2), "; 20 min a run so far, about 1.0 h for 5 runs on 2 workers");
+  assert.equal(resumeText(finished, [], 9, 2), "");
+});
+
+test("each run left is timed by finished runs of its pairing, else of its LLM, else of all, and scheduled on the worker free first", () => {
+  const spec = (llm: PairingSpec["llm"], tower: PairingSpec["tower"], seed: number): PairingSpec => ({ llm, tower, resolution: { scale: 1 }, captions: "short", seed });
+  const run = (runSpec: PairingSpec, seconds: number) =>
+    ({ spec: runSpec, seconds, stage1: { seconds: 0 }, stage2: { seconds: 0 }, eval: { seconds: 0 } }) as unknown as RunResult;
+  const finished = [run(spec("llama3.1-8b", "clip", 0), 1000), run(spec("llama3.1-8b", "siglip", 0), 2000), run(spec("gemma2-9b", "clip", 0), 4000)];
+  // Its pairing (another seed), its LLM with another tower (mean of 1,000 and 2,000), nothing of its own (mean of all three).
+  assert.equal(expectedRunSeconds(finished, spec("llama3.1-8b", "siglip", 2)), 2000);
+  assert.equal(expectedRunSeconds(finished, spec("llama3.1-8b", "dinov2", 0)), 1500);
+  assert.equal(expectedRunSeconds(finished, spec("vicuna-7b", "clip", 0)), 7000 / 3);
+  assert.equal(expectedRunSeconds([], spec("vicuna-7b", "clip", 0)), undefined);
+  // Two workers: 4,000 | 1,000 + 1,000 + 4,000 → the grid ends after 6,000 s, not 2 rounds × the mean run.
+  const todo = [spec("gemma2-9b", "clip", 1), spec("llama3.1-8b", "clip", 1), spec("llama3.1-8b", "clip", 2), spec("gemma2-9b", "clip", 2)];
+  assert.deepEqual(gridTimeLeft(finished, todo, 2), { secondsEach: 7000 / 3, secondsLeft: 6000 });
+  assert.deepEqual(gridTimeLeft(finished, todo, 1), { secondsEach: 7000 / 3, secondsLeft: 10000 });
 });

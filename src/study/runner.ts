@@ -110,7 +110,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
   }
   const workers = Math.max(1, Math.min(options.workers ?? 1, todo.length || 1));
   // A blocked run fails within seconds (unless the zoo is built before its turn): the time left is the other runs'.
-  let runnableLeft = todo.length - blocked;
+  const runnableLeft = todo.filter((spec) => !isBlocked(spec));
   if (skipped.length > 0) log(`${options.study.name}: ${skipped.length} of ${pairings.length} runs already finished${resumeText(finished, runnableLeft, blocked, workers)}`);
   const failed: { id: string; error: string }[] = [];
   const ran: string[] = [];
@@ -147,7 +147,8 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
           if (result) finished.push(result);
           archiveFinished(options, spec, suffix, log);
         } else failed.push({ id, error: `worker exited with code ${code}; see ${join(dir, WORKER_LOG)}` });
-        if (!isBlocked(spec)) runnableLeft--;
+        const left = runnableLeft.indexOf(spec);
+        if (left >= 0) runnableLeft.splice(left, 1);
         bar.tick();
       }
     };
@@ -162,24 +163,48 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
  * What is left of a grid from what its finished runs took (their recorded wall time, which a resumed
  * run's progress bar cannot know): "20 min a run so far, about 1.7 h for 10 runs on 2 workers".
  */
-export function timeLeftText(finished: readonly RunResult[], todo: number, workers: number): string {
+export function timeLeftText(finished: readonly RunResult[], todo: readonly PairingSpec[], workers: number): string {
   const estimate = gridTimeLeft(finished, todo, workers);
-  if (estimate === undefined) return `no run finished yet to estimate ${todo} run${todo === 1 ? "" : "s"} from`;
+  const runs = `${todo.length} run${todo.length === 1 ? "" : "s"}`;
+  if (estimate === undefined) return `no run finished yet to estimate ${runs} from`;
   const { secondsEach, secondsLeft } = estimate;
-  return `${durationText(secondsEach)} a run so far, about ${(secondsLeft / 3600).toFixed(1)} h for ${todo} run${todo === 1 ? "" : "s"} on ${workers} worker${workers === 1 ? "" : "s"}`;
+  return `${durationText(secondsEach)} a run so far, about ${(secondsLeft / 3600).toFixed(1)} h for ${runs} on ${workers} worker${workers === 1 ? "" : "s"}`;
 }
 
 /** What a resumed grid has left, after "N of M runs already finished": nothing when only runs the zoo blocks are left. */
-export function resumeText(finished: readonly RunResult[], runnable: number, blocked: number, workers: number): string {
-  if (runnable === 0) return "";
+export function resumeText(finished: readonly RunResult[], runnable: readonly PairingSpec[], blocked: number, workers: number): string {
+  if (runnable.length === 0) return "";
   return `; ${timeLeftText(finished, runnable, workers)}${blocked > 0 ? ` (not counting the ${blocked} that wait on the zoo)` : ""}`;
 }
 
-/** The mean recorded wall time of the finished runs, and that times the rounds of `workers` runs left; undefined before any run finished. */
-export function gridTimeLeft(finished: readonly RunResult[], todo: number, workers: number): ProgressEstimate | undefined {
+const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
+
+/**
+ * What a run is expected to take: the mean recorded wall time of the finished runs of its pairing
+ * (any seed), else of its LLM's runs (an LLM's size sets most of a run's time), else of all of them;
+ * undefined before any run finished.
+ */
+export function expectedRunSeconds(finished: readonly RunResult[], spec: PairingSpec): number | undefined {
+  const pairing = runId({ ...spec, seed: 0 });
+  const samePairing = finished.filter((r) => runId({ ...r.spec, seed: 0 }) === pairing);
+  const sameLlm = finished.filter((r) => r.spec.llm === spec.llm);
+  const basis = samePairing.length > 0 ? samePairing : sameLlm.length > 0 ? sameLlm : finished;
+  return basis.length > 0 ? mean(basis.map(runWallSeconds)) : undefined;
+}
+
+/**
+ * The mean recorded wall time of the finished runs, and how long the runs left take on `workers`:
+ * each run, timed by `expectedRunSeconds`, goes in order to the worker free first. Undefined before
+ * any run finished.
+ */
+export function gridTimeLeft(finished: readonly RunResult[], todo: readonly PairingSpec[], workers: number): ProgressEstimate | undefined {
   if (finished.length === 0) return undefined;
-  const secondsEach = finished.reduce((s, r) => s + runWallSeconds(r), 0) / finished.length;
-  return { secondsEach, secondsLeft: Math.ceil(todo / workers) * secondsEach };
+  const free = new Array<number>(Math.max(1, workers)).fill(0);
+  for (const spec of todo) {
+    const first = free.indexOf(Math.min(...free));
+    free[first]! += expectedRunSeconds(finished, spec)!;
+  }
+  return { secondsEach: mean(finished.map(runWallSeconds)), secondsLeft: Math.max(...free) };
 }
 
 const runsRootOf = (options: StudyOptions): string => options.runsDir ?? runsRoot(options.preset);
