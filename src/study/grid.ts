@@ -65,9 +65,14 @@ export function imageTokens(config: VisionConfig, spec: ResolutionSpec): number 
   return grid * grid;
 }
 
+/** A pairing whatever its seed: `llama3.1-8b__clip-1x__short`. */
+export function pairingId(p: Omit<PairingSpec, "seed">): string {
+  return `${p.llm}__${p.tower}-${resolutionLabel(p.resolution)}__${p.captions}`;
+}
+
 /** A readable, file-safe run id: `llama3.1-8b__clip-1x__short__s0`. */
 export function runId(p: PairingSpec): string {
-  return `${p.llm}__${p.tower}-${resolutionLabel(p.resolution)}__${p.captions}__s${p.seed}`;
+  return `${pairingId(p)}__s${p.seed}`;
 }
 
 export function zooLlm(name: ZooLlmName): { name: ZooLlmName; family: LlmFamily; size: LlmSize } {

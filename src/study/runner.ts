@@ -11,11 +11,12 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import type { Preset } from "../models/presets.js";
 import { defaultZooDir, towerDir } from "../train/zoo.js";
+import { mean } from "../train/zoo_files.js";
 import { llmDir } from "../train/zoo_llms.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { projectRoot } from "../util/paths.js";
 import { durationText, progressBar, type ProgressEstimate } from "../util/progress.js";
-import { expandGrid, runId, type PairingSpec } from "./grid.js";
+import { expandGrid, pairingId, runId, type PairingSpec } from "./grid.js";
 import type { StudyDefinition } from "./grids.js";
 import { Dataset, defaultDatasetDir } from "../data/dataset.js";
 import { archivedResult, archiveRun, archiveSourceOf, type ArchiveSource } from "./archive.js";
@@ -177,16 +178,14 @@ export function resumeText(finished: readonly RunResult[], runnable: readonly Pa
   return `; ${timeLeftText(finished, runnable, workers)}${blocked > 0 ? ` (not counting the ${blocked} that wait on the zoo)` : ""}`;
 }
 
-const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
-
 /**
  * What a run is expected to take: the mean recorded wall time of the finished runs of its pairing
  * (any seed), else of its LLM's runs (an LLM's size sets most of a run's time), else of all of them;
  * undefined before any run finished.
  */
 export function expectedRunSeconds(finished: readonly RunResult[], spec: PairingSpec): number | undefined {
-  const pairing = runId({ ...spec, seed: 0 });
-  const samePairing = finished.filter((r) => runId({ ...r.spec, seed: 0 }) === pairing);
+  const pairing = pairingId(spec);
+  const samePairing = finished.filter((r) => pairingId(r.spec) === pairing);
   const sameLlm = finished.filter((r) => r.spec.llm === spec.llm);
   const basis = samePairing.length > 0 ? samePairing : sameLlm.length > 0 ? sameLlm : finished;
   return basis.length > 0 ? mean(basis.map(runWallSeconds)) : undefined;
