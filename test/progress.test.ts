@@ -38,3 +38,17 @@ test("progressBar: a caller's estimate replaces the bar's own rate until the las
   assert.match(lines[1]!, /50% 2\/4 20 min each eta 20 min\n$/);
   assert.match(lines[2]!, /100% 4\/4 .* in \d/);
 });
+
+test("progressBar: steps resumed from a checkpoint are drawn as done but left out of the rate", () => {
+  const lines: string[] = [];
+  const stream = { isTTY: false, write: (s: string) => (lines.push(s), true) } as unknown as NodeJS.WriteStream;
+  // A run resumed at step 400 of 998 read "400000/s eta 0.0 s": the 400 steps counted as done in no time.
+  const bar = progressBar("stage 2", 998, { stream, resumedAt: 400 });
+  bar.tick(0);
+  assert.match(lines[0]!, /40% 400\/998 first item running\n$/);
+  bar.done();
+  assert.match(lines[1]!, /100% 998\/998 /);
+  const cleared = progressBar("x", 10, { stream, resumedAt: 25 });
+  cleared.tick(0);
+  assert.match(lines[2]!, /100% 10\/10 /);
+});

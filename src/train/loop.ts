@@ -173,8 +173,8 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainResult>
   const losses = resumed?.losses ?? [];
   const first = resumed?.step ?? 0;
   const every = options.checkpointEvery ?? Math.max(1, Math.ceil(options.steps / 10));
-  const bar = progressBar(options.label, options.steps, { silent: options.progress === false });
-  bar.tick(first);
+  const bar = progressBar(options.label, options.steps, { silent: options.progress === false, resumedAt: first });
+  bar.tick(0);
   try {
     for (let step = first; step < options.steps; step++) {
       const stepStarted = Date.now();

@@ -38,13 +38,19 @@ export interface ProgressOptions {
    * parallel, or resumed items that finish early. Undefined falls back to the rate.
    */
   estimate?: (count: number) => ProgressEstimate | undefined;
+  /**
+   * Items already done before this bar began (a resumed training run): drawn as done, left out of the
+   * rate, so that resuming at step 400 of 998 does not read "400000/s eta 0.0 s".
+   */
+  resumedAt?: number;
 }
 
 export function progressBar(label: string, total: number, options: ProgressOptions = {}): Progress {
   const stream = options.stream ?? defaultStream ?? process.stderr;
   const tty = stream.isTTY === true;
   const started = Date.now();
-  let count = 0;
+  const resumedAt = Math.min(total, Math.max(0, options.resumedAt ?? 0));
+  let count = resumedAt;
   let lastDecile = -1;
   let lastDraw = 0;
   const line = (): string => {
@@ -53,11 +59,12 @@ export function progressBar(label: string, total: number, options: ProgressOptio
     const width = 24;
     const filled = Math.round(fraction * width);
     const bar = `${label} [${"=".repeat(filled)}${" ".repeat(width - filled)}] ${Math.round(100 * fraction)}% ${count}/${total}`;
-    if (count >= total) return `${bar} ${rateText(count, elapsed)} in ${durationText(elapsed)}`;
+    const doneHere = count - resumedAt;
+    if (count >= total) return `${bar} ${rateText(doneHere, elapsed)} in ${durationText(elapsed)}`;
     const estimate = options.estimate?.(count);
     if (estimate) return `${bar} ${durationText(estimate.secondsEach)} each eta ${durationText(estimate.secondsLeft)}`;
-    const rate = elapsed > 0 ? count / elapsed : 0;
-    return `${bar} ${rateText(count, elapsed)} ${rate > 0 ? `eta ${durationText((total - count) / rate)}` : ""}`.trimEnd();
+    const rate = elapsed > 0 ? doneHere / elapsed : 0;
+    return `${bar} ${rateText(doneHere, elapsed)} ${rate > 0 ? `eta ${durationText((total - count) / rate)}` : ""}`.trimEnd();
   };
   const draw = (final: boolean): void => {
     if (options.silent) return;
