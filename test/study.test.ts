@@ -171,8 +171,10 @@ test("a run killed in stage 1 and again in stage 2 resumes to the same result as
   sameResult(resumed, whole);
   // Its wall time: the stages count every segment, so the cost table never shows just the last one.
   const segment = { ...resumed, id: "p__s0", seconds: 10, stage1: { ...resumed.stage1, seconds: 120 }, stage2: { ...resumed.stage2, seconds: 1080 }, eval: { ...resumed.eval, seconds: 60 } };
-  assert.match(runCostMarkdown([segment]), /\| p \| 1 \| 21\.0 \| 120 \| 1080 \| 60 \|/);
-  assert.match(runCostMarkdown([{ ...segment, seconds: 1500 }]), /\| p \| 1 \| 25\.0 \|/);
+  assert.match(runCostMarkdown([segment]), /\| llama3\.1-8b__clip-1x__short \| 1 \| 21\.0 \| 120 \| 1080 \| 60 \|/);
+  assert.match(runCostMarkdown([{ ...segment, seconds: 1500 }]), /\| llama3\.1-8b__clip-1x__short \| 1 \| 25\.0 \|/);
+  // Seeds of one pairing share a row.
+  assert.match(runCostMarkdown([segment, { ...segment, spec: { ...spec, seed: 1 }, seconds: 1500 }]), /\| llama3\.1-8b__clip-1x__short \| 2 \| 23\.0 \|/);
   // Each run records the SHA-1 of the zoo weights it started from; the cost section says whether the runs share them.
   assert.deepEqual(whole.zooWeights, { llm: fileHash(join(root, "zoo", "tiny", "llms", "llama3.1-8b", "model.safetensors")), tower: fileHash(join(root, "zoo", "tiny", "towers", "clip", "model.safetensors")) });
   assert.deepEqual(resumed.zooWeights, whole.zooWeights);

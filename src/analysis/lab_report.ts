@@ -6,7 +6,9 @@
 import type { ColumnTable } from "arquero";
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { basename, join, relative } from "node:path";
+import { pairingId } from "../study/grid.js";
 import { runWallSeconds, type RunResult } from "../study/run.js";
+import { mean } from "../train/zoo_files.js";
 import type { TopAnswer } from "../eval/results.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { projectPath } from "../util/paths.js";
@@ -93,7 +95,7 @@ export function runCostMarkdown(results: readonly RunResult[], gridSeconds?: num
   const minutes = (s: number): string => (s / 60).toFixed(1);
   const byPairing = new Map<string, RunResult[]>();
   for (const r of results) {
-    const pairing = r.id.replace(/__s\d+$/, "");
+    const pairing = pairingId(r.spec);
     byPairing.set(pairing, [...(byPairing.get(pairing) ?? []), r]);
   }
   const total = results.reduce((s, r) => s + runWallSeconds(r), 0);
@@ -102,10 +104,10 @@ export function runCostMarkdown(results: readonly RunResult[], gridSeconds?: num
     "| pairing | runs | wall time per run (min) | stage 1 (s) | stage 2 (s) | evaluation (s) | image gap (nats) |",
     "|---|---:|---:|---:|---:|---:|---:|",
     ...[...byPairing].map(([pairing, runs]) => {
-      const mean = (f: (r: RunResult) => number): number => runs.reduce((s, r) => s + f(r), 0) / runs.length;
+      const meanOf = (f: (r: RunResult) => number): number => mean(runs.map(f));
       const gaps = runs.flatMap((r) => (r.imageReliance ? [r.imageReliance.gap] : []));
-      const gap = gaps.length > 0 ? (gaps.reduce((a, b) => a + b, 0) / gaps.length).toFixed(3) : "–";
-      return `| ${pairing} | ${runs.length} | ${minutes(mean(runWallSeconds))} | ${mean((r) => r.stage1.seconds).toFixed(0)} | ${mean((r) => r.stage2.seconds).toFixed(0)} | ${mean((r) => r.eval.seconds).toFixed(0)} | ${gap} |`;
+      const gap = gaps.length > 0 ? mean(gaps).toFixed(3) : "–";
+      return `| ${pairing} | ${runs.length} | ${minutes(meanOf(runWallSeconds))} | ${meanOf((r) => r.stage1.seconds).toFixed(0)} | ${meanOf((r) => r.stage2.seconds).toFixed(0)} | ${meanOf((r) => r.eval.seconds).toFixed(0)} | ${gap} |`;
     }),
     "",
     `${results.length} run${results.length === 1 ? "" : "s"} of ${byPairing.size} pairing${byPairing.size === 1 ? "" : "s"}: ${minutes(total)} min of run time in all (${minutes(Math.min(...all))}–${minutes(Math.max(...all))} min per run)${gridSeconds !== undefined ? `, ${minutes(gridSeconds)} min elapsed for the grid` : ""}; backend: ${[...new Set(results.map((r) => r.backend))].join("; ")}.`,
