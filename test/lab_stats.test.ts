@@ -22,6 +22,7 @@ import {
   type LabScoreRow,
 } from "../src/analysis/lab_stats.js";
 import { interactionHeatmap, labScoresFigure, labVsPublishedFigure } from "../src/analysis/lab_figures.js";
+import { mean } from "../src/util/stats.js";
 
 const published = loadPublishedScores();
 
@@ -446,4 +447,10 @@ test("labScoresFigure: one bar trace per pairing, means in % of max with half wi
     "llama3.1-8b + clip @ 1x+S2, short captions",
     "llama3.1-8b + siglip @ 1x, dense captions",
   ]);
+});
+
+test("mean: the arithmetic mean, 0 for no values", () => {
+  assert.equal(mean([1, 2, 6]), 3);
+  assert.equal(mean([-1.5]), -1.5);
+  assert.equal(mean([]), 0);
 });

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, rmSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { pairingId } from "../study/grid.js";
 import { runWallSeconds, type RunResult } from "../study/run.js";
-import { mean } from "../train/zoo_files.js";
+import { mean } from "../util/stats.js";
 import type { TopAnswer } from "../eval/results.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { projectPath } from "../util/paths.js";

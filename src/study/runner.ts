@@ -11,7 +11,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import type { Preset } from "../models/presets.js";
 import { defaultZooDir, towerDir } from "../train/zoo.js";
-import { mean } from "../train/zoo_files.js";
+import { mean } from "../util/stats.js";
 import { llmDir } from "../train/zoo_llms.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { projectRoot } from "../util/paths.js";

@@ -12,6 +12,7 @@ import type { Module } from "../models/module.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { readJsonFile, writeJson } from "../util/jsonl.js";
 import { progressBar } from "../util/progress.js";
+import { mean } from "../util/stats.js";
 import { AdamW } from "./optimizer.js";
 import { cosineLearningRate, type CosineSchedule } from "./schedule.js";
 
@@ -217,6 +218,5 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainResult>
 
 /** Mean of the first and last `k` losses: "did it learn" in one line. */
 export function lossDrop(losses: readonly number[], k = 5): { first: number; last: number } {
-  const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   return { first: mean(losses.slice(0, k)), last: mean(losses.slice(-k)) };
 }

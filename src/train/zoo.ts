@@ -22,7 +22,8 @@ import { towerObjective } from "./objectives/registry.js";
 import type { TextSide } from "./objectives/objective.js";
 import { ZOO_LLM_BUILDERS } from "./zoo_llms.js";
 import { folderBytes } from "../util/fs.js";
-import { mean, thinCurve } from "./zoo_files.js";
+import { mean } from "../util/stats.js";
+import { thinCurve } from "./zoo_files.js";
 
 /** Bumped when a change to training makes built entries stale. */
 export const ZOO_VERSION = 1;

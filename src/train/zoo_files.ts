@@ -1,6 +1,6 @@
 /** Small helpers the zoo's tower and LLM entries share. */
 
-export const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+import { mean } from "../util/stats.js";
 
 /** A loss curve averaged down to at most `points` points. */
 export function thinCurve(losses: readonly number[], points = 200): number[] {

@@ -14,7 +14,8 @@ import { pretrainLlm } from "./llm_pretrain.js";
 import { LLM_RECIPES, ZOO_LLMS } from "./llm_recipes.js";
 import type { ZooEntryManifest } from "./zoo.js";
 import { folderBytes } from "../util/fs.js";
-import { mean, thinCurve } from "./zoo_files.js";
+import { mean } from "../util/stats.js";
+import { thinCurve } from "./zoo_files.js";
 
 export interface ZooLlmBuilder {
   /** The preset's recipe, as data: part of the entry's build key. */

@@ -27,6 +27,7 @@ import { patchGrid } from "../../models/vision/config.js";
 import { visionConfig } from "../../models/vision/registry.js";
 import { VisionTower } from "../../models/vision/vit.js";
 import { Random, hashString } from "../../util/random.js";
+import { mean } from "../../util/stats.js";
 import { moduleState, trainLoop } from "../loop.js";
 import { TermLog } from "./contrastive.js";
 import { multiCrop, type MultiCropRecipe } from "./crops.js";
@@ -491,7 +492,6 @@ export async function pretrainDinov2(ctx: TowerPretrainContext, overrides: Parti
 
   const history = Object.fromEntries(DINO_TERMS.map((t) => [t, terms.series(t)])) as Record<DinoTerm, number[]>;
   const window = (xs: number[]) => xs.slice(-Math.max(1, Math.min(10, Math.ceil(xs.length / 10))));
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const finalTerms = Object.fromEntries(DINO_TERMS.filter((t) => history[t].length > 0).map((t) => [t, mean(window(history[t]))]));
   return {
     tower: student,
