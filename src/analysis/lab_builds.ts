@@ -7,7 +7,7 @@
  */
 import type { ColumnTable } from "arquero";
 import { compareBenchmarks } from "./benchmarks.js";
-import { strongestEffects, type EffectRow } from "./lab_effects.js";
+import { pairingLabel, strongestEffects, type EffectRow } from "./lab_effects.js";
 import { meanSd, type LabScoreRow } from "./lab_stats.js";
 import { tableToCsv } from "./render.js";
 
@@ -36,7 +36,6 @@ export interface BuildVariationRow {
 
 export const BUILD_COLUMNS = ["pairing", "benchmark", "zoo_seeds", "run_seeds", "scores", "build_sd", "n_builds", "seed_sd", "n_seeds", "ratio"] as const;
 
-const pairingOf = (r: LabScoreRow): string => `${r.llm}, ${r.tower}, ${r.resolution}, ${r.captions} captions`;
 const pooledSd = (groups: readonly (readonly number[])[]): number => {
   const variances = groups.filter((g) => g.length >= 2).map((g) => meanSd(g).sd ** 2);
   return variances.length === 0 ? NaN : Math.sqrt(variances.reduce((a, v) => a + v, 0) / variances.length);
@@ -48,8 +47,8 @@ export function buildVariation(builds: readonly BuildTable[]): BuildVariationRow
   const cells = new Map<string, Map<string, Map<number, Map<number, number>>>>();
   for (const { zooSeed, table } of builds) {
     for (const row of table.objects() as unknown as LabScoreRow[]) {
-      const byBenchmark = cells.get(pairingOf(row)) ?? new Map<string, Map<number, Map<number, number>>>();
-      cells.set(pairingOf(row), byBenchmark);
+      const byBenchmark = cells.get(pairingLabel(row)) ?? new Map<string, Map<number, Map<number, number>>>();
+      cells.set(pairingLabel(row), byBenchmark);
       const byBuild = byBenchmark.get(row.benchmark) ?? new Map<number, Map<number, number>>();
       byBenchmark.set(row.benchmark, byBuild);
       const bySeed = byBuild.get(zooSeed) ?? new Map<number, number>();

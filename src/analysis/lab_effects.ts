@@ -199,7 +199,7 @@ export interface AboveBaselineRow {
   above: boolean;
 }
 
-const pairingLabel = (r: LabScoreRow): string => `${r.llm}, ${r.tower}, ${r.resolution}, ${r.captions} captions`;
+export const pairingLabel = (r: LabScoreRow): string => `${r.llm}, ${r.tower}, ${r.resolution}, ${r.captions} captions`;
 
 /** Share of a task's items a run must answer one way to count as collapsed. */
 export const COLLAPSE_SHARE = 0.95;
