@@ -312,7 +312,9 @@ test("the results archive keeps a run's result and gzipped samples, and a fresh 
 test("runs on another zoo build (--zoo-seed) get their own runs and archive folders, and findings compare the builds", { timeout: 600_000 }, async () => {
   await tinyZoo();
   await buildZoo({ preset: "tiny", seed: 1, only: ["clip", "llama3.1-8b"], steps: 3, progress: false });
-  const id = runId({ llm: "llama3.1-8b", tower: "clip", resolution: { scale: 1, s2: false }, captions: "short", seed: 0 });
+  const spec = { llm: "llama3.1-8b", tower: "clip", resolution: { scale: 1, s2: false }, captions: "short", seed: 0 } as const;
+  const id = runId(spec);
+  await runPairing({ preset: "tiny", spec, evalLimit: 8, progress: false }); // finished by the grid test, or trained now (the test run alone)
   const seed0File = join(root, "runs", "tiny", id, "result-limit8.json");
   const before = readFileSync(seed0File, "utf8");
   const grid = join(tempDir(), "grid.json");
