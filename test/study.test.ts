@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { initBackend } from "../src/backend.js";
 import { Dataset, defaultDatasetDir, generateDataset } from "../src/data/dataset.js";
@@ -23,7 +23,8 @@ import { archivedIds, archivedResult, archiveRun, archiveSourceOf, currentArchiv
 import { validationBenchmarks } from "../src/eval/validation.js";
 import { PROTOCOLS } from "../src/train/protocol.js";
 import { fitPrompt } from "../src/study/answerer.js";
-import { expectedRunSeconds, gridTimeLeft, mergeStudy, missingZooEntries, resumeText, runStudy, timeLeftText, writeSlurmScript } from "../src/study/runner.js";
+import { expectedRunSeconds, gridTimeLeft, mergeStudy, missingZooEntries, resumeText, runStudy, runnableRuns, timeLeftText, writeSlurmScript } from "../src/study/runner.js";
+import { llmDir } from "../src/train/zoo_llms.js";
 import { visionConfig } from "../src/models/vision/registry.js";
 import { IMAGE_TOKEN_INDEX } from "../src/models/llava/llava.js";
 import { tempDir } from "./helpers.js";
@@ -389,6 +390,19 @@ test("backbone-build spread: pooled SD across builds at shared run seeds, beside
   assert.deepEqual([r!.n_builds, r!.n_seeds], [3, 3]);
   // One build only: nothing to compare.
   assert.deepEqual(buildVariation([{ zooSeed: 0, table: labTable([row(0, 0, 40)]) }]), []);
+});
+
+test("the runs the zoo can serve are re-read from the zoo folder: an entry built beside the grid unblocks its runs", () => {
+  const zoo = tempDir();
+  const built = (dir: string): void => (mkdirSync(dir, { recursive: true }), writeFileSync(join(dir, "entry.json"), "{}"));
+  const anchor = { llm: "llama3.1-8b", tower: "clip", resolution: { scale: 1, s2: false }, captions: "short", seed: 0 } as const;
+  const gemma = { ...anchor, llm: "gemma2-2b" } as const;
+  assert.deepEqual(runnableRuns([anchor, gemma], zoo), []);
+  built(towerDir(zoo, "clip"));
+  built(llmDir(zoo, "llama3.1-8b"));
+  assert.deepEqual(runnableRuns([anchor, gemma], zoo), [anchor]);
+  built(llmDir(zoo, "gemma2-2b"));
+  assert.deepEqual(runnableRuns([anchor, gemma], zoo), [anchor, gemma]);
 });
 
 test("a study says up front which zoo entries it lacks, and the runs needing them fail with the command that builds them", { timeout: 600_000 }, async () => {

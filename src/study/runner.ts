@@ -103,23 +103,25 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
       finished.push(result);
     } else todo.push(spec);
   }
-  const missing = missingEntries(todo, options.zooDir ?? defaultZooDir(options.preset, 0));
-  const isBlocked = (p: PairingSpec): boolean => missing.includes(p.llm) || missing.includes(p.tower);
-  const blocked = todo.filter(isBlocked).length;
+  const zoo = options.zooDir ?? defaultZooDir(options.preset, 0);
+  const missing = missingEntries(todo, zoo);
+  const runnableAtStart = runnableRuns(todo, zoo);
+  const blocked = todo.length - runnableAtStart.length;
   if (missing.length > 0) {
     log(`the zoo lacks ${missing.join(", ")}: ${blocked} of the ${todo.length} runs to do will fail until it has them (build them first: npm run zoo -- --preset ${options.preset} --only ${missing.join(",")})`);
   }
   const workers = Math.max(1, Math.min(options.workers ?? 1, todo.length || 1));
-  // A blocked run fails within seconds (unless the zoo is built before its turn): the time left is the other runs'.
-  const runnableLeft = todo.filter((spec) => !isBlocked(spec));
-  if (skipped.length > 0) log(`${options.study.name}: ${skipped.length} of ${pairings.length} runs already finished${resumeText(finished, runnableLeft, blocked, workers)}`);
+  // A blocked run fails within seconds, unless the zoo is built before its turn (a build beside the grid):
+  // the time left is the runnable runs', the zoo re-read at each estimate.
+  const left = [...todo];
+  if (skipped.length > 0) log(`${options.study.name}: ${skipped.length} of ${pairings.length} runs already finished${resumeText(finished, runnableAtStart, blocked, workers)}`);
   const failed: { id: string; error: string }[] = [];
   const ran: string[] = [];
   const inProcess = workers === 1 && options.isolate !== true;
   // The bar's own rate would count a resumed run's few minutes as a whole run's: it reads the runs' recorded wall time instead.
   const bar = progressBar(`study ${options.study.name}`, todo.length, {
     silent: options.progress === false || inProcess || todo.length === 0,
-    estimate: () => gridTimeLeft(finished, runnableLeft, workers),
+    estimate: () => gridTimeLeft(finished, runnableRuns(left, zoo), workers),
   });
   if (inProcess) {
     for (const spec of todo) {
@@ -148,8 +150,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
           if (result) finished.push(result);
           archiveFinished(options, spec, suffix, log);
         } else failed.push({ id, error: `worker exited with code ${code}; see ${join(dir, WORKER_LOG)}` });
-        const left = runnableLeft.indexOf(spec);
-        if (left >= 0) runnableLeft.splice(left, 1);
+        left.splice(left.indexOf(spec), 1);
         bar.tick();
       }
     };
@@ -318,6 +319,12 @@ export function mergeStudy(options: StudyOptions): { results: RunResult[]; table
 
 /** Zoo entries the study needs that the zoo folder lacks. */
 export const missingZooEntries = (study: StudyDefinition, zoo: string): string[] => missingEntries(expandGrid(study), zoo);
+
+/** The pairings whose LLM and tower the zoo folder has now. */
+export function runnableRuns(pairings: readonly PairingSpec[], zoo: string): PairingSpec[] {
+  const missing = missingEntries(pairings, zoo);
+  return pairings.filter((p) => !missing.includes(p.llm) && !missing.includes(p.tower));
+}
 
 /** Zoo entries these pairings need that the zoo folder lacks, towers first. */
 function missingEntries(pairings: readonly PairingSpec[], zoo: string): string[] {
