@@ -23,7 +23,7 @@ import { archivedIds, archivedResult, archiveRun, archiveSourceOf, currentArchiv
 import { validationBenchmarks } from "../src/eval/validation.js";
 import { PROTOCOLS } from "../src/train/protocol.js";
 import { fitPrompt } from "../src/study/answerer.js";
-import { expectedRunSeconds, gridTimeLeft, mergeStudy, missingZooEntries, resumeText, runStudy, runnableRuns, timeLeftText, writeSlurmScript } from "../src/study/runner.js";
+import { expectedRunSeconds, gridTimeLeft, mergeStudy, missingZooEntries, resumeText, runStudy, timeLeftText, writeSlurmScript, zooCoverage } from "../src/study/runner.js";
 import { llmDir } from "../src/train/zoo_llms.js";
 import { visionConfig } from "../src/models/vision/registry.js";
 import { IMAGE_TOKEN_INDEX } from "../src/models/llava/llava.js";
@@ -397,12 +397,12 @@ test("the runs the zoo can serve are re-read from the zoo folder: an entry built
   const built = (dir: string): void => (mkdirSync(dir, { recursive: true }), writeFileSync(join(dir, "entry.json"), "{}"));
   const anchor = { llm: "llama3.1-8b", tower: "clip", resolution: { scale: 1, s2: false }, captions: "short", seed: 0 } as const;
   const gemma = { ...anchor, llm: "gemma2-2b" } as const;
-  assert.deepEqual(runnableRuns([anchor, gemma], zoo), []);
+  assert.deepEqual(zooCoverage([anchor, gemma], zoo), { missing: ["clip", "llama3.1-8b", "gemma2-2b"], runnable: [] });
   built(towerDir(zoo, "clip"));
   built(llmDir(zoo, "llama3.1-8b"));
-  assert.deepEqual(runnableRuns([anchor, gemma], zoo), [anchor]);
+  assert.deepEqual(zooCoverage([anchor, gemma], zoo), { missing: ["gemma2-2b"], runnable: [anchor] });
   built(llmDir(zoo, "gemma2-2b"));
-  assert.deepEqual(runnableRuns([anchor, gemma], zoo), [anchor, gemma]);
+  assert.deepEqual(zooCoverage([anchor, gemma], zoo), { missing: [], runnable: [anchor, gemma] });
 });
 
 test("a study says up front which zoo entries it lacks, and the runs needing them fail with the command that builds them", { timeout: 600_000 }, async () => {

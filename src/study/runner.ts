@@ -104,15 +104,15 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
     } else todo.push(spec);
   }
   const zoo = options.zooDir ?? defaultZooDir(options.preset, 0);
-  const missing = missingEntries(todo, zoo);
-  const runnableAtStart = runnableRuns(todo, zoo);
+  const { missing, runnable: runnableAtStart } = zooCoverage(todo, zoo);
   const blocked = todo.length - runnableAtStart.length;
   if (missing.length > 0) {
     log(`the zoo lacks ${missing.join(", ")}: ${blocked} of the ${todo.length} runs to do will fail until it has them (build them first: npm run zoo -- --preset ${options.preset} --only ${missing.join(",")})`);
   }
   const workers = Math.max(1, Math.min(options.workers ?? 1, todo.length || 1));
   // A blocked run fails within seconds, unless the zoo is built before its turn (a build beside the grid):
-  // the time left is the runnable runs', the zoo re-read at each estimate.
+  // the time left is the runnable runs', the zoo re-read at each estimate. `left`: the runs not finished
+  // yet, kept by the worker loop (the in-process loop draws no bar).
   const left = [...todo];
   if (skipped.length > 0) log(`${options.study.name}: ${skipped.length} of ${pairings.length} runs already finished${resumeText(finished, runnableAtStart, blocked, workers)}`);
   const failed: { id: string; error: string }[] = [];
@@ -121,7 +121,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
   // The bar's own rate would count a resumed run's few minutes as a whole run's: it reads the runs' recorded wall time instead.
   const bar = progressBar(`study ${options.study.name}`, todo.length, {
     silent: options.progress === false || inProcess || todo.length === 0,
-    estimate: () => gridTimeLeft(finished, runnableRuns(left, zoo), workers),
+    estimate: () => gridTimeLeft(finished, zooCoverage(left, zoo).runnable, workers),
   });
   if (inProcess) {
     for (const spec of todo) {
@@ -318,17 +318,15 @@ export function mergeStudy(options: StudyOptions): { results: RunResult[]; table
 }
 
 /** Zoo entries the study needs that the zoo folder lacks. */
-export const missingZooEntries = (study: StudyDefinition, zoo: string): string[] => missingEntries(expandGrid(study), zoo);
+export const missingZooEntries = (study: StudyDefinition, zoo: string): string[] => zooCoverage(expandGrid(study), zoo).missing;
 
-/** The pairings whose LLM and tower the zoo folder has now. */
-export function runnableRuns(pairings: readonly PairingSpec[], zoo: string): PairingSpec[] {
-  const missing = missingEntries(pairings, zoo);
-  return pairings.filter((p) => !missing.includes(p.llm) && !missing.includes(p.tower));
-}
-
-/** Zoo entries these pairings need that the zoo folder lacks, towers first. */
-function missingEntries(pairings: readonly PairingSpec[], zoo: string): string[] {
+/**
+ * What the zoo folder holds now for these pairings: the entries it lacks (towers first) and the
+ * pairings whose LLM and tower it has.
+ */
+export function zooCoverage(pairings: readonly PairingSpec[], zoo: string): { missing: string[]; runnable: PairingSpec[] } {
   const llms = [...new Set(pairings.map((p) => p.llm))].filter((name) => !existsSync(join(llmDir(zoo, name), "entry.json")));
   const towers = [...new Set(pairings.map((p) => p.tower))].filter((family) => !existsSync(join(towerDir(zoo, family), "entry.json")));
-  return [...towers, ...llms];
+  const missing = [...towers, ...llms];
+  return { missing, runnable: pairings.filter((p) => !missing.includes(p.llm) && !missing.includes(p.tower)) };
 }
