@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { projectPath } from "../src/util/paths.js";
-import { BACKEND_NAMES, describeBackend, initBackend, useBackend, type BackendName } from "../src/backend.js";
+import { BACKEND_NAMES, describeBackend, initBackend, useBackend, type BackendName } from "../src/backend/index.js";
 import { describeAdapter, registeredAdapter } from "../src/backend/webgpu.js";
 import { AdamW } from "../src/train/optimizer.js";
 import { loadNativeAddon, NativeBackend } from "../src/backend/native.js";

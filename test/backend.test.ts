@@ -2,7 +2,7 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
-import { backendAdvice, backendInfo, describeBackend, initBackend, selfCheck, useBackend } from "../src/backend.js";
+import { backendAdvice, backendInfo, describeBackend, initBackend, selfCheck, useBackend } from "../src/backend/index.js";
 import { hasAvx2Fma, loadNativeAddon } from "../src/backend/native.js";
 import { noHardwareVulkan } from "../src/backend/webgpu.js";
 import { projectPath } from "../src/util/paths.js";
@@ -94,7 +94,7 @@ test("gradients through the fast WebAssembly matmul agree with the CPU backend",
 
 test("TFJS_BACKEND picks a backend or fails with a clear error", () => {
   const run = (value: string) =>
-    spawnSync(process.execPath, ["--import", "tsx", "-e", `import("${projectPath("src", "backend.ts")}").then(m => m.initBackend()).then(i => console.log("chose " + i.name), e => { console.log("error: " + e.message); })`], {
+    spawnSync(process.execPath, ["--import", "tsx", "-e", `import("${projectPath("src", "backend", "index.ts")}").then(m => m.initBackend()).then(i => console.log("chose " + i.name), e => { console.log("error: " + e.message); })`], {
       encoding: "utf8",
       env: { ...process.env, TFJS_BACKEND: value },
       cwd: projectPath(),

@@ -1,7 +1,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../src/backend.js";
+import { initBackend } from "../src/backend/index.js";
 import { Rng } from "../src/models/module.js";
 import { gelu, geluTanh, quickGelu, silu } from "../src/models/nn/activations.js";
 import { Attention, attentionMask, type AttentionConfig } from "../src/models/nn/attention.js";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../src/backend.js";
+import { initBackend } from "../src/backend/index.js";
 import {
   MAX_HEADER_BYTES,
   encodeSafetensors,

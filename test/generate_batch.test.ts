@@ -1,7 +1,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../src/backend.js";
+import { initBackend } from "../src/backend/index.js";
 import { LLM_FAMILIES, type LlmConfig } from "../src/models/llm/config.js";
 import { CausalLM, IGNORE_INDEX, type GenerateOptions } from "../src/models/llm/decoder.js";
 import { llmConfig } from "../src/models/llm/registry.js";

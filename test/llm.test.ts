@@ -1,11 +1,11 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../src/backend.js";
+import { initBackend } from "../src/backend/index.js";
 import { LLM_FAMILIES, LLM_SIZES, LADDER, llmParameterCount } from "../src/models/llm/config.js";
 import { CausalLM, KVCache, causalLmLoss, IGNORE_INDEX } from "../src/models/llm/decoder.js";
 import { LLM_ARCHITECTURES, llmConfig } from "../src/models/llm/registry.js";
-import { PRESETS } from "../src/models/presets.js";
+import { PRESETS } from "../src/presets.js";
 
 before(async () => {
   await initBackend();

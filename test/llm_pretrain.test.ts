@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { initBackend } from "../src/backend.js";
+import { initBackend } from "../src/backend/index.js";
 import { Dataset } from "../src/data/dataset.js";
 import {
   completionScorer,
@@ -20,7 +20,7 @@ import {
 } from "../src/eval/llm_probes.js";
 import { CausalLM, causalLmLoss, IGNORE_INDEX } from "../src/models/llm/decoder.js";
 import { llmArchitecture, llmConfig } from "../src/models/llm/registry.js";
-import { PRESETS } from "../src/models/presets.js";
+import { PRESETS } from "../src/presets.js";
 import { chatTemplate } from "../src/models/templates/registry.js";
 import { conversationOf, encodeConversations, packSequences, pretrainLlm, pretrainTokenizer, streamRows, type LlmPretrainResult } from "../src/train/llm_pretrain.js";
 import { LLM_RECIPES, llmRecipe, ZOO_LLMS } from "../src/train/llm_recipes.js";

@@ -2,7 +2,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../src/backend.js";
+import { initBackend } from "../src/backend/index.js";
 import { loadNativeAddon, nativeSelfCheck, NativeBackend } from "../src/backend/native.js";
 import { buildLlmConfig } from "../src/models/llm/config.js";
 import { CausalLM, causalLmLoss } from "../src/models/llm/decoder.js";
@@ -296,7 +296,7 @@ test("the start-up self-check compares every native kernel with the CPU backend 
 });
 
 test("without the addon the backend falls back to WebAssembly with one line saying why", () => {
-  const run = spawnSync(process.execPath, ["--import", "tsx", "-e", `import("${projectPath("src", "backend.ts")}").then(m => m.initBackend()).then(i => console.log("chose " + i.name))`], {
+  const run = spawnSync(process.execPath, ["--import", "tsx", "-e", `import("${projectPath("src", "backend", "index.ts")}").then(m => m.initBackend()).then(i => console.log("chose " + i.name))`], {
     encoding: "utf8",
     env: { ...process.env, LLAVA_MORE_NATIVE: "off", TFJS_BACKEND: "" },
     cwd: projectPath(),

@@ -1,7 +1,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../src/backend.js";
+import { initBackend } from "../src/backend/index.js";
 import { Dataset } from "../src/data/dataset.js";
 import { captionsByScene, PixelCache } from "../src/data/pixel_cache.js";
 import { CaptionTokenizer } from "../src/models/text/caption_tokenizer.js";

@@ -1,7 +1,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { backendInfo, initBackend, useBackend } from "../src/backend.js";
+import { backendInfo, initBackend, useBackend } from "../src/backend/index.js";
 import { AdamW } from "../src/train/optimizer.js";
 
 before(async () => {

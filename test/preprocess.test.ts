@@ -4,7 +4,7 @@ import sharp from "sharp";
 import { meanColour, padToSquare, preprocessBatch, preprocessImage, s2Tiles } from "../src/data/preprocess.js";
 import { visionConfig } from "../src/models/vision/registry.js";
 import { decodeImage, type RawImage } from "../src/world/render.js";
-import { initBackend } from "../src/backend.js";
+import { initBackend } from "../src/backend/index.js";
 
 const solid = (width: number, height: number, rgb: [number, number, number]): RawImage => {
   const data = new Uint8Array(width * height * 3);

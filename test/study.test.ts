@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { initBackend } from "../src/backend.js";
+import { initBackend } from "../src/backend/index.js";
 import { Dataset, defaultDatasetDir, generateDataset } from "../src/data/dataset.js";
 import { spreadSubset } from "../src/eval/runner.js";
 import { runCostMarkdown, writeLabReport, zooBuildsText } from "../src/analysis/lab_report.js";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { initBackend } from "../src/backend.js";
+import { initBackend } from "../src/backend/index.js";
 import { lossDrop, trainLoop } from "../src/train/loop.js";
 import { cosineLearningRate } from "../src/train/schedule.js";
 import { Random } from "../src/util/random.js";

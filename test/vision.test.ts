@@ -1,8 +1,8 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../src/backend.js";
-import { PRESETS } from "../src/models/presets.js";
+import { initBackend } from "../src/backend/index.js";
+import { PRESETS } from "../src/presets.js";
 import { VISION_FAMILIES, patchGrid, visionParameterCount } from "../src/models/vision/config.js";
 import { visionConfig } from "../src/models/vision/registry.js";
 import { s2Features } from "../src/models/vision/s2.js";

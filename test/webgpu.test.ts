@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../src/backend.js";
+import { initBackend } from "../src/backend/index.js";
 import { noHardwareVulkan, registerWebGpuBackend } from "../src/backend/webgpu.js";
 import { LLM_ARCHITECTURES, llmConfig } from "../src/models/llm/registry.js";
 import { CausalLM, causalLmLoss, IGNORE_INDEX } from "../src/models/llm/decoder.js";
@@ -196,7 +196,7 @@ test("greedy generation (one prompt and a batch) gives the CPU backend's tokens 
 });
 
 test("TFJS_BACKEND=webgpu picks the software adapter and records it; left to itself the choice skips it and says why", { skip: skip(), timeout: 120_000 }, () => {
-  const script = 'import { initBackend, describeBackend } from "./src/backend.ts"; const i = await initBackend(); console.log(JSON.stringify({ line: describeBackend(i), adapter: i.adapter ?? null, skipped: i.skipped }));';
+  const script = 'import { initBackend, describeBackend } from "./src/backend/index.ts"; const i = await initBackend(); console.log(JSON.stringify({ line: describeBackend(i), adapter: i.adapter ?? null, skipped: i.skipped }));';
   const run = (env: NodeJS.ProcessEnv) => {
     const out = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: projectPath(), env: { ...process.env, ...env }, encoding: "utf8" });
     assert.equal(out.status, 0, out.stderr);

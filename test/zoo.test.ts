@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { initBackend } from "../src/backend.js";
+import { initBackend } from "../src/backend/index.js";
 import { SIGLIP_RECIPES } from "../src/train/objectives/siglip.js";
 import { buildZoo, loadZooTower, zooBuildKey, zooDataKey } from "../src/train/zoo.js";
 import { Dataset, defaultDatasetDir } from "../src/data/dataset.js";

@@ -9,7 +9,7 @@ import { patchGrid } from "../models/vision/config.js";
 import type { VisionTower } from "../models/vision/vit.js";
 import { denseCaption } from "../data/captions.js";
 import { squareForTower } from "../data/preprocess.js";
-import type { Preset } from "../models/presets.js";
+import type { Preset } from "../presets.js";
 import { visionConfig } from "../models/vision/registry.js";
 import { userText } from "../eval/task.js";
 import { encodePng } from "../world/render.js";

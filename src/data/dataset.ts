@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import type { Preset } from "../models/presets.js";
+import type { Preset } from "../presets.js";
 import { getTask, type AnyTask } from "../eval/tasks/registry.js";
 import { hashString, Random } from "../util/random.js";
 import { progressBar } from "../util/progress.js";

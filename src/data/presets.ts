@@ -3,7 +3,7 @@
  * `tiny` is for tests (seconds), `small` for the notebooks and the lab study (about a minute on
  * two cores), `base` for a patient machine.
  */
-import type { Preset } from "../models/presets.js";
+import type { Preset } from "../presets.js";
 import type { WorldConfig } from "../world/scene.js";
 import { WORLD_PRESETS } from "../world/presets.js";
 

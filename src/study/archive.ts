@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:f
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { defaultDatasetDir, type DatasetManifest } from "../data/dataset.js";
-import type { Preset } from "../models/presets.js";
+import type { Preset } from "../presets.js";
 import { PROTOCOLS } from "../train/protocol.js";
 import { defaultZooDir, zooBuildKey, zooEntryKey, zooSeedOf } from "../train/zoo.js";
 import { readJsonFile, writeJson } from "../util/jsonl.js";

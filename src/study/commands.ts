@@ -1,9 +1,9 @@
 /** The study's commands of the CLI: `train`, `eval` (one pairing) and `study` (a grid). */
 import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
-import { adviseBackend, describeBackend, initBackend } from "../backend.js";
+import { adviseBackend, describeBackend, initBackend } from "../backend/index.js";
 import { CAPTION_STYLES, type CaptionStyle } from "../data/captions.js";
-import { PRESETS, type Preset } from "../models/presets.js";
+import { PRESETS, type Preset } from "../presets.js";
 import { VISION_FAMILIES, type VisionFamily } from "../models/vision/config.js";
 import { TASK_NAMES } from "../eval/tasks/registry.js";
 import { ZOO_LLMS, type ZooLlmName } from "../train/llm_recipes.js";

@@ -4,7 +4,7 @@
  * shrinks a grid for `tiny` (tests): the first block, the first two levels of each of its axes, two
  * seeds and 8 items per benchmark, so every notebook still runs end to end in seconds.
  */
-import type { Preset } from "../models/presets.js";
+import type { Preset } from "../presets.js";
 import { expandGrid, type GridBlock, type StudyGrid } from "./grid.js";
 
 export interface StudyDefinition extends StudyGrid {

@@ -14,7 +14,7 @@ import { archiveRoot } from "./archive.js";
 import { findingsInputs, otherBuildResults } from "./results.js";
 import { runsRoot, type RunResult } from "./run.js";
 import { notebookPreset, notebookSteps } from "../data/presets.js";
-import type { Preset } from "../models/presets.js";
+import type { Preset } from "../presets.js";
 import { buildZoo } from "../train/zoo.js";
 import { expandGrid } from "./grid.js";
 import { studyGrid, type StudyDefinition, type StudyName } from "./grids.js";

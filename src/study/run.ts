@@ -17,7 +17,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { backendInfo, describeBackend } from "../backend.js";
+import { backendInfo, describeBackend } from "../backend/index.js";
 import type { GpuAdapterInfo } from "../backend/webgpu.js";
 import { CAPTION_STYLES } from "../data/captions.js";
 import { Dataset, defaultDatasetDir } from "../data/dataset.js";
@@ -27,7 +27,7 @@ import { validationBenchmarks } from "../eval/validation.js";
 import { imageReliance, type ImageReliance } from "../eval/image_reliance.js";
 import { encodeSafetensors, loadCheckpoint, readSafetensors, saveCheckpoint } from "../models/checkpoint.js";
 import { LlavaModel } from "../models/llava/llava.js";
-import type { Preset } from "../models/presets.js";
+import type { Preset } from "../presets.js";
 import { chatTemplate } from "../models/templates/registry.js";
 import type { ChatTemplate } from "../models/templates/template.js";
 import type { FamilyTokenizer } from "../models/tokenizer/tokenizer.js";

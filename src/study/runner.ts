@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
-import type { Preset } from "../models/presets.js";
+import type { Preset } from "../presets.js";
 import { defaultZooDir, towerDir } from "../train/zoo.js";
 import { mean } from "../util/stats.js";
 import { llmDir } from "../train/zoo_llms.js";

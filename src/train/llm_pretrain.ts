@@ -21,7 +21,7 @@ import type { TextDoc } from "../data/text_corpus.js";
 import type { ChatTemplateName, LlmConfig, LlmFamily, LlmSize } from "../models/llm/config.js";
 import { CausalLM, causalLmLoss, IGNORE_INDEX } from "../models/llm/decoder.js";
 import { llmArchitecture, llmConfig } from "../models/llm/registry.js";
-import type { Preset } from "../models/presets.js";
+import type { Preset } from "../presets.js";
 import { encodeConversation } from "../models/templates/encode.js";
 import { chatTemplate } from "../models/templates/registry.js";
 import type { ChatTemplate, Conversation } from "../models/templates/template.js";

@@ -6,7 +6,7 @@
  * chat template, loss on assistant replies), "reasoning" (R1-Distill only: the reasoning traces).
  */
 import type { LlmFamily, LlmSize } from "../models/llm/config.js";
-import type { Preset } from "../models/presets.js";
+import type { Preset } from "../presets.js";
 
 export const LLM_PHASES = ["text", "instruct", "reasoning"] as const;
 export type LlmPhaseName = (typeof LLM_PHASES)[number];

@@ -53,7 +53,7 @@
  * difference beyond the seeds, so version 2 stays; the zoo's LLM recipe changed instead
  * (src/train/llm_recipes.ts).
  */
-import type { Preset } from "../models/presets.js";
+import type { Preset } from "../presets.js";
 import type { ProjectorType } from "../models/llava/projector.js";
 
 export interface StageRecipe {

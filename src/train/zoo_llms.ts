@@ -1,13 +1,13 @@
 /** The zoo's LLM entries: the paper's seven LLMs, each pretrained by `pretrainLlm` and probed. */
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { backendInfo } from "../backend.js";
+import { backendInfo } from "../backend/index.js";
 import type { Dataset } from "../data/dataset.js";
 import { llmProbeRow, llmProbes, type LanguageModel } from "../eval/llm_probes.js";
 import { loadCheckpoint, readConfig, saveCheckpoint } from "../models/checkpoint.js";
 import type { LlmConfig } from "../models/llm/config.js";
 import { CausalLM } from "../models/llm/decoder.js";
-import type { Preset } from "../models/presets.js";
+import type { Preset } from "../presets.js";
 import { FamilyTokenizer } from "../models/tokenizer/tokenizer.js";
 import { writeJson } from "../util/jsonl.js";
 import { pretrainLlm } from "./llm_pretrain.js";

@@ -4,8 +4,15 @@
  * scales them to a preset and a rung of the ladder.
  */
 import type { Llama3RopeScaling } from "../nn/rope.js";
-import { closestDivisor, type Preset } from "../presets.js";
+import type { Preset } from "../../presets.js";
 import { pick } from "../../util/object.js";
+
+/** The divisor that turns n into its nearest divisor of `of` (for head counts that must divide). */
+export function closestDivisor(of: number, target: number): number {
+  let best = 1;
+  for (let d = 1; d <= of; d++) if (of % d === 0 && Math.abs(d - target) < Math.abs(best - target)) best = d;
+  return best;
+}
 
 export const LLM_FAMILIES = ["vicuna", "llama3", "llama3.1", "gemma2", "phi4-mini", "r1-distill-llama"] as const;
 export type LlmFamily = (typeof LLM_FAMILIES)[number];

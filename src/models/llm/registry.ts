@@ -6,7 +6,7 @@ import { llama3_1 } from "./llama3_1.js";
 import { phi4Mini } from "./phi4_mini.js";
 import { r1DistillLlama } from "./r1_distill_llama.js";
 import { vicuna } from "./vicuna.js";
-import type { Preset } from "../presets.js";
+import type { Preset } from "../../presets.js";
 
 export const LLM_ARCHITECTURES: Record<LlmFamily, LlmArchitecture> = {
   vicuna,

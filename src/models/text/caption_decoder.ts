@@ -10,7 +10,7 @@
  *   logits = LN(h_L) · embed_tokensᵀ                                          (tied embeddings)
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Preset } from "../presets.js";
+import type { Preset } from "../../presets.js";
 import { Module, ModuleList, Rng } from "../module.js";
 import type { Activation } from "../nn/activations.js";
 import { Attention, multiHeadAttentionConfig } from "../nn/attention.js";

@@ -8,7 +8,7 @@
  *   SigLIP: text embedding = head(final_LN(h_L)[last position])   (captions padded to the context)
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Preset } from "../presets.js";
+import type { Preset } from "../../presets.js";
 import { Module, ModuleList, Rng } from "../module.js";
 import type { Activation } from "../nn/activations.js";
 import { Attention, multiHeadAttentionConfig } from "../nn/attention.js";

@@ -4,7 +4,7 @@
  * (CLIP 336/14 = 24², SigLIP 384/14 = 27², DINOv2 224/14 = 16²) and width/depth ratios.
  */
 import type { Activation } from "../nn/activations.js";
-import type { Preset } from "../presets.js";
+import type { Preset } from "../../presets.js";
 import { pick } from "../../util/object.js";
 
 export const VISION_FAMILIES = ["clip", "siglip", "siglip2", "dinov2", "dinov2-reg"] as const;

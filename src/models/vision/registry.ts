@@ -5,7 +5,7 @@ import { dinov2 } from "./dinov2.js";
 import { dinov2Reg } from "./dinov2_reg.js";
 import { siglip } from "./siglip.js";
 import { siglip2 } from "./siglip2.js";
-import type { Preset } from "../presets.js";
+import type { Preset } from "../../presets.js";
 
 export const VISION_ARCHITECTURES: Record<VisionFamily, VisionArchitecture> = {
   clip,

@@ -4,7 +4,7 @@
  * temperature (log-scale initialised at log(1/0.07), clamped to at most log 100 after every step).
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Preset } from "../../models/presets.js";
+import type { Preset } from "../../presets.js";
 import { l2normalize, loadTextSide } from "../../models/text/text_side.js";
 import { moduleState } from "../loop.js";
 import {

@@ -17,12 +17,12 @@
  * depth: the lab towers are 2–8 blocks deep and train for minutes.
  */
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../../backend.js";
+import { initBackend } from "../../backend/index.js";
 import { PixelCache } from "../../data/pixel_cache.js";
 import { Module, Rng, normal } from "../../models/module.js";
 import { gelu } from "../../models/nn/activations.js";
 import { Linear } from "../../models/nn/linear.js";
-import type { Preset } from "../../models/presets.js";
+import type { Preset } from "../../presets.js";
 import { patchGrid } from "../../models/vision/config.js";
 import { visionConfig } from "../../models/vision/registry.js";
 import { VisionTower } from "../../models/vision/vit.js";

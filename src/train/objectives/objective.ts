@@ -6,7 +6,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/dataset.js";
 import type { Module } from "../../models/module.js";
-import type { Preset } from "../../models/presets.js";
+import type { Preset } from "../../presets.js";
 import type { VisionFamily } from "../../models/vision/config.js";
 import type { VisionTower } from "../../models/vision/vit.js";
 

@@ -6,7 +6,7 @@
  * (the paper's log 10 and −10 at its scale; see SiglipRecipe for the lab's values and why).
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Preset } from "../../models/presets.js";
+import type { Preset } from "../../presets.js";
 import { l2normalize, loadTextSide } from "../../models/text/text_side.js";
 import { moduleState } from "../loop.js";
 import { captionBatch, DEFAULT_CAPTION_MIX, runTextAligned, setupTextAligned, sigmoidLoss, TermLog, textAlignedResult, trainableOf, type ContrastiveRecipe } from "./contrastive.js";

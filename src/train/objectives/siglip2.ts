@@ -19,7 +19,7 @@ import { objectPhrase, placePhrase, withArticle } from "../../data/language.js";
 import { referTo } from "../../data/questions.js";
 import { Module, Rng, normal } from "../../models/module.js";
 import { Mlp } from "../../models/nn/mlp.js";
-import type { Preset } from "../../models/presets.js";
+import type { Preset } from "../../presets.js";
 import { CaptionDecoder, captionDecoderConfig, decoderBatch, type DecoderExample } from "../../models/text/caption_decoder.js";
 import { l2normalize, loadTextSide } from "../../models/text/text_side.js";
 import { VisionTower } from "../../models/vision/vit.js";

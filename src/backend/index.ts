@@ -8,10 +8,10 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { readFileSync } from "node:fs";
-import { projectPath } from "./util/paths.js";
-import { installFastWasmMatMul } from "./backend/wasm-matmul.js";
-import { loadNativeAddon, nativeSelfCheck, registerNativeBackend } from "./backend/native.js";
-import { describeAdapter, registerWebGpuBackend, type GpuAdapterInfo } from "./backend/webgpu.js";
+import { projectPath } from "../util/paths.js";
+import { installFastWasmMatMul } from "./wasm-matmul.js";
+import { loadNativeAddon, nativeSelfCheck, registerNativeBackend } from "./native.js";
+import { describeAdapter, registerWebGpuBackend, type GpuAdapterInfo } from "./webgpu.js";
 
 export type BackendName = "tensorflow" | "webgpu" | "native" | "wasm" | "cpu";
 
