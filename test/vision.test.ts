@@ -6,6 +6,7 @@ import { PRESETS } from "../src/presets.js";
 import { VISION_FAMILIES, patchGrid, visionParameterCount } from "../src/models/vision/config.js";
 import { visionConfig } from "../src/models/vision/registry.js";
 import { s2Features } from "../src/models/vision/s2.js";
+import { S2_SCALES } from "../src/models/vision/resolution.js";
 import { VisionTower, normalizeImages, patchify } from "../src/models/vision/vit.js";
 
 before(async () => {
@@ -73,7 +74,7 @@ test("S2: scales 1x, 2x, 3x merged to the base grid and concatenated on channels
   const tower = new VisionTower(c, 4);
   const g = patchGrid(c);
   const big = images(2, 3 * c.imageSize, 5);
-  const feats = s2Features(tower, big);
+  const feats = s2Features(tower, big, S2_SCALES);
   assert.deepEqual(feats.shape, [2, g * g, 3 * c.hiddenSize]);
   // The 1x channels are the plain features of the image average-pooled down to the base size.
   const base = tower.features(tf.avgPool(big, 3, 3, "valid") as tf.Tensor4D);
@@ -86,7 +87,7 @@ test("S2: scales 1x, 2x, 3x merged to the base grid and concatenated on channels
   const third = tf.slice(feats, [0, 0, 2 * c.hiddenSize], [1, 1, c.hiddenSize]);
   assert.equal(g, 3);
   assert.ok(tf.max(tf.abs(tf.sub(tf.reshape(third, [-1]), tf.slice(pooled, [0], [c.hiddenSize])))).dataSync()[0]! < 1e-5);
-  assert.throws(() => s2Features(tower, images(1, c.imageSize)), /S2 expects 36x36 images/);
+  assert.throws(() => s2Features(tower, images(1, c.imageSize), S2_SCALES), /S2 expects 36x36 images/);
   tower.dispose();
 });
 

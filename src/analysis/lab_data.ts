@@ -8,7 +8,7 @@ import { CAPTION_STYLES } from "../data/captions.js";
 import { INSTRUCTION_KINDS, MIXTURE } from "../data/instructions.js";
 import { TEXT_KINDS, TEXT_MIX } from "../data/text_corpus.js";
 import { readJsonFile } from "../util/jsonl.js";
-import { DEFAULT_S2_SCALES } from "../models/vision/s2.js";
+import { S2_SCALES } from "../models/vision/resolution.js";
 import { VISION_FAMILIES, type VisionFamily } from "../models/vision/config.js";
 import { visionConfig } from "../models/vision/registry.js";
 import type { Preset } from "../presets.js";
@@ -30,7 +30,7 @@ export function datasetSizeView(manifest: DatasetManifest): TableView {
 
 /** The image resolutions of a preset's towers, single scale and with S2 (largest scale), by tower. */
 export function towerResolutions(preset: Preset): { tower: VisionFamily; s2: boolean; resolution: number }[] {
-  const largest = Math.max(...DEFAULT_S2_SCALES);
+  const largest = Math.max(...S2_SCALES);
   return VISION_FAMILIES.flatMap((tower) => {
     const size = visionConfig(tower, preset).imageSize;
     return [

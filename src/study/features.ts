@@ -11,14 +11,13 @@ import { join } from "node:path";
 import type { Dataset } from "../data/dataset.js";
 import { PixelCache } from "../data/pixel_cache.js";
 import type { VisionFamily } from "../models/vision/config.js";
-import { s2Features } from "../models/vision/s2.js";
+import { inputSide, pixelScale, towerFeatures, type ResolutionSpec } from "../models/vision/resolution.js";
 import type { VisionTower } from "../models/vision/vit.js";
 import { loadZooTower, zooDataKey, zooTowerEntry } from "../train/zoo.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { readJsonFile, writeJson } from "../util/jsonl.js";
 import { progressBar } from "../util/progress.js";
 import { hashString } from "../util/random.js";
-import { inputSide, S2_SCALES, type ResolutionSpec } from "./grid.js";
 
 /** Bumped when feature extraction changes. */
 export const FEATURE_VERSION = 1;
@@ -116,8 +115,8 @@ export class FeatureStore {
     try {
       const started = Date.now();
       const spec = { ...tower.config, imageSize: side };
-      const pixels = await PixelCache.load(dataset, split, spec, { scale: s2 ? Math.max(...S2_SCALES) : 1, limit: sceneIds.length, progress: options.progress });
-      const data = await extract(tower, pixels, s2 ? side : undefined, `features ${family} ${side}px${s2 ? "+S2" : ""} ${split}`, options.progress !== false);
+      const pixels = await PixelCache.load(dataset, split, spec, { scale: pixelScale(resolution), limit: sceneIds.length, progress: options.progress });
+      const data = await extract(tower, pixels, resolution, `features ${family} ${side}px${s2 ? "+S2" : ""} ${split}`, options.progress !== false);
       const meta: FeatureMeta = { key, tower: family, side, s2, split, count: sceneIds.length, tokens: data.tokens, dim: data.dim, seconds: (Date.now() - started) / 1000 };
       writeFileAtomic(dataFile, new Uint8Array(data.values.buffer, data.values.byteOffset, data.values.byteLength));
       writeJson(metaFile, meta);
@@ -128,7 +127,7 @@ export class FeatureStore {
   }
 }
 
-async function extract(tower: VisionTower, pixels: PixelCache, s2Base: number | undefined, label: string, show: boolean): Promise<{ values: Float32Array; tokens: number; dim: number }> {
+async function extract(tower: VisionTower, pixels: PixelCache, resolution: ResolutionSpec, label: string, show: boolean): Promise<{ values: Float32Array; tokens: number; dim: number }> {
   const bar = progressBar(label, pixels.count, { silent: !show });
   let values = new Float32Array(0);
   let tokens = 0;
@@ -137,7 +136,7 @@ async function extract(tower: VisionTower, pixels: PixelCache, s2Base: number | 
     const indices = [...Array(Math.min(EXTRACT_BATCH, pixels.count - start)).keys()].map((i) => start + i);
     const features = tf.tidy(() => {
       const images = pixels.batch(indices);
-      return s2Base !== undefined ? s2Features(tower, images, S2_SCALES, s2Base) : tower.features(images);
+      return towerFeatures(tower, images, resolution);
     });
     if (start === 0) {
       [, tokens, dim] = features.shape;

@@ -5,18 +5,9 @@
  */
 import type { CaptionStyle } from "../data/captions.js";
 import type { LlmFamily, LlmSize } from "../models/llm/config.js";
-import { patchGrid, type VisionConfig, type VisionFamily } from "../models/vision/config.js";
+import type { VisionFamily } from "../models/vision/config.js";
+import { resolutionLabel, type ResolutionSpec } from "../models/vision/resolution.js";
 import { ZOO_LLMS, type ZooLlmName } from "../train/llm_recipes.js";
-
-/** Tower input: a multiple of the tower's own side (rounded to whole patches), optionally with S2 scales 1×, 2×, 3×. */
-export interface ResolutionSpec {
-  /** Multiplier on the tower's native input side; default 1. */
-  scale?: number;
-  /** Multi-scale S2 input on top of that side (scales 1, 2, 3): same token count, 3× feature width. */
-  s2?: boolean;
-}
-
-export const S2_SCALES: readonly number[] = [1, 2, 3];
 
 export interface PairingSpec {
   llm: ZooLlmName;
@@ -39,30 +30,6 @@ export interface StudyGrid {
   title: string;
   blocks: readonly GridBlock[];
   seeds: readonly number[];
-}
-
-/** "1x", "1.5x", "1x+S2". */
-export function resolutionLabel(spec: ResolutionSpec): string {
-  return `${spec.scale ?? 1}x${spec.s2 ? "+S2" : ""}`;
-}
-
-/** The inverse of resolutionLabel, with an error that says what is expected. */
-export function parseResolution(label: string): ResolutionSpec {
-  const m = /^(\d+(?:\.\d+)?)x(\+S2)?$/i.exec(label.trim());
-  if (!m || Number(m[1]) <= 0) throw new Error(`resolution "${label}": expected a multiple of the tower's side such as 1x, 0.75x, 1.5x, optionally with +S2 (e.g. 1x+S2)`);
-  return Number(m[1]) === 1 && !m[2] ? {} : { ...(Number(m[1]) !== 1 ? { scale: Number(m[1]) } : {}), ...(m[2] ? { s2: true } : {}) };
-}
-
-/** Input side in pixels for a tower config: native side × scale, rounded to whole patches (at least one). */
-export function inputSide(config: Pick<VisionConfig, "imageSize" | "patchSize">, spec: ResolutionSpec): number {
-  const patches = Math.max(1, Math.round((config.imageSize * (spec.scale ?? 1)) / config.patchSize));
-  return patches * config.patchSize;
-}
-
-/** Image tokens the LLM sees for a tower config at a resolution (S2 keeps the base token count). */
-export function imageTokens(config: VisionConfig, spec: ResolutionSpec): number {
-  const grid = patchGrid(config, inputSide(config, spec));
-  return grid * grid;
 }
 
 /** A pairing whatever its seed: `llama3.1-8b__clip-1x__short`. */

@@ -43,7 +43,8 @@ import { projectRoot } from "../util/paths.js";
 import { hashString } from "../util/random.js";
 import { cachedFeatureModel } from "./answerer.js";
 import { FeatureStore } from "./features.js";
-import { resolutionLabel, runId, zooLlm, type PairingSpec } from "./grid.js";
+import { resolutionLabel } from "../models/vision/resolution.js";
+import { runId, zooLlm, type PairingSpec } from "./grid.js";
 
 export interface StageSummary {
   steps: number;

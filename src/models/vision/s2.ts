@@ -2,13 +2,12 @@
  * S2 (Scaling on Scales) multi-scale features, as LLaVA-MORE's s2wrapper: the frozen tower runs on
  * the image at each scale (1×, 2×, 3× its base resolution); a larger image is cut into base-size
  * tiles, the tiles' feature maps are stitched and average-pooled back to the base grid, and the
- * scales are concatenated on channels: same token count, s·d channels.
+ * scales are concatenated on channels: same token count, s·d channels. The study's scales are
+ * `S2_SCALES` in resolution.ts, which runs this through `towerFeatures`.
  */
 import * as tf from "@tensorflow/tfjs";
 import { patchGrid } from "./config.js";
 import type { VisionTower } from "./vit.js";
-
-export const DEFAULT_S2_SCALES = [1, 2, 3] as const;
 
 /** [B, S, S, C] with S = k·size -> [B·k², size, size, C], tiles in row-major order per image. */
 function splitTiles(images: tf.Tensor4D, k: number): tf.Tensor4D {
@@ -30,7 +29,7 @@ function mergeTiles(tiles: tf.Tensor4D, k: number): tf.Tensor4D {
  * Multi-scale features [B, g², d·scales] from images [B, S, S, C] at the largest scale
  * (S = max(scales) · base, base defaulting to the tower's image size), already normalised.
  */
-export function s2Features(tower: VisionTower, images: tf.Tensor4D, scales: readonly number[] = DEFAULT_S2_SCALES, base = tower.config.imageSize): tf.Tensor3D {
+export function s2Features(tower: VisionTower, images: tf.Tensor4D, scales: readonly number[], base = tower.config.imageSize): tf.Tensor3D {
   const c = tower.config;
   const largest = Math.max(...scales);
   if (images.shape[1] !== largest * base || images.shape[2] !== largest * base) {
