@@ -11,11 +11,11 @@ import { fileHash } from "../src/util/fs.js";
 import { main } from "../src/cli.js";
 import { buildZoo, towerDir } from "../src/train/zoo.js";
 import { microBatch, type StageSample } from "../src/train/llava_stages.js";
-import { FeatureStore } from "../src/study/features.js";
+import { FeatureStore } from "../src/data/feature_cache.js";
 import { expandGrid, runId, type PairingSpec, type StudyGrid } from "../src/study/grid.js";
 import { imageTokens, inputSide, parseResolution, resolutionLabel } from "../src/models/vision/resolution.js";
 import { STUDY_GRIDS, studyGrid } from "../src/study/grids.js";
-import { currentResult, expectedResultKey, readLog, runPairing, runWallSeconds, WORKER_LOG, type RunResult } from "../src/study/run.js";
+import { currentResult, expectedResultKey, readLog, runPairing, runWallSeconds, WORKER_LOG, zooFeatureTower, type RunResult } from "../src/study/run.js";
 import { findingsInputs, otherZooBuilds, readResults } from "../src/study/results.js";
 import { buildVariation } from "../src/analysis/lab_builds.js";
 import { labTable } from "../src/analysis/lab_stats.js";
@@ -130,21 +130,21 @@ test("a tiny grid of two pairings trains both stages, evaluates, merges, and ski
   const entry = JSON.parse(readFileSync(entryFile, "utf8")) as { finalLoss: number; key: string };
   const folder = join(dataset.dir, "cache", "features", `clip-${entry.key}-16px-train-120`);
   const before = statSync(join(folder, "features.f32")).mtimeMs;
-  const cached = await FeatureStore.load(dataset, join(root, "zoo", "tiny"), "clip", {}, "train", { limit: 120, progress: false });
+  const cached = await FeatureStore.load(dataset, zooFeatureTower(join(root, "zoo", "tiny"), "clip", dataset), {}, "train", { limit: 120, progress: false });
   assert.equal(statSync(join(folder, "features.f32")).mtimeMs, before);
   assert.deepEqual([cached.tokens, cached.dim], [16, 32]);
   // Another build of the tower (another zoo on the same dataset) gets a cache of its own and leaves this one alone.
   const otherZoo = join(root, "zoo", "tiny-other-build");
   cpSync(join(root, "zoo", "tiny"), otherZoo, { recursive: true });
   writeFileSync(join(towerDir(otherZoo, "clip"), "entry.json"), JSON.stringify({ ...entry, key: "0badbeef", finalLoss: entry.finalLoss + 1 }));
-  const other = await FeatureStore.load(dataset, otherZoo, "clip", {}, "train", { limit: 120, progress: false });
+  const other = await FeatureStore.load(dataset, zooFeatureTower(otherZoo, "clip", dataset), {}, "train", { limit: 120, progress: false });
   assert.notEqual(other.meta.key, cached.meta.key);
   assert.ok(existsSync(join(dataset.dir, "cache", "features", "clip-0badbeef-16px-train-120", "features.f32")));
   assert.equal(statSync(join(folder, "features.f32")).mtimeMs, before);
   // The same build with other weights (a rebuild) recomputes its cache in place.
   writeFileSync(entryFile, JSON.stringify({ ...entry, finalLoss: entry.finalLoss + 1 }));
   try {
-    await FeatureStore.load(dataset, join(root, "zoo", "tiny"), "clip", {}, "train", { limit: 120, progress: false });
+    await FeatureStore.load(dataset, zooFeatureTower(join(root, "zoo", "tiny"), "clip", dataset), {}, "train", { limit: 120, progress: false });
     assert.notEqual(JSON.parse(readFileSync(join(folder, "meta.json"), "utf8")).key, cached.meta.key);
   } finally {
     writeFileSync(entryFile, JSON.stringify(entry));
@@ -419,7 +419,7 @@ test("a study says up front which zoo entries it lacks, and the runs needing the
 test("a feature cache restricted to its first scenes shares the data and knows no later scene", async () => {
   await tinyZoo();
   const dataset = new Dataset(defaultDatasetDir("tiny", 0));
-  const all = await FeatureStore.load(dataset, join(root, "zoo", "tiny"), "clip", {}, "train", { limit: 40, progress: false });
+  const all = await FeatureStore.load(dataset, zooFeatureTower(join(root, "zoo", "tiny"), "clip", dataset), {}, "train", { limit: 40, progress: false });
   const first = all.first(30);
   assert.equal(first.meta.count, 30);
   assert.ok(first.has("train-000029") && !first.has("train-000030") && all.has("train-000030"));

@@ -9,7 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { LlavaModel } from "../models/llava/llava.js";
 import type { StageSample } from "../train/llava_stages.js";
-import type { FeatureStore } from "../study/features.js";
+import type { FeatureStore } from "../data/feature_cache.js";
 
 export interface ImageReliance {
   /** Mean loss with each conversation's own image. */

@@ -8,7 +8,7 @@ import { IMAGE_TOKEN_INDEX, type LlavaModel } from "../models/llava/llava.js";
 import { encodeWithImage, stopTokenIds } from "../models/templates/encode.js";
 import type { ChatTemplate } from "../models/templates/template.js";
 import type { FamilyTokenizer } from "../models/tokenizer/tokenizer.js";
-import type { FeatureStore } from "./features.js";
+import type { FeatureStore } from "../data/feature_cache.js";
 
 /** A benchmark-answering model over cached features of the held-out scenes, in batches. */
 export function cachedFeatureModel(options: {

@@ -31,18 +31,18 @@ import type { Preset } from "../presets.js";
 import { chatTemplate } from "../models/templates/registry.js";
 import type { ChatTemplate } from "../models/templates/template.js";
 import type { FamilyTokenizer } from "../models/tokenizer/tokenizer.js";
-import { isVisionFamily, VISION_FAMILIES } from "../models/vision/config.js";
+import { isVisionFamily, VISION_FAMILIES, type VisionFamily } from "../models/vision/config.js";
 import { encodeSamples, stage1Template, trainStage, type EncodedSet } from "../train/llava_stages.js";
 import { checkpointStep, type StepInfo } from "../train/loop.js";
 import { PROTOCOLS, type Protocol } from "../train/protocol.js";
-import { defaultZooDir, towerDir, zooEntryKey } from "../train/zoo.js";
+import { defaultZooDir, loadZooTower, towerDir, zooDataKey, zooEntryKey, zooTowerEntry } from "../train/zoo.js";
 import { llmDir, loadZooLlm } from "../train/zoo_llms.js";
 import { fileHash, withLock, writeFileAtomic } from "../util/fs.js";
 import { readJsonFile, writeJson } from "../util/jsonl.js";
 import { projectRoot } from "../util/paths.js";
 import { hashString } from "../util/random.js";
 import { cachedFeatureModel } from "./answerer.js";
-import { FeatureStore } from "./features.js";
+import { FeatureStore, type FeatureTower } from "../data/feature_cache.js";
 import { resolutionLabel } from "../models/vision/resolution.js";
 import { runId, zooLlm, type PairingSpec } from "./grid.js";
 
@@ -255,6 +255,15 @@ const runLock = (options: RunOptions): string => {
   return `${dir}.lock`;
 };
 
+/**
+ * A zoo tower as the feature cache takes it: its entry and config read now (a clear error when it is
+ * not built), the tower itself loaded only if the cache must compute features.
+ */
+export function zooFeatureTower(zoo: string, family: VisionFamily, dataset: Dataset): FeatureTower {
+  const { entry, config } = zooTowerEntry(zoo, family);
+  return { family, entry, config, dataKey: zooDataKey(dataset.manifest), load: () => loadZooTower(zoo, family).tower };
+}
+
 async function train(options: RunOptions): Promise<TrainedPairing> {
   const { protocol, dataset, zoo, dir, trainKey: key } = prepare(options);
   const log = options.log ?? (() => {});
@@ -269,7 +278,7 @@ async function train(options: RunOptions): Promise<TrainedPairing> {
 
   const { spec } = options;
   // One cache holds the training scenes and the validation scenes after them; training sees only the first.
-  const features = await FeatureStore.load(dataset, zoo, spec.tower, spec.resolution, "train", { limit: protocol.trainScenes + protocol.validationScenes, progress: options.progress !== false });
+  const features = await FeatureStore.load(dataset, zooFeatureTower(zoo, spec.tower, dataset), spec.resolution, "train", { limit: protocol.trainScenes + protocol.validationScenes, progress: options.progress !== false });
   const train = features.first(protocol.trainScenes);
   const { model: llm, tokenizer } = loadZooLlm(zoo, spec.llm);
   const model = new LlavaModel(llm, protocol.projector, train.dim, spec.seed);
@@ -341,7 +350,7 @@ async function evaluate(options: RunOptions, trained?: TrainedPairing): Promise<
   try {
     const validation = options.split === "validation" ? { from: protocol.trainScenes, count: protocol.validationScenes } : undefined;
     const reliance = await validationImageReliance(pairing, dataset, protocol);
-    const test = validation ? pairing.features : await FeatureStore.load(dataset, zoo, spec.tower, spec.resolution, "test", { progress: options.progress !== false });
+    const test = validation ? pairing.features : await FeatureStore.load(dataset, zooFeatureTower(zoo, spec.tower, dataset), spec.resolution, "test", { progress: options.progress !== false });
     const underTest = cachedFeatureModel({ ...pairing, features: test, batchSize: protocol.eval.batchSize, maxNewTokens: protocol.eval.maxNewTokens });
     const evaluations = await evaluateAll(dataset, underTest, options.tasks ?? TASK_NAMES, {
       limit: options.evalLimit,

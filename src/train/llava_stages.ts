@@ -18,7 +18,7 @@ import type { ChatTemplate, Conversation } from "../models/templates/template.js
 import { plain } from "../models/templates/plain.js";
 import type { FamilyTokenizer } from "../models/tokenizer/tokenizer.js";
 import type { LlavaSample as LlavaJsonSample } from "../data/llava_json.js";
-import type { FeatureStore } from "../study/features.js";
+import type { FeatureStore } from "../data/feature_cache.js";
 import { Random } from "../util/random.js";
 import { recipeOptimisation, trainLoop, type StepInfo, type TrainResult } from "./loop.js";
 import { stageSteps, type StageRecipe } from "./protocol.js";

@@ -3,17 +3,17 @@
  * per tower, input side, S2 scale set and image — are computed once, stored on disk beside the
  * dataset, and reused by every LLM paired with that tower and by both stages. The cache key hashes
  * the zoo entry (its build key and final loss), the tower config, the preprocessing and the
- * dataset; any change recomputes the features.
+ * dataset; any change recomputes the features. The caller says which tower (a `FeatureTower`: the
+ * study reads it from the zoo); the cache loads it only when it must compute features.
  */
 import * as tf from "@tensorflow/tfjs";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Dataset } from "../data/dataset.js";
-import { PixelCache } from "../data/pixel_cache.js";
-import type { VisionFamily } from "../models/vision/config.js";
+import type { Dataset } from "./dataset.js";
+import { PixelCache } from "./pixel_cache.js";
+import type { VisionConfig, VisionFamily } from "../models/vision/config.js";
 import { inputSide, pixelScale, towerFeatures, type ResolutionSpec } from "../models/vision/resolution.js";
 import type { VisionTower } from "../models/vision/vit.js";
-import { loadZooTower, zooDataKey, zooTowerEntry } from "../train/zoo.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { readJsonFile, writeJson } from "../util/jsonl.js";
 import { progressBar } from "../util/progress.js";
@@ -24,6 +24,20 @@ export const FEATURE_VERSION = 1;
 
 /** Images per tower forward pass (64 measured faster than 256 in the prototype). */
 const EXTRACT_BATCH = 64;
+
+/**
+ * A built tower as the cache takes it: what its features depend on (the cache key's material) and
+ * the tower itself, loaded only when the features must be computed (the cache disposes it).
+ */
+export interface FeatureTower {
+  family: VisionFamily;
+  /** The build of the tower (its zoo entry): its key names the cache folder; a rebuild changes its final loss. */
+  entry: { key: string; finalLoss: number };
+  config: VisionConfig;
+  /** What of the dataset the build depends on (the zoo's data key). */
+  dataKey: string;
+  load: () => VisionTower;
+}
 
 interface FeatureMeta {
   key: string;
@@ -82,23 +96,22 @@ export class FeatureStore {
   }
 
   /**
-   * The features of a split's first `limit` scenes (all without it) for a zoo tower at a
+   * The features of a split's first `limit` scenes (all without it) for a built tower at a
    * resolution: read from the cache, or computed (with a progress bar) and cached.
    */
   static async load(
     dataset: Dataset,
-    zoo: string,
-    family: VisionFamily,
+    source: FeatureTower,
     resolution: ResolutionSpec,
     split: "train" | "test",
     options: { limit?: number; progress?: boolean } = {},
   ): Promise<FeatureStore> {
-    const { entry, config } = zooTowerEntry(zoo, family);
+    const { family, entry, config } = source;
     const all = dataset.scenes(split).map((s) => s.id);
     const sceneIds = options.limit !== undefined && options.limit < all.length ? all.slice(0, options.limit) : all;
     const side = inputSide(config, resolution);
     const s2 = resolution.s2 === true;
-    const key = hashString(JSON.stringify({ v: FEATURE_VERSION, entry: entry.key, loss: entry.finalLoss, config, side, s2, dataset: zooDataKey(dataset.manifest) })).toString(16).padStart(8, "0");
+    const key = hashString(JSON.stringify({ v: FEATURE_VERSION, entry: entry.key, loss: entry.finalLoss, config, side, s2, dataset: source.dataKey })).toString(16).padStart(8, "0");
     // One folder per build of the tower: runs on two zoos sharing this dataset must not overwrite each other's cache.
     const folder = join(dataset.dir, "cache", "features", `${family}-${entry.key}-${side}px${s2 ? "-s2" : ""}-${split}-${sceneIds.length}`);
     const metaFile = join(folder, "meta.json");
@@ -111,7 +124,7 @@ export class FeatureStore {
       }
     }
     // The tower is built only when the features must be computed.
-    const { tower } = loadZooTower(zoo, family);
+    const tower = source.load();
     try {
       const started = Date.now();
       const spec = { ...tower.config, imageSize: side };
