@@ -154,3 +154,21 @@ test("a checkpoint is never written with non-finite optimizer state or weights",
   const progress = JSON.parse(readFileSync(join(dir, "resume", "progress.json"), "utf8")) as { step: number };
   assert.equal(progress.step, 2);
 });
+
+test("a resumed run says so in one line: where, at which step, from which folder", async () => {
+  await initBackend();
+  const dir = tempDir();
+  const options = { label: "demo stage 2", steps: 6, schedule: { learningRate: 0.1 }, checkpointEvery: 2, checkpointDir: dir };
+  const first = regression(50);
+  await assert.rejects(() => trainLoop({ ...options, progress: false, state: first.state, trainable: [first.w], loss: (s) => (s === 3 ? (() => { throw new Error("killed"); })() : first.loss(s)) }), /killed/);
+  const again = regression(51);
+  const written: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => (written.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    await trainLoop({ ...options, state: again.state, trainable: [again.w], loss: again.loss });
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.match(written.join(""), new RegExp(`^demo stage 2: resuming at step 2 of 6 from ${join(dir, "resume")}$`, "m"));
+});

@@ -118,7 +118,7 @@ export function checkpointStep(dir: string): number {
   return folder ? (readJsonFile(join(folder, "progress.json")) as Progress).step : 0;
 }
 
-function loadResume(dir: string, state: Map<string, tf.Variable>, optimizer: AdamW): Progress | undefined {
+function loadResume(dir: string, state: Map<string, tf.Variable>, optimizer: AdamW): (Progress & { folder: string }) | undefined {
   // A crash between the two renames leaves only resume.old: it is still a complete checkpoint.
   const folder = [join(dir, RESUME), join(dir, `${RESUME}.old`)].find((f) => existsSync(join(f, "progress.json")));
   if (!folder) return undefined;
@@ -134,7 +134,7 @@ function loadResume(dir: string, state: Map<string, tf.Variable>, optimizer: Ada
     if (m && s) tf.tidy(() => optimizer.setMoments(v, tf.tensor(m.data, m.shape), tf.tensor(s.data, s.shape)));
   }
   optimizer.step = progress.optimizerStep;
-  return { step: progress.step, losses: progress.losses };
+  return { step: progress.step, losses: progress.losses, folder };
 }
 
 /**
@@ -188,6 +188,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainResult>
   const losses = resumed?.losses ?? [];
   const first = resumed?.step ?? 0;
   const every = options.checkpointEvery ?? Math.max(1, Math.ceil(options.steps / 10));
+  if (resumed && options.progress !== false) process.stderr.write(`${options.label}: resuming at step ${first} of ${options.steps} from ${resumed.folder}\n`);
   const bar = progressBar(options.label, options.steps, { silent: options.progress === false, resumedAt: first });
   bar.tick(0);
   try {
