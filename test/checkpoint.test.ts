@@ -132,3 +132,12 @@ test("loading checks names and shapes against the model", () => {
   const reshaped = params.map(([n, t], i): Entry => (i === 0 ? [n, { shape: [t.shape[1]!, t.shape[0]!], data: t.data }] : [n, t]));
   assert.throws(() => loadCheckpoint(write(reshaped), model), /tensor "model\.embed_tokens\.weight" has shape \[\d+, \d+\], the model expects/);
 });
+
+test("a checkpoint holding NaN or Infinity is refused with the file and tensor name", () => {
+  const dir = tempDir();
+  for (const [label, value] of [["NaN", NaN], ["Infinity", Infinity], ["-Infinity", -Infinity]] as const) {
+    const file = join(dir, `${label}.safetensors`);
+    writeFileSync(file, encodeSafetensors(new Map([["model.layers.0.mlp.up_proj.weight", { shape: [3], data: new Float32Array([0.5, value, 1]) }]])));
+    assert.throws(() => readSafetensors(file), new RegExp(`${file.replace(/[.]/g, "\\.")}: tensor "model\\.layers\\.0\\.mlp\\.up_proj\\.weight" holds ${label} at index 1: non-finite weights`), label);
+  }
+});

@@ -111,9 +111,64 @@ test("a non-finite loss stops the run with a clear error and keeps the last good
         onStep: (info) => steps.push(info.step),
         loss: (step) => (step === 5 ? (tf.mul(loss(step), NaN) as tf.Scalar) : loss(step)),
       }),
-    /nan: loss is NaN at step 5; lower the learning rate or check the data; the last good checkpoint .* is kept in .*resume/,
+    /nan: loss is NaN at step 5; lower the learning rate or check the data; the last checkpoint, saved after step 4 with finite weights, is kept in .*resume/,
   );
   assert.deepEqual(steps, [0, 1, 2, 3, 4]);
   const progress = JSON.parse(readFileSync(join(dir, "resume", "progress.json"), "utf8")) as { step: number };
   assert.equal(progress.step, 4);
+});
+
+test("a run that diverges names only a checkpoint that exists, and says when it holds the diverged weights", async () => {
+  await initBackend();
+  const run = (dir: string, checkpointEvery: number, nanAt: number) => {
+    const { w, loss, state } = regression(41 + checkpointEvery);
+    return trainLoop({
+      label: "stage",
+      steps: 10,
+      schedule: { learningRate: 0.1 },
+      progress: false,
+      checkpointEvery,
+      checkpointDir: dir,
+      state,
+      trainable: [w],
+      loss: (step) => (step === nanAt ? (tf.mul(loss(step), NaN) as tf.Scalar) : loss(step)),
+    });
+  };
+  const none = tempDir();
+  await assert.rejects(() => run(none, 5, 3), /stage: loss is NaN at step 3; .*; no checkpoint of this stage was saved before step 3, so it starts again from its beginning$/);
+  assert.equal(existsSync(join(none, "resume")), false);
+  const same = tempDir();
+  await assert.rejects(() => run(same, 1, 3), /the checkpoint in .*resume holds the weights of step 3 that gave this value \(finite, but a bad start\): delete .* to start the stage again$/);
+});
+
+test("a checkpoint is never written with non-finite optimizer state or weights", async () => {
+  await initBackend();
+  const dir = tempDir();
+  const w = tf.variable(tf.ones([2]), true, "w_overflow");
+  // A gradient of 1e22 is finite, its square (AdamW's second moment) overflows float32 to Infinity.
+  const loss = (step: number): tf.Scalar => tf.tidy(() => tf.mul(tf.sum(w), step === 2 ? 1e22 : 1) as tf.Scalar);
+  await assert.rejects(
+    () => trainLoop({ label: "overflow", steps: 6, schedule: { learningRate: 0.01 }, progress: false, checkpointEvery: 1, checkpointDir: dir, state: new Map([["w", w]]), trainable: [w], loss }),
+    /overflow: "adamw.v.w" holds Infinity after step 3: a checkpoint is never written with non-finite weights or optimizer state; the last checkpoint, saved after step 2 with finite weights, is kept in .*resume/,
+  );
+  const progress = JSON.parse(readFileSync(join(dir, "resume", "progress.json"), "utf8")) as { step: number };
+  assert.equal(progress.step, 2);
+});
+
+test("a resumed run says so in one line: where, at which step, from which folder", async () => {
+  await initBackend();
+  const dir = tempDir();
+  const options = { label: "demo stage 2", steps: 6, schedule: { learningRate: 0.1 }, checkpointEvery: 2, checkpointDir: dir };
+  const first = regression(50);
+  await assert.rejects(() => trainLoop({ ...options, progress: false, state: first.state, trainable: [first.w], loss: (s) => (s === 3 ? (() => { throw new Error("killed"); })() : first.loss(s)) }), /killed/);
+  const again = regression(51);
+  const written: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => (written.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    await trainLoop({ ...options, state: again.state, trainable: [again.w], loss: again.loss });
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.match(written.join(""), new RegExp(`^demo stage 2: resuming at step 2 of 6 from ${join(dir, "resume")}$`, "m"));
 });

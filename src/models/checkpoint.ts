@@ -191,7 +191,13 @@ function decode(entry: TensorEntry, bytes: Uint8Array): Float32Array {
   return out;
 }
 
-/** Reads and validates a safetensors file into float32 arrays by name. */
+/** The index of the first NaN or ±Infinity in `data`, or -1 when every value is finite. */
+export function firstNonFinite(data: Float32Array): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return i;
+  return -1;
+}
+
+/** Reads and validates a safetensors file into float32 arrays by name; a tensor holding NaN or ±Infinity is refused. */
 export function readSafetensors(file: string): { tensors: Map<string, { shape: number[]; data: Float32Array }>; metadata: Record<string, string> } {
   let fd: number;
   try {
@@ -214,7 +220,10 @@ export function readSafetensors(file: string): { tensors: Map<string, { shape: n
     for (const [name, entry] of header.entries) {
       const bytes = Buffer.alloc(entry.data_offsets[1] - entry.data_offsets[0]);
       readSync(fd, bytes, 0, bytes.length, header.dataStart + entry.data_offsets[0]);
-      tensors.set(name, { shape: entry.shape, data: decode(entry, bytes) });
+      const data = decode(entry, bytes);
+      const bad = firstNonFinite(data);
+      if (bad >= 0) throw new CheckpointError(file, `tensor "${name}" holds ${data[bad]} at index ${bad}: non-finite weights (a diverged run or a damaged file) are never loaded`);
+      tensors.set(name, { shape: entry.shape, data });
     }
     return { tensors, metadata: header.metadata };
   } finally {

@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { encodeSafetensors, readSafetensors } from "../models/checkpoint.js";
+import { encodeSafetensors, firstNonFinite, readSafetensors } from "../models/checkpoint.js";
 import type { Module } from "../models/module.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { readJsonFile, writeJson } from "../util/jsonl.js";
@@ -95,6 +95,10 @@ async function saveResume(dir: string, state: Map<string, tf.Variable>, optimize
       tensors.set(`adamw.v.${name}`, { shape: v.shape, data: (await moments.v.data()) as Float32Array });
     }
   }
+  for (const [name, t] of tensors) {
+    const bad = firstNonFinite(t.data);
+    if (bad >= 0) throw new Error(`"${name}" holds ${t.data[bad]} after step ${progress.step}: a checkpoint is never written with non-finite weights or optimizer state`);
+  }
   const next = join(dir, `${RESUME}.next`);
   rmSync(next, { recursive: true, force: true });
   mkdirSync(next, { recursive: true });
@@ -114,7 +118,7 @@ export function checkpointStep(dir: string): number {
   return folder ? (readJsonFile(join(folder, "progress.json")) as Progress).step : 0;
 }
 
-function loadResume(dir: string, state: Map<string, tf.Variable>, optimizer: AdamW): Progress | undefined {
+function loadResume(dir: string, state: Map<string, tf.Variable>, optimizer: AdamW): (Progress & { folder: string }) | undefined {
   // A crash between the two renames leaves only resume.old: it is still a complete checkpoint.
   const folder = [join(dir, RESUME), join(dir, `${RESUME}.old`)].find((f) => existsSync(join(f, "progress.json")));
   if (!folder) return undefined;
@@ -130,7 +134,7 @@ function loadResume(dir: string, state: Map<string, tf.Variable>, optimizer: Ada
     if (m && s) tf.tidy(() => optimizer.setMoments(v, tf.tensor(m.data, m.shape), tf.tensor(s.data, s.shape)));
   }
   optimizer.step = progress.optimizerStep;
-  return { step: progress.step, losses: progress.losses };
+  return { step: progress.step, losses: progress.losses, folder };
 }
 
 /**
@@ -163,8 +167,18 @@ async function accumulatedGradients(options: TrainLoopOptions, step: number): Pr
   return { loss: total / micro, grads: mean };
 }
 
-const lastGood = (options: TrainLoopOptions, step: number): string =>
-  options.checkpointDir ? `; the last good checkpoint (before step ${step}) is kept in ${join(options.checkpointDir, RESUME)}` : "";
+/**
+ * What a failed run leaves to resume from: the checkpoint folder when one exists (its step, and when it
+ * holds the very weights that gave the non-finite value, that it is no good start), else that none does.
+ */
+function lastGood(options: TrainLoopOptions, step: number): string {
+  if (!options.checkpointDir) return "";
+  const folder = [join(options.checkpointDir, RESUME), join(options.checkpointDir, `${RESUME}.old`)].find((f) => existsSync(join(f, "progress.json")));
+  if (!folder) return `; no checkpoint of this stage was saved before step ${step}, so it starts again from its beginning`;
+  const saved = (readJsonFile(join(folder, "progress.json")) as Progress).step;
+  if (saved < step) return `; the last checkpoint, saved after step ${saved} with finite weights, is kept in ${folder}`;
+  return `; the checkpoint in ${folder} holds the weights of step ${saved} that gave this value (finite, but a bad start): delete ${options.checkpointDir} to start the stage again`;
+}
 
 /** Finishes the run (resuming from `checkpointDir` when it holds a checkpoint) and returns its losses. */
 export async function trainLoop(options: TrainLoopOptions): Promise<TrainResult> {
@@ -174,6 +188,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainResult>
   const losses = resumed?.losses ?? [];
   const first = resumed?.step ?? 0;
   const every = options.checkpointEvery ?? Math.max(1, Math.ceil(options.steps / 10));
+  if (resumed && options.progress !== false) process.stderr.write(`${options.label}: resuming at step ${first} of ${options.steps} from ${resumed.folder}\n`);
   const bar = progressBar(options.label, options.steps, { silent: options.progress === false, resumedAt: first });
   bar.tick(0);
   try {
@@ -206,7 +221,9 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainResult>
       options.onStep?.({ step, loss, learningRate, ...(gradNorm !== undefined ? { gradNorm } : {}), seconds: (Date.now() - stepStarted) / 1000 });
       bar.tick();
       if (options.checkpointDir && ((step + 1) % every === 0 || step + 1 === options.steps)) {
-        await saveResume(options.checkpointDir, options.state, optimizer, { step: step + 1, losses });
+        await saveResume(options.checkpointDir, options.state, optimizer, { step: step + 1, losses }).catch((err: unknown) => {
+          throw new Error(`${options.label}: ${(err as Error).message}${lastGood(options, step + 1)}`);
+        });
       }
     }
   } finally {

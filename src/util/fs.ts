@@ -1,17 +1,45 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { dirname, join, basename } from "node:path";
 
-/** Writes a file so that readers see either the old or the new content, never a partial one. */
+/**
+ * Writes a file so that readers see either the old or the new content, never a partial one: the data
+ * goes to a temporary file, is flushed to disk (fsync), renamed over the final name, and the folder
+ * is flushed too, so a power cut cannot leave an empty file under the final name. A failed write
+ * (a full disk) names the file.
+ */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
-    writeFileSync(tmp, data);
+    const fd = openSync(tmp, "w");
+    try {
+      const bytes = typeof data === "string" ? Buffer.from(data) : data;
+      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, path);
+    syncFolder(dirname(path));
   } catch (err) {
     rmSync(tmp, { force: true });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOSPC") throw new Error(`${path}: the disk is full (ENOSPC); nothing was replaced — free space and run the command again`);
     throw err;
+  }
+}
+
+/** Flushes a folder's entries (a rename) to disk; a no-op where folders cannot be opened for syncing. */
+function syncFolder(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, "r");
+    fsyncSync(fd);
+  } catch {
+    // Some file systems refuse fsync on a folder; the rename itself is still atomic there.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -39,13 +67,15 @@ export function folderBytes(dir: string): number {
 
 /**
  * Holds `file` as a lock for this process while `work` runs: created exclusively with this process's
- * id, removed afterwards. A lock left by a process that no longer exists (a kill) is taken over; one
- * held by a live process is an error that names it, so two runners never write one folder at once.
+ * id and start time, removed afterwards. A lock left by a process that no longer exists (a kill) is
+ * taken over, and so is one whose process id now belongs to another process (the id was reused: its
+ * start time differs); one held by a live process is an error that names it, so two runners never
+ * write one folder at once.
  */
 export async function withLock<T>(file: string, what: string, work: () => Promise<T>): Promise<T> {
   const take = (): boolean => {
     try {
-      writeFileSync(file, `${process.pid}\n`, { flag: "wx" });
+      writeFileSync(file, `${process.pid} ${processStartTime(process.pid) ?? ""}\n`, { flag: "wx" });
       return true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
@@ -53,8 +83,9 @@ export async function withLock<T>(file: string, what: string, work: () => Promis
     }
   };
   if (!take()) {
-    const holder = Number.parseInt(readFileSync(file, "utf8"), 10);
-    if (Number.isInteger(holder) && holder !== process.pid && processAlive(holder)) {
+    const [pidText, startText] = readFileSync(file, "utf8").trim().split(/\s+/);
+    const holder = Number.parseInt(pidText ?? "", 10);
+    if (Number.isInteger(holder) && holder !== process.pid && processAlive(holder) && sameProcess(holder, startText)) {
       throw new Error(`${what} is in progress in process ${holder} (lock ${file}); wait for it, or stop that process first`);
     }
     rmSync(file, { force: true });
@@ -74,4 +105,22 @@ function processAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/** A process's start time in clock ticks since boot (field 22 of /proc/PID/stat), where /proc exists. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may hold spaces and parentheses: count fields after its last ")".
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the live process `pid` is the one that wrote a lock recording `start` (unknown start: assume so). */
+function sameProcess(pid: number, start: string | undefined): boolean {
+  if (start === undefined || start === "") return true;
+  const now = processStartTime(pid);
+  return now === undefined || now === start;
 }
