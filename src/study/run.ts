@@ -24,7 +24,7 @@ import { Dataset, defaultDatasetDir } from "../data/dataset.js";
 import { evaluateAll, saveEvaluation, type TaskEvaluation } from "../eval/runner.js";
 import { TASK_NAMES } from "../eval/tasks/registry.js";
 import { validationBenchmarks } from "../eval/validation.js";
-import { imageReliance, type ImageReliance } from "../eval/image_reliance.js";
+import { imageReliance, type ImageReliance } from "../probes/image_reliance.js";
 import { encodeSafetensors, loadCheckpoint, readSafetensors, saveCheckpoint } from "../models/checkpoint.js";
 import { LlavaModel } from "../models/llava/llava.js";
 import type { Preset } from "../presets.js";
@@ -66,7 +66,7 @@ export interface RunResult {
   tower: { family: string; resolution: string; side: number; s2: boolean; tokens: number; dim: number };
   stage1: StageSummary;
   stage2: StageSummary;
-  /** Stage-2 loss on validation conversations with their own images and with other scenes' (src/eval/image_reliance.ts). */
+  /** Stage-2 loss on validation conversations with their own images and with other scenes' (src/probes/image_reliance.ts). */
   imageReliance?: ImageReliance;
   eval: {
     tasks: Record<string, { metrics: Record<string, number>; n: number; seconds: number }>;

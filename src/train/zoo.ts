@@ -10,7 +10,7 @@ import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { backendInfo } from "../backend/index.js";
 import { Dataset, defaultDatasetDir, generateDataset, type DatasetManifest, type DatasetPart } from "../data/dataset.js";
-import { probeTower } from "../eval/tower_probes.js";
+import { probeTower } from "../probes/tower_probes.js";
 import { loadCheckpoint, readConfig, saveCheckpoint } from "../models/checkpoint.js";
 import type { Preset } from "../presets.js";
 import { isVisionFamily, VISION_FAMILIES, type VisionConfig, type VisionFamily } from "../models/vision/config.js";

@@ -3,7 +3,7 @@ import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { backendInfo } from "../backend/index.js";
 import type { Dataset } from "../data/dataset.js";
-import { llmProbeRow, llmProbes, type LanguageModel } from "../eval/llm_probes.js";
+import { llmProbeRow, llmProbes, type LanguageModel } from "../probes/llm_probes.js";
 import { loadCheckpoint, readConfig, saveCheckpoint } from "../models/checkpoint.js";
 import type { LlmConfig } from "../models/llm/config.js";
 import { CausalLM } from "../models/llm/decoder.js";
