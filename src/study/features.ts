@@ -13,7 +13,7 @@ import { PixelCache } from "../data/pixel_cache.js";
 import type { VisionFamily } from "../models/vision/config.js";
 import { s2Features } from "../models/vision/s2.js";
 import type { VisionTower } from "../models/vision/vit.js";
-import { loadZooTower, zooDataKey, zooTowerEntry } from "../train/zoo.js";
+import { loadZooTower, zooDataKey, zooTowerEntry } from "../zoo/zoo.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { readJsonFile, writeJson } from "../util/jsonl.js";
 import { progressBar } from "../util/progress.js";

@@ -10,12 +10,11 @@ import { CausalLM } from "../models/llm/decoder.js";
 import type { Preset } from "../presets.js";
 import { FamilyTokenizer } from "../models/tokenizer/tokenizer.js";
 import { writeJson } from "../util/jsonl.js";
-import { pretrainLlm } from "./llm_pretrain.js";
-import { LLM_RECIPES, ZOO_LLMS } from "./llm_recipes.js";
-import type { ZooEntryManifest } from "./zoo.js";
+import { pretrainLlm } from "../train/llm_pretrain.js";
+import { LLM_RECIPES, ZOO_LLMS } from "../train/llm_recipes.js";
 import { folderBytes } from "../util/fs.js";
 import { mean } from "../util/stats.js";
-import { thinCurve } from "./zoo_files.js";
+import { thinCurve, type ZooEntryManifest } from "./entry.js";
 
 export interface ZooLlmBuilder {
   /** The preset's recipe, as data: part of the entry's build key. */
