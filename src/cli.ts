@@ -19,7 +19,7 @@ import { baselineView, datasetSizeView, legibilityView, towerResolutions } from 
 import { tableToMarkdown } from "./analysis/render.js";
 import { legibilityProbe } from "./world/legibility.js";
 import { WORLD_PRESETS } from "./world/presets.js";
-import { buildZoo, defaultZooDir, zooEntryNames } from "./train/zoo.js";
+import { buildZoo, defaultZooDir, zooEntryNames } from "./zoo/zoo.js";
 import { zooBytes, zooView } from "./analysis/zoo_tables.js";
 import { adviseBackend, describeBackend, initBackend } from "./backend/index.js";
 import { closeSync, mkdirSync, openSync } from "node:fs";

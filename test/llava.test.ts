@@ -8,7 +8,7 @@ import { IMAGE_TOKEN_INDEX, LlavaModel } from "../src/models/llava/llava.js";
 import { Projector, projectorDepth } from "../src/models/llava/projector.js";
 import { visionConfig } from "../src/models/vision/registry.js";
 import { VisionTower } from "../src/models/vision/vit.js";
-import { imageReliance } from "../src/eval/image_reliance.js";
+import { imageReliance } from "../src/probes/image_reliance.js";
 
 before(async () => {
   await initBackend();

@@ -17,7 +17,7 @@ import {
   llmProbeRow,
   llmProbes,
   type CompletionScorer,
-} from "../src/eval/llm_probes.js";
+} from "../src/probes/llm_probes.js";
 import { CausalLM, causalLmLoss, IGNORE_INDEX } from "../src/models/llm/decoder.js";
 import { llmArchitecture, llmConfig } from "../src/models/llm/registry.js";
 import { PRESETS } from "../src/presets.js";

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { classificationProbe, fitRidge, multiLabelProbe, predictRidge, solveSpd, type ProbeData } from "../src/eval/linear_probe.js";
-import { patchCategories, patchLabels } from "../src/eval/tower_probes.js";
+import { classificationProbe, fitRidge, multiLabelProbe, predictRidge, solveSpd, type ProbeData } from "../src/probes/linear_probe.js";
+import { patchCategories, patchLabels } from "../src/probes/tower_probes.js";
 import type { Scene } from "../src/world/scene.js";
 import { CATEGORIES } from "../src/world/vocabulary.js";
 import { Random } from "../src/util/random.js";

@@ -4,10 +4,10 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { join } from "node:path";
 import { initBackend } from "../src/backend/index.js";
 import { SIGLIP_RECIPES } from "../src/train/objectives/siglip.js";
-import { buildZoo, loadZooTower, zooBuildKey, zooDataKey } from "../src/train/zoo.js";
+import { buildZoo, loadZooTower, zooBuildKey, zooDataKey } from "../src/zoo/zoo.js";
 import { Dataset, defaultDatasetDir } from "../src/data/dataset.js";
 import { folderHash } from "../src/util/fs.js";
-import { loadZooLlm } from "../src/train/zoo_llms.js";
+import { loadZooLlm } from "../src/zoo/llms.js";
 import { towerProbeView, zooLossFigure, zooView } from "../src/analysis/zoo_tables.js";
 import { tempDir } from "./helpers.js";
 

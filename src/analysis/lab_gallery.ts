@@ -2,10 +2,7 @@
  * Pictures of the lab tier's data for notebooks: scenes with their captions, one scene as every
  * tower sees it (padded, resized), and one item of every benchmark with its prompt and answer.
  */
-import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/dataset.js";
-import { PixelCache } from "../data/pixel_cache.js";
-import { patchGrid } from "../models/vision/config.js";
 import type { VisionTower } from "../models/vision/vit.js";
 import { denseCaption } from "../data/captions.js";
 import { squareForTower } from "../data/preprocess.js";
@@ -14,6 +11,7 @@ import { visionConfig } from "../models/vision/registry.js";
 import { userText } from "../eval/task.js";
 import { encodePng } from "../world/render.js";
 import type { Scene } from "../world/scene.js";
+import { patchSimilarity } from "../probes/patch_similarity.js";
 import { towerResolutions } from "./lab_data.js";
 
 export interface Picture {
@@ -57,26 +55,13 @@ export async function benchmarkGallery(dataset: Dataset, tasks: readonly string[
 /**
  * For each tower: the image at the tower's resolution and, beside it, the cosine similarity of the
  * patch under the scene's first object to every other patch (bright = similar) — what the tower's
- * patch features group together.
+ * patch features group together (computed by src/probes/patch_similarity.ts).
  */
 export async function patchSimilarityPictures(dataset: Dataset, towers: readonly { name: string; tower: VisionTower }[], sceneIndex: number, width = 160): Promise<Picture[]> {
   const scene = dataset.scenes("test")[sceneIndex]!;
   const pictures: Picture[] = [];
   for (const { name, tower } of towers) {
-    const cache = await PixelCache.load(dataset, "test", tower.config, { progress: false });
-    const grid = patchGrid(tower.config);
-    const size = cache.size;
-    // The first object's centre in the padded square, in patch units.
-    const side = Math.max(scene.width, scene.height);
-    const o = scene.objects[0]!;
-    const px = (o.cx * scene.width + (side - scene.width) / 2) / side;
-    const py = (o.cy * scene.height + (side - scene.height) / 2) / side;
-    const anchor = Math.min(grid - 1, Math.floor(py * grid)) * grid + Math.min(grid - 1, Math.floor(px * grid));
-    const similarity = tf.tidy(() => {
-      const feats = tf.reshape(tower.features(cache.batch([sceneIndex])), [grid * grid, -1]);
-      const unit = tf.div(feats, tf.add(tf.norm(feats, 2, 1, true), 1e-6));
-      return tf.reshape(tf.matMul(unit, tf.slice(unit, [anchor, 0], [1, -1]), false, true), [-1]).dataSync() as Float32Array;
-    });
+    const { size, grid, anchor, similarity, raw } = await patchSimilarity(dataset, tower, sceneIndex, scene);
     const heat = new Uint8Array(size * size * 3);
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size; x++) {
@@ -85,7 +70,7 @@ export async function patchSimilarityPictures(dataset: Dataset, towers: readonly
         heat.set(p === anchor ? [255, 0, 0] : [v, v, v], 3 * (y * size + x));
       }
     }
-    const image = { data: cache.raw(sceneIndex), width: size, height: size, channels: 3 as const };
+    const image = { data: raw, width: size, height: size, channels: 3 as const };
     pictures.push({ png: await encodePng(image), caption: `${name}: ${size} px input`, width });
     pictures.push({ png: await encodePng({ data: heat, width: size, height: size, channels: 3 }), caption: `${name}: similarity to the red patch`, width });
   }

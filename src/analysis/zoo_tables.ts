@@ -1,5 +1,5 @@
 /** Tables of a model zoo: what was built, and what the probes measured on each tower and LLM. */
-import type { ZooManifest } from "../train/zoo.js";
+import type { ZooManifest } from "../zoo/zoo.js";
 import type { TableView } from "./render.js";
 import { PALETTE, type PlotlyFigure, type PlotlyTrace } from "./figures.js";
 

@@ -19,7 +19,7 @@ import { gzipSync } from "node:zlib";
 import { defaultDatasetDir, type DatasetManifest } from "../data/dataset.js";
 import type { Preset } from "../presets.js";
 import { PROTOCOLS } from "../train/protocol.js";
-import { defaultZooDir, zooBuildKey, zooEntryKey, zooSeedOf } from "../train/zoo.js";
+import { defaultZooDir, zooBuildKey, zooEntryKey, zooSeedOf } from "../zoo/zoo.js";
 import { readJsonFile, writeJson } from "../util/jsonl.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { projectRoot } from "../util/paths.js";

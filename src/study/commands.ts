@@ -16,7 +16,7 @@ import { archivedIds, archiveRoot, archiveRun, ZOO_DATASET } from "./archive.js"
 import { findingsInputs, findResults, otherBuildResults, otherZooBuilds } from "./results.js";
 import { missingZooEntries, mergeStudy, runStudy, runStudyIndex, writeSlurmScript, type StudyOptions } from "./runner.js";
 import { defaultDatasetDir, generateDataset } from "../data/dataset.js";
-import { defaultZooDir, zooBuildLabel, zooSeedOf } from "../train/zoo.js";
+import { defaultZooDir, zooBuildLabel, zooSeedOf } from "../zoo/zoo.js";
 
 type Values = Record<string, string | boolean | undefined>;
 

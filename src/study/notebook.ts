@@ -15,7 +15,7 @@ import { findingsInputs, otherBuildResults } from "./results.js";
 import { runsRoot, type RunResult } from "./run.js";
 import { notebookPreset, notebookSteps } from "../data/presets.js";
 import type { Preset } from "../presets.js";
-import { buildZoo } from "../train/zoo.js";
+import { buildZoo } from "../zoo/zoo.js";
 import { expandGrid } from "./grid.js";
 import { studyGrid, type StudyDefinition, type StudyName } from "./grids.js";
 import { runStudy, type StudyOutcome } from "./runner.js";

@@ -11,7 +11,7 @@ import { questionPrior } from "../eval/baselines.js";
 import { topAnswers, type TopAnswer } from "../eval/results.js";
 import { archivedIds, archivedResult, archiveRoot, archiveSourceOf, type ArchiveSource } from "./archive.js";
 import { currentResult, evalSuffix, runsRoot, type RunResult } from "./run.js";
-import { zooBuildLabel } from "../train/zoo.js";
+import { zooBuildLabel } from "../zoo/zoo.js";
 
 /** The README-column rows of one finished run. */
 export function resultRows(result: RunResult): LabScoreRow[] {

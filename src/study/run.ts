@@ -24,7 +24,7 @@ import { Dataset, defaultDatasetDir } from "../data/dataset.js";
 import { evaluateAll, saveEvaluation, type TaskEvaluation } from "../eval/runner.js";
 import { TASK_NAMES } from "../eval/tasks/registry.js";
 import { validationBenchmarks } from "../eval/validation.js";
-import { imageReliance, type ImageReliance } from "../eval/image_reliance.js";
+import { imageReliance, type ImageReliance } from "../probes/image_reliance.js";
 import { encodeSafetensors, loadCheckpoint, readSafetensors, saveCheckpoint } from "../models/checkpoint.js";
 import { LlavaModel } from "../models/llava/llava.js";
 import type { Preset } from "../presets.js";
@@ -35,8 +35,8 @@ import { isVisionFamily, VISION_FAMILIES, type VisionFamily } from "../models/vi
 import { encodeSamples, stage1Template, trainStage, type EncodedSet } from "../train/llava_stages.js";
 import { checkpointStep, type StepInfo } from "../train/loop.js";
 import { PROTOCOLS, type Protocol } from "../train/protocol.js";
-import { defaultZooDir, loadZooTower, towerDir, zooDataKey, zooEntryKey, zooTowerEntry } from "../train/zoo.js";
-import { llmDir, loadZooLlm } from "../train/zoo_llms.js";
+import { defaultZooDir, loadZooTower, towerDir, zooDataKey, zooEntryKey, zooTowerEntry } from "../zoo/zoo.js";
+import { llmDir, loadZooLlm } from "../zoo/llms.js";
 import { fileHash, withLock, writeFileAtomic } from "../util/fs.js";
 import { readJsonFile, writeJson } from "../util/jsonl.js";
 import { projectRoot } from "../util/paths.js";
@@ -67,7 +67,7 @@ export interface RunResult {
   tower: { family: string; resolution: string; side: number; s2: boolean; tokens: number; dim: number };
   stage1: StageSummary;
   stage2: StageSummary;
-  /** Stage-2 loss on validation conversations with their own images and with other scenes' (src/eval/image_reliance.ts). */
+  /** Stage-2 loss on validation conversations with their own images and with other scenes' (src/probes/image_reliance.ts). */
   imageReliance?: ImageReliance;
   eval: {
     tasks: Record<string, { metrics: Record<string, number>; n: number; seconds: number }>;

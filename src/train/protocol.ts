@@ -20,7 +20,7 @@
  * calibration issue's job).
  *
  * Version 2 (the calibration issue), measured on LLaMA-3.1-8B + CLIP, seed 0, with the image gap
- * (src/eval/image_reliance.ts: validation-scene conversations with another scene's image minus their
+ * (src/probes/image_reliance.ts: validation-scene conversations with another scene's image minus their
  * own, in nats; 256 conversations): version 1 answered from the question alone (gap 0.0001; on the
  * validation split GQA 18, POPE 66.7 = always "yes", MMBench 0). Neither a 4× longer stage 2 (6,144
  * conversations: gap 0.0002, loss 0.79; validation GQA 27.5, POPE still always "yes"), nor stage 1 on

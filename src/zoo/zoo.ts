@@ -10,7 +10,7 @@ import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { backendInfo } from "../backend/index.js";
 import { Dataset, defaultDatasetDir, generateDataset, type DatasetManifest, type DatasetPart } from "../data/dataset.js";
-import { probeTower } from "../eval/tower_probes.js";
+import { probeTower } from "../probes/tower_probes.js";
 import { loadCheckpoint, readConfig, saveCheckpoint } from "../models/checkpoint.js";
 import type { Preset } from "../presets.js";
 import { isVisionFamily, VISION_FAMILIES, type VisionConfig, type VisionFamily } from "../models/vision/config.js";
@@ -18,36 +18,17 @@ import { VisionTower } from "../models/vision/vit.js";
 import { hashString } from "../util/random.js";
 import { readJsonFile, writeJson } from "../util/jsonl.js";
 import { projectRoot } from "../util/paths.js";
-import { towerObjective } from "./objectives/registry.js";
-import type { TextSide } from "./objectives/objective.js";
-import { ZOO_LLM_BUILDERS } from "./zoo_llms.js";
+import { towerObjective } from "../train/objectives/registry.js";
+import type { TextSide } from "../train/objectives/objective.js";
+import { ZOO_LLM_BUILDERS } from "./llms.js";
 import { folderBytes } from "../util/fs.js";
 import { mean } from "../util/stats.js";
-import { thinCurve } from "./zoo_files.js";
+import { thinCurve, type ZooEntryManifest } from "./entry.js";
+
+export type { ZooEntryManifest } from "./entry.js";
 
 /** Bumped when a change to training makes built entries stale. */
 export const ZOO_VERSION = 1;
-
-export interface ZooEntryManifest {
-  kind: "tower" | "llm";
-  name: string;
-  key: string;
-  objective: string;
-  summary: string;
-  data: string;
-  steps: number;
-  batchSize: number;
-  seed: number;
-  backend: string;
-  finalLoss: number;
-  finalTerms: Record<string, number>;
-  /** Loss of every step, thinned to at most 200 points (for the notebook's curves). */
-  lossCurve: number[];
-  probes: Record<string, number>;
-  parameters: number;
-  bytes: number;
-  seconds: number;
-}
 
 export interface ZooManifest {
   preset: string;

@@ -3,19 +3,18 @@ import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { backendInfo } from "../backend/index.js";
 import type { Dataset } from "../data/dataset.js";
-import { llmProbeRow, llmProbes, type LanguageModel } from "../eval/llm_probes.js";
+import { llmProbeRow, llmProbes, type LanguageModel } from "../probes/llm_probes.js";
 import { loadCheckpoint, readConfig, saveCheckpoint } from "../models/checkpoint.js";
 import type { LlmConfig } from "../models/llm/config.js";
 import { CausalLM } from "../models/llm/decoder.js";
 import type { Preset } from "../presets.js";
 import { FamilyTokenizer } from "../models/tokenizer/tokenizer.js";
 import { writeJson } from "../util/jsonl.js";
-import { pretrainLlm } from "./llm_pretrain.js";
-import { LLM_RECIPES, ZOO_LLMS } from "./llm_recipes.js";
-import type { ZooEntryManifest } from "./zoo.js";
+import { pretrainLlm } from "../train/llm_pretrain.js";
+import { LLM_RECIPES, ZOO_LLMS } from "../train/llm_recipes.js";
 import { folderBytes } from "../util/fs.js";
 import { mean } from "../util/stats.js";
-import { thinCurve } from "./zoo_files.js";
+import { thinCurve, type ZooEntryManifest } from "./entry.js";
 
 export interface ZooLlmBuilder {
   /** The preset's recipe, as data: part of the entry's build key. */
