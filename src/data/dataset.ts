@@ -16,7 +16,7 @@ import { folderBytes, folderHash } from "../util/fs.js";
 import { decodeImage, encodePng, renderScene, type RawImage } from "../world/render.js";
 import { sampleScene, sceneSignature, type Scene } from "../world/scene.js";
 import { BENCHMARK_GENERATORS } from "./benchmarks/registry.js";
-import { worldStatistics, type BenchmarkItem } from "./benchmarks/generator.js";
+import { worldStatistics, type BenchmarkItem } from "../benchmarks/generator.js";
 import { CAPTION_INSTRUCTIONS, CAPTION_STYLES, caption, type CaptionStyle } from "./captions.js";
 import { firstTurn, instructionSample } from "./instructions.js";
 import { readLlavaJson, resolveImagePath, writeLlavaJson, type LlavaDataset, type LlavaSample } from "./llava_json.js";

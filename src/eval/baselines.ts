@@ -12,7 +12,7 @@
  */
 import type { Dataset, LoadedItem } from "../data/dataset.js";
 import { benchmarkGenerator } from "../data/benchmarks/registry.js";
-import { worldStatistics } from "../data/benchmarks/generator.js";
+import { worldStatistics } from "../benchmarks/generator.js";
 import { Random } from "../util/random.js";
 import { scoreItems, spreadSubset, type TaskEvaluation } from "./runner.js";
 import { TASK_NAMES, type AnyTask } from "./tasks/registry.js";

@@ -6,7 +6,7 @@
  */
 import { imageFile, type Dataset, type LoadedItem } from "../data/dataset.js";
 import { benchmarkGenerator } from "../data/benchmarks/registry.js";
-import { worldStatistics } from "../data/benchmarks/generator.js";
+import { worldStatistics } from "../benchmarks/generator.js";
 import { getTask, type AnyTask } from "./tasks/registry.js";
 
 /** The training-split scenes a validation evaluation asks about. */

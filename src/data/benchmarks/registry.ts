@@ -1,14 +1,14 @@
 /** The benchmark analogues by lmms-eval task name, in the README's column order. */
-import { ai2dGenerator } from "./ai2d.js";
-import type { BenchmarkGenerator } from "./generator.js";
-import { gqaGenerator } from "./gqa.js";
-import { mmbenchCnGenerator, mmbenchEnGenerator } from "./mmbench.js";
-import { mmeGenerator } from "./mme.js";
-import { mmmuGenerator } from "./mmmu.js";
-import { popeGenerator } from "./pope.js";
-import { scienceqaGenerator } from "./scienceqa_img.js";
-import { seedbenchGenerator } from "./seedbench.js";
-import { textvqaGenerator } from "./textvqa.js";
+import { ai2dGenerator } from "../../benchmarks/ai2d/generate.js";
+import type { BenchmarkGenerator } from "../../benchmarks/generator.js";
+import { gqaGenerator } from "../../benchmarks/gqa/generate.js";
+import { mmbenchCnGenerator, mmbenchEnGenerator } from "../../benchmarks/mmbench/generate.js";
+import { mmeGenerator } from "../../benchmarks/mme/generate.js";
+import { mmmuGenerator } from "../../benchmarks/mmmu/generate.js";
+import { popeGenerator } from "../../benchmarks/pope/generate.js";
+import { scienceqaGenerator } from "../../benchmarks/scienceqa_img/generate.js";
+import { seedbenchGenerator } from "../../benchmarks/seedbench/generate.js";
+import { textvqaGenerator } from "../../benchmarks/textvqa/generate.js";
 
 // Each generator's Doc type differs; the registry only needs what is common to them all.
 export const BENCHMARK_GENERATORS: readonly BenchmarkGenerator<object>[] = [

@@ -1,15 +1,15 @@
 /** The nine benchmarks of the LLaVA-MORE table as lmms-eval tasks (SEED image part only). */
 
 import type { LmmsTask } from "../task.js";
-import { ai2d } from "./ai2d.js";
-import { gqa } from "./gqa.js";
-import { mmbenchCnDev, mmbenchEnDev } from "./mmbench.js";
-import { mme } from "./mme.js";
-import { mmmuVal } from "./mmmu.js";
-import { pope } from "./pope.js";
-import { scienceqaImg } from "./scienceqa_img.js";
-import { seedbench } from "./seedbench.js";
-import { textvqaVal } from "./textvqa.js";
+import { ai2d } from "../../benchmarks/ai2d/task.js";
+import { gqa } from "../../benchmarks/gqa/task.js";
+import { mmbenchCnDev, mmbenchEnDev } from "../../benchmarks/mmbench/task.js";
+import { mme } from "../../benchmarks/mme/task.js";
+import { mmmuVal } from "../../benchmarks/mmmu/task.js";
+import { pope } from "../../benchmarks/pope/task.js";
+import { scienceqaImg } from "../../benchmarks/scienceqa_img/task.js";
+import { seedbench } from "../../benchmarks/seedbench/task.js";
+import { textvqaVal } from "../../benchmarks/textvqa/task.js";
 
 /** A task with its doc and log types erased, for code that handles any of them. */
 export type AnyTask = LmmsTask<unknown, object>;

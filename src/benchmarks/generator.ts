@@ -3,9 +3,9 @@
  * answer), the statistics of the training world that POPE's splits need, and a seeded walk over
  * held-out scenes that collects items until a benchmark has its size.
  */
-import { Random } from "../../util/random.js";
-import type { Scene } from "../../world/scene.js";
-import { CATEGORIES } from "../../world/vocabulary.js";
+import { Random } from "../util/random.js";
+import type { Scene } from "../world/scene.js";
+import { CATEGORIES } from "../world/vocabulary.js";
 
 export interface BenchmarkItem<Doc> {
   /** The scene whose image the doc is asked about. */
