@@ -11,7 +11,8 @@ import type { Scene } from "../../world/scene.js";
 import { CATEGORIES, COLOURS, MATERIAL_ZH, SIZE_ZH, TEXTURE_ZH, THEMES } from "../../world/vocabulary.js";
 import { placePhraseZh } from "../../data/language.js";
 import { OPTION_LETTERS, ask, optionsFor, referTo, type FamilyName, type QA } from "../../data/questions.js";
-import { collectItems, type BenchmarkGenerator, type BenchmarkItem, type GeneratorContext } from "../generator.js";
+import type { BenchmarkItem } from "../../data/dataset.js";
+import { collectItems, type BenchmarkGenerator, type GeneratorContext } from "../generator.js";
 
 type Letter = "A" | "B" | "C" | "D";
 

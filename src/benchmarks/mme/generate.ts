@@ -14,7 +14,8 @@ import { COLOURS, LABEL_ALPHABET, MATERIALS, NAMED_OBJECTS, PLACES, TEXTURES, TH
 import { placePhrase, plural, withArticle } from "../../data/language.js";
 import { CATEGORY_NAMES, COLOUR_NAMES, pickCount, referByLook, referTo } from "../../data/questions.js";
 import { DIAGRAM_TITLES } from "../../world/scene.js";
-import { collectItems, type BenchmarkGenerator, type BenchmarkItem } from "../generator.js";
+import type { BenchmarkItem } from "../../data/dataset.js";
+import { collectItems, type BenchmarkGenerator } from "../generator.js";
 
 
 export const MME_PERCEPTION = ["existence", "count", "position", "color", "posters", "celebrity", "scene", "landmark", "artwork", "OCR"] as const;

@@ -6,7 +6,8 @@
  */
 import type { PopeDoc } from "./task.js";
 import { CATEGORIES } from "../../world/vocabulary.js";
-import { collectItems, type BenchmarkGenerator, type BenchmarkItem, type WorldStatistics } from "../generator.js";
+import type { BenchmarkItem } from "../../data/dataset.js";
+import { collectItems, type BenchmarkGenerator, type WorldStatistics } from "../generator.js";
 import type { Random } from "../../util/random.js";
 import { withArticle } from "../../data/language.js";
 
