@@ -1,16 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Dataset } from "../src/data/dataset.js";
-import { BENCHMARK_TASKS, benchmarkGenerator } from "../src/data/benchmarks/registry.js";
-import { popeNegatives } from "../src/data/benchmarks/pope.js";
-import type { WorldStatistics } from "../src/data/benchmarks/generator.js";
-import { MME_SUBTASKS } from "../src/data/benchmarks/mme.js";
-import { baselinePredictions, evaluateBaseline, fitQuestionPrior } from "../src/eval/baselines.js";
+import { BENCHMARK_TASKS, benchmarkGenerator, getTask } from "../src/benchmarks/registry.js";
+import { popeNegatives } from "../src/benchmarks/pope/generate.js";
+import type { WorldStatistics } from "../src/benchmarks/generator.js";
+import { MME_SUBTASKS } from "../src/benchmarks/mme/generate.js";
+import { baselinePredictions, evaluateBaseline, fitQuestionPrior } from "../src/benchmarks/baselines.js";
 import { evaluateTask, scoreItems, type BatchedModel } from "../src/eval/runner.js";
-import { getTask } from "../src/eval/tasks/registry.js";
-import type { MmbenchDoc } from "../src/eval/tasks/mmbench.js";
-import type { MmeDoc } from "../src/eval/tasks/mme.js";
-import type { PopeDoc } from "../src/eval/tasks/pope.js";
+import type { MmbenchDoc } from "../src/benchmarks/mmbench/task.js";
+import type { MmeDoc } from "../src/benchmarks/mme/task.js";
+import type { PopeDoc } from "../src/benchmarks/pope/task.js";
 import { CATEGORIES } from "../src/world/vocabulary.js";
 import { Random } from "../src/util/random.js";
 import { tinyDataset } from "./helpers.js";
@@ -25,7 +24,7 @@ test("every benchmark's docs pass its task's parser, and its own targets score f
   const dataset = new Dataset(await tinyDataset());
   assert.deepEqual(BENCHMARK_TASKS, ["gqa", "scienceqa_img", "textvqa_val", "ai2d", "pope", "mme", "mmbench_en_dev", "mmbench_cn_dev", "seedbench", "mmmu_val"]);
   for (const name of BENCHMARK_TASKS) {
-    const { task, items } = dataset.benchmark(name);
+    const { task, items } = dataset.benchmark(getTask(name));
     assert.ok(items.length > 0, name);
     for (const it of items) assert.ok(task.prompt(it.doc).length > 0);
     const oracle = scoreItems(task, items, items.map((it) => it.target));
@@ -36,7 +35,7 @@ test("every benchmark's docs pass its task's parser, and its own targets score f
 
 test("POPE: balanced yes/no per split; popular and adversarial negatives follow the training statistics", async () => {
   const dataset = new Dataset(await tinyDataset());
-  const docs = dataset.benchmark("pope").items.map((it) => it.doc as PopeDoc);
+  const docs = dataset.benchmark(getTask("pope")).items.map((it) => it.doc as PopeDoc);
   for (const split of ["random", "popular", "adversarial"] as const) {
     const inSplit = docs.filter((d) => d.category === split);
     assert.equal(inSplit.filter((d) => d.answer === "yes").length, inSplit.filter((d) => d.answer === "no").length, split);
@@ -55,7 +54,7 @@ test("POPE: balanced yes/no per split; popular and adversarial negatives follow 
 
 test("MME: two questions per image, one Yes and one No, in every subtask; MMBench: one doc per rotation", async () => {
   const dataset = new Dataset(await tinyDataset());
-  const mme = dataset.benchmark("mme").items.map((it) => it.doc as MmeDoc);
+  const mme = dataset.benchmark(getTask("mme")).items.map((it) => it.doc as MmeDoc);
   assert.deepEqual([...new Set(mme.map((d) => d.category))].sort(), [...MME_SUBTASKS].sort());
   const byImage = groupBy(mme, (d) => d.imageId);
   for (const [image, pair] of byImage) {
@@ -63,7 +62,7 @@ test("MME: two questions per image, one Yes and one No, in every subtask; MMBenc
     for (const d of pair) assert.ok(d.question.endsWith(" Please answer yes or no."));
   }
   for (const task of ["mmbench_en_dev", "mmbench_cn_dev"]) {
-    const docs = dataset.benchmark(task).items.map((it) => it.doc as MmbenchDoc);
+    const docs = dataset.benchmark(getTask(task)).items.map((it) => it.doc as MmbenchDoc);
     const byQuestion = groupBy(docs, (d) => d.index % 1_000_000);
     for (const [, rotations] of byQuestion) {
       const options = Object.keys(rotations[0]!.options).length;
@@ -72,7 +71,7 @@ test("MME: two questions per image, one Yes and one No, in every subtask; MMBenc
       assert.equal(answerTexts.size, 1, "the right option's text is the same in every rotation");
     }
   }
-  const cn = dataset.benchmark("mmbench_cn_dev").items.map((it) => it.doc as MmbenchDoc);
+  const cn = dataset.benchmark(getTask("mmbench_cn_dev")).items.map((it) => it.doc as MmbenchDoc);
   assert.ok(cn.every((d) => /[\u4e00-\u9fff]/.test(d.question)));
 });
 
@@ -84,7 +83,7 @@ test("baselines: POPE always-yes is 50% accurate (F1 66.7), MME always-yes score
   const mme = evaluateBaseline("always-yes", dataset, "mme");
   assert.equal(mme.headline["MME-P"], 500);
   assert.equal(mme.headline["MME-C"], 200);
-  const { task, items } = dataset.benchmark("seedbench");
+  const { task, items } = dataset.benchmark(getTask("seedbench"));
   const random = baselinePredictions("random-option", task, items, dataset);
   assert.ok(random.every((p) => ["A", "B", "C", "D"].includes(p)));
   assert.deepEqual(random, baselinePredictions("random-option", task, items, dataset), "seeded");
@@ -107,21 +106,21 @@ test("the question prior learns answers by question text and maps them to option
 
 test("the runner drives any generate(image, prompt) — one at a time or batched — and scores with the task", async () => {
   const dataset = new Dataset(await tinyDataset());
-  const { task, items } = dataset.benchmark("gqa");
+  const { task, items } = dataset.benchmark(getTask("gqa"));
   const answers = new Map(items.map((it) => [`<image>\n${task.prompt(it.doc)}`, it.target]));
   const seen: number[] = [];
   const perfect = (image: { width: number }, prompt: string) => {
     seen.push(image.width);
     return answers.get(prompt) ?? "?";
   };
-  const single = await evaluateTask(dataset, "gqa", perfect, { progress: false });
+  const single = await evaluateTask(dataset, getTask("gqa"), perfect, { progress: false });
   assert.equal(single.headline["GQA"], 100);
   assert.equal(seen.length, items.length);
   const batched: BatchedModel = { batchSize: 5, generateBatch: async (requests) => requests.map((r) => answers.get(r.prompt) ?? "?") };
-  assert.deepEqual((await evaluateTask(dataset, "gqa", batched, { progress: false })).predictions, single.predictions);
-  const wrong = await evaluateTask(dataset, "gqa", () => "purple elephant", { progress: false, limit: 3 });
+  assert.deepEqual((await evaluateTask(dataset, getTask("gqa"), batched, { progress: false })).predictions, single.predictions);
+  const wrong = await evaluateTask(dataset, getTask("gqa"), () => "purple elephant", { progress: false, limit: 3 });
   assert.equal(wrong.n, 3);
   assert.equal(wrong.headline["GQA"], 0);
   const broken: BatchedModel = { batchSize: 4, generateBatch: async () => ["only one"] };
-  await assert.rejects(evaluateTask(dataset, "gqa", broken, { progress: false }), /returned 1 answers for 4 requests/);
+  await assert.rejects(evaluateTask(dataset, getTask("gqa"), broken, { progress: false }), /returned 1 answers for 4 requests/);
 });

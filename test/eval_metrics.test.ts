@@ -6,12 +6,12 @@ import { exactMatch } from "../src/eval/metrics/exact_match.js";
 import { mmbenchExtract, scienceqaCorrect, seedExtract } from "../src/eval/metrics/choice.js";
 import { extractNumbers, openCorrect, parseMultiChoice, parseOpen } from "../src/eval/metrics/mmmu_parse.js";
 import { exactMean, pyCapitalize, pyFloat, pyRound, pyStrip } from "../src/eval/metrics/python.js";
-import { pope, type PopeDoc } from "../src/eval/tasks/pope.js";
-import { mme, type MmeDoc } from "../src/eval/tasks/mme.js";
-import { mmbenchEnDev, type MmbenchDoc } from "../src/eval/tasks/mmbench.js";
-import { makeMmmuTask, type MmmuDoc } from "../src/eval/tasks/mmmu.js";
-import { gqa } from "../src/eval/tasks/gqa.js";
-import { ai2d } from "../src/eval/tasks/ai2d.js";
+import { pope, type PopeDoc } from "../src/benchmarks/pope/task.js";
+import { mme, type MmeDoc } from "../src/benchmarks/mme/task.js";
+import { mmbenchEnDev, type MmbenchDoc } from "../src/benchmarks/mmbench/task.js";
+import { makeMmmuTask, type MmmuDoc } from "../src/benchmarks/mmmu/task.js";
+import { gqa } from "../src/benchmarks/gqa/task.js";
+import { ai2d } from "../src/benchmarks/ai2d/task.js";
 
 const metric = (ms: ReadonlyArray<{ metric: string; value: number }>, name: string): number => {
   const m = ms.find((x) => x.metric === name);

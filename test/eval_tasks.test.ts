@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "./helpers.js";
 import { headlineScores, userText, type LmmsTask, type MetricValue } from "../src/eval/task.js";
-import { getTask, TASKS, TASK_NAMES, type TaskName } from "../src/eval/tasks/registry.js";
+import { getTask, TASKS, TASK_NAMES, type TaskName } from "../src/benchmarks/registry.js";
 import { readPredictions, scorePredictionsFile } from "../src/eval/predictions.js";
 import { writeResults } from "../src/eval/results.js";
 import { isBenchmarkName } from "../src/analysis/benchmarks.js";
@@ -39,7 +39,7 @@ test("the registry holds the ten tasks; unknown names list the valid ones", () =
 });
 
 test("every fixture scores to its hand-computed values", () => {
-  const score = (name: TaskName) => scorePredictionsFile(name, fixture(name));
+  const score = (name: TaskName) => scorePredictionsFile(getTask(name), fixture(name));
   // GQA (plain layout): Red/red ✓, "left." ✓, "yes " ✗ (space kept), green ✗, tshirt/t-shirt ✓, No/no ✓ → 4/6.
   assert.deepEqual(values(score("gqa").metrics), { exact_match: 4 / 6 });
   // ScienceQA (log_samples, ids from doc_id): "A" ✓, "B. bird" ✓, "(A)" ✗, "c" ✗, "The answer is B" ✗, "A" ✓ → 3/6.
@@ -127,11 +127,11 @@ test("scored answers: equal to their truth exactly when the task scored the item
 });
 
 test("headline columns map to README units", () => {
-  const pope = scorePredictionsFile("pope", fixture("pope"));
+  const pope = scorePredictionsFile(getTask("pope"), fixture("pope"));
   assert.deepEqual(headlineScores(TASKS.pope, pope.metrics), { POPE: (2 / 3) * 100 });
-  const mme = scorePredictionsFile("mme", fixture("mme"));
+  const mme = scorePredictionsFile(getTask("mme"), fixture("mme"));
   assert.deepEqual(headlineScores(TASKS.mme, mme.metrics), { "MME-P": 175, "MME-C": 50 });
-  const mmmu = scorePredictionsFile("mmmu_val", fixture("mmmu_val"));
+  const mmmu = scorePredictionsFile(getTask("mmmu_val"), fixture("mmmu_val"));
   assert.deepEqual(headlineScores(TASKS.mmmu_val, mmmu.metrics), { MMMU: 66.7 });
 });
 
@@ -205,9 +205,9 @@ test("the lmms-eval JSON document layout (logs array) scores like the JSON Lines
   const logs = readFileSync(fixture("pope"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as unknown);
   const path = join(tempDir(), "pope.json");
   writeFileSync(path, JSON.stringify({ args: {}, model_configs: {}, logs }, null, 4));
-  assert.deepEqual(scorePredictionsFile("pope", path).metrics, scorePredictionsFile("pope", fixture("pope")).metrics);
+  assert.deepEqual(scorePredictionsFile(getTask("pope"), path).metrics, scorePredictionsFile(getTask("pope"), fixture("pope")).metrics);
   writeFileSync(path, JSON.stringify({ args: {}, logs: [logs[0], { ...(logs[1] as object), doc: { question: "q" } }] }));
-  assert.throws(() => scorePredictionsFile("pope", path), new RegExp(`${path}: logs\\[1\\]: missing field "answer"`));
+  assert.throws(() => scorePredictionsFile(getTask("pope"), path), new RegExp(`${path}: logs\\[1\\]: missing field "answer"`));
 });
 
 test("bad input: each error names the file and line", () => {
@@ -251,8 +251,8 @@ test("bad input: each error names the file and line", () => {
 
 test("results: lmms-eval-like results.json and per-sample JSONL, written atomically", () => {
   const dir = tempDir();
-  const pope = scorePredictionsFile("pope", fixture("pope"));
-  const en = scorePredictionsFile("mmbench_en_dev", fixture("mmbench_en_dev"));
+  const pope = scorePredictionsFile(getTask("pope"), fixture("pope"));
+  const en = scorePredictionsFile(getTask("mmbench_en_dev"), fixture("mmbench_en_dev"));
   const paths = writeResults(dir, [pope, en], { model: "llava-more-tiny", seed: 0 });
   const results = JSON.parse(readFileSync(paths.results, "utf8")) as Record<string, Record<string, Record<string, unknown>>>;
   assert.equal(results["results"]?.["pope"]?.["pope_f1_score,none"], 2 / 3);

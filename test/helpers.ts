@@ -24,7 +24,7 @@ export function requireTool(available: boolean, hint: string): string | false {
 let tiny: Promise<string> | undefined;
 export function tinyDataset(): Promise<string> {
   tiny ??= (async () => {
-    const { generateDataset } = await import("../src/data/dataset.js");
+    const { generateDataset } = await import("../src/benchmarks/dataset.js");
     const dir = join(tempDir(), "tiny");
     await generateDataset({ preset: "tiny", seed: 0, outDir: dir, progress: false });
     return dir;

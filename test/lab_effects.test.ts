@@ -6,6 +6,7 @@ import { labTable, type LabScoreRow } from "../src/analysis/lab_stats.js";
 import { EFFECT_COLUMNS, aboveBaseline, aboveBaselineMarkdown, effectsCsv, formShares, formSharesMarkdown, labEffects, meetsBar, strongestEffects, variablesMarkdown, type EffectRow } from "../src/analysis/lab_effects.js";
 import { answerCollapseMarkdown, findingsDocument, writeFindings } from "../src/analysis/lab_report.js";
 import { answerHabit, topAnswers } from "../src/eval/results.js";
+import { TASKS } from "../src/benchmarks/registry.js";
 import { beyondHabitEffects, beyondHabitSection, beyondHabitTable } from "../src/analysis/lab_habits.js";
 import { tempDir } from "./helpers.js";
 
@@ -138,16 +139,16 @@ test("answer collapse: each run's most frequent answer per benchmark, from its s
   const parsed = ["yes", "no", "other", "yes", "yes"];
   write("b", "mme", ["yes", "no", "yes", "yes", "yes"], (i) => ({ category: categories[i], parsed: parsed[i] }));
   write("b", "some_other_task", ["x"]);
-  const a = topAnswers(join(dir, "a"));
+  const a = topAnswers(join(dir, "a"), TASKS);
   // The top answer is trimmed and lower-cased; the form is read from the log as the task's scoring reads
   // it (POPE's logged prediction must be exactly "yes" or "no"; MME's parsed label must not be "other").
   assert.deepEqual(a["POPE"], { answer: "yes", share: 1, n: 4, inFormat: 0.5 });
   assert.deepEqual(a["AI2D"], { answer: "a", share: 0.5, n: 4, inFormat: 0.75 });
-  const b = topAnswers(join(dir, "b"));
+  const b = topAnswers(join(dir, "b"), TASKS);
   assert.deepEqual(b["POPE"], { answer: "no", share: 0.6, n: 5, inFormat: 1 });
   assert.deepEqual([b["MME-P"]!.share, b["MME-P"]!.n, b["MME-P"]!.inFormat, b["MME-C"]], [0.5, 2, 1, { answer: "yes", share: 1, n: 3, inFormat: 2 / 3 }]);
   assert.deepEqual(b["some_other_task"], { answer: "x", share: 1, n: 1 }, "an unknown task keeps its name");
-  assert.deepEqual(topAnswers(join(dir, "missing")), {});
+  assert.deepEqual(topAnswers(join(dir, "missing"), TASKS), {});
   const md = answerCollapseMarkdown({ a, b });
   assert.match(md, /\| POPE \| 2 \| 1 \("yes"\) \| 0\.80 \|/);
   assert.match(md, /\| AI2D \| 1 \| 0 \| 0\.50 \|/);
@@ -155,7 +156,7 @@ test("answer collapse: each run's most frequent answer per benchmark, from its s
   assert.ok(md.indexOf("| AI2D |") < md.indexOf("| POPE |") && md.indexOf("| POPE |") < md.indexOf("| MME-P |") && md.indexOf("| MME-C |") < md.indexOf("| some_other_task |"), "README order, unknown names last");
   assert.match(findingsDocument(TABLE, labEffects(TABLE), { answers: { a } }), /## Do the runs answer more than one way\?/);
   writeFileSync(join(dir, "a", "samples_gqa.jsonl"), JSON.stringify({ doc_id: 0, answer: "x" }) + "\n");
-  assert.throws(() => topAnswers(join(dir, "a")), /samples_gqa\.jsonl:1: expected a "prediction" string/);
+  assert.throws(() => topAnswers(join(dir, "a"), TASKS), /samples_gqa\.jsonl:1: expected a "prediction" string/);
 });
 
 test("answered in form: per pairing, the mean over its runs; the variable table shows it for both levels of the strongest contrast", () => {
@@ -195,7 +196,7 @@ test("answer habits: accuracy against the run's own answers shuffled over the it
   const ai2d = [["A", "A"], ["(b)", "B"], ["A", "C"], ["C is right", "C"]].map(([prediction, target], i) => JSON.stringify({ doc_id: i, prediction, target }));
   writeFileSync(join(dir, "samples_ai2d.jsonl"), `${ai2d.join("\n")}\n${JSON.stringify({ doc_id: 4, prediction: "A" })}\n`);
   // Given a, b, a, "c is right" against a, b, c, c: right 2 of 4; shuffled (a 2·1 + b 1·1) / 16 = 3/16.
-  assert.deepEqual(topAnswers(dir)["AI2D"]!.habit, { items: 4, accuracy: 0.5, shuffled: 3 / 16 });
+  assert.deepEqual(topAnswers(dir, TASKS)["AI2D"]!.habit, { items: 4, accuracy: 0.5, shuffled: 3 / 16 });
 
   // The variables on accuracy − shuffled: llama3.1-8b looks (+20 points above its habit), llama3-8b does
   // not (0), whatever their headline scores; gemma2-2b has no habits logged and drops out, which leaves

@@ -4,7 +4,8 @@ import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { initBackend } from "../src/backend/index.js";
-import { Dataset, defaultDatasetDir, generateDataset } from "../src/data/dataset.js";
+import { Dataset, defaultDatasetDir } from "../src/data/dataset.js";
+import { generateDataset } from "../src/benchmarks/dataset.js";
 import { spreadSubset } from "../src/eval/runner.js";
 import { runCostMarkdown, writeLabReport, zooBuildsText } from "../src/analysis/lab_report.js";
 import { fileHash } from "../src/util/fs.js";
@@ -21,7 +22,8 @@ import { buildVariation } from "../src/analysis/lab_builds.js";
 import { labTable } from "../src/analysis/lab_stats.js";
 import { parseCsv } from "../src/util/csv.js";
 import { archivedIds, archivedResult, archiveRun, archiveSourceOf, currentArchivedKey } from "../src/study/archive.js";
-import { validationBenchmarks } from "../src/eval/validation.js";
+import { validationBenchmarks } from "../src/benchmarks/validation.js";
+import { getTask } from "../src/benchmarks/registry.js";
 import { PROTOCOLS } from "../src/train/protocol.js";
 import { fitPrompt } from "../src/study/answerer.js";
 import { expectedRunSeconds, gridTimeLeft, mergeStudy, missingZooEntries, resumeText, runStudy, timeLeftText, writeSlurmScript, zooCoverage } from "../src/study/runner.js";
@@ -206,7 +208,7 @@ test("the validation split asks every benchmark about training scenes never trai
     const { items } = validationBenchmarks(dataset, { from, count })(task);
     assert.ok(items.length > 0, `${task}: no validation items`);
     assert.ok(items.every((it) => inRange(it.sceneId) && it.image === `${it.sceneId}.png`), `${task}: an item outside training scenes ${from}–${from + count - 1}`);
-    assert.ok(dataset.benchmark(task).items.every((it) => it.sceneId.startsWith("test-")), `${task}: the benchmark file asks about training scenes`);
+    assert.ok(dataset.benchmark(getTask(task)).items.every((it) => it.sceneId.startsWith("test-")), `${task}: the benchmark file asks about training scenes`);
     assert.deepEqual(validationBenchmarks(dataset, { from, count })(task).items, items, `${task}: not deterministic`);
   }
   assert.throws(() => validationBenchmarks(dataset, { from: 100, count: 40 }), /validation scenes 100–139 are outside the 120 training scenes/);

@@ -12,7 +12,7 @@ import { S2_SCALES } from "../models/vision/resolution.js";
 import { VISION_FAMILIES, type VisionFamily } from "../models/vision/config.js";
 import { visionConfig } from "../models/vision/registry.js";
 import type { Preset } from "../presets.js";
-import { BASELINES, type Baseline } from "../eval/baselines.js";
+import { BASELINES, type Baseline } from "../benchmarks/baselines.js";
 import type { LegibilityResult } from "../world/legibility.js";
 import type { TableView } from "./render.js";
 

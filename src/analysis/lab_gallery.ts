@@ -9,6 +9,7 @@ import { squareForTower } from "../data/preprocess.js";
 import type { Preset } from "../presets.js";
 import { visionConfig } from "../models/vision/registry.js";
 import { userText } from "../eval/task.js";
+import { getTask } from "../benchmarks/registry.js";
 import { encodePng } from "../world/render.js";
 import type { Scene } from "../world/scene.js";
 import { patchSimilarity } from "../probes/patch_similarity.js";
@@ -45,7 +46,7 @@ export async function resolutionLadder(dataset: Dataset, scene: Scene, preset: P
 export async function benchmarkGallery(dataset: Dataset, tasks: readonly string[], width = 180): Promise<Picture[]> {
   return Promise.all(
     tasks.map(async (name) => {
-      const { task, items } = dataset.benchmark(name);
+      const { task, items } = dataset.benchmark(getTask(name));
       const item = items[0]!;
       return { png: await encodePng(await dataset.image(item.image)), caption: `${name}\n${userText(task.prompt(item.doc))}\n⇒ ${item.target}`, width };
     }),

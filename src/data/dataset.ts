@@ -7,7 +7,6 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import type { Preset } from "../presets.js";
-import { getTask, type AnyTask } from "../eval/tasks/registry.js";
 import { hashString, Random } from "../util/random.js";
 import { progressBar } from "../util/progress.js";
 import { readJsonFile, readJsonl, writeJson, writeJsonl } from "../util/jsonl.js";
@@ -15,8 +14,6 @@ import { projectRoot } from "../util/paths.js";
 import { folderBytes, folderHash } from "../util/fs.js";
 import { decodeImage, encodePng, renderScene, type RawImage } from "../world/render.js";
 import { sampleScene, sceneSignature, type Scene } from "../world/scene.js";
-import { BENCHMARK_GENERATORS } from "./benchmarks/registry.js";
-import { worldStatistics, type BenchmarkItem } from "./benchmarks/generator.js";
 import { CAPTION_INSTRUCTIONS, CAPTION_STYLES, caption, type CaptionStyle } from "./captions.js";
 import { firstTurn, instructionSample } from "./instructions.js";
 import { readLlavaJson, resolveImagePath, writeLlavaJson, type LlavaDataset, type LlavaSample } from "./llava_json.js";
@@ -43,6 +40,23 @@ export interface DatasetManifest {
 /** The folders of a dataset. Consumers key their caches on the parts they read (the zoo reads no stage-2 data). */
 export const DATASET_PARTS = ["images", "scenes", "text", "stage1", "stage2", "benchmarks"] as const;
 export type DatasetPart = (typeof DATASET_PARTS)[number];
+
+export interface BenchmarkItem<Doc> {
+  /** The scene whose image the doc is asked about. */
+  sceneId: string;
+  doc: Doc;
+  /** The ideal short answer (an option letter, "yes", a word): what baselines and tests compare to. */
+  target: string;
+  /** For multiple choice, the text of the right option (the question prior learns texts, not letters). */
+  answerText?: string;
+}
+
+/**
+ * Writes the benchmark files of a dataset being generated into `dir` (`<task>.jsonl` each, asked
+ * about the held-out scenes) and returns each file's item count by task. The benchmarks sit above
+ * data: src/benchmarks/dataset.ts gives it (`writeBenchmarkFiles`, every registered benchmark).
+ */
+export type BenchmarkFilesWriter = (dir: string, scenes: { train: readonly Scene[]; test: readonly Scene[] }, config: DatasetPreset, seed: number) => Record<string, number>;
 
 export interface GenerateOptions {
   preset?: Preset;
@@ -115,8 +129,12 @@ function captionSet(style: CaptionStyle, scenes: readonly Scene[], seed: number)
   });
 }
 
-/** Generates (or reuses) the dataset and returns its manifest and folder. */
-export async function generateDataset(options: GenerateOptions = {}): Promise<{ dir: string; manifest: DatasetManifest; cached: boolean }> {
+/**
+ * Generates (or reuses) the dataset, its benchmark files written by `writeBenchmarks`, and returns its
+ * manifest and folder. Callers use src/benchmarks/dataset.ts's `generateDataset`, which gives every
+ * registered benchmark.
+ */
+export async function generateDatasetWith(writeBenchmarks: BenchmarkFilesWriter, options: GenerateOptions = {}): Promise<{ dir: string; manifest: DatasetManifest; cached: boolean }> {
   const preset = options.preset ?? "small";
   const config = options.config ?? DATASET_PRESETS[preset];
   const seed = options.seed ?? 0;
@@ -166,17 +184,7 @@ export async function generateDataset(options: GenerateOptions = {}): Promise<{ 
     writeLlavaJson(join(tmp, "stage2", "mixture.json"), stage2);
     counts["stage2/mixture"] = stage2.length;
 
-    const stats = worldStatistics(train);
-    for (const generator of BENCHMARK_GENERATORS) {
-      const size = config.benchmarkSizes[generator.task];
-      if (size === undefined) continue;
-      const items = generator.generate({ scenes: test, stats, seed }, size);
-      writeJsonl(
-        join(tmp, "benchmarks", `${generator.task}.jsonl`),
-        items.map((it) => ({ image: imageFile(it.sceneId), doc: it.doc, target: it.target, ...(it.answerText !== undefined ? { answerText: it.answerText } : {}) })),
-      );
-      counts[`benchmarks/${generator.task}`] = items.length;
-    }
+    for (const [task, n] of Object.entries(writeBenchmarks(join(tmp, "benchmarks"), { train, test }, config, seed))) counts[`benchmarks/${task}`] = n;
 
     const bytes: Record<string, number> = {};
     const parts: Partial<Record<DatasetPart, string>> = {};
@@ -250,8 +258,8 @@ export class Dataset {
   }
 
   /** The items of one benchmark, each doc validated by the task's own parser. */
-  benchmark(task: string): { task: AnyTask; items: LoadedItem[] } {
-    return readBenchmarkFile(task, join(this.dir, "benchmarks", `${task}.jsonl`), this.imageDir);
+  benchmark<T extends BenchmarkFileTask>(task: T): { task: T; items: LoadedItem[] } {
+    return readBenchmarkFile(task, join(this.dir, "benchmarks", `${task.name}.jsonl`), this.imageDir);
   }
 
   async image(path: string): Promise<RawImage> {
@@ -264,9 +272,18 @@ export class Dataset {
   }
 }
 
+/**
+ * What reading a benchmark file needs of its task (an lmms-eval task, src/eval/task.ts, given by the
+ * caller): the file's name, the doc parser and the doc id.
+ */
+export interface BenchmarkFileTask {
+  name: string;
+  parseDoc(raw: unknown, where: string): unknown;
+  docId(doc: unknown): string;
+}
+
 /** Reads a benchmark JSONL file (`{"image", "doc", "target"}` per line) with errors naming file and line. */
-export function readBenchmarkFile(taskName: string, file: string, imageDir: string): { task: AnyTask; items: LoadedItem[] } {
-  const task = getTask(taskName);
+export function readBenchmarkFile<T extends BenchmarkFileTask>(task: T, file: string, imageDir: string): { task: T; items: LoadedItem[] } {
   const ids = new Map<string, number>();
   const items = readJsonl(file).map(({ line, value }) => {
     const where = `${file}:${line}`;

@@ -17,8 +17,7 @@
  */
 
 import { parseJsonLines, readText } from "../util/jsonl.js";
-import type { LmmsTask, MetricValue } from "./task.js";
-import { getTask } from "./tasks/registry.js";
+import type { AnyTask, LmmsTask, MetricValue } from "./task.js";
 
 export type PredictionLayout = "lmms-eval" | "plain";
 
@@ -122,9 +121,8 @@ export interface ScoredFile {
   notes?: Record<string, string>;
 }
 
-/** Reads a predictions file for `taskName` and scores it with the task's own code. */
-export function scorePredictionsFile(taskName: string, path: string): ScoredFile {
-  const task = getTask(taskName);
+/** Reads a predictions file for `task` and scores it with the task's own code. */
+export function scorePredictionsFile(task: AnyTask, path: string): ScoredFile {
   const { records, skipped } = readPredictions(task, path);
   const logs = records.map((r) => task.processResult(r.doc, r.prediction));
   return {

@@ -12,8 +12,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/fs.js";
 import { readJsonl } from "../util/jsonl.js";
-import type { MetricValue, ScoredAnswer } from "./task.js";
-import { getTask, isTaskName } from "./tasks/registry.js";
+import type { AnyTask, MetricValue, ScoredAnswer } from "./task.js";
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -118,16 +117,16 @@ export function answerHabit(answers: readonly ScoredAnswer[]): AnswerHabit | und
  * the most frequent `prediction` (trimmed, lower-cased) and its share, and the share answered in the
  * benchmark's form. A top share near 1 is a collapse to one answer ("yes" to every POPE item, "A" to
  * every lettered question); an in-form share below 1 is answers the scoring cannot credit. An absent
- * folder gives none.
+ * folder gives none. `tasks`: the known tasks by name (src/benchmarks/registry.ts, `TASKS`).
  */
-export function topAnswers(dir: string): Record<string, TopAnswer> {
+export function topAnswers(dir: string, tasks: Readonly<Record<string, AnyTask>>): Record<string, TopAnswer> {
   if (!existsSync(dir)) return {};
   const counts = new Map<string, Map<string, number>>();
   const form = new Map<string, { inFormat: number; judged: number }>();
   const scored = new Map<string, ScoredAnswer[]>();
   for (const file of readdirSync(dir).filter((f) => /^samples_[\w.-]+\.jsonl(\.gz)?$/.test(f)).sort()) {
     const name = file.slice("samples_".length).replace(/\.jsonl(\.gz)?$/, "");
-    const task = isTaskName(name) ? getTask(name) : undefined;
+    const task = Object.hasOwn(tasks, name) ? tasks[name] : undefined;
     for (const { line, value } of readJsonl(join(dir, file))) {
       const prediction = (value as { prediction?: unknown }).prediction;
       if (typeof prediction !== "string") throw new Error(`${join(dir, file)}:${line}: expected a "prediction" string`);

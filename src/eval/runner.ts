@@ -7,8 +7,7 @@ import type { Dataset, LoadedItem } from "../data/dataset.js";
 import { progressBar } from "../util/progress.js";
 import type { RawImage } from "../world/render.js";
 import { writeResults, type JsonValue, type TaskScores } from "./results.js";
-import { headlineScores, scoreTask, userText } from "./task.js";
-import type { AnyTask } from "./tasks/registry.js";
+import { headlineScores, scoreTask, userText, type AnyTask } from "./task.js";
 
 export interface GenerationRequest {
   /** The item's image path in the dataset's image folder (e.g. "test-000012.png"). */
@@ -69,9 +68,10 @@ export function spreadSubset<T extends { image: string }>(items: readonly T[], l
   return [...Array(take).keys()].flatMap((i) => groups[Math.floor((i * groups.length) / take)]!);
 }
 
-export async function evaluateTask(dataset: Dataset, taskName: string, model: ModelUnderTest, options: EvaluateOptions = {}): Promise<TaskEvaluation> {
+/** Evaluates `model` on one benchmark: the caller gives its task (src/benchmarks/registry.ts, `getTask`). */
+export async function evaluateTask(dataset: Dataset, benchmark: AnyTask, model: ModelUnderTest, options: EvaluateOptions = {}): Promise<TaskEvaluation> {
   const started = Date.now();
-  const { task, items: all } = options.items ? options.items(taskName) : dataset.benchmark(taskName);
+  const { task, items: all } = options.items ? options.items(benchmark.name) : dataset.benchmark(benchmark);
   const items = options.limit !== undefined ? spreadSubset(all, options.limit) : all;
   const bar = progressBar(task.name, items.length, { silent: options.progress === false });
   const batchSize = typeof model === "function" ? 1 : Math.max(1, model.batchSize);
@@ -89,7 +89,7 @@ export async function evaluateTask(dataset: Dataset, taskName: string, model: Mo
   return scoreItems(task, items, predictions, (Date.now() - started) / 1000);
 }
 
-export async function evaluateAll(dataset: Dataset, model: ModelUnderTest, tasks: readonly string[], options: EvaluateOptions = {}): Promise<TaskEvaluation[]> {
+export async function evaluateAll(dataset: Dataset, model: ModelUnderTest, tasks: readonly AnyTask[], options: EvaluateOptions = {}): Promise<TaskEvaluation[]> {
   const out: TaskEvaluation[] = [];
   for (const t of tasks) out.push(await evaluateTask(dataset, t, model, options));
   return out;

@@ -71,6 +71,9 @@ export interface LmmsTask<Doc, SampleLog extends object = object> {
   notes?: Record<string, string>;
 }
 
+/** A task with its doc and log types erased, for code that handles any of them. */
+export type AnyTask = LmmsTask<unknown, object>;
+
 /**
  * The first user turn as lmms-eval's LLaVA model builds it (models/llava.py, generate_until):
  * the prompt as is when it already holds `<image>`, else one `<image>` per image joined by

@@ -5,7 +5,7 @@ import { adviseBackend, describeBackend, initBackend } from "../backend/index.js
 import { CAPTION_STYLES, type CaptionStyle } from "../data/captions.js";
 import { PRESETS, type Preset } from "../presets.js";
 import { VISION_FAMILIES, type VisionFamily } from "../models/vision/config.js";
-import { TASK_NAMES } from "../eval/tasks/registry.js";
+import { TASK_NAMES } from "../benchmarks/registry.js";
 import { ZOO_LLMS, type ZooLlmName } from "../train/llm_recipes.js";
 import { parseResolution } from "../models/vision/resolution.js";
 import { runId, type PairingSpec } from "./grid.js";
@@ -15,7 +15,8 @@ import { EVAL_SPLITS, evalSuffix, evaluatePairing, runDir, runsRoot, trainPairin
 import { archivedIds, archiveRoot, archiveRun, ZOO_DATASET } from "./archive.js";
 import { findingsInputs, findResults, otherBuildResults, otherZooBuilds } from "./results.js";
 import { missingZooEntries, mergeStudy, runStudy, runStudyIndex, writeSlurmScript, type StudyOptions } from "./runner.js";
-import { defaultDatasetDir, generateDataset } from "../data/dataset.js";
+import { defaultDatasetDir } from "../data/dataset.js";
+import { generateDataset } from "../benchmarks/dataset.js";
 import { defaultZooDir, zooBuildLabel, zooSeedOf } from "../zoo/zoo.js";
 
 type Values = Record<string, string | boolean | undefined>;

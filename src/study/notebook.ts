@@ -7,7 +7,8 @@
  */
 import { join } from "node:path";
 import type { ColumnTable } from "arquero";
-import { defaultDatasetDir, generateDataset } from "../data/dataset.js";
+import { defaultDatasetDir } from "../data/dataset.js";
+import { generateDataset } from "../benchmarks/dataset.js";
 import { formShares, type EffectRow, type FormShares } from "../analysis/lab_effects.js";
 import { defaultLabDir, writeFindings } from "../analysis/lab_report.js";
 import { archiveRoot } from "./archive.js";

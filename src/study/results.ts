@@ -7,8 +7,9 @@ import { labTable, type LabScoreRow } from "../analysis/lab_stats.js";
 import { tableToCsv, type Cell } from "../analysis/render.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { Dataset } from "../data/dataset.js";
-import { questionPrior } from "../eval/baselines.js";
+import { questionPrior } from "../benchmarks/baselines.js";
 import { topAnswers, type TopAnswer } from "../eval/results.js";
+import { TASKS } from "../benchmarks/registry.js";
 import { archivedIds, archivedResult, archiveRoot, archiveSourceOf, type ArchiveSource } from "./archive.js";
 import { currentResult, evalSuffix, runsRoot, type RunResult } from "./run.js";
 import { zooBuildLabel } from "../zoo/zoo.js";
@@ -78,7 +79,7 @@ export function findingsInputs(runsDir: string, datasetDir: string, evalLimit?: 
   const found = findResults(runsDir, { suffix, ...(archive ? { archive } : {}) });
   const results = found.map((f) => f.result);
   const table = mergeResults(results);
-  const answers = Object.fromEntries(found.map((f) => [f.result.id, topAnswers(join(f.folder, `eval${suffix}`))]));
+  const answers = Object.fromEntries(found.map((f) => [f.result.id, topAnswers(join(f.folder, `eval${suffix}`), TASKS)]));
   return dataset ? { results, table, answers, prior: questionPrior(dataset, evalLimit) } : { results, table, answers };
 }
 

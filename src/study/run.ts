@@ -22,8 +22,8 @@ import type { GpuAdapterInfo } from "../backend/webgpu.js";
 import { CAPTION_STYLES } from "../data/captions.js";
 import { Dataset, defaultDatasetDir } from "../data/dataset.js";
 import { evaluateAll, saveEvaluation, type TaskEvaluation } from "../eval/runner.js";
-import { TASK_NAMES } from "../eval/tasks/registry.js";
-import { validationBenchmarks } from "../eval/validation.js";
+import { getTask, TASK_NAMES } from "../benchmarks/registry.js";
+import { validationBenchmarks } from "../benchmarks/validation.js";
 import { imageReliance, type ImageReliance } from "../probes/image_reliance.js";
 import { encodeSafetensors, loadCheckpoint, readSafetensors, saveCheckpoint } from "../models/checkpoint.js";
 import { LlavaModel } from "../models/llava/llava.js";
@@ -109,7 +109,7 @@ export interface RunOptions {
   /** Evaluate only the first `evalLimit` items of each task (quick studies). */
   evalLimit?: number;
   tasks?: readonly string[];
-  /** Evaluate on the benchmark files (default) or on the validation split, which tuning uses (src/eval/validation.ts). */
+  /** Evaluate on the benchmark files (default) or on the validation split, which tuning uses (src/benchmarks/validation.ts). */
   split?: EvalSplit;
   progress?: boolean;
   log?: (line: string) => void;
@@ -352,7 +352,7 @@ async function evaluate(options: RunOptions, trained?: TrainedPairing): Promise<
     const reliance = await validationImageReliance(pairing, dataset, protocol);
     const test = validation ? pairing.features : await FeatureStore.load(dataset, zooFeatureTower(zoo, spec.tower, dataset), spec.resolution, "test", { progress: options.progress !== false });
     const underTest = cachedFeatureModel({ ...pairing, features: test, batchSize: protocol.eval.batchSize, maxNewTokens: protocol.eval.maxNewTokens });
-    const evaluations = await evaluateAll(dataset, underTest, options.tasks ?? TASK_NAMES, {
+    const evaluations = await evaluateAll(dataset, underTest, (options.tasks ?? TASK_NAMES).map(getTask), {
       limit: options.evalLimit,
       progress: options.progress !== false,
       ...(validation ? { items: validationBenchmarks(dataset, validation) } : {}),

@@ -84,7 +84,7 @@ export interface Protocol {
   projector: ProjectorType;
   /** Training scenes whose images the stages use (the split's first ones; features are cached for these). */
   trainScenes: number;
-  /** Training scenes after those, never trained on, that the validation split asks about (src/eval/validation.ts). */
+  /** Training scenes after those, never trained on, that the validation split asks about (src/benchmarks/validation.ts). */
   validationScenes: number;
   /** Conversations carry the template's system prompt (off at `tiny`, whose 64 positions cannot hold one). */
   systemPrompt: boolean;

@@ -9,7 +9,8 @@
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { backendInfo } from "../backend/index.js";
-import { Dataset, defaultDatasetDir, generateDataset, type DatasetManifest, type DatasetPart } from "../data/dataset.js";
+import { Dataset, defaultDatasetDir, type DatasetManifest, type DatasetPart } from "../data/dataset.js";
+import { generateDataset } from "../benchmarks/dataset.js";
 import { probeTower } from "../probes/tower_probes.js";
 import { loadCheckpoint, readConfig, saveCheckpoint } from "../models/checkpoint.js";
 import type { Preset } from "../presets.js";

@@ -5,13 +5,14 @@
  * circular rotation of its options (index q + k·1,000,000), so circular evaluation can require
  * every rotation to be right.
  */
-import type { MmbenchDoc } from "../../eval/tasks/mmbench.js";
+import type { MmbenchDoc } from "./task.js";
 import type { Random } from "../../util/random.js";
 import type { Scene } from "../../world/scene.js";
 import { CATEGORIES, COLOURS, MATERIAL_ZH, SIZE_ZH, TEXTURE_ZH, THEMES } from "../../world/vocabulary.js";
-import { placePhraseZh } from "../language.js";
-import { OPTION_LETTERS, ask, optionsFor, referTo, type FamilyName, type QA } from "../questions.js";
-import { collectItems, type BenchmarkGenerator, type BenchmarkItem, type GeneratorContext } from "./generator.js";
+import { placePhraseZh } from "../../data/language.js";
+import { OPTION_LETTERS, ask, optionsFor, referTo, type FamilyName, type QA } from "../../data/questions.js";
+import type { BenchmarkItem } from "../../data/dataset.js";
+import { collectItems, type BenchmarkGenerator, type GeneratorContext } from "../generator.js";
 
 type Letter = "A" | "B" | "C" | "D";
 

@@ -3,19 +3,10 @@
  * answer), the statistics of the training world that POPE's splits need, and a seeded walk over
  * held-out scenes that collects items until a benchmark has its size.
  */
-import { Random } from "../../util/random.js";
-import type { Scene } from "../../world/scene.js";
-import { CATEGORIES } from "../../world/vocabulary.js";
-
-export interface BenchmarkItem<Doc> {
-  /** The scene whose image the doc is asked about. */
-  sceneId: string;
-  doc: Doc;
-  /** The ideal short answer (an option letter, "yes", a word): what baselines and tests compare to. */
-  target: string;
-  /** For multiple choice, the text of the right option (the question prior learns texts, not letters). */
-  answerText?: string;
-}
+import type { BenchmarkItem } from "../data/dataset.js";
+import { Random } from "../util/random.js";
+import type { Scene } from "../world/scene.js";
+import { CATEGORIES } from "../world/vocabulary.js";
 
 /** Category frequencies and co-occurrences over the training scenes. */
 export interface WorldStatistics {

@@ -12,13 +12,13 @@
  * comes from the id ("validation_Art_Theory_12" → "Art_Theory", extract_subset_name).
  */
 
-import type { LmmsTask } from "../task.js";
-import { optionBlock, optionLetters } from "../metrics/choice.js";
-import { openCorrect, parseMultiChoice, parseOpen, type McParse, type OpenValue } from "../metrics/mmmu_parse.js";
-import { pyRound } from "../metrics/python.js";
-import { docObject, id, oneOf, str, type RawDoc } from "./fields.js";
+import type { LmmsTask } from "../../eval/task.js";
+import { optionBlock, optionLetters } from "../../eval/metrics/choice.js";
+import { openCorrect, parseMultiChoice, parseOpen, type McParse, type OpenValue } from "../../eval/metrics/mmmu_parse.js";
+import { pyRound } from "../../eval/metrics/python.js";
+import { docObject, id, oneOf, str, type RawDoc } from "../../eval/fields.js";
 import { parsePythonStringList } from "./python_literal.js";
-import { SHORT_ANSWER_PROMPT } from "./gqa.js";
+import { SHORT_ANSWER_PROMPT } from "../../eval/prompts.js";
 
 export interface MmmuDoc {
   id: string;

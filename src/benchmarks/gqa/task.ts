@@ -4,9 +4,10 @@
  * process_results), mean over samples, 0–1. Max 16 new tokens.
  */
 
-import type { LmmsTask, MetricValue } from "../task.js";
-import { exactMatch, exactMatchNormalize, mean } from "../metrics/exact_match.js";
-import { docObject, id, str } from "./fields.js";
+import type { LmmsTask, MetricValue } from "../../eval/task.js";
+import { exactMatch, exactMatchNormalize, mean } from "../../eval/metrics/exact_match.js";
+import { docObject, id, str } from "../../eval/fields.js";
+import { SHORT_ANSWER_PROMPT } from "../../eval/prompts.js";
 
 export interface GqaDoc {
   questionId: string;
@@ -20,8 +21,6 @@ export interface GqaLog {
   answer: string;
   exact_match: number;
 }
-
-export const SHORT_ANSWER_PROMPT = "Answer the question using a single word or phrase.";
 
 export const gqa: LmmsTask<GqaDoc, GqaLog> = {
   name: "gqa",

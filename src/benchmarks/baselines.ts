@@ -11,11 +11,11 @@
  * - `oracle`: the generator's own target answers: a check that targets and scorers agree.
  */
 import type { Dataset, LoadedItem } from "../data/dataset.js";
-import { benchmarkGenerator } from "../data/benchmarks/registry.js";
-import { worldStatistics } from "../data/benchmarks/generator.js";
+import { worldStatistics } from "./generator.js";
 import { Random } from "../util/random.js";
-import { scoreItems, spreadSubset, type TaskEvaluation } from "./runner.js";
-import { TASK_NAMES, type AnyTask } from "./tasks/registry.js";
+import { scoreItems, spreadSubset, type TaskEvaluation } from "../eval/runner.js";
+import type { AnyTask } from "../eval/task.js";
+import { benchmarkGenerator, getTask, TASK_NAMES } from "./registry.js";
 
 export const BASELINES = ["always-yes", "random-option", "question-prior", "oracle"] as const;
 export type Baseline = (typeof BASELINES)[number];
@@ -85,7 +85,7 @@ export function baselinePredictions(baseline: Baseline, task: AnyTask, items: re
 /** A baseline on a benchmark's items: all of them, or the `limit` subset a quick evaluation scores (`spreadSubset`). */
 export function evaluateBaseline(baseline: Baseline, dataset: Dataset, taskName: string, seed = 0, limit?: number): TaskEvaluation {
   const started = Date.now();
-  const { task, items: all } = dataset.benchmark(taskName);
+  const { task, items: all } = dataset.benchmark(getTask(taskName));
   const items = limit !== undefined ? spreadSubset(all, limit) : all;
   return scoreItems(task, items, baselinePredictions(baseline, task, items, dataset, seed), (Date.now() - started) / 1000);
 }

@@ -1,7 +1,7 @@
 /** AI2D analogue: multiple-choice questions about diagrams (arrows, their ends, the title). */
-import type { Ai2dDoc } from "../../eval/tasks/ai2d.js";
-import { OPTION_LETTERS, ask, optionsFor, type FamilyName } from "../questions.js";
-import { collectItems, type BenchmarkGenerator } from "./generator.js";
+import type { Ai2dDoc } from "./task.js";
+import { OPTION_LETTERS, ask, optionsFor, type FamilyName } from "../../data/questions.js";
+import { collectItems, type BenchmarkGenerator } from "../generator.js";
 
 const FAMILIES: readonly FamilyName[] = ["arrow", "arrows", "title", "shape", "colour"];
 

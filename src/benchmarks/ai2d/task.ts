@@ -6,11 +6,11 @@
  * id (the lmms-eval doc_id is used) and give the answer index as a string.
  */
 
-import type { LmmsTask } from "../task.js";
-import { exactMatch, exactMatchNormalize, mean } from "../metrics/exact_match.js";
-import { optionBlock, optionLetters } from "../metrics/choice.js";
-import { docObject, id, index, str, strList } from "./fields.js";
-import { LETTER_PROMPT } from "./scienceqa_img.js";
+import type { LmmsTask } from "../../eval/task.js";
+import { exactMatch, exactMatchNormalize, mean } from "../../eval/metrics/exact_match.js";
+import { optionBlock, optionLetters } from "../../eval/metrics/choice.js";
+import { docObject, id, index, str, strList } from "../../eval/fields.js";
+import { LETTER_PROMPT } from "../../eval/prompts.js";
 
 export interface Ai2dDoc {
   questionId: string;

@@ -11,10 +11,10 @@
  * The README's POPE column is read as F1, the number LLaVA papers report for POPE.
  */
 
-import type { LmmsTask } from "../task.js";
-import { popeNormalize } from "../metrics/yes_no.js";
-import { docObject, id, oneOf, str } from "./fields.js";
-import { SHORT_ANSWER_PROMPT } from "./gqa.js";
+import type { LmmsTask } from "../../eval/task.js";
+import { popeNormalize } from "../../eval/metrics/yes_no.js";
+import { docObject, id, oneOf, str } from "../../eval/fields.js";
+import { SHORT_ANSWER_PROMPT } from "../../eval/prompts.js";
 
 export const POPE_CATEGORIES = ["random", "popular", "adversarial"] as const;
 

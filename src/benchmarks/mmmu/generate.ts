@@ -4,13 +4,13 @@
  * the total weight of the pictured objects of a category (count × the known unit weight), the town
  * where the object beside another was made, the total weight of all objects of one material.
  */
-import type { MmmuDoc } from "../../eval/tasks/mmmu.js";
+import type { MmmuDoc } from "./task.js";
 import type { Random } from "../../util/random.js";
 import { countByCategory, uniquelyNamed, type Scene } from "../../world/scene.js";
 import { categoryNamed, PLACES } from "../../world/vocabulary.js";
-import { plural } from "../language.js";
-import { OPTION_LETTERS, optionsFor, referTo, type QA } from "../questions.js";
-import { collectItems, type BenchmarkGenerator } from "./generator.js";
+import { plural } from "../../data/language.js";
+import { OPTION_LETTERS, optionsFor, referTo, type QA } from "../../data/questions.js";
+import { collectItems, type BenchmarkGenerator } from "../generator.js";
 
 
 /** Wrong totals are whole numbers of objects too (multiples of the unit weight), so only counting tells them apart. */

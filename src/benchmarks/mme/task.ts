@@ -12,10 +12,10 @@
  * lmms-eval; LLaVA-MORE's vendored copy spells the first `mme_percetion_score`.
  */
 
-import type { LmmsTask, MetricValue } from "../task.js";
-import { parseMmeAnswer, type MmeLabel } from "../metrics/yes_no.js";
-import { docObject, id, oneOf, str } from "./fields.js";
-import { SHORT_ANSWER_PROMPT } from "./gqa.js";
+import type { LmmsTask, MetricValue } from "../../eval/task.js";
+import { parseMmeAnswer, type MmeLabel } from "../../eval/metrics/yes_no.js";
+import { docObject, id, oneOf, str } from "../../eval/fields.js";
+import { SHORT_ANSWER_PROMPT } from "../../eval/prompts.js";
 
 export const MME_PERCEPTION = [
   "existence", "count", "position", "color", "posters", "celebrity", "scene", "landmark", "artwork", "OCR",

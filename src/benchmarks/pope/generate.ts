@@ -4,11 +4,12 @@
  * per split as POPE does: `random` uniformly among absent categories, `popular` the most frequent
  * categories of the training scenes, `adversarial` those that co-occur most with what is present.
  */
-import type { PopeDoc } from "../../eval/tasks/pope.js";
+import type { PopeDoc } from "./task.js";
 import { CATEGORIES } from "../../world/vocabulary.js";
-import { collectItems, type BenchmarkGenerator, type BenchmarkItem, type WorldStatistics } from "./generator.js";
+import type { BenchmarkItem } from "../../data/dataset.js";
+import { collectItems, type BenchmarkGenerator, type WorldStatistics } from "../generator.js";
 import type { Random } from "../../util/random.js";
-import { withArticle } from "../language.js";
+import { withArticle } from "../../data/language.js";
 
 export const POPE_SPLITS = ["random", "popular", "adversarial"] as const;
 type Split = (typeof POPE_SPLITS)[number];

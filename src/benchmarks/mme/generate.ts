@@ -7,14 +7,15 @@
  * body (materials); numerical_calculation -> arithmetic on counts and weights; text_translation ->
  * the Chinese names of colours; code_reasoning -> the value of the sum printed on a sign.
  */
-import type { MmeDoc } from "../../eval/tasks/mme.js";
+import type { MmeDoc } from "./task.js";
 import type { Random } from "../../util/random.js";
 import { countByCategory, relation, themeNamed, uniquelyNamed, type Scene } from "../../world/scene.js";
 import { COLOURS, LABEL_ALPHABET, MATERIALS, NAMED_OBJECTS, PLACES, TEXTURES, THEMES, categoryNamed, colourNamed, namedObject } from "../../world/vocabulary.js";
-import { placePhrase, plural, withArticle } from "../language.js";
-import { CATEGORY_NAMES, COLOUR_NAMES, pickCount, referByLook, referTo } from "../questions.js";
+import { placePhrase, plural, withArticle } from "../../data/language.js";
+import { CATEGORY_NAMES, COLOUR_NAMES, pickCount, referByLook, referTo } from "../../data/questions.js";
 import { DIAGRAM_TITLES } from "../../world/scene.js";
-import { collectItems, type BenchmarkGenerator, type BenchmarkItem } from "./generator.js";
+import type { BenchmarkItem } from "../../data/dataset.js";
+import { collectItems, type BenchmarkGenerator } from "../generator.js";
 
 
 export const MME_PERCEPTION = ["existence", "count", "position", "color", "posters", "celebrity", "scene", "landmark", "artwork", "OCR"] as const;

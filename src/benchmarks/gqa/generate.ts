@@ -1,7 +1,7 @@
 /** GQA analogue: compositional short-answer questions about objects, attributes and relations. */
-import type { GqaDoc } from "../../eval/tasks/gqa.js";
-import { ask, type FamilyName } from "../questions.js";
-import { collectItems, type BenchmarkGenerator } from "./generator.js";
+import type { GqaDoc } from "./task.js";
+import { ask, type FamilyName } from "../../data/questions.js";
+import { collectItems, type BenchmarkGenerator } from "../generator.js";
 
 const FAMILIES: readonly FamilyName[] = ["colour", "shape", "exists", "position", "size", "texture", "theme", "arrow"];
 

@@ -3,12 +3,12 @@
  * question with the variation real annotators show (case, extra words, a misread character, the
  * odd "unanswerable"), and the scene's printed strings as the OCR tokens the prompt carries.
  */
-import type { TextVqaDoc } from "../../eval/tasks/textvqa.js";
+import type { TextVqaDoc } from "./task.js";
 import type { Random } from "../../util/random.js";
 import type { Scene } from "../../world/scene.js";
 import { LABEL_ALPHABET } from "../../world/vocabulary.js";
-import { ask, type FamilyName } from "../questions.js";
-import { collectItems, type BenchmarkGenerator } from "./generator.js";
+import { ask, type FamilyName } from "../../data/questions.js";
+import { collectItems, type BenchmarkGenerator } from "../generator.js";
 
 const FAMILIES: readonly FamilyName[] = ["label", "sign", "title"];
 

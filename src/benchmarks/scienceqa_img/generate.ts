@@ -3,10 +3,10 @@
  * total weight) with 2–4 choices; weight questions carry a context hint with the unit weight, as
  * ScienceQA's hints carry what the question needs beyond the image.
  */
-import type { ScienceQaDoc } from "../../eval/tasks/scienceqa_img.js";
+import type { ScienceQaDoc } from "./task.js";
 import { categoryNamed } from "../../world/vocabulary.js";
-import { OPTION_LETTERS, ask, optionsFor, type FamilyName } from "../questions.js";
-import { collectItems, type BenchmarkGenerator } from "./generator.js";
+import { OPTION_LETTERS, ask, optionsFor, type FamilyName } from "../../data/questions.js";
+import { collectItems, type BenchmarkGenerator } from "../generator.js";
 
 const FAMILIES: readonly FamilyName[] = ["material", "origin", "name", "weight"];
 

@@ -5,9 +5,9 @@
  * files, which are asked about the held-out test scenes.
  */
 import { imageFile, type Dataset, type LoadedItem } from "../data/dataset.js";
-import { benchmarkGenerator } from "../data/benchmarks/registry.js";
-import { worldStatistics } from "../data/benchmarks/generator.js";
-import { getTask, type AnyTask } from "./tasks/registry.js";
+import type { AnyTask } from "../eval/task.js";
+import { worldStatistics } from "./generator.js";
+import { benchmarkGenerator, getTask } from "./registry.js";
 
 /** The training-split scenes a validation evaluation asks about. */
 export interface ValidationScenes {

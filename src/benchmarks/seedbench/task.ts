@@ -7,10 +7,10 @@
  * (SEED-vid) are out of scope: files that hold them have those rows skipped.
  */
 
-import type { LmmsTask } from "../task.js";
-import { optionBlock, seedExtract } from "../metrics/choice.js";
-import { docObject, id, int, oneOf, str, strList, type RawDoc } from "./fields.js";
-import { LETTER_PROMPT } from "./scienceqa_img.js";
+import type { LmmsTask } from "../../eval/task.js";
+import { optionBlock, seedExtract } from "../../eval/metrics/choice.js";
+import { docObject, id, int, oneOf, str, strList, type RawDoc } from "../../eval/fields.js";
+import { LETTER_PROMPT } from "../../eval/prompts.js";
 
 type Letter = "A" | "B" | "C" | "D";
 

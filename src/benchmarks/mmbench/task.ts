@@ -18,9 +18,9 @@
  * "judge": "none (rule-based extraction)".
  */
 
-import type { LmmsTask } from "../task.js";
-import { mmbenchExtract } from "../metrics/choice.js";
-import { docObject, int, oneOf, str, strOrNull, type RawDoc } from "./fields.js";
+import type { LmmsTask } from "../../eval/task.js";
+import { mmbenchExtract } from "../../eval/metrics/choice.js";
+import { docObject, int, oneOf, str, strOrNull, type RawDoc } from "../../eval/fields.js";
 
 type Letter = "A" | "B" | "C" | "D";
 const LETTERS: readonly Letter[] = ["A", "B", "C", "D"];

@@ -4,12 +4,12 @@
  * 5 instances counting, 6 spatial relation, 7 instance interaction (diagram arrows), 8 visual
  * reasoning (weights from counts), 9 text understanding. SEED-vid needs video and is left out.
  */
-import type { SeedDoc } from "../../eval/tasks/seedbench.js";
+import type { SeedDoc } from "./task.js";
 import type { Random } from "../../util/random.js";
 import { uniquelyNamed, type Scene } from "../../world/scene.js";
-import { placePhrase } from "../language.js";
-import { OPTION_LETTERS, ask, optionsFor, referTo, type FamilyName, type QA } from "../questions.js";
-import { collectItems, type BenchmarkGenerator } from "./generator.js";
+import { placePhrase } from "../../data/language.js";
+import { OPTION_LETTERS, ask, optionsFor, referTo, type FamilyName, type QA } from "../../data/questions.js";
+import { collectItems, type BenchmarkGenerator } from "../generator.js";
 
 
 

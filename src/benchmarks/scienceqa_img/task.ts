@@ -6,10 +6,11 @@
  * doc_id is used.
  */
 
-import type { LmmsTask } from "../task.js";
-import { mean } from "../metrics/exact_match.js";
-import { optionBlock, optionLetters, scienceqaCorrect, scienceqaScoredLetter } from "../metrics/choice.js";
-import { docObject, id, index, str, strList, strOrNull } from "./fields.js";
+import type { LmmsTask } from "../../eval/task.js";
+import { mean } from "../../eval/metrics/exact_match.js";
+import { optionBlock, optionLetters, scienceqaCorrect, scienceqaScoredLetter } from "../../eval/metrics/choice.js";
+import { docObject, id, index, str, strList, strOrNull } from "../../eval/fields.js";
+import { LETTER_PROMPT } from "../../eval/prompts.js";
 
 export interface ScienceQaDoc {
   questionId: string;
@@ -26,8 +27,6 @@ export interface ScienceQaLog {
   target: string;
   exact_match: number;
 }
-
-export const LETTER_PROMPT = "Answer with the option's letter from the given choices directly.";
 
 export const scienceqaImg: LmmsTask<ScienceQaDoc, ScienceQaLog> = {
   name: "scienceqa_img",

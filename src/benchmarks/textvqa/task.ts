@@ -9,12 +9,12 @@
  * 0–1. The yaml sets no max_new_tokens, so the LLaVA model's default of 1024 applies.
  */
 
-import type { LmmsTask } from "../task.js";
-import { mean } from "../metrics/exact_match.js";
-import { pyCapitalize } from "../metrics/python.js";
-import { normalizeVqaAnswer, vqaAccuracy } from "../metrics/vqa_normalizer.js";
-import { docObject, id, str, strList } from "./fields.js";
-import { SHORT_ANSWER_PROMPT } from "./gqa.js";
+import type { LmmsTask } from "../../eval/task.js";
+import { mean } from "../../eval/metrics/exact_match.js";
+import { pyCapitalize } from "../../eval/metrics/python.js";
+import { normalizeVqaAnswer, vqaAccuracy } from "../../eval/metrics/vqa_normalizer.js";
+import { docObject, id, str, strList } from "../../eval/fields.js";
+import { SHORT_ANSWER_PROMPT } from "../../eval/prompts.js";
 
 export interface TextVqaDoc {
   questionId: string;
