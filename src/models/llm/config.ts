@@ -4,6 +4,7 @@
  * scales them to a preset and a rung of the ladder.
  */
 import type { Llama3RopeScaling } from "../nn/rope.js";
+import type { ChatTemplateName } from "../templates/registry.js";
 import type { Preset } from "../../presets.js";
 import { pick } from "../../util/object.js";
 
@@ -13,6 +14,8 @@ export function closestDivisor(of: number, target: number): number {
   for (let d = 1; d <= of; d++) if (of % d === 0 && Math.abs(d - target) < Math.abs(best - target)) best = d;
   return best;
 }
+
+export type { ChatTemplateName };
 
 export const LLM_FAMILIES = ["vicuna", "llama3", "llama3.1", "gemma2", "phi4-mini", "r1-distill-llama"] as const;
 export type LlmFamily = (typeof LLM_FAMILIES)[number];
@@ -40,7 +43,6 @@ export const PRESET_SCALE: Record<Preset, { headDim: number; maxPositions: numbe
   base: { headDim: 64, maxPositions: 1024, vocabDivisor: 15.625 },
 };
 
-export type ChatTemplateName = "vicuna_v1" | "llama_3" | "llama_3_1" | "llama_3_1_reasoning" | "gemma_2" | "phi_4";
 
 /** What a family's real configuration fixes, independent of scale. */
 export interface LlmArchitecture {
