@@ -23,7 +23,7 @@ import { CausalLM, causalLmLoss, IGNORE_INDEX } from "../models/llm/decoder.js";
 import { llmArchitecture, llmConfig } from "../models/llm/registry.js";
 import type { Preset } from "../presets.js";
 import { encodeConversation } from "../models/templates/encode.js";
-import { chatTemplate } from "../models/templates/registry.js";
+import { chatTemplate, familyTemplate } from "../models/templates/registry.js";
 import type { ChatTemplate, Conversation } from "../models/templates/template.js";
 import { trainFamilyTokenizer } from "../models/tokenizer/family.js";
 import { FamilyTokenizer } from "../models/tokenizer/tokenizer.js";
@@ -31,20 +31,9 @@ import { Random } from "../util/random.js";
 import { llmRecipe, type LlmPhaseName, type LlmPhaseRecipe, type LlmRecipe } from "./llm_recipes.js";
 import { moduleState, trainLoop } from "./loop.js";
 
-/** How a plain document is framed in each family's pretraining stream (the tokenizer's bos / eos). */
-export const DOCUMENT_MARKS: Record<ChatTemplateName, { bos?: string; eos: string }> = {
-  vicuna_v1: { bos: "<s>", eos: "</s>" },
-  llama_3: { bos: "<|begin_of_text|>", eos: "<|end_of_text|>" },
-  llama_3_1: { bos: "<|begin_of_text|>", eos: "<|end_of_text|>" },
-  llama_3_1_reasoning: { bos: "<｜begin▁of▁sentence｜>", eos: "<｜end▁of▁sentence｜>" },
-  gemma_2: { bos: "<bos>", eos: "<eos>" },
-  // Phi-4-mini has no separate bos: <|endoftext|> both separates and starts documents.
-  phi_4: { eos: "<|endoftext|>" },
-};
-
-/** The token a document is conditioned on: bos, or the separator where the family has no bos. */
+/** The token a document is conditioned on: bos, or the separator where the family has no bos (the template's document marks). */
 export function documentStartId(tokenizer: FamilyTokenizer, template: ChatTemplateName): number {
-  const marks = DOCUMENT_MARKS[template];
+  const marks = familyTemplate(template).documentMarks;
   return tokenizer.id(marks.bos ?? marks.eos);
 }
 
@@ -68,7 +57,7 @@ const renderText = (template: ChatTemplate, conversation: Conversation): string 
 
 /** A document as pretraining text: bos + text + eos, or the whole rendered dialogue + eos. */
 export function documentText(doc: TextDoc, templateName: ChatTemplateName, system?: string): string {
-  const marks = DOCUMENT_MARKS[templateName];
+  const marks = familyTemplate(templateName).documentMarks;
   if (doc.text !== undefined) return `${marks.bos ?? ""}${doc.text}${marks.eos}`;
   const rendered = renderText(chatTemplate(templateName), conversationOf(doc, system));
   return rendered.endsWith(marks.eos) ? rendered : `${rendered}${marks.eos}`;
@@ -247,7 +236,7 @@ export async function pretrainLlm(options: LlmPretrainOptions): Promise<LlmPretr
   const tokenizer = pretrainTokenizer(config, corpus, recipe, options.checkpointDir && join(options.checkpointDir, "tokenizer"));
   const tokenizerSeconds = (Date.now() - tokenizerStarted) / 1000;
   if (tokenizer.vocabSize > config.vocabSize) throw new Error(`${label}: the tokenizer has ${tokenizer.vocabSize} tokens, the model ${config.vocabSize}`);
-  const padId = tokenizer.id(DOCUMENT_MARKS[config.template].eos);
+  const padId = tokenizer.id(familyTemplate(config.template).documentMarks.eos);
 
   const plans: PhasePlan[] = [];
   const text = stepsOf(options.steps, "text", recipe.text);

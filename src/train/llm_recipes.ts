@@ -1,12 +1,17 @@
 /**
  * Text-pretraining recipes of the study's LLMs, one per zoo LLM per preset: sequence length, batch,
  * steps and learning rate of each phase. Data only; `llm_pretrain.ts` runs whatever a recipe says.
+ * The per-family part (the zoo rungs, whether a reasoning phase follows) is in each family's file.
  *
  * Phases: "text" (next-token loss on packed documents), "instruct" (the dialogues in the family's
  * chat template, loss on assistant replies), "reasoning" (R1-Distill only: the reasoning traces).
  */
 import type { LlmFamily, LlmSize } from "../models/llm/config.js";
-import type { Preset } from "../presets.js";
+import { llmArchitecture, ZOO_LLMS, type ZooLlmName } from "../models/llm/registry.js";
+import { PRESETS, type Preset } from "../presets.js";
+
+/** The zoo's LLMs come from the family files' rungs (models/llm/registry.ts); re-exported for the zoo and the study. */
+export { ZOO_LLMS, type ZooLlmName };
 
 export const LLM_PHASES = ["text", "instruct", "reasoning"] as const;
 export type LlmPhaseName = (typeof LLM_PHASES)[number];
@@ -38,19 +43,6 @@ export interface LlmRecipe {
   /** Present only for families that continue on reasoning traces. */
   reasoning?: LlmPhaseRecipe;
 }
-
-/** The paper's seven LLMs, as the zoo builds them. */
-export const ZOO_LLMS = [
-  { name: "vicuna-7b", family: "vicuna", size: "7b" },
-  { name: "llama3-8b", family: "llama3", size: "8b" },
-  { name: "llama3.1-8b", family: "llama3.1", size: "8b" },
-  { name: "gemma2-2b", family: "gemma2", size: "2b" },
-  { name: "gemma2-9b", family: "gemma2", size: "9b" },
-  { name: "phi4-mini-3.8b", family: "phi4-mini", size: "3.8b" },
-  { name: "r1-distill-llama-8b", family: "r1-distill-llama", size: "8b" },
-] as const satisfies readonly { name: string; family: LlmFamily; size: LlmSize }[];
-
-export type ZooLlmName = (typeof ZOO_LLMS)[number]["name"];
 
 /*
  * `small`: every rung sees the same tokens (same rows, row length and steps): the study compares LLMs
@@ -91,35 +83,20 @@ const tiny = { ...common, tokenizerDocs: 400, textDocs: 400, systemPrompt: false
 const small = { ...common, tokenizerDocs: 8000, textDocs: 40000, systemPrompt: true, text: SMALL_TEXT, instruct: SMALL_INSTRUCT };
 const base = { ...common, tokenizerDocs: 40000, textDocs: 200000, systemPrompt: true, text: BASE_TEXT, instruct: BASE_INSTRUCT };
 
-export const LLM_RECIPES: Record<Preset, Record<ZooLlmName, LlmRecipe>> = {
-  tiny: {
-    "vicuna-7b": tiny,
-    "llama3-8b": tiny,
-    "llama3.1-8b": tiny,
-    "gemma2-2b": tiny,
-    "gemma2-9b": tiny,
-    "phi4-mini-3.8b": tiny,
-    "r1-distill-llama-8b": { ...tiny, reasoning: TINY_REASONING },
-  },
-  small: {
-    "vicuna-7b": small,
-    "llama3-8b": small,
-    "llama3.1-8b": small,
-    "gemma2-2b": small,
-    "gemma2-9b": small,
-    "phi4-mini-3.8b": small,
-    "r1-distill-llama-8b": { ...small, reasoning: SMALL_REASONING },
-  },
-  base: {
-    "vicuna-7b": base,
-    "llama3-8b": base,
-    "llama3.1-8b": base,
-    "gemma2-2b": base,
-    "gemma2-9b": base,
-    "phi4-mini-3.8b": base,
-    "r1-distill-llama-8b": { ...base, reasoning: BASE_REASONING },
-  },
+/** Per preset: the recipe of every zoo LLM, and the phase a family that continues on reasoning traces adds. */
+const PRESET_RECIPES: Record<Preset, { recipe: LlmRecipe; reasoning: LlmPhaseRecipe }> = {
+  tiny: { recipe: tiny, reasoning: TINY_REASONING },
+  small: { recipe: small, reasoning: SMALL_REASONING },
+  base: { recipe: base, reasoning: BASE_REASONING },
 };
+
+/** Every zoo LLM's recipe at every preset: the preset's, plus the reasoning phase where its family has `reasoningTraces`. */
+export const LLM_RECIPES = Object.fromEntries(
+  PRESETS.map((preset) => {
+    const { recipe, reasoning } = PRESET_RECIPES[preset];
+    return [preset, Object.fromEntries(ZOO_LLMS.map((z) => [z.name, llmArchitecture(z.family).reasoningTraces ? { ...recipe, reasoning } : recipe]))];
+  }),
+) as Record<Preset, Record<ZooLlmName, LlmRecipe>>;
 
 /**
  * The recipe of a family at a rung. Rungs outside the zoo (size-ladder experiments) take their

@@ -1,9 +1,12 @@
 /**
  * Typed configuration of a decoder-only LLM and the size ladder of the study. Each family file
- * (vicuna.ts, llama3.ts, …) describes its real architecture's ratios and quirks; `buildLlmConfig`
- * scales them to a preset and a rung of the ladder.
+ * (vicuna.ts, llama3.ts, …) describes its real architecture's ratios and quirks (definition.ts);
+ * `buildLlmConfig` scales them to a preset and a rung of the ladder.
  */
 import type { Llama3RopeScaling } from "../nn/rope.js";
+import type { ChatTemplateName } from "../templates/registry.js";
+import { LLM_SIZES, type LlmArchitectureSpec, type LlmSize } from "./definition.js";
+import { LLM_FAMILIES, type LlmFamily } from "./families.js";
 import type { Preset } from "../../presets.js";
 import { pick } from "../../util/object.js";
 
@@ -14,12 +17,7 @@ export function closestDivisor(of: number, target: number): number {
   return best;
 }
 
-export const LLM_FAMILIES = ["vicuna", "llama3", "llama3.1", "gemma2", "phi4-mini", "r1-distill-llama"] as const;
-export type LlmFamily = (typeof LLM_FAMILIES)[number];
-
-/** Rungs of the ladder, named after the real parameter counts they mirror. */
-export const LLM_SIZES = ["2b", "3.8b", "7b", "8b", "9b"] as const;
-export type LlmSize = (typeof LLM_SIZES)[number];
+export { LLM_FAMILIES, LLM_SIZES, type ChatTemplateName, type LlmFamily, type LlmSize };
 
 /**
  * Heads (of the preset's head size) and layers per rung. Non-embedding parameters grow as
@@ -40,42 +38,9 @@ export const PRESET_SCALE: Record<Preset, { headDim: number; maxPositions: numbe
   base: { headDim: 64, maxPositions: 1024, vocabDivisor: 15.625 },
 };
 
-export type ChatTemplateName = "vicuna_v1" | "llama_3" | "llama_3_1" | "llama_3_1_reasoning" | "gemma_2" | "phi_4";
 
-/** What a family's real configuration fixes, independent of scale. */
-export interface LlmArchitecture {
-  family: LlmFamily;
-  /** The real model this family stands for, and its size on the ladder. */
-  realModel: string;
-  defaultSize: LlmSize;
-  template: ChatTemplateName;
-  realVocabSize: number;
-  /** num_heads / num_kv_heads of the real model (1 = full multi-head attention). */
-  queryPerKvHead: number;
-  /** intermediate_size / hidden_size of the real model. */
-  mlpRatio: number;
-  /** head_dim / (hidden_size / num_heads) of the real model (Gemma 2 9B: 256 / 224). */
-  headDimRatio: number;
-  ropeTheta: number;
-  partialRotaryFactor: number;
-  /** llama3 rope scaling with original_max_position_embeddings given as a fraction of the context. */
-  ropeScaling?: Omit<Llama3RopeScaling, "originalMaxPositions"> & { originalContextFraction: number };
-  norm: "rmsnorm" | "rmsnorm_gemma";
-  normEps: number;
-  mlpActivation: "silu" | "gelu_tanh";
-  fusedQkv: boolean;
-  fusedGateUp: boolean;
-  /** Norms before and after both attention and MLP (Gemma 2). */
-  sandwichNorms: boolean;
-  attnSoftcap?: number;
-  finalSoftcap?: number;
-  /** Sliding window on even layers, as a fraction of the context (Gemma 2: 4096 of 8192). */
-  slidingWindowFraction?: number;
-  scaleEmbeddings: boolean;
-  tieEmbeddings: boolean;
-  /** Continues text pretraining on reasoning traces (R1-Distill). */
-  reasoningTraces: boolean;
-}
+/** What a registered family's real configuration fixes, independent of scale (its file's definition). */
+export type LlmArchitecture = LlmArchitectureSpec<LlmFamily, ChatTemplateName>;
 
 /** The architecture flags that pass unchanged from a family to every scaled config. */
 const LLM_ARCHITECTURE_FLAGS = [

@@ -1,4 +1,4 @@
-import type { LlmArchitecture } from "./config.js";
+import { defineLlmFamily } from "./definition.js";
 
 /**
  * Gemma-2 (2B and 9B): RMSNorm with (1 + w), GeGLU-tanh, norms before and after attention and MLP,
@@ -6,7 +6,7 @@ import type { LlmArchitecture } from "./config.js";
  * layers, head_dim 256 wider than hidden / heads (3584 / 16 = 224), embeddings scaled by √hidden,
  * tied embeddings.
  */
-export const gemma2: LlmArchitecture = {
+export const gemma2 = defineLlmFamily({
   family: "gemma2",
   realModel: "Gemma-2-9B-it",
   defaultSize: "9b",
@@ -29,4 +29,8 @@ export const gemma2: LlmArchitecture = {
   scaleEmbeddings: true,
   tieEmbeddings: true,
   reasoningTraces: false,
-};
+  zoo: [
+    { name: "gemma2-2b", size: "2b" },
+    { name: "gemma2-9b", size: "9b" },
+  ],
+});

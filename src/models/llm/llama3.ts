@@ -1,7 +1,7 @@
-import type { LlmArchitecture } from "./config.js";
+import { defineLlmFamily } from "./definition.js";
 
 /** Meta-Llama-3-8B-Instruct: grouped-query attention (32 : 8), RoPE θ = 500 000. */
-export const llama3: LlmArchitecture = {
+export const llama3 = defineLlmFamily({
   family: "llama3",
   realModel: "LLaMA-3-8B-Instruct",
   defaultSize: "8b",
@@ -21,4 +21,5 @@ export const llama3: LlmArchitecture = {
   scaleEmbeddings: false,
   tieEmbeddings: false,
   reasoningTraces: false,
-};
+  zoo: [{ name: "llama3-8b", size: "8b" }],
+});

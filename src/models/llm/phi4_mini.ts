@@ -1,11 +1,11 @@
-import type { LlmArchitecture } from "./config.js";
+import { defineLlmFamily } from "./definition.js";
 
 /**
  * Phi-4-mini-instruct (Phi-3 architecture): fused qkv_proj and gate_up_proj, grouped-query attention
  * (24 : 8), partial rotary (0.75 of each head), tied embeddings. Its LongRoPE scaling is not modelled:
  * lab contexts stay inside the original 4096-position window it leaves unchanged.
  */
-export const phi4Mini: LlmArchitecture = {
+export const phi4Mini = defineLlmFamily({
   family: "phi4-mini",
   realModel: "Phi-4-mini-instruct",
   defaultSize: "3.8b",
@@ -25,4 +25,5 @@ export const phi4Mini: LlmArchitecture = {
   scaleEmbeddings: false,
   tieEmbeddings: true,
   reasoningTraces: false,
-};
+  zoo: [{ name: "phi4-mini-3.8b", size: "3.8b" }],
+});

@@ -1,21 +1,31 @@
-/** The LLM families of the study. Adding one means one architecture file and one entry here. */
-import { buildLlmConfig, LLM_FAMILIES, type LlmArchitecture, type LlmConfig, type LlmFamily, type LlmSize } from "./config.js";
-import { gemma2 } from "./gemma2.js";
-import { llama3 } from "./llama3.js";
-import { llama3_1 } from "./llama3_1.js";
-import { phi4Mini } from "./phi4_mini.js";
-import { r1DistillLlama } from "./r1_distill_llama.js";
-import { vicuna } from "./vicuna.js";
+/**
+ * The LLM families of the study, built from the family files' definitions (families.ts lists them):
+ * architectures, the family → template map and the zoo's LLMs. Adding a family means its file, one
+ * line in families.ts, and its test.
+ */
+import { buildLlmConfig, type ChatTemplateName, type LlmArchitecture, type LlmConfig, type LlmFamily, type LlmSize } from "./config.js";
+import type { LlmFamilyDefinition } from "./definition.js";
+import { LLM_FAMILIES, LLM_FAMILY_DEFINITIONS, type ZooLlmName } from "./families.js";
 import type { Preset } from "../../presets.js";
 
-export const LLM_ARCHITECTURES: Record<LlmFamily, LlmArchitecture> = {
-  vicuna,
-  llama3,
-  "llama3.1": llama3_1,
-  gemma2,
-  "phi4-mini": phi4Mini,
-  "r1-distill-llama": r1DistillLlama,
-};
+export { LLM_FAMILIES, type LlmFamily, type ZooLlmName };
+
+/** The definitions, typed against the registered templates: a family naming an unknown template does not compile. */
+const DEFINITIONS: readonly LlmFamilyDefinition<LlmFamily, ChatTemplateName, ZooLlmName>[] = LLM_FAMILY_DEFINITIONS;
+
+export const LLM_ARCHITECTURES = Object.fromEntries(DEFINITIONS.map((d): [LlmFamily, LlmArchitecture] => [d.family, d])) as Record<LlmFamily, LlmArchitecture>;
+
+/** Each family's chat template. */
+export const LLM_FAMILY_TEMPLATES = Object.fromEntries(DEFINITIONS.map((d) => [d.family, d.template])) as Record<LlmFamily, ChatTemplateName>;
+
+export interface ZooLlm {
+  name: ZooLlmName;
+  family: LlmFamily;
+  size: LlmSize;
+}
+
+/** The paper's seven LLMs, as the zoo builds them: every family's rungs, in family order. */
+export const ZOO_LLMS: readonly ZooLlm[] = DEFINITIONS.flatMap((d) => d.zoo.map((rung) => ({ name: rung.name, family: d.family, size: rung.size })));
 
 export function llmArchitecture(family: string): LlmArchitecture {
   const arch = (LLM_ARCHITECTURES as Record<string, LlmArchitecture>)[family];

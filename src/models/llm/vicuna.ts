@@ -1,7 +1,7 @@
-import type { LlmArchitecture } from "./config.js";
+import { defineLlmFamily } from "./definition.js";
 
 /** Vicuna-7B-v1.5 (LLaMA-2 architecture), the LLM of the LLaVA-1.5 baseline. */
-export const vicuna: LlmArchitecture = {
+export const vicuna = defineLlmFamily({
   family: "vicuna",
   realModel: "Vicuna-7B-v1.5",
   defaultSize: "7b",
@@ -21,4 +21,5 @@ export const vicuna: LlmArchitecture = {
   scaleEmbeddings: false,
   tieEmbeddings: false,
   reasoningTraces: false,
-};
+  zoo: [{ name: "vicuna-7b", size: "7b" }],
+});

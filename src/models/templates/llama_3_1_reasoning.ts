@@ -10,6 +10,7 @@ export const llama31Reasoning = turnTemplate({
   name: "llama_3_1_reasoning",
   specialTokens: ["<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<｜User｜>", "<｜Assistant｜>", "<|eot_id|>", "<|eom_id|>", "<think>", "</think>"],
   stopTokens: ["<｜end▁of▁sentence｜>", "<|eot_id|>", "<|eom_id|>"],
+  documentMarks: { bos: "<｜begin▁of▁sentence｜>", eos: "<｜end▁of▁sentence｜>" },
   defaultSystem: LLAMA_SYSTEM,
   header: (system) => `<｜begin▁of▁sentence｜>${system ?? ""}`,
   userTurn: (user) => `<｜User｜>${user}<｜Assistant｜>`,

@@ -1,7 +1,7 @@
 import { IMAGE_PLACEHOLDER, joinSegments, type ChatTemplate } from "./template.js";
 
 /** Stage 1 (alignment): `<image>` + caption + "\n"; no system prompt, no roles; loss on the caption. */
-export const plain: ChatTemplate = {
+export const plain: ChatTemplate<"plain"> = {
   name: "plain",
   specialTokens: [],
   stopTokens: [],

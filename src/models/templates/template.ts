@@ -21,8 +21,8 @@ export interface Segment {
   loss: boolean;
 }
 
-export interface ChatTemplate {
-  name: string;
+export interface ChatTemplate<N extends string = string> {
+  name: N;
   /** Special tokens the family's tokenizer must hold for this template. */
   specialTokens: readonly string[];
   /** Tokens that end generation. */
@@ -31,6 +31,18 @@ export interface ChatTemplate {
   render(conversation: Conversation): Segment[];
   /** The text that precedes the next assistant reply, given the finished turns and a new user message. */
   prompt(conversation: Conversation, user: string): string;
+}
+
+/** How a plain document is framed in a family's pretraining stream (the tokenizer's bos / eos). */
+export interface DocumentMarks {
+  /** Absent where the family has no bos: the eos then both separates and starts documents. */
+  bos?: string;
+  eos: string;
+}
+
+/** A template an LLM family is pretrained and tuned with: a chat template plus its document marks. */
+export interface FamilyTemplate<N extends string = string> extends ChatTemplate<N> {
+  documentMarks: DocumentMarks;
 }
 
 /** Concatenates segments, merging neighbours with the same loss flag. */
@@ -46,10 +58,11 @@ export function joinSegments(segments: readonly Segment[]): Segment[] {
 }
 
 /** Templates whose turns are `before(user) + reply + after`: the usual shape. */
-export function turnTemplate(spec: {
-  name: string;
+export function turnTemplate<const N extends string>(spec: {
+  name: N;
   specialTokens: readonly string[];
   stopTokens: readonly string[];
+  documentMarks: DocumentMarks;
   header: (system: string | undefined) => string;
   defaultSystem?: string;
   userTurn: (user: string, index: number) => string;
@@ -57,12 +70,13 @@ export function turnTemplate(spec: {
   replyEnd: string;
   /** What follows the reply without loss (e.g. a newline after the end-of-turn token). */
   afterReply?: string;
-}): ChatTemplate {
+}): FamilyTemplate<N> {
   const system = (c: Conversation) => c.system ?? spec.defaultSystem;
   return {
     name: spec.name,
     specialTokens: spec.specialTokens,
     stopTokens: spec.stopTokens,
+    documentMarks: spec.documentMarks,
     render(c) {
       const segments: Segment[] = [{ text: spec.header(system(c)), loss: false }];
       c.turns.forEach((t, i) => {

@@ -5,6 +5,7 @@ export const vicunaV1 = turnTemplate({
   name: "vicuna_v1",
   specialTokens: ["<s>", "</s>"],
   stopTokens: ["</s>"],
+  documentMarks: { bos: "<s>", eos: "</s>" },
   defaultSystem:
     "A chat between a curious user and an artificial intelligence assistant. The assistant gives helpful, detailed, and polite answers to the user's questions.",
   header: (system) => `<s>${system ?? ""} `,

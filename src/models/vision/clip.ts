@@ -1,7 +1,7 @@
-import type { VisionArchitecture } from "./config.js";
+import { defineVisionTower } from "./definition.js";
 
 /** OpenAI CLIP ViT-L/14-336: CLS token, quick-GELU, pre-LN on the embeddings; features drop CLS. */
-export const clip: VisionArchitecture = {
+export const clip = defineVisionTower({
   family: "clip",
   realModel: "CLIP ViT-L/14-336",
   realImageSize: 336,
@@ -21,4 +21,5 @@ export const clip: VisionArchitecture = {
   naming: "clip",
   imageMean: [0.48145466, 0.4578275, 0.40821073],
   imageStd: [0.26862954, 0.26130258, 0.27577711],
-};
+  objective: "clip",
+});

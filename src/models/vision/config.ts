@@ -1,43 +1,19 @@
 /**
  * Typed configuration of the vision towers (ViTs). Each family file states its real architecture's
- * quirks; `buildVisionConfig` scales it to a preset, keeping the real grid ratios
+ * quirks (definition.ts); `buildVisionConfig` scales it to a preset, keeping the real grid ratios
  * (CLIP 336/14 = 24², SigLIP 384/14 = 27², DINOv2 224/14 = 16²) and width/depth ratios.
  */
-import type { Activation } from "../nn/activations.js";
+import type { VisionArchitectureSpec } from "./definition.js";
+import { VISION_FAMILIES, type TowerObjectiveName, type VisionFamily } from "./towers.js";
 import type { Preset } from "../../presets.js";
 import { pick } from "../../util/object.js";
 
-export const VISION_FAMILIES = ["clip", "siglip", "siglip2", "dinov2", "dinov2-reg"] as const;
-export type VisionFamily = (typeof VISION_FAMILIES)[number];
+export { VISION_FAMILIES, type TowerObjectiveName, type VisionFamily };
 
 export const isVisionFamily = (name: string): name is VisionFamily => (VISION_FAMILIES as readonly string[]).includes(name);
 
-export interface VisionArchitecture {
-  family: VisionFamily;
-  realModel: string;
-  realImageSize: number;
-  realPatchSize: number;
-  realHidden: number;
-  realLayers: number;
-  realIntermediate: number;
-  activation: Activation;
-  normEps: number;
-  classToken: boolean;
-  registers: number;
-  /** LayerNorm on the embeddings before the encoder (CLIP's pre_layrnorm). */
-  preLayerNorm: boolean;
-  /** Per-channel residual scales initialised small (DINOv2). */
-  layerScale: boolean;
-  patchBias: boolean;
-  /** Attention-pooling (MAP) head, used by the pretraining objective only (SigLIP, SigLIP2). */
-  attentionPoolingHead: boolean;
-  /** Tokens at the start of the sequence that `patch` feature selection drops (CLS, registers). */
-  dropLeadingTokens: number;
-  /** Hugging Face parameter naming scheme. */
-  naming: "clip" | "siglip" | "dinov2";
-  imageMean: [number, number, number];
-  imageStd: [number, number, number];
-}
+/** What a registered tower's real architecture fixes, and the objective that trains it (its file's definition). */
+export type VisionArchitecture = VisionArchitectureSpec<VisionFamily, TowerObjectiveName>;
 
 /** The architecture fields that pass unchanged from a tower family to every scaled config. */
 const VISION_ARCHITECTURE_FLAGS = [

@@ -1,7 +1,7 @@
-import type { VisionArchitecture } from "./config.js";
+import { defineVisionTower } from "./definition.js";
 
 /** DINOv2 ViT-L/14 at its 224 px crop: CLS, LayerScale, exact GELU; features drop CLS. */
-export const dinov2: VisionArchitecture = {
+export const dinov2 = defineVisionTower({
   family: "dinov2",
   realModel: "DINOv2 ViT-L/14",
   realImageSize: 224,
@@ -21,4 +21,5 @@ export const dinov2: VisionArchitecture = {
   naming: "dinov2",
   imageMean: [0.485, 0.456, 0.406],
   imageStd: [0.229, 0.224, 0.225],
-};
+  objective: "dinov2",
+});

@@ -1,7 +1,7 @@
-import type { VisionArchitecture } from "./config.js";
+import { defineVisionTower } from "./definition.js";
 
 /** SigLIP SO400M/14-384: no CLS, GELU-tanh, attention-pooling head for pretraining; features keep every token. */
-export const siglip: VisionArchitecture = {
+export const siglip = defineVisionTower({
   family: "siglip",
   realModel: "SigLIP SO400M/14-384",
   realImageSize: 384,
@@ -21,4 +21,5 @@ export const siglip: VisionArchitecture = {
   naming: "siglip",
   imageMean: [0.5, 0.5, 0.5],
   imageStd: [0.5, 0.5, 0.5],
-};
+  objective: "siglip",
+});

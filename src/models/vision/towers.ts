@@ -1,0 +1,28 @@
+/**
+ * The study's vision towers: one line per tower file, in the order of VISION_FAMILIES (run ids, zoo
+ * entries and grids depend on it). Adding a tower means its file, one line here, its objective when it
+ * brings a new one, and its test (test/towers/<tower>.test.ts).
+ */
+import { clip } from "./clip.js";
+import { dinov2 } from "./dinov2.js";
+import { dinov2Reg } from "./dinov2_reg.js";
+import { siglip } from "./siglip.js";
+import { siglip2 } from "./siglip2.js";
+
+export const VISION_TOWER_DEFINITIONS = [
+  clip,
+  siglip,
+  siglip2,
+  dinov2,
+  dinov2Reg,
+] as const;
+
+type Definitions = typeof VISION_TOWER_DEFINITIONS;
+type TowerNames<T extends readonly unknown[]> = { readonly [K in keyof T]: T[K] extends { family: infer F } ? F : never };
+
+/** The tower names, in definition order (a tuple of their literal types). */
+export const VISION_FAMILIES = VISION_TOWER_DEFINITIONS.map((d) => d.family) as unknown as TowerNames<Definitions>;
+export type VisionFamily = (typeof VISION_FAMILIES)[number];
+
+/** The names of the objectives the towers declare; train/objectives/registry.ts implements each. */
+export type TowerObjectiveName = Definitions[number]["objective"];
