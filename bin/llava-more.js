@@ -5,5 +5,5 @@ import { register } from "tsx/esm/api";
 
 process.env.LLAVA_MORE_ROOT ??= fileURLToPath(new URL("..", import.meta.url));
 register();
-const { runCli } = await import("../src/cli.ts");
+const { runCli } = await import("../src/cli/index.ts");
 process.exitCode = await runCli(process.argv.slice(2));

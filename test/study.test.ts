@@ -9,7 +9,7 @@ import { generateDataset } from "../src/benchmarks/dataset.js";
 import { spreadSubset } from "../src/eval/runner.js";
 import { runCostMarkdown, writeLabReport, zooBuildsText } from "../src/analysis/lab_report.js";
 import { fileHash } from "../src/util/fs.js";
-import { main } from "../src/cli.js";
+import { main } from "../src/cli/index.js";
 import { buildZoo, towerDir } from "../src/zoo/zoo.js";
 import { microBatch, type StageSample } from "../src/train/llava_stages.js";
 import { FeatureStore } from "../src/data/feature_cache.js";

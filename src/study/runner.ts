@@ -231,7 +231,7 @@ function runWorker(args: string[], dir: string, threads: number): Promise<number
   mkdirSync(dir, { recursive: true });
   const fd = openSync(join(dir, WORKER_LOG), "a");
   const env = { ...process.env, LLAVA_MORE_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
-  const child = spawn(process.execPath, ["--import", "tsx", join(projectRoot(), "src", "cli.ts"), ...args], { cwd: projectRoot(), env, stdio: ["ignore", fd, fd] });
+  const child = spawn(process.execPath, ["--import", "tsx", join(projectRoot(), "src", "cli", "index.ts"), ...args], { cwd: projectRoot(), env, stdio: ["ignore", fd, fd] });
   return new Promise((resolve) => {
     child.on("close", (code) => {
       closeSync(fd);

@@ -1,6 +1,6 @@
-/** The study's commands of the CLI: `train`, `eval` (one pairing) and `study` (a grid). */
+/** The study's commands of the CLI: `start` (the main job), `train`, `eval` (one pairing), `study` (a grid), `findings` and `archive`. */
 import { existsSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { adviseBackend, describeBackend, initBackend } from "../backend/index.js";
 import { CAPTION_STYLES, type CaptionStyle } from "../data/captions.js";
 import { PRESETS, type Preset } from "../presets.js";
@@ -8,42 +8,17 @@ import { VISION_FAMILIES, type VisionFamily } from "../models/vision/config.js";
 import { TASK_NAMES } from "../benchmarks/registry.js";
 import { ZOO_LLMS, type ZooLlmName } from "../train/llm_recipes.js";
 import { parseResolution } from "../models/vision/resolution.js";
-import { runId, type PairingSpec } from "./grid.js";
-import { STUDY_NAMES, parseStudyGrid, studyGrid } from "./grids.js";
+import { runId, type PairingSpec } from "../study/grid.js";
+import { STUDY_NAMES, parseStudyGrid, studyGrid } from "../study/grids.js";
 import { readJsonFile } from "../util/jsonl.js";
-import { EVAL_SPLITS, evalSuffix, evaluatePairing, runDir, runsRoot, trainPairing, type EvalSplit, type RunOptions, type RunResult } from "./run.js";
-import { archivedIds, archiveRoot, archiveRun, ZOO_DATASET } from "./archive.js";
-import { findingsInputs, findResults, otherBuildResults, otherZooBuilds } from "./results.js";
-import { missingZooEntries, mergeStudy, runStudy, runStudyIndex, writeSlurmScript, type StudyOptions } from "./runner.js";
+import { EVAL_SPLITS, evalSuffix, evaluatePairing, runDir, runsRoot, trainPairing, type EvalSplit, type RunOptions, type RunResult } from "../study/run.js";
+import { archivedIds, archiveRoot, archiveRun, ZOO_DATASET } from "../study/archive.js";
+import { findingsInputs, findResults, otherBuildResults, otherZooBuilds } from "../study/results.js";
+import { missingZooEntries, mergeStudy, runStudy, runStudyIndex, writeSlurmScript, type StudyOptions } from "../study/runner.js";
 import { defaultDatasetDir } from "../data/dataset.js";
 import { generateDataset } from "../benchmarks/dataset.js";
 import { defaultZooDir, zooBuildLabel, zooSeedOf } from "../zoo/zoo.js";
-
-type Values = Record<string, string | boolean | undefined>;
-
-export interface CliCommand {
-  summary: string;
-  usage: string;
-  options: Record<string, { type: "string" | "boolean"; description: string }>;
-  run(values: Values, positionals: string[]): Promise<number>;
-}
-
-const show = (path: string): string => relative(process.cwd(), path) || path;
-
-function oneOf<T extends string>(flag: string, value: string | boolean | undefined, allowed: readonly T[], fallback?: T): T {
-  if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) throw new Error(`--${flag}: expected one of ${allowed.join(", ")}, got ${value === undefined ? "nothing" : `"${String(value)}"`}`);
-  return value as T;
-}
-
-function count(flag: string, value: string | boolean | undefined, fallback: number | undefined, min = 0): number | undefined {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (typeof value !== "string" || !Number.isInteger(n) || n < min) throw new Error(`--${flag}: expected an integer ≥ ${min}, got "${String(value)}"`);
-  return n;
-}
-
-const str = (value: string | boolean | undefined): string | undefined => (typeof value === "string" ? value : undefined);
+import { count, oneOf, show, str, type Command, type Values } from "./args.js";
 
 /** The zoo build a command works on, with the folders it gets from it when not given. */
 interface ZooBuild {
@@ -157,7 +132,7 @@ function archiveDir(values: Values, build: ZooBuild): string | undefined {
   return str(values["archive"]) ?? archiveRoot(build.label);
 }
 
-export const STUDY_COMMANDS: Record<string, CliCommand> = {
+export const STUDY_COMMANDS: Record<string, Command> = {
   start: {
     summary: "the main job (npm start): the published tier, then the quick lab study when the zoo is built, and figures/report.{md,html}",
     usage: "llava-more start [--no-lab] [--no-static] [--workers N]",

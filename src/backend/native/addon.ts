@@ -1,0 +1,20 @@
+/** The N-API addon's interface: the kernels native/ compiles, which every group of native kernels calls. */
+export interface NativeAddon {
+  gemm(a: Float32Array, b: Float32Array, out: Float32Array, m: number, n: number, k: number, transA: boolean, transB: boolean, aOffsets: Float64Array, bOffsets: Float64Array, builtin?: boolean): void;
+  softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, shape: Float64Array, aStrides: Float64Array, bStrides: Float64Array): void;
+  unary(op: number, x: Float32Array, out: Float32Array): void;
+  copy(src: Float32Array, srcOffset: number, dst: Float32Array, dstOffset: number, shape: Float64Array, srcStrides: Float64Array, dstStrides: Float64Array): void;
+  reduceRows(op: number, x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  reduceCols(op: number, x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  normForward(x: Float32Array, w: Float32Array, b: Float32Array | null, out: Float32Array, mean: Float32Array, rstd: Float32Array, d: number, eps: number, center: boolean, offset: number): void;
+  normBackward(x: Float32Array, w: Float32Array, dy: Float32Array, mean: Float32Array, rstd: Float32Array, dx: Float32Array, dw: Float32Array, db: Float32Array | null, d: number, center: boolean, offset: number): void;
+  activation(kind: number, x: Float32Array, out: Float32Array): void;
+  activationGrad(kind: number, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  attentionSoftmax(scores: Float32Array, mask: Float32Array | null, y: Float32Array, tq: number, tk: number, scale: number, cap: number): void;
+  attentionSoftmaxGrad(y: Float32Array, dy: Float32Array, scores: Float32Array, ds: Float32Array, tk: number, scale: number, cap: number): void;
+  linearForward(x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, rows: number, inDim: number, outDim: number): void;
+  linearBackward(x: Float32Array, w: Float32Array, dy: Float32Array, dx: Float32Array, dw: Float32Array, db: Float32Array | null, rows: number, inDim: number, outDim: number): void;
+  adamw(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, outParam: Float32Array, outM: Float32Array, outV: Float32Array, hyper: Float64Array): void;
+  info(): { blas: "openblas" | "builtin"; threads: number };
+}
