@@ -6,7 +6,7 @@ import { patchGrid } from "../src/models/vision/config.js";
 import { visionConfig } from "../src/models/vision/registry.js";
 import { s2Features } from "../src/models/vision/s2.js";
 import { S2_SCALES } from "../src/models/vision/resolution.js";
-import { VisionTower, normalizeImages, patchify } from "../src/models/vision/vit.js";
+import { VisionTower, patchify } from "../src/models/vision/vit.js";
 
 before(async () => {
   await initBackend();

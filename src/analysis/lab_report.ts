@@ -6,8 +6,7 @@
 import type { ColumnTable } from "arquero";
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { basename, join, relative } from "node:path";
-import { pairingId } from "../study/grid.js";
-import { runWallSeconds, type RunResult } from "../study/run.js";
+import { type RunResult, pairingId, runWallSeconds } from "./run_record.js";
 import { mean } from "../util/stats.js";
 import type { TopAnswer } from "../eval/results.js";
 import { writeFileAtomic } from "../util/fs.js";

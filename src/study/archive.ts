@@ -23,7 +23,8 @@ import { defaultZooDir, zooBuildKey, zooEntryKey, zooSeedOf } from "../zoo/zoo.j
 import { readJsonFile, writeJson } from "../util/jsonl.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { projectRoot } from "../util/paths.js";
-import { finishedResult, resultKey, resultOptions, type RunResult } from "./run.js";
+import { finishedResult, resultKey, resultOptions } from "./run.js";
+import type { RunResult } from "../analysis/run_record.js";
 
 /** Where archived results live: $LLAVA_MORE_RESULTS, else results/ in the project, one folder per preset. */
 export const archiveRoot = (preset: string): string => join(process.env["LLAVA_MORE_RESULTS"] ?? join(projectRoot(), "results"), preset);

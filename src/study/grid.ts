@@ -6,17 +6,9 @@
 import type { CaptionStyle } from "../data/captions.js";
 import type { LlmFamily, LlmSize } from "../models/llm/config.js";
 import type { VisionFamily } from "../models/vision/config.js";
-import { resolutionLabel, type ResolutionSpec } from "../models/vision/resolution.js";
+import type { ResolutionSpec } from "../models/vision/resolution.js";
 import { ZOO_LLMS, type ZooLlmName } from "../train/llm_recipes.js";
-
-export interface PairingSpec {
-  llm: ZooLlmName;
-  tower: VisionFamily;
-  resolution: ResolutionSpec;
-  /** Stage-1 caption set (LCS-558K's analogue is `short`). */
-  captions: CaptionStyle;
-  seed: number;
-}
+import { runId, type PairingSpec } from "../analysis/run_record.js";
 
 export interface GridBlock {
   llms: readonly ZooLlmName[];
@@ -30,16 +22,6 @@ export interface StudyGrid {
   title: string;
   blocks: readonly GridBlock[];
   seeds: readonly number[];
-}
-
-/** A pairing whatever its seed: `llama3.1-8b__clip-1x__short`. */
-export function pairingId(p: Omit<PairingSpec, "seed">): string {
-  return `${p.llm}__${p.tower}-${resolutionLabel(p.resolution)}__${p.captions}`;
-}
-
-/** A readable, file-safe run id: `llama3.1-8b__clip-1x__short__s0`. */
-export function runId(p: PairingSpec): string {
-  return `${pairingId(p)}__s${p.seed}`;
 }
 
 export function zooLlm(name: ZooLlmName): { name: ZooLlmName; family: LlmFamily; size: LlmSize } {

@@ -13,7 +13,8 @@ import { formShares, type EffectRow, type FormShares } from "../analysis/lab_eff
 import { defaultLabDir, writeFindings } from "../analysis/lab_report.js";
 import { archiveRoot } from "./archive.js";
 import { findingsInputs, otherBuildResults } from "./results.js";
-import { runsRoot, type RunResult } from "./run.js";
+import { runsRoot } from "./run.js";
+import type { RunResult } from "../analysis/run_record.js";
 import { notebookPreset, notebookSteps } from "../data/presets.js";
 import type { Preset } from "../presets.js";
 import { buildZoo } from "../zoo/zoo.js";

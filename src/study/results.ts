@@ -11,7 +11,8 @@ import { questionPrior } from "../benchmarks/baselines.js";
 import { topAnswers, type TopAnswer } from "../eval/results.js";
 import { TASKS } from "../benchmarks/registry.js";
 import { archivedIds, archivedResult, archiveRoot, archiveSourceOf, type ArchiveSource } from "./archive.js";
-import { currentResult, evalSuffix, runsRoot, type RunResult } from "./run.js";
+import { currentResult, evalSuffix, runsRoot } from "./run.js";
+import type { RunResult } from "../analysis/run_record.js";
 import { zooBuildLabel } from "../zoo/zoo.js";
 
 /** The README-column rows of one finished run. */

@@ -18,7 +18,6 @@ import * as tf from "@tensorflow/tfjs";
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { backendInfo, describeBackend } from "../backend/index.js";
-import type { GpuAdapterInfo } from "../backend/webgpu.js";
 import { CAPTION_STYLES } from "../data/captions.js";
 import { Dataset, defaultDatasetDir } from "../data/dataset.js";
 import { evaluateAll, saveEvaluation, type TaskEvaluation } from "../eval/runner.js";
@@ -44,56 +43,8 @@ import { hashString } from "../util/random.js";
 import { cachedFeatureModel } from "./answerer.js";
 import { FeatureStore, type FeatureTower } from "../data/feature_cache.js";
 import { resolutionLabel } from "../models/vision/resolution.js";
-import { runId, zooLlm, type PairingSpec } from "./grid.js";
-
-export interface StageSummary {
-  steps: number;
-  samples: number;
-  truncated: number;
-  dropped: number;
-  firstLoss: number;
-  finalLoss: number;
-  seconds: number;
-  tokensPerSecond: number;
-}
-
-export interface RunResult {
-  id: string;
-  key: string;
-  preset: Preset;
-  spec: PairingSpec;
-  protocolVersion: number;
-  llm: { name: string; family: string; size: string; parameters: number };
-  tower: { family: string; resolution: string; side: number; s2: boolean; tokens: number; dim: number };
-  stage1: StageSummary;
-  stage2: StageSummary;
-  /** Stage-2 loss on validation conversations with their own images and with other scenes' (src/probes/image_reliance.ts). */
-  imageReliance?: ImageReliance;
-  eval: {
-    tasks: Record<string, { metrics: Record<string, number>; n: number; seconds: number }>;
-    /** README column -> score in the README's units. */
-    headline: Record<string, number>;
-    limit?: number;
-    /** Present when the run was evaluated on the validation split instead of the benchmark files. */
-    split?: "validation";
-    maxNewTokens: number;
-    /** Prompts cut to fit the LLM's context (header and image kept, the start of the question dropped). */
-    truncatedPrompts: number;
-    seconds: number;
-  };
-  backend: string;
-  /**
-   * SHA-1 of the zoo weights the run started from (the LLM's and the tower's model.safetensors). Two
-   * builds of one entry by the same recipe differ where the machines' floating point does (the native
-   * kernels are compiled for the CPU they build on), so this tells runs of different builds apart.
-   */
-  zooWeights?: { llm: string; tower: string };
-  /** The WebGPU adapter, when the run used one: vendor, architecture, description, fallback and software flags. */
-  adapter?: GpuAdapterInfo;
-  /** Wall time of the whole run, summed over the processes that worked on it. */
-  seconds: number;
-  finished: string;
-}
+import { zooLlm } from "./grid.js";
+import { runId, type PairingSpec, type RunResult, type StageSummary } from "../analysis/run_record.js";
 
 export const EVAL_SPLITS = ["benchmark", "validation"] as const;
 export type EvalSplit = (typeof EVAL_SPLITS)[number];
@@ -185,7 +136,6 @@ export const WORKER_LOG = "worker.log";
  * A run's wall time. `seconds` gains a process's time only when it finishes, so a run killed and
  * resumed shows just its last segment; its stages count every segment's steps, a floor that holds.
  */
-export const runWallSeconds = (r: RunResult): number => Math.max(r.seconds, r.stage1.seconds + r.stage2.seconds + r.eval.seconds);
 
 /** The finished result of a run in `dir` for an evaluation setting, if there is one with this key. */
 export function finishedResult(dir: string, suffix = "", key?: string): RunResult | undefined {

@@ -16,12 +16,13 @@ import { llmDir } from "../zoo/llms.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { projectRoot } from "../util/paths.js";
 import { durationText, progressBar, type ProgressEstimate } from "../util/progress.js";
-import { expandGrid, pairingId, runId, type PairingSpec } from "./grid.js";
+import { expandGrid } from "./grid.js";
+import { type PairingSpec, type RunResult, pairingId, runId, runWallSeconds } from "../analysis/run_record.js";
 import type { StudyDefinition } from "./grids.js";
 import { Dataset, defaultDatasetDir } from "../data/dataset.js";
 import { archivedResult, archiveRun, archiveSourceOf, type ArchiveSource } from "./archive.js";
 import { mergeResults, readResults, writeMergedTable } from "./results.js";
-import { evalSuffix, expectedResultKey, finishedResult, pairingArgs, runDir, runPairing, runsRoot, runWallSeconds, WORKER_LOG, type RunOptions, type RunResult } from "./run.js";
+import { evalSuffix, expectedResultKey, finishedResult, pairingArgs, runDir, runPairing, runsRoot, WORKER_LOG, type RunOptions } from "./run.js";
 
 export interface StudyOptions {
   study: StudyDefinition;

@@ -9,7 +9,7 @@
  */
 import type { MmeDoc } from "./task.js";
 import type { Random } from "../../util/random.js";
-import { countByCategory, relation, themeNamed, uniquelyNamed, type Scene } from "../../world/scene.js";
+import { relation, themeNamed, uniquelyNamed, type Scene } from "../../world/scene.js";
 import { COLOURS, LABEL_ALPHABET, MATERIALS, NAMED_OBJECTS, PLACES, TEXTURES, THEMES, categoryNamed, colourNamed, namedObject } from "../../world/vocabulary.js";
 import { placePhrase, plural, withArticle } from "../../data/language.js";
 import { CATEGORY_NAMES, COLOUR_NAMES, pickCount, referByLook, referTo } from "../../data/questions.js";

@@ -10,7 +10,6 @@ import { moduleState } from "../loop.js";
 import {
   captionBatch,
   DEFAULT_CAPTION_MIX,
-  describeData,
   infoNceLoss,
   MAX_LOG_LOGIT_SCALE,
   runTextAligned,
