@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { BENCHMARKS, TASK_NAMES } from "../src/benchmarks/registry.js";
-import { DATASET_PRESETS } from "../src/data/presets.js";
+import { DATASET_PRESETS } from "../src/benchmarks/dataset.js";
 
 // A benchmark is its folder: src/benchmarks/<b>/ with generate.ts (the world analogue) and task.ts
 // (the lmms-eval scoring), one registry entry per task it holds, and its tests.
