@@ -4,10 +4,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { BENCHMARKS, TASK_NAMES } from "../src/benchmarks/registry.js";
-import { DATASET_PRESETS } from "../src/data/presets.js";
+import { DATASET_PRESETS } from "../src/benchmarks/dataset.js";
 
-// A benchmark is its folder: src/benchmarks/<b>/ with generate.ts (the world analogue) and task.ts
-// (the lmms-eval scoring), one registry entry per task it holds, and its tests.
+// A benchmark is its folder: src/benchmarks/<b>/ with generate.ts (the world analogue, with its size)
+// and task.ts (the lmms-eval scoring), one registry entry per task it holds, a fixture of predictions
+// per task (test/fixtures/predictions/<name>.jsonl) and its tests (test/benchmarks/<b>.test.ts).
 const root = join(import.meta.dirname, "..");
 const benchmarksDir = join(root, "src", "benchmarks");
 const folders = readdirSync(benchmarksDir)
@@ -17,13 +18,10 @@ const exportsOf = async (folder: string, file: string): Promise<unknown[]> => {
   const path = join(benchmarksDir, folder, file);
   return existsSync(path) ? Object.values((await import(pathToFileURL(path).href)) as Record<string, unknown>) : [];
 };
-const testFile = (name: string): string => readFileSync(join(root, "test", name), "utf8");
+const testFile = (path: string): string => readFileSync(join(root, path), "utf8");
 
-test("every benchmark folder has generate.ts and task.ts, and the folders are the registry's", async () => {
-  for (const folder of folders) {
-    for (const file of ["generate.ts", "task.ts"]) assert.ok(existsSync(join(benchmarksDir, folder, file)), `src/benchmarks/${folder}/${file} is missing`);
-  }
-  // Each registered task and generator comes from one folder's task.ts and generate.ts.
+/** The folder each registered task comes from: the one whose task.ts and generate.ts export its task and generator. */
+async function folderOfTask(): Promise<Map<string, string>> {
   const folderOf = new Map<string, string>();
   for (const folder of folders) {
     const tasks = await exportsOf(folder, "task.ts");
@@ -36,6 +34,15 @@ test("every benchmark folder has generate.ts and task.ts, and the folders are th
       }
     }
   }
+  return folderOf;
+}
+
+test("every benchmark folder has generate.ts and task.ts, and the folders are the registry's", async () => {
+  for (const folder of folders) {
+    for (const file of ["generate.ts", "task.ts"]) assert.ok(existsSync(join(benchmarksDir, folder, file)), `src/benchmarks/${folder}/${file} is missing`);
+  }
+  // Each registered task and generator comes from one folder's task.ts and generate.ts.
+  const folderOf = await folderOfTask();
   for (const name of TASK_NAMES) assert.ok(folderOf.has(name), `${name} is registered, but no src/benchmarks/<b>/task.ts exports its task`);
   assert.deepEqual([...new Set(folderOf.values())].sort(), folders, "every folder under src/benchmarks/ holds a registered benchmark");
 });
@@ -59,16 +66,20 @@ test("no benchmark folder imports another", () => {
   }
 });
 
-test("every registered benchmark has its sizes, its fixture and its tests", () => {
-  const evalTasks = testFile("eval_tasks.test.ts");
-  const benchmarks = testFile("benchmarks.test.ts");
+test("every registered benchmark has its size, its fixture and its test file, and every test file a benchmark", async () => {
+  const folderOf = await folderOfTask();
   for (const name of TASK_NAMES) {
+    // Its size at dataset scale 1 (its generator's itemsPerScale), which every dataset preset scales.
+    const { itemsPerScale } = BENCHMARKS[name].generator;
+    assert.ok(Number.isFinite(itemsPerScale) && itemsPerScale > 0, `${name}: its generator's itemsPerScale is ${String(itemsPerScale)}, not a positive number`);
     for (const [preset, config] of Object.entries(DATASET_PRESETS)) assert.ok(config.benchmarkSizes[name] !== undefined, `${name}: no benchmark size in the ${preset} dataset preset`);
-    // Real lmms-eval or plain predictions scored with hand-computed values (test/eval_tasks.test.ts).
+    // Real lmms-eval or plain predictions scored with hand-computed values by its test file.
     assert.ok(existsSync(join(root, "test", "fixtures", "predictions", `${name}.jsonl`)), `${name}: no test/fixtures/predictions/${name}.jsonl`);
-    assert.ok(evalTasks.includes(`score("${name}")`), `${name}: test/eval_tasks.test.ts does not score its fixture`);
-    assert.ok(evalTasks.includes(`"${name}"`) || evalTasks.includes(` ${name}: `), `${name}: test/eval_tasks.test.ts does not list it`);
-    // The generated files pass the task's parser and score full marks with their targets (test/benchmarks.test.ts).
-    assert.ok(benchmarks.includes(`"${name}"`), `${name}: test/benchmarks.test.ts does not list it`);
+    // Its test file, test/benchmarks/<folder>.test.ts: the checks every benchmark passes (test/benchmarks/checks.ts) and its own cases.
+    const path = join("test", "benchmarks", `${folderOf.get(name) ?? name}.test.ts`);
+    const call = `benchmarkChecks(${JSON.stringify(name)}`;
+    assert.ok(existsSync(join(root, path)) && testFile(path).includes(call), `${name}: ${path} is missing or does not call ${call})`);
   }
+  const files = readdirSync(join(root, "test", "benchmarks")).filter((f) => f.endsWith(".test.ts"));
+  assert.deepEqual(files.sort(), folders.map((f) => `${f}.test.ts`), "a test file under test/benchmarks/ without its benchmark folder");
 });

@@ -42,6 +42,12 @@ export interface GeneratorContext {
 export interface BenchmarkGenerator<Doc> {
   /** The lmms-eval task whose docs it writes. */
   task: string;
+  /**
+   * Its size at dataset scale 1 (items; MMBench: questions, each asked once per rotation; MME:
+   * questions): a dataset preset asks for this times its `benchmarkScale`, rounded, at least 2
+   * (src/data/presets.ts).
+   */
+  itemsPerScale: number;
   generate(ctx: GeneratorContext, size: number): BenchmarkItem<Doc>[];
 }
 

@@ -17,7 +17,7 @@ import { sampleScene, sceneSignature, type Scene } from "../world/scene.js";
 import { CAPTION_INSTRUCTIONS, CAPTION_STYLES, caption, type CaptionStyle } from "./captions.js";
 import { firstTurn, instructionSample } from "./instructions.js";
 import { readLlavaJson, resolveImagePath, writeLlavaJson, type LlavaDataset, type LlavaSample } from "./llava_json.js";
-import { DATASET_PRESETS, type DatasetPreset } from "./presets.js";
+import type { DatasetPreset } from "./presets.js";
 import { reasoningDocument, textDocument, type TextDoc } from "./text_corpus.js";
 
 /** Bumped whenever generation changes what it writes, so cached datasets are regenerated. */
@@ -60,7 +60,10 @@ export type BenchmarkFilesWriter = (dir: string, scenes: { train: readonly Scene
 
 export interface GenerateOptions {
   preset?: Preset;
-  /** Overrides of the preset (tests use smaller sizes). */
+  /**
+   * Overrides of the preset (tests use smaller sizes); src/benchmarks/dataset.ts's `generateDataset`
+   * gives the preset's own (`DATASET_PRESETS`, with every registered benchmark's size) otherwise.
+   */
   config?: DatasetPreset;
   seed?: number;
   outDir?: string;
@@ -130,13 +133,12 @@ function captionSet(style: CaptionStyle, scenes: readonly Scene[], seed: number)
 }
 
 /**
- * Generates (or reuses) the dataset, its benchmark files written by `writeBenchmarks`, and returns its
- * manifest and folder. Callers use src/benchmarks/dataset.ts's `generateDataset`, which gives every
- * registered benchmark.
+ * Generates (or reuses) the dataset `config` describes, its benchmark files written by
+ * `writeBenchmarks`, and returns its manifest and folder. Callers use src/benchmarks/dataset.ts's
+ * `generateDataset`, which gives every registered benchmark and the preset's config.
  */
-export async function generateDatasetWith(writeBenchmarks: BenchmarkFilesWriter, options: GenerateOptions = {}): Promise<{ dir: string; manifest: DatasetManifest; cached: boolean }> {
-  const preset = options.preset ?? "small";
-  const config = options.config ?? DATASET_PRESETS[preset];
+export async function generateDatasetWith(writeBenchmarks: BenchmarkFilesWriter, options: GenerateOptions & { preset: Preset; config: DatasetPreset }): Promise<{ dir: string; manifest: DatasetManifest; cached: boolean }> {
+  const { preset, config } = options;
   const seed = options.seed ?? 0;
   const dir = options.outDir ?? defaultDatasetDir(preset, seed);
   const log = options.log ?? (() => {});

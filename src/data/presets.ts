@@ -18,24 +18,25 @@ export interface DatasetPreset {
   benchmarkSizes: Record<string, number>;
 }
 
-const benchmarks = (scale: number): Record<string, number> => scaled({
-  gqa: 60 * scale,
-  scienceqa_img: 30 * scale,
-  textvqa_val: 30 * scale,
-  ai2d: 15 * scale,
-  pope: 90 * scale,
-  mme: 56 * scale,
-  mmbench_en_dev: 20 * scale,
-  mmbench_cn_dev: 20 * scale,
-  seedbench: 40 * scale,
-  mmmu_val: 20 * scale,
-});
+/**
+ * A dataset preset before its benchmark sizes, which each benchmark gives (its `itemsPerScale`,
+ * src/benchmarks/<b>/generate.ts) and the benchmarks fill in (`DATASET_PRESETS`,
+ * src/benchmarks/dataset.ts): its own number times `benchmarkScale`, rounded, at least 2.
+ */
+export interface DatasetScale extends Omit<DatasetPreset, "benchmarkSizes"> {
+  benchmarkScale: number;
+}
 
-export const DATASET_PRESETS: Record<Preset, DatasetPreset> = {
-  tiny: { world: WORLD_PRESETS.tiny, trainScenes: 120, testScenes: 240, textDocuments: 400, reasoningDocuments: 60, stage2Samples: 300, benchmarkSizes: benchmarks(0.2) },
-  small: { world: WORLD_PRESETS.small, trainScenes: 12000, testScenes: 1500, textDocuments: 40000, reasoningDocuments: 4000, stage2Samples: 30000, benchmarkSizes: benchmarks(10) },
-  base: { world: WORLD_PRESETS.base, trainScenes: 60000, testScenes: 5000, textDocuments: 200000, reasoningDocuments: 20000, stage2Samples: 150000, benchmarkSizes: benchmarks(30) },
+export const DATASET_SCALES: Record<Preset, DatasetScale> = {
+  tiny: { world: WORLD_PRESETS.tiny, trainScenes: 120, testScenes: 240, textDocuments: 400, reasoningDocuments: 60, stage2Samples: 300, benchmarkScale: 0.2 },
+  small: { world: WORLD_PRESETS.small, trainScenes: 12000, testScenes: 1500, textDocuments: 40000, reasoningDocuments: 4000, stage2Samples: 30000, benchmarkScale: 10 },
+  base: { world: WORLD_PRESETS.base, trainScenes: 60000, testScenes: 5000, textDocuments: 200000, reasoningDocuments: 20000, stage2Samples: 150000, benchmarkScale: 30 },
 };
+
+/** The preset with its benchmark sizes, in the order of `itemsPerScale` (each task's items at scale 1). */
+export function withBenchmarkSizes({ benchmarkScale, ...preset }: DatasetScale, itemsPerScale: Record<string, number>): DatasetPreset {
+  return { ...preset, benchmarkSizes: scaled(Object.fromEntries(Object.entries(itemsPerScale).map(([task, n]) => [task, n * benchmarkScale]))) };
+}
 
 function scaled(sizes: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(sizes).map(([task, n]) => [task, Math.max(2, Math.round(n))]));
@@ -44,7 +45,7 @@ function scaled(sizes: Record<string, number>): Record<string, number> {
 /** The preset notebooks use: $LLAVA_MORE_PRESET (tests set "tiny"), else `small`. */
 export function notebookPreset(): Preset {
   const value = process.env["LLAVA_MORE_PRESET"] ?? "small";
-  if (!(value in DATASET_PRESETS)) throw new Error(`LLAVA_MORE_PRESET: expected one of ${Object.keys(DATASET_PRESETS).join(", ")}, got "${value}"`);
+  if (!(value in DATASET_SCALES)) throw new Error(`LLAVA_MORE_PRESET: expected one of ${Object.keys(DATASET_SCALES).join(", ")}, got "${value}"`);
   return value as Preset;
 }
 

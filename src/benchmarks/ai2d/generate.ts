@@ -7,6 +7,7 @@ const FAMILIES: readonly FamilyName[] = ["arrow", "arrows", "title", "shape", "c
 
 export const ai2dGenerator: BenchmarkGenerator<Ai2dDoc> = {
   task: "ai2d",
+  itemsPerScale: 15,
   generate: (ctx, size) =>
     collectItems("ai2d", ctx, size, (scene, rng, next) => {
       if (scene.kind !== "diagram") return [];

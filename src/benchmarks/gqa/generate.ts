@@ -7,6 +7,7 @@ const FAMILIES: readonly FamilyName[] = ["colour", "shape", "exists", "position"
 
 export const gqaGenerator: BenchmarkGenerator<GqaDoc> = {
   task: "gqa",
+  itemsPerScale: 60,
   generate: (ctx, size) =>
     collectItems("gqa", ctx, size, (scene, rng, next) => {
       const qa = ask(rng.pick(FAMILIES), scene, rng);

@@ -112,10 +112,11 @@ function rotations(q: Question, qIndex: number, lang: "en" | "zh"): BenchmarkIte
 }
 
 /** `size` is the number of distinct questions; each adds one doc per rotation. */
-const mmbench = (task: string, lang: "en" | "zh"): BenchmarkGenerator<MmbenchDoc> => ({
+const mmbench = (task: string, lang: "en" | "zh", itemsPerScale: number): BenchmarkGenerator<MmbenchDoc> => ({
   task,
+  itemsPerScale,
   generate: (ctx, size) => mmbenchQuestions(ctx, size).flatMap((q, i) => rotations(q, i, lang)),
 });
 
-export const mmbenchEnGenerator = mmbench("mmbench_en_dev", "en");
-export const mmbenchCnGenerator = mmbench("mmbench_cn_dev", "zh");
+export const mmbenchEnGenerator = mmbench("mmbench_en_dev", "en", 20);
+export const mmbenchCnGenerator = mmbench("mmbench_cn_dev", "zh", 20);

@@ -119,6 +119,7 @@ const YES_NO_SUFFIX = " Please answer yes or no.";
 
 export const mmeGenerator: BenchmarkGenerator<MmeDoc> = {
   task: "mme",
+  itemsPerScale: 56,
   generate(ctx, size) {
     const imagesPerSubtask = Math.max(1, Math.round(size / 2 / MME_SUBTASKS.length));
     return MME_SUBTASKS.flatMap((subtask) =>

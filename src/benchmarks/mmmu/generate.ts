@@ -53,6 +53,7 @@ const ASKERS = [totalWeight, neighbourOrigin, materialWeight];
 
 export const mmmuGenerator: BenchmarkGenerator<MmmuDoc> = {
   task: "mmmu_val",
+  itemsPerScale: 20,
   generate: (ctx, size) =>
     collectItems<MmmuDoc>("mmmu_val", ctx, size, (scene, rng, next) => {
       const qa = rng.pick(ASKERS)(scene, rng);

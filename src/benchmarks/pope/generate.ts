@@ -24,6 +24,7 @@ export function popeNegatives(split: Split, present: readonly string[], stats: W
 
 export const popeGenerator: BenchmarkGenerator<PopeDoc> = {
   task: "pope",
+  itemsPerScale: 90,
   generate(ctx, size) {
     const perSplit = 2 * Math.ceil(size / 6); // yes/no pairs stay whole
     return POPE_SPLITS.flatMap((split) =>

@@ -12,6 +12,7 @@ const FAMILIES: readonly FamilyName[] = ["material", "origin", "name", "weight"]
 
 export const scienceqaGenerator: BenchmarkGenerator<ScienceQaDoc> = {
   task: "scienceqa_img",
+  itemsPerScale: 30,
   generate: (ctx, size) =>
     collectItems("scienceqa_img", ctx, size, (scene, rng, next) => {
       const qa = ask(rng.pick(FAMILIES), scene, rng);

@@ -45,6 +45,7 @@ const DIMENSIONS: { id: number; ask: (scene: Scene, rng: Random) => QA | undefin
 
 export const seedbenchGenerator: BenchmarkGenerator<SeedDoc> = {
   task: "seedbench",
+  itemsPerScale: 40,
   generate: (ctx, size) =>
     collectItems("seedbench", ctx, size, (scene, rng, next) => {
       const dimension = rng.pick(DIMENSIONS);

@@ -34,6 +34,7 @@ export const ocrTokens = (scene: Scene, rng: Random): string[] =>
 
 export const textvqaGenerator: BenchmarkGenerator<TextVqaDoc> = {
   task: "textvqa_val",
+  itemsPerScale: 30,
   generate: (ctx, size) =>
     collectItems("textvqa_val", ctx, size, (scene, rng, next) => {
       const qa = ask(rng.pick(FAMILIES), scene, rng);

@@ -1,0 +1,30 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { userText } from "../../src/eval/task.js";
+import { getTask, TASKS } from "../../src/benchmarks/registry.js";
+import { benchmarkChecks, docsOf, promptOf, score, short, values } from "./checks.js";
+
+benchmarkChecks("gqa");
+
+test("gqa: max_new_tokens is the task yaml's", () => {
+  assert.equal(TASKS.gqa.maxNewTokens, 16);
+});
+
+test("gqa: the fixture scores to its hand-computed values", () => {
+  // GQA (plain layout): Red/red ✓, "left." ✓, "yes " ✗ (space kept), green ✗, tshirt/t-shirt ✓, No/no ✓ → 4/6.
+  assert.deepEqual(values(score("gqa").metrics), { exact_match: 4 / 6 });
+});
+
+test("gqa: open answers have no form to miss", () => {
+  assert.equal(getTask("gqa").answeredInFormat, undefined, "gqa has open answers");
+});
+
+test("gqa: prompts are lmms-eval's strings, the image first", () => {
+  assert.equal(promptOf("gqa", 0), `What color is the cube on the left?${short}`);
+  // The LLaVA model puts the image first unless the prompt already places it (MMMU).
+  assert.equal(userText(promptOf("gqa", 0)), `<image>\nWhat color is the cube on the left?${short}`);
+});
+
+test("gqa: HF field names map onto its doc type", () => {
+  assert.equal(TASKS.gqa.docId(docsOf(TASKS.gqa)[5]!), "201640619"); // from the plain layout's question_id
+});
