@@ -3,7 +3,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { generateDataset } from "../src/benchmarks/dataset.js";
+import { main } from "../src/cli/index.js";
+import { visionConfig } from "../src/models/vision/registry.js";
+import { checkResolution, resolutionMemoryBytes } from "../src/models/vision/resolution.js";
+import { parseStudyGrid } from "../src/study/grids.js";
+import { trainPairing } from "../src/study/run.js";
 import { processStartTime, withLock, writeFileAtomic } from "../src/util/fs.js";
+import { checkSeed, hashString, MAX_SEED, Random } from "../src/util/random.js";
 import { tempDir } from "./helpers.js";
 
 test("a lock naming a live process whose id was reused (another start time) is stale and taken over", async () => {
@@ -27,4 +34,45 @@ test("writeFileAtomic replaces a file whole and leaves no temporary file", () =>
   writeFileAtomic(file, new Uint8Array(Buffer.from("new content")));
   assert.equal(readFileSync(file, "utf8"), "new content");
   assert.deepEqual(readdirSync(join(dir, "sub")), ["result.json"]);
+});
+
+test("seeds: only the range the random streams tell apart is accepted, and two accepted seeds never draw alike", async () => {
+  assert.equal(checkSeed(0), 0);
+  assert.equal(checkSeed(MAX_SEED), 4294967295);
+  for (const bad of [MAX_SEED + 1, -1, 1.5, 1e20, NaN]) assert.throws(() => checkSeed(bad, "--seed"), /--seed: expected an integer from 0 to 4294967295 \(the random streams have 32-bit state/, String(bad));
+  // Before the check, 2^32 silently drew seed 0's numbers.
+  assert.equal(Random.stream(2 ** 32, "scene", 3).next(), Random.stream(0, "scene", 3).next());
+  const seeds = [...Array.from({ length: 20000 }, (_, i) => i), 2 ** 31 - 1, 2 ** 31, MAX_SEED - 1, MAX_SEED];
+  for (const label of ["scene\u00003", "stage2\u000017"]) assert.equal(new Set(seeds.map((s) => hashString(label, s))).size, seeds.length, label);
+  for (const seed of ["4294967296", "99999999999999999999", "1e3"]) {
+    await assert.rejects(() => main(["generate-data", "--preset", "tiny", "--seed", seed, "--out", join(tempDir(), "d")]), new RegExp(`--seed: expected an integer from 0 to 4294967295 .*, got "${seed}"`));
+  }
+  await assert.rejects(() => main(["train", "--preset", "tiny", "--seed", "4294967296", "--runs", tempDir()]), /--seed: expected an integer from 0 to 4294967295/);
+  await assert.rejects(() => trainPairing({ preset: "tiny", spec: { llm: "llama3.1-8b", tower: "clip", resolution: {}, captions: "short", seed: 2 ** 32 }, runsDir: tempDir() }), /llama3\.1-8b__clip-1x__short__s4294967296: seed: expected an integer from 0 to 4294967295/);
+  assert.throws(() => parseStudyGrid({ name: "g", title: "t", blocks: [{ llms: ["llama3.1-8b"], towers: ["clip"] }], seeds: [0, 2 ** 32] }, "grid.json"), /grid\.json: field "seeds": expected a non-empty array of seeds, each an integer from 0 to 4294967295/);
+});
+
+test("a grid file with a typo'd name or resolution names the file, the field and what was expected", () => {
+  const grid = (block: object) => ({ name: "g", title: "t", blocks: [{ llms: ["llama3.1-8b"], towers: ["clip"] }, block], seeds: [0] });
+  assert.throws(() => parseStudyGrid(grid({ llms: ["llama3.1-8b"], towers: ["clip", "clipp"] }), "my-grid.json"), /my-grid\.json: field "blocks\[1\]\.towers\[1\]": expected one of clip, siglip, siglip2, dinov2, dinov2-reg, got "clipp"/);
+  assert.throws(() => parseStudyGrid(grid({ llms: ["llama-3.1-8b"], towers: ["clip"] }), "my-grid.json"), /field "blocks\[1\]\.llms\[0\]": expected one of .*llama3\.1-8b.*, got "llama-3\.1-8b"/);
+  assert.throws(() => parseStudyGrid(grid({ llms: ["llama3.1-8b"], towers: ["clip"], captions: ["shrot"] }), "my-grid.json"), /field "blocks\[1\]\.captions\[0\]": expected one of short, .*got "shrot"/);
+  assert.throws(() => parseStudyGrid(grid({ llms: ["llama3.1-8b"], towers: ["clip"], resolutions: [{ scale: "2x" }] }), "my-grid.json"), /field "blocks\[1\]\.resolutions\[0\]": expected an object \{scale\?: a positive multiple of the tower's side, s2\?: true or false\}, got \{"scale":"2x"\}/);
+  assert.equal(parseStudyGrid(grid({ llms: ["gemma2-2b"], towers: ["siglip2"], resolutions: [{ scale: 0.75 }, { s2: true }], captions: ["dense"] }), "ok.json").blocks.length, 2);
+});
+
+test("a resolution the tower cannot take is refused before any work, with the limit in the message", async () => {
+  const clip = visionConfig("clip", "tiny"); // 16 px, 4 px patches
+  const GiB = 2 ** 30;
+  assert.doesNotThrow(() => checkResolution(clip, {}, 240, 24 * GiB));
+  assert.doesNotThrow(() => checkResolution(clip, { s2: true }, 240, 24 * GiB));
+  assert.doesNotThrow(() => checkResolution(visionConfig("siglip", "small"), { s2: true }, 12000, 24 * GiB));
+  assert.throws(() => checkResolution(clip, { scale: 0.01 }, 240, 24 * GiB, "clip"), /resolution 0\.01x: clip's input would be 0\.2 px, less than one 4 px patch; the smallest it takes is 0\.25x \(4 px\)/);
+  assert.throws(() => checkResolution(clip, { scale: 50 }, 240, 24 * GiB, "clip"), /resolution 50x: clip at 800 px would hold about [\d.]+ GiB .*, more than this machine's 24\.0 GiB of memory; the largest scale that fits is about [\d.]+x/);
+  // The memory estimate grows with the side: pixels as its square, attention as its fourth power.
+  assert.ok(resolutionMemoryBytes(clip, { scale: 2 }, 240) > 4 * resolutionMemoryBytes(clip, {}, 240));
+  const data = join(tempDir(), "data");
+  await generateDataset({ preset: "tiny", outDir: data, progress: false });
+  await assert.rejects(() => trainPairing({ preset: "tiny", spec: { llm: "llama3.1-8b", tower: "clip", resolution: { scale: 0.01 }, captions: "short", seed: 0 }, datasetDir: data, runsDir: tempDir(), zooDir: tempDir() }), /resolution 0\.01x: clip's input would be 0\.2 px/);
+  await assert.rejects(() => trainPairing({ preset: "tiny", spec: { llm: "llama3.1-8b", tower: "clip", resolution: { scale: 50 }, captions: "short", seed: 0 }, datasetDir: data, runsDir: tempDir(), zooDir: tempDir() }), /resolution 50x: clip at 800 px would hold about/);
 });

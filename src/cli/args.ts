@@ -1,8 +1,9 @@
 /**
  * The command line's one argument module: the `Command` every group file defines its commands as, `show`
- * for the paths a command prints, and the option parsers (`oneOf`, `count`, `str`) they all read flags with.
+ * for the paths a command prints, and the option parsers (`oneOf`, `count`, `seedOption`, `str`) they all read flags with.
  */
 import { relative } from "node:path";
+import { MAX_SEED, SEED_RANGE } from "../util/random.js";
 
 /** A command's parsed flags, as node:util's parseArgs gives them. */
 export type Values = Record<string, string | boolean | undefined>;
@@ -39,3 +40,14 @@ export function count(flag: string, value: string | boolean | undefined, fallbac
 
 /** --flag's value when it is a string. */
 export const str = (value: string | boolean | undefined): string | undefined => (typeof value === "string" ? value : undefined);
+
+/**
+ * --flag's value as a seed: an integer from 0 to MAX_SEED (`expected` words the error for other text);
+ * `fallback` when not given. Written out in full, so "1e3" or a number past 2^53 is refused, not rounded.
+ */
+export function seedOption(flag: string, value: string | boolean | undefined, fallback: number | undefined, expected?: string): number | undefined {
+  const n = count(flag, value, fallback, 0, expected);
+  if (n === undefined || value === undefined) return n;
+  if (!/^\d+$/.test(String(value)) || n > MAX_SEED) throw new Error(`--${flag}: expected ${SEED_RANGE}, got "${String(value)}"`);
+  return n;
+}

@@ -9,12 +9,12 @@ import { writeResults } from "../eval/results.js";
 import { headlineScores } from "../eval/task.js";
 import { baselineView, datasetSizeView } from "../analysis/lab_data.js";
 import { tableToMarkdown } from "../analysis/render.js";
-import { count, oneOf, show, type Command, type Values } from "./args.js";
+import { oneOf, seedOption, show, type Command, type Values } from "./args.js";
 
 /** The dataset named by --data, else the generated one of --preset/--seed. */
 function datasetOption(values: Values): Dataset {
   if (typeof values["data"] === "string") return new Dataset(values["data"]);
-  return new Dataset(defaultDatasetDir(oneOf<Preset>("preset", values["preset"], PRESETS, "small"), count("seed", values["seed"], 0, 0, "a non-negative integer")!));
+  return new Dataset(defaultDatasetDir(oneOf<Preset>("preset", values["preset"], PRESETS, "small"), seedOption("seed", values["seed"], 0, "a non-negative integer")!));
 }
 
 export const DATA_COMMANDS: Record<string, Command> = {
@@ -29,7 +29,7 @@ export const DATA_COMMANDS: Record<string, Command> = {
     },
     async run(values) {
       const preset = oneOf<Preset>("preset", values["preset"], PRESETS, "small");
-      const seed = count("seed", values["seed"], 0, 0, "a non-negative integer")!;
+      const seed = seedOption("seed", values["seed"], 0, "a non-negative integer")!;
       const started = Date.now();
       const { dir, manifest, cached } = await generateDataset({
         preset,

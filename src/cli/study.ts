@@ -18,7 +18,7 @@ import { missingZooEntries, mergeStudy, runStudy, runStudyIndex, writeSlurmScrip
 import { defaultDatasetDir } from "../data/dataset.js";
 import { generateDataset } from "../benchmarks/dataset.js";
 import { defaultZooDir, zooBuildLabel, zooSeedOf } from "../zoo/zoo.js";
-import { count, oneOf, show, str, type Command, type Values } from "./args.js";
+import { count, oneOf, seedOption, show, str, type Command, type Values } from "./args.js";
 
 /** The zoo build a command works on, with the folders it gets from it when not given. */
 interface ZooBuild {
@@ -37,7 +37,7 @@ interface ZooBuild {
  */
 function zooBuildOf(values: Values, preset: Preset): ZooBuild {
   const zoo = str(values["zoo"]);
-  const given = count("zoo-seed", values["zoo-seed"], undefined, 0);
+  const given = seedOption("zoo-seed", values["zoo-seed"], undefined);
   const built = zoo !== undefined ? zooSeedOf(zoo) : undefined;
   if (given !== undefined && built !== undefined && existsSync(join(zoo!, "zoo.json")) && built !== given) {
     throw new Error(`--zoo ${zoo} was built with seed ${built}, not --zoo-seed ${given}; give one of them`);
@@ -83,7 +83,7 @@ function pairingOptions(values: Values): RunOptions {
     tower: oneOf<VisionFamily>("tower", values["tower"], VISION_FAMILIES, "clip"),
     resolution: parseResolution(str(values["resolution"]) ?? "1x"),
     captions: oneOf<CaptionStyle>("captions", values["captions"], CAPTION_STYLES, "short"),
-    seed: count("seed", values["seed"], 0)!,
+    seed: seedOption("seed", values["seed"], 0)!,
   };
   const tasks = str(values["tasks"])?.split(",").map((t) => t.trim()).filter(Boolean);
   for (const t of tasks ?? []) oneOf("tasks", t, TASK_NAMES);

@@ -7,7 +7,7 @@ import { buildZoo, defaultZooDir, zooEntryNames } from "../zoo/zoo.js";
 import { tableToMarkdown } from "../analysis/render.js";
 import { zooBytes, zooView } from "../analysis/zoo_tables.js";
 import { adviseBackend, describeBackend, initBackend } from "../backend/index.js";
-import { count, oneOf, show, type Command } from "./args.js";
+import { oneOf, seedOption, show, type Command } from "./args.js";
 
 /** Re-runs this CLI detached, output appended to <dir>/build.log; returns the log's path. */
 function startInBackground(dir: string, args: string[]): string {
@@ -33,7 +33,7 @@ export const ZOO_COMMANDS: Record<string, Command> = {
     },
     async run(values) {
       const preset = oneOf<Preset>("preset", values["preset"], PRESETS, "small");
-      const seed = count("seed", values["seed"], 0, 0, "a non-negative integer")!;
+      const seed = seedOption("seed", values["seed"], 0, "a non-negative integer")!;
       const dir = typeof values["out"] === "string" ? values["out"] : defaultZooDir(preset, seed);
       const only = typeof values["only"] === "string" ? values["only"].split(",").map((s) => s.trim()).filter(Boolean) : undefined;
       if (values["background"] === true) {

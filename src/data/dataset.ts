@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import type { Preset } from "../presets.js";
-import { hashString, Random } from "../util/random.js";
+import { checkSeed, hashString, Random } from "../util/random.js";
 import { progressBar } from "../util/progress.js";
 import { readJsonFile, readJsonl, writeJson, writeJsonl } from "../util/jsonl.js";
 import { projectRoot } from "../util/paths.js";
@@ -139,7 +139,7 @@ function captionSet(style: CaptionStyle, scenes: readonly Scene[], seed: number)
  */
 export async function generateDatasetWith(writeBenchmarks: BenchmarkFilesWriter, options: GenerateOptions & { preset: Preset; config: DatasetPreset }): Promise<{ dir: string; manifest: DatasetManifest; cached: boolean }> {
   const { preset, config } = options;
-  const seed = options.seed ?? 0;
+  const seed = checkSeed(options.seed ?? 0, "dataset seed");
   const dir = options.outDir ?? defaultDatasetDir(preset, seed);
   const log = options.log ?? (() => {});
   const show = options.progress !== false;

@@ -5,6 +5,10 @@
  * seeds and 8 items per benchmark, so every notebook still runs end to end in seconds.
  */
 import type { Preset } from "../presets.js";
+import { CAPTION_STYLES } from "../data/captions.js";
+import { VISION_FAMILIES } from "../models/vision/config.js";
+import { ZOO_LLMS } from "../train/llm_recipes.js";
+import { MAX_SEED, SEED_RANGE } from "../util/random.js";
 import { expandGrid, type GridBlock, type StudyGrid } from "./grid.js";
 
 export interface StudyDefinition extends StudyGrid {
@@ -112,18 +116,28 @@ export function parseStudyGrid(raw: unknown, where: string): StudyDefinition {
   const g = raw as Record<string, unknown>;
   if (typeof g["name"] !== "string" || !/^[\w.-]+$/.test(g["name"])) fail("name", "a file-safe string");
   if (typeof g["title"] !== "string") fail("title", "a string");
-  if (!Array.isArray(g["seeds"]) || g["seeds"].length === 0 || !g["seeds"].every((x) => Number.isInteger(x) && x >= 0)) fail("seeds", "a non-empty array of non-negative integers");
+  if (!Array.isArray(g["seeds"]) || g["seeds"].length === 0 || !g["seeds"].every((x) => Number.isSafeInteger(x) && x >= 0 && x <= MAX_SEED)) fail("seeds", `a non-empty array of seeds, each ${SEED_RANGE}`);
   if (g["evalLimit"] !== undefined && !(Number.isInteger(g["evalLimit"]) && (g["evalLimit"] as number) > 0)) fail("evalLimit", "a positive integer");
   if (!Array.isArray(g["blocks"]) || g["blocks"].length === 0) fail("blocks", "a non-empty array of {llms, towers, resolutions?, captions?}");
+  const names: Record<string, readonly string[]> = { llms: ZOO_LLMS.map((z) => z.name), towers: VISION_FAMILIES, captions: CAPTION_STYLES };
   (g["blocks"] as unknown[]).forEach((b, i) => {
+    if (typeof b !== "object" || b === null) fail(`blocks[${i}]`, "an object {llms, towers, resolutions?, captions?}");
     const block = b as Record<string, unknown>;
     for (const key of ["llms", "towers"]) if (!Array.isArray(block[key]) || (block[key] as unknown[]).length === 0) fail(`blocks[${i}].${key}`, "a non-empty array of names");
     for (const key of ["resolutions", "captions"]) if (block[key] !== undefined && !Array.isArray(block[key])) fail(`blocks[${i}].${key}`, "an array");
+    for (const [key, allowed] of Object.entries(names)) {
+      ((block[key] ?? []) as unknown[]).forEach((name, j) => {
+        if (typeof name !== "string" || !allowed.includes(name)) fail(`blocks[${i}].${key}[${j}]`, `one of ${allowed.join(", ")}, got ${JSON.stringify(name)}`);
+      });
+    }
+    ((block["resolutions"] ?? []) as unknown[]).forEach((r, j) => {
+      const spec = r as Record<string, unknown>;
+      const ok = typeof r === "object" && r !== null && Object.keys(spec).every((k) => k === "scale" || k === "s2") &&
+        (spec["scale"] === undefined || (typeof spec["scale"] === "number" && spec["scale"] > 0)) && (spec["s2"] === undefined || typeof spec["s2"] === "boolean");
+      if (!ok) fail(`blocks[${i}].resolutions[${j}]`, `an object {scale?: a positive multiple of the tower's side, s2?: true or false}, got ${JSON.stringify(r)}`);
+    });
   });
   const grid = raw as StudyDefinition;
-  // Names are checked where they are used (runs validate LLM, tower and caption names with their own errors).
-  expandGrid(grid).forEach((p, i) => {
-    if (typeof p.llm !== "string" || typeof p.tower !== "string" || typeof p.captions !== "string") fail(`run ${i}`, "string names of LLM, tower and captions");
-  });
+  expandGrid(grid);
   return grid;
 }

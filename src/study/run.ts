@@ -16,6 +16,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { backendInfo, describeBackend } from "../backend/index.js";
 import { CAPTION_STYLES } from "../data/captions.js";
@@ -39,10 +40,11 @@ import { llmDir, loadZooLlm } from "../zoo/llms.js";
 import { fileHash, withLock, writeFileAtomic } from "../util/fs.js";
 import { readJsonFile, writeJson } from "../util/jsonl.js";
 import { projectRoot } from "../util/paths.js";
-import { hashString } from "../util/random.js";
+import { checkSeed, hashString } from "../util/random.js";
 import { cachedFeatureModel } from "./answerer.js";
 import { FeatureStore, type FeatureTower } from "../data/feature_cache.js";
-import { resolutionLabel } from "../models/vision/resolution.js";
+import { checkResolution, resolutionLabel } from "../models/vision/resolution.js";
+import { visionConfig } from "../models/vision/registry.js";
 import { zooLlm } from "./grid.js";
 import { runId, type PairingSpec, type RunResult, type StageSummary } from "../analysis/run_record.js";
 
@@ -149,7 +151,7 @@ function validateSpec(spec: PairingSpec): void {
   zooLlm(spec.llm);
   if (!isVisionFamily(spec.tower)) throw new Error(`unknown tower "${spec.tower}"; expected one of ${VISION_FAMILIES.join(", ")}`);
   if (!(CAPTION_STYLES as readonly string[]).includes(spec.captions)) throw new Error(`unknown stage-1 caption set "${spec.captions}"; expected one of ${CAPTION_STYLES.join(", ")}`);
-  if (!Number.isInteger(spec.seed) || spec.seed < 0) throw new Error(`seed: expected a non-negative integer, got ${spec.seed}`);
+  checkSeed(spec.seed, `${runId(spec)}: seed`);
 }
 
 interface PreparedRun {
@@ -166,6 +168,8 @@ function prepare(options: RunOptions): PreparedRun {
   validateSpec(options.spec);
   const protocol = options.protocol ?? PROTOCOLS[options.preset];
   const dataset = new Dataset(options.datasetDir ?? defaultDatasetDir(options.preset, 0));
+  const { trainScenes, testScenes } = dataset.manifest.config;
+  checkResolution(visionConfig(options.spec.tower, options.preset), options.spec.resolution, Math.max(trainScenes, testScenes), totalmem(), options.spec.tower);
   const zoo = options.zooDir ?? defaultZooDir(options.preset, 0);
   const zooKeys = { llm: zooEntryKey(zoo, options.spec.llm), tower: zooEntryKey(zoo, options.spec.tower) };
   return { protocol, dataset, zoo, dir: runDir(options), trainKey: trainKey(options, protocol, dataset.manifest.key, zooKeys), key: resultKey(options, protocol, dataset.manifest.key, zooKeys), suffix: evalSuffix(options) };

@@ -18,6 +18,23 @@ export function hashString(text: string, seed = 0): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/**
+ * The largest seed. Streams start from a 32-bit state (`hashString(labels, seed)` mixes the seed in as
+ * 32 bits), so a larger seed would silently repeat a smaller one; for a fixed label the map from seeds
+ * 0…MAX_SEED to stream states is one to one (each FNV-1a step and the finaliser are bijections), so two
+ * accepted seeds never draw the same numbers.
+ */
+export const MAX_SEED = 0xffffffff;
+
+/** What a seed must be, for error messages. */
+export const SEED_RANGE = `an integer from 0 to ${MAX_SEED} (the random streams have 32-bit state: a larger seed would repeat a smaller one)`;
+
+/** `seed` when it is an integer from 0 to MAX_SEED; otherwise an error that says so, prefixed by `what`. */
+export function checkSeed(seed: number, what = "seed"): number {
+  if (!Number.isSafeInteger(seed) || seed < 0 || seed > MAX_SEED) throw new Error(`${what}: expected ${SEED_RANGE}, got ${seed}`);
+  return seed;
+}
+
 export class Random {
   private state: number;
 

@@ -16,7 +16,7 @@ import { loadCheckpoint, readConfig, saveCheckpoint } from "../models/checkpoint
 import type { Preset } from "../presets.js";
 import { isVisionFamily, VISION_FAMILIES, type VisionConfig, type VisionFamily } from "../models/vision/config.js";
 import { VisionTower } from "../models/vision/vit.js";
-import { hashString } from "../util/random.js";
+import { checkSeed, hashString } from "../util/random.js";
 import { readJsonFile, writeJson } from "../util/jsonl.js";
 import { projectRoot } from "../util/paths.js";
 import { towerObjective } from "../train/objectives/registry.js";
@@ -149,7 +149,7 @@ async function buildTower(zoo: string, dataset: Dataset, family: VisionFamily, o
 /** Builds every missing entry of the zoo (generating the dataset first if needed). */
 export async function buildZoo(options: BuildZooOptions = {}): Promise<{ dir: string; manifest: ZooManifest; built: string[]; skipped: string[] }> {
   const preset = options.preset ?? "small";
-  const seed = options.seed ?? 0;
+  const seed = checkSeed(options.seed ?? 0, "zoo seed");
   const zoo = options.dir ?? defaultZooDir(preset, seed);
   const log = options.log ?? (() => {});
   const generated = await generateDataset({ preset, seed, outDir: defaultDatasetDir(preset, seed), progress: options.progress, log });

@@ -54,3 +54,40 @@ export function pixelScale(spec: ResolutionSpec): number {
 export function towerFeatures(tower: VisionTower, images: tf.Tensor4D, spec: ResolutionSpec): tf.Tensor3D {
   return spec.s2 === true ? s2Features(tower, images, S2_SCALES, inputSide(tower.config, spec)) : tower.features(images);
 }
+
+/**
+ * About how many bytes extracting a tower's features at a resolution holds at once: every scene's
+ * pixels at the side `towerFeatures` takes (one byte a channel, as the pixel cache keeps them), plus
+ * one batch's float pixels and, per S2 tile, its attention scores (heads × tokens², float32). An
+ * estimate to refuse what cannot fit, not a measurement.
+ */
+export function resolutionMemoryBytes(config: VisionConfig, spec: ResolutionSpec, scenes: number, batch = 64): number {
+  const side = inputSide(config, spec) * pixelScale(spec);
+  const tiles = spec.s2 === true ? S2_SCALES.reduce((n, k) => n + k * k, 0) : 1;
+  const tokens = (inputSide(config, spec) / config.patchSize) ** 2;
+  const pixels = side * side * config.channels;
+  return scenes * pixels + batch * (pixels * 4 + tiles * config.numHeads * tokens * tokens * 4);
+}
+
+/**
+ * Refuses a resolution the tower cannot take: a side below one patch, or an estimated memory
+ * (`resolutionMemoryBytes`) beyond `memoryBytes`. The error names the limit and the largest scale
+ * that fits.
+ */
+export function checkResolution(config: VisionConfig, spec: ResolutionSpec, scenes: number, memoryBytes: number, tower = "the tower"): void {
+  const label = resolutionLabel(spec);
+  const scale = spec.scale ?? 1;
+  if (Math.round((config.imageSize * scale) / config.patchSize) < 1) {
+    const smallest = config.patchSize / config.imageSize;
+    throw new Error(`resolution ${label}: ${tower}'s input would be ${(config.imageSize * scale).toFixed(1)} px, less than one ${config.patchSize} px patch; the smallest it takes is ${smallest}x (${config.patchSize} px)`);
+  }
+  const need = resolutionMemoryBytes(config, spec, scenes);
+  if (need <= memoryBytes) return;
+  let fits = scale;
+  while (fits > 0.05 && resolutionMemoryBytes(config, { ...spec, scale: fits }, scenes) > memoryBytes) fits = Math.round((fits - 0.05) * 100) / 100;
+  const gb = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+  throw new Error(
+    `resolution ${label}: ${tower} at ${inputSide(config, spec) * pixelScale(spec)} px would hold about ${gb(need)} (the pixels of ${scenes} scenes and one batch's attention), ` +
+      `more than this machine's ${gb(memoryBytes)} of memory; the largest scale that fits is about ${fits}x`,
+  );
+}
