@@ -1,7 +1,7 @@
 /** Runs you can trust: locks, atomic writes and the refusals that keep saved work whole. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateDataset } from "../src/benchmarks/dataset.js";
 import { main } from "../src/cli/index.js";
@@ -9,7 +9,7 @@ import { visionConfig } from "../src/models/vision/registry.js";
 import { checkResolution, resolutionMemoryBytes } from "../src/models/vision/resolution.js";
 import { parseStudyGrid } from "../src/study/grids.js";
 import { trainPairing } from "../src/study/run.js";
-import { processStartTime, withLock, writeFileAtomic } from "../src/util/fs.js";
+import { processAlive, processStartTime, withLock, writeFileAtomic } from "../src/util/fs.js";
 import { checkSeed, hashString, MAX_SEED, Random } from "../src/util/random.js";
 import { tempDir } from "./helpers.js";
 
@@ -75,4 +75,18 @@ test("a resolution the tower cannot take is refused before any work, with the li
   await generateDataset({ preset: "tiny", outDir: data, progress: false });
   await assert.rejects(() => trainPairing({ preset: "tiny", spec: { llm: "llama3.1-8b", tower: "clip", resolution: { scale: 0.01 }, captions: "short", seed: 0 }, datasetDir: data, runsDir: tempDir(), zooDir: tempDir() }), /resolution 0\.01x: clip's input would be 0\.2 px/);
   await assert.rejects(() => trainPairing({ preset: "tiny", spec: { llm: "llama3.1-8b", tower: "clip", resolution: { scale: 50 }, captions: "short", seed: 0 }, datasetDir: data, runsDir: tempDir(), zooDir: tempDir() }), /resolution 50x: clip at 800 px would hold about/);
+});
+
+test("generate-data removes the partial folders a killed generation left, and keeps a live one's", async () => {
+  const root = tempDir();
+  const dir = join(root, "tiny");
+  let dead = 999999;
+  while (processAlive(dead)) dead++;
+  mkdirSync(join(root, `tiny.partial-${dead}`, "images"), { recursive: true });
+  mkdirSync(join(root, "tiny.partial-1"), { recursive: true }); // pid 1 is alive: a generation in progress
+  mkdirSync(join(root, "other.partial-12"), { recursive: true }); // another dataset's: not ours to judge
+  const lines: string[] = [];
+  await generateDataset({ preset: "tiny", outDir: dir, progress: false, log: (l) => lines.push(l) });
+  assert.deepEqual(readdirSync(root).sort(), ["other.partial-12", "tiny", "tiny.partial-1"]);
+  assert.ok(lines.includes(`removed ${join(root, `tiny.partial-${dead}`)}, left by a generation that was killed`), lines.join("\n"));
 });

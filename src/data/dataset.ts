@@ -11,7 +11,7 @@ import { checkSeed, hashString, Random } from "../util/random.js";
 import { progressBar } from "../util/progress.js";
 import { readJsonFile, readJsonl, writeJson, writeJsonl } from "../util/jsonl.js";
 import { projectRoot } from "../util/paths.js";
-import { folderBytes, folderHash } from "../util/fs.js";
+import { folderBytes, folderHash, removeStalePartials } from "../util/fs.js";
 import { decodeImage, encodePng, renderScene, type RawImage } from "../world/render.js";
 import { sampleScene, sceneSignature, type Scene } from "../world/scene.js";
 import { CAPTION_INSTRUCTIONS, CAPTION_STYLES, caption, type CaptionStyle } from "./captions.js";
@@ -157,7 +157,7 @@ export async function generateDatasetWith(writeBenchmarks: BenchmarkFilesWriter,
 
   const started = Date.now();
   const tmp = `${dir}.partial-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
+  for (const stale of removeStalePartials(dir)) log(`removed ${stale}, left by a generation that was killed`);
   mkdirSync(tmp, { recursive: true });
   try {
     log(`scenes: ${config.trainScenes} training, ${config.testScenes} held out`);

@@ -98,7 +98,7 @@ export async function withLock<T>(file: string, what: string, work: () => Promis
   }
 }
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -123,4 +123,28 @@ function sameProcess(pid: number, start: string | undefined): boolean {
   if (start === undefined || start === "") return true;
   const now = processStartTime(pid);
   return now === undefined || now === start;
+}
+
+/**
+ * Removes the `<name>.partial-<pid>` folders beside `dir` that a killed writer left (its process is
+ * gone); a live writer's is kept. Returns the folders removed.
+ */
+export function removeStalePartials(dir: string): string[] {
+  const parent = dirname(dir);
+  const prefix = `${basename(dir)}.partial-`;
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (!Number.isInteger(pid) || pid <= 0 || (pid !== process.pid && processAlive(pid))) continue;
+    rmSync(join(parent, name), { recursive: true, force: true });
+    removed.push(join(parent, name));
+  }
+  return removed;
 }
