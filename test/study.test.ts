@@ -255,6 +255,21 @@ test("results of another protocol, dataset or zoo entry are stale: left out of m
   assert.equal(readFileSync(join(dir, WORKER_LOG), "utf8"), "worker started\n");
 });
 
+test("every input of a run is read before its first step: bad stage-2 data stops it before stage 1 trains", { timeout: 600_000 }, async () => {
+  await tinyZoo();
+  const data = join(tempDir(), "tiny-broken");
+  cpSync(defaultDatasetDir("tiny", 0), data, { recursive: true });
+  const mixture = join(data, "stage2", "mixture.json");
+  const samples = JSON.parse(readFileSync(mixture, "utf8")) as { conversations?: unknown }[];
+  delete samples[3]!.conversations;
+  writeFileSync(mixture, JSON.stringify(samples));
+  const runsDir = tempDir();
+  const spec = { llm: "llama3.1-8b", tower: "clip", resolution: {}, captions: "short", seed: 0 } as const;
+  await assert.rejects(runPairing({ preset: "tiny", spec, datasetDir: data, runsDir, evalLimit: 8, progress: false }), /stage2\/mixture\.json: sample 3 .*field "conversations"/);
+  assert.equal(existsSync(join(runsDir, runId(spec), "stage1")), false, "stage 1 trained before stage 2's data was read");
+  assert.deepEqual(readLog(join(runsDir, runId(spec), "log.jsonl")), []);
+});
+
 test("a run folder is locked while a process works on it; a lock left by a dead process is taken over", { timeout: 600_000 }, async () => {
   await tinyZoo();
   const spec = { llm: "llama3.1-8b", tower: "clip", resolution: {}, captions: "short", seed: 0 } as const;

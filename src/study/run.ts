@@ -251,15 +251,21 @@ async function train(options: RunOptions): Promise<TrainedPairing> {
         system,
       });
 
-    // Stage 1: projector only.
+    // Every input of the stages still to train is read and encoded before the first step, so bad
+    // stage-2 data stops the run before stage 1 spends its time.
     const projectorFile = join(dir, "stage1", "projector.safetensors");
+    const modelDir = join(dir, "model");
+    const stage1Set = existsSync(projectorFile) ? undefined : encode(1);
+    const stage2Set = existsSync(join(modelDir, "summary.json")) ? undefined : encode(2);
+
+    // Stage 1: projector only.
     let stage1: StageSummary;
-    if (existsSync(projectorFile)) {
+    if (stage1Set === undefined) {
       loadProjector(model, projectorFile);
       stage1 = readJsonFile(join(dir, "stage1", "summary.json")) as StageSummary;
     } else {
       model.setTrainableComponents({ projector: true, llm: false });
-      stage1 = await runStage(1, model, encode(1), train, protocol, dir, options);
+      stage1 = await runStage(1, model, stage1Set, train, protocol, dir, options);
       writeJson(join(dir, "stage1", "summary.json"), stage1);
       writeFileAtomic(projectorFile, encodeSafetensors(new Map(await Promise.all(model.projector.namedParameters().map(async ([n, v]) => [n, { shape: v.shape, data: (await v.data()) as Float32Array }] as const))), "F32"));
       rmSync(join(dir, "stage1", "resume"), { recursive: true, force: true });
@@ -267,14 +273,13 @@ async function train(options: RunOptions): Promise<TrainedPairing> {
     log(`${runId(spec)}: stage 1 ${stage1.steps} steps, loss ${stage1.firstLoss.toFixed(3)} → ${stage1.finalLoss.toFixed(3)}`);
 
     // Stage 2: projector and LLM.
-    const modelDir = join(dir, "model");
     let stage2: StageSummary;
-    if (existsSync(join(modelDir, "summary.json"))) {
+    if (stage2Set === undefined) {
       loadCheckpoint(modelDir, model);
       stage2 = readJsonFile(join(modelDir, "summary.json")) as StageSummary;
     } else {
       model.setTrainableComponents({ projector: true, llm: true });
-      stage2 = await runStage(2, model, encode(2), train, protocol, dir, options);
+      stage2 = await runStage(2, model, stage2Set, train, protocol, dir, options);
       // saveCheckpoint reads synchronously: read every parameter once asynchronously first, which
       // WebGPU needs (it then keeps a CPU copy) and costs the CPU backends one copy.
       await Promise.all(model.parameters().map((v) => v.data()));
