@@ -270,6 +270,45 @@ test("every input of a run is read before its first step: bad stage-2 data stops
   assert.deepEqual(readLog(join(runsDir, runId(spec), "log.jsonl")), []);
 });
 
+test("runs and the feature cache are keyed by the data's content: edited stage data trains anew, unchanged data is reused", { timeout: 600_000 }, async () => {
+  await tinyZoo();
+  const data = join(tempDir(), "tiny-copy");
+  cpSync(defaultDatasetDir("tiny", 0), data, { recursive: true });
+  const runsDir = tempDir();
+  const spec = { llm: "llama3.1-8b", tower: "clip", resolution: {}, captions: "short", seed: 0 } as const;
+  const options = { preset: "tiny", spec, datasetDir: data, runsDir, evalLimit: 8, progress: false } as const;
+  const dataset = new Dataset(data);
+  const unchanged = dataset.manifest.key;
+  assert.equal(dataset.contentKey(["images", "scenes", "stage1", "stage2", "benchmarks"]), unchanged, "a copy holds the same content");
+  const first = await runPairing(options);
+  assert.equal(first.key, expectedResultKey(options));
+  assert.equal((await runPairing(options)).finished, first.finished, "unchanged data: the finished run is reused");
+  const runJsonKey = (): string => (JSON.parse(readFileSync(join(runsDir, runId(spec), "run.json"), "utf8")) as { key: string }).key;
+  const firstTrainKey = runJsonKey();
+
+  // Every reply of the stage-1 captions and the stage-2 mixture changed in place, as a user might.
+  for (const file of [join(data, "stage1", "short.json"), join(data, "stage2", "mixture.json")]) {
+    const samples = JSON.parse(readFileSync(file, "utf8")) as { conversations: { from: string; value: string }[] }[];
+    for (const sample of samples) for (const turn of sample.conversations) if (turn.from === "gpt") turn.value = "An edited reply.";
+    writeFileSync(file, JSON.stringify(samples));
+  }
+  assert.notEqual(new Dataset(data).contentKey(["stage1", "stage2"]), unchanged);
+  assert.equal(new Dataset(data).contentKey(["images", "scenes"]), unchanged, "the images did not change");
+  const messages: string[] = [];
+  const second = await runPairing({ ...options, log: (m) => messages.push(m) });
+  assert.notEqual(second.key, first.key);
+  assert.ok(messages.some((m) => m.includes("the folder holds a run with other settings; starting again")), messages.join("\n"));
+  assert.notEqual(second.stage2.finalLoss, first.stage2.finalLoss, "trained on the edited replies");
+  assert.notEqual(runJsonKey(), firstTrainKey, "run.json names the data the weights were trained on");
+
+  // An image changed in place gives the features another key (and the run with it).
+  const tower = zooFeatureTower(join(root, "zoo", "tiny"), "clip", new Dataset(data));
+  const image = readdirSync(join(data, "images")).find((f) => f.endsWith(".png"))!;
+  const other = readdirSync(join(data, "images")).filter((f) => f.endsWith(".png"))[1]!;
+  cpSync(join(data, "images", other), join(data, "images", image));
+  assert.notEqual(zooFeatureTower(join(root, "zoo", "tiny"), "clip", new Dataset(data)).dataKey, tower.dataKey);
+});
+
 test("a run folder is locked while a process works on it; a lock left by a dead process is taken over", { timeout: 600_000 }, async () => {
   await tinyZoo();
   const spec = { llm: "llama3.1-8b", tower: "clip", resolution: {}, captions: "short", seed: 0 } as const;

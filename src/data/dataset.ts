@@ -4,14 +4,15 @@
  * Generation writes into a temporary folder renamed into place at the end, so a crash never leaves
  * a half dataset where a good one was; a folder whose manifest has the same key is reused (cache).
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import type { Preset } from "../presets.js";
 import { checkSeed, hashString, Random } from "../util/random.js";
 import { progressBar } from "../util/progress.js";
 import { readJsonFile, readJsonl, writeJson, writeJsonl } from "../util/jsonl.js";
 import { projectRoot } from "../util/paths.js";
-import { folderBytes, folderHash, removeStalePartials } from "../util/fs.js";
+import { folderBytes, folderHash, removeStalePartials, writeFileAtomic } from "../util/fs.js";
+import { createHash } from "node:crypto";
 import { decodeImage, encodePng, renderScene, type RawImage } from "../world/render.js";
 import { sampleScene, sceneSignature, type Scene } from "../world/scene.js";
 import { CAPTION_INSTRUCTIONS, CAPTION_STYLES, caption, type CaptionStyle } from "./captions.js";
@@ -212,6 +213,21 @@ export async function generateDatasetWith(writeBenchmarks: BenchmarkFilesWriter,
   }
 }
 
+/** SHA-1 over a folder's file paths, sizes and modification times (not their contents): what changes when a file is written. */
+function folderStamp(dir: string): string {
+  const hash = createHash("sha1");
+  const walk = (sub: string): void => {
+    for (const name of readdirSync(join(dir, sub)).sort()) {
+      const path = join(sub, name);
+      const stat = statSync(join(dir, path));
+      if (stat.isDirectory()) walk(path);
+      else hash.update(`${path}\0${stat.size}\0${stat.mtimeMs}\0`);
+    }
+  };
+  walk("");
+  return hash.digest("hex");
+}
+
 function readScenes(file: string): Scene[] {
   return readJsonl(file).map(({ line, value }) => {
     const s = value as Partial<Scene>;
@@ -262,6 +278,50 @@ export class Dataset {
   /** The items of one benchmark, each doc validated by the task's own parser. */
   benchmark<T extends BenchmarkFileTask>(task: T): { task: T; items: LoadedItem[] } {
     return readBenchmarkFile(task, join(this.dir, "benchmarks", `${task.name}.jsonl`), this.imageDir);
+  }
+
+  /**
+   * The key of what a consumer reads, as it is on disk now: `base` (default: the manifest's key) while
+   * every part in `parts` holds the files its manifest recorded, else a key of `base` and the parts'
+   * present contents. So runs and caches keyed by it are reused on unchanged data and made anew when a
+   * file was edited, added or removed. A manifest written before parts were hashed has no record to
+   * compare with: its `base` is kept.
+   */
+  contentKey(parts: readonly DatasetPart[], base: string = this.manifest.key): string {
+    const recorded = this.manifest.parts;
+    if (!recorded) return base;
+    const now = this.partHashes(parts);
+    if (parts.every((p) => now[p] === recorded[p])) return base;
+    return hashString(JSON.stringify({ base, parts: parts.map((p) => now[p]) })).toString(16).padStart(8, "0");
+  }
+
+  /**
+   * SHA-1 of each part's files now (as the manifest's `parts`). A part is read again only when its
+   * stamp — file paths, sizes and modification times — differs from the one recorded with its hash
+   * in `cache/content.json`; a dataset folder that cannot be written to is hashed each time.
+   */
+  partHashes(parts: readonly DatasetPart[]): Partial<Record<DatasetPart, string>> {
+    const file = join(this.dir, "cache", "content.json");
+    const known = existsSync(file) ? (readJsonFile(file) as Partial<Record<DatasetPart, { stamp: string; hash: string }>>) : {};
+    const out: Partial<Record<DatasetPart, string>> = {};
+    let changed = false;
+    for (const part of parts) {
+      const folder = join(this.dir, part);
+      const stamp = existsSync(folder) ? folderStamp(folder) : "missing";
+      if (known[part]?.stamp !== stamp) {
+        known[part] = { stamp, hash: existsSync(folder) ? folderHash(folder) : "missing" };
+        changed = true;
+      }
+      out[part] = known[part]!.hash;
+    }
+    if (changed) {
+      try {
+        writeFileAtomic(file, JSON.stringify(known, null, 2) + "\n");
+      } catch {
+        // A read-only dataset: the hashes are simply computed again next time.
+      }
+    }
+    return out;
   }
 
   async image(path: string): Promise<RawImage> {

@@ -20,7 +20,7 @@ import { totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { backendInfo, describeBackend } from "../backend/index.js";
 import { CAPTION_STYLES } from "../data/captions.js";
-import { Dataset, defaultDatasetDir } from "../data/dataset.js";
+import { Dataset, defaultDatasetDir, type DatasetPart } from "../data/dataset.js";
 import { evaluateAll, saveEvaluation, type TaskEvaluation } from "../eval/runner.js";
 import { getTask, TASK_NAMES } from "../benchmarks/registry.js";
 import { validationBenchmarks } from "../benchmarks/validation.js";
@@ -164,6 +164,13 @@ interface PreparedRun {
   suffix: string;
 }
 
+/**
+ * The dataset parts a run reads (its images through the feature cache, the scenes, both stages' data and
+ * the benchmark files): its keys cover their contents as they are on disk (`Dataset.contentKey`), so
+ * a run on data edited since is trained anew, never reused.
+ */
+const RUN_PARTS = ["images", "scenes", "stage1", "stage2", "benchmarks"] as const satisfies readonly DatasetPart[];
+
 function prepare(options: RunOptions): PreparedRun {
   validateSpec(options.spec);
   const protocol = options.protocol ?? PROTOCOLS[options.preset];
@@ -172,7 +179,8 @@ function prepare(options: RunOptions): PreparedRun {
   checkResolution(visionConfig(options.spec.tower, options.preset), options.spec.resolution, Math.max(trainScenes, testScenes), totalmem(), options.spec.tower);
   const zoo = options.zooDir ?? defaultZooDir(options.preset, 0);
   const zooKeys = { llm: zooEntryKey(zoo, options.spec.llm), tower: zooEntryKey(zoo, options.spec.tower) };
-  return { protocol, dataset, zoo, dir: runDir(options), trainKey: trainKey(options, protocol, dataset.manifest.key, zooKeys), key: resultKey(options, protocol, dataset.manifest.key, zooKeys), suffix: evalSuffix(options) };
+  const datasetKey = dataset.contentKey(RUN_PARTS);
+  return { protocol, dataset, zoo, dir: runDir(options), trainKey: trainKey(options, protocol, datasetKey, zooKeys), key: resultKey(options, protocol, datasetKey, zooKeys), suffix: evalSuffix(options) };
 }
 
 /** A trained pairing: the LLaVA model and what evaluating it needs. Dispose `model` when done. */
@@ -215,7 +223,7 @@ const runLock = (options: RunOptions): string => {
  */
 export function zooFeatureTower(zoo: string, family: VisionFamily, dataset: Dataset): FeatureTower {
   const { entry, config } = zooTowerEntry(zoo, family);
-  return { family, entry, config, dataKey: zooDataKey(dataset.manifest), load: () => loadZooTower(zoo, family).tower };
+  return { family, entry, config, dataKey: dataset.contentKey(["images", "scenes"], zooDataKey(dataset.manifest)), load: () => loadZooTower(zoo, family).tower };
 }
 
 async function train(options: RunOptions): Promise<TrainedPairing> {
