@@ -90,3 +90,9 @@ test("generate-data removes the partial folders a killed generation left, and ke
   assert.deepEqual(readdirSync(root).sort(), ["other.partial-12", "tiny", "tiny.partial-1"]);
   assert.ok(lines.includes(`removed ${join(root, `tiny.partial-${dead}`)}, left by a generation that was killed`), lines.join("\n"));
 });
+
+test("a write that cannot happen names the file and what its folder must be", () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, "dataset"), "a file where a folder should be");
+  assert.throws(() => writeFileAtomic(join(dir, "dataset", "cache", "content.json"), "{}"), /dataset\/cache\/content\.json: cannot be written, its folder .*dataset\/cache must be a writable folder \(ENOTDIR/);
+});

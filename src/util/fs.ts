@@ -9,9 +9,9 @@ import { dirname, join, basename } from "node:path";
  * (a full disk) names the file.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
+    mkdirSync(dirname(path), { recursive: true });
     const fd = openSync(tmp, "w");
     try {
       const bytes = typeof data === "string" ? Buffer.from(data) : data;
@@ -23,9 +23,16 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
     syncFolder(dirname(path));
   } catch (err) {
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // Its folder could not be made: there is no temporary file to remove.
+    }
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOSPC") throw new Error(`${path}: the disk is full (ENOSPC); nothing was replaced — free space and run the command again`);
+    if (code === "EACCES" || code === "EPERM" || code === "EROFS" || code === "ENOTDIR" || code === "ENOENT") {
+      throw new Error(`${path}: cannot be written, its folder ${dirname(path)} must be a writable folder (${(err as Error).message}); for a dataset or zoo on read-only storage, copy it somewhere writable`);
+    }
     throw err;
   }
 }
