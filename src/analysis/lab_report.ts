@@ -414,7 +414,7 @@ export interface LabReportOptions {
   outDir?: string;
   staticImages?: boolean;
   log?: (line: string) => void;
-  /** Wall time of the study, for the report. */
+  /** The runs' wall time, summed over the runs (each run's training and evaluation), for the report. */
   seconds?: number;
   /** Folder of the report page (default figures/). */
   reportDir?: string;
@@ -491,7 +491,7 @@ export function writeReportPage(page: ReportPageInput): string[] {
     const png = join(input!.outDir, `${f.name}.png`);
     return { name: f.name, title: f.title, html: rel(join(input!.outDir, `${f.name}.html`)), ...(existsSync(png) ? { png: rel(png) } : {}) };
   });
-  const minutes = input?.seconds !== undefined ? ` in ${(input.seconds / 60).toFixed(1)} minutes` : "";
+  const minutes = input?.seconds !== undefined ? ` (${(input.seconds / 60).toFixed(1)} minutes of run time)` : "";
   const labMd = input
     ? [
         `## Lab study: ${input.title}`,

@@ -8,7 +8,8 @@ import { VISION_FAMILIES, type VisionFamily } from "../models/vision/config.js";
 import { TASK_NAMES } from "../benchmarks/registry.js";
 import { ZOO_LLMS, type ZooLlmName } from "../train/llm_recipes.js";
 import { parseResolution } from "../models/vision/resolution.js";
-import { type PairingSpec, type RunResult, runId } from "../analysis/run_record.js";
+import { type PairingSpec, type RunResult, runId, runWallSeconds } from "../analysis/run_record.js";
+import { expandGrid } from "../study/grid.js";
 import { STUDY_NAMES, parseStudyGrid, studyGrid } from "../study/grids.js";
 import { readJsonFile } from "../util/jsonl.js";
 import { EVAL_SPLITS, evalSuffix, evaluatePairing, runDir, runsRoot, trainPairing, type EvalSplit, type RunOptions } from "../study/run.js";
@@ -146,17 +147,36 @@ export const STUDY_COMMANDS: Record<string, Command> = {
       const staticImages = values["no-static"] !== true;
       // Loaded here: their module graphs (danfo, playwright) would slow training in this process.
       const { writePublishedReport } = await import("../analysis/report.js");
-      const { writeLabReport, writeReportPage } = await import("../analysis/lab_report.js");
+      const { defaultLabDir, writeLabReport, writeReportPage } = await import("../analysis/lab_report.js");
       const published = await writePublishedReport({ staticImages, log: (line) => console.log(line.replace(/^wrote (.*)$/, (_, p: string) => `wrote ${show(p)}`)) });
       console.log(`published tier: ${published.written.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s${published.staticSkipped ? ` (PNG/SVG not written: ${published.staticSkipped})` : ""}`);
       const preset: Preset = "small";
       const study = studyGrid("quick", preset);
       const zoo = defaultZooDir(preset, 0);
-      const missing = values["no-lab"] === true ? [] : missingZooEntries(study, zoo);
-      if (values["no-lab"] === true || missing.length > 0) {
-        const why = values["no-lab"] === true ? "--no-lab was given" : `the ${preset} model zoo lacks ${missing.join(", ")}; build it with \`npm run zoo -- --preset ${preset}\` (about 50 minutes on 2 cores), then run npm start again`;
-        for (const p of writeReportPage({ labMissing: why })) console.log(`wrote ${show(p)}`);
-        console.log(`lab study skipped: ${why}`);
+      // The lab's committed output is never replaced with less: without the lab, the report page is
+      // written only where no lab report exists yet.
+      const keepLab = (why: string): number => {
+        if (existsSync(join(defaultLabDir(), "findings.md"))) console.log(`lab study not rebuilt (${why}); ${show(defaultLabDir())} and the report page's lab section are kept as they are`);
+        else for (const p of writeReportPage({ labMissing: why })) console.log(`wrote ${show(p)}`);
+        return 0;
+      };
+      if (values["no-lab"] === true) return keepLab("--no-lab was given");
+      const missing = missingZooEntries(study, zoo);
+      if (missing.length > 0) {
+        // Archive first: every run of the study finished before is in results/<preset>, committed.
+        const archiveDir = archiveRoot(preset);
+        await generateDataset({ preset, seed: 0, log: console.log }); // the archive's keys are checked against it
+        const merged = mergeStudy({ study, preset, archiveDir });
+        const build = `build the zoo with \`npm run zoo -- --preset ${preset}\` (about 50 minutes on 2 cores), then run npm start again`;
+        if (merged.finished < merged.total) {
+          const lacking = expandGrid(study).map(runId).filter((id) => !merged.results.some((r) => r.id === id));
+          return keepLab(`the archive ${show(archiveDir)} holds ${merged.finished} of the study's ${merged.total} runs, lacking ${lacking.join(", ")}, and the ${preset} zoo lacks ${missing.join(", ")} to train them: ${build}`);
+        }
+        const findings = { ...findingsInputs(runsRoot(preset), defaultDatasetDir(preset, 0), study.evalLimit, archiveDir), builds: otherBuildResults(preset, defaultDatasetDir(preset, 0), study.evalLimit) };
+        const seconds = merged.results.reduce((sum, r) => sum + runWallSeconds(r), 0);
+        const report = await writeLabReport({ table: merged.table, results: merged.results, title: study.title, preset, staticImages, seconds, findings, log: (line) => console.log(line.replace(/^wrote (.*)$/, (_, p: string) => `wrote ${show(p)}`)) });
+        console.log(`\nlab study: its ${merged.finished} runs read from the archive ${show(archiveDir)}, none trained (the ${preset} zoo lacks ${missing.join(", ")}; to train runs anew, ${build}); report ${report.report.map(show).join(", ")}`);
+        console.log(`main job done in ${((Date.now() - started) / 60000).toFixed(1)} min`);
         return 0;
       }
       await initBackend();
@@ -169,7 +189,7 @@ export const STUDY_COMMANDS: Record<string, Command> = {
       if (outcome.results.length === 0) throw new Error("no lab run finished; see the errors above");
       // effects.csv and findings.md speak for every run finished at this evaluation setting (the calibration grid's too).
       const findings = { ...findingsInputs(runsRoot(preset), defaultDatasetDir(preset, 0), study.evalLimit, archiveRoot(preset)), builds: otherBuildResults(preset, defaultDatasetDir(preset, 0), study.evalLimit) };
-      const report = await writeLabReport({ table: outcome.table, results: outcome.results, title: study.title, preset, staticImages, seconds: outcome.seconds, findings, log: (line) => console.log(line.replace(/^wrote (.*)$/, (_, p: string) => `wrote ${show(p)}`)) });
+      const report = await writeLabReport({ table: outcome.table, results: outcome.results, title: study.title, preset, staticImages, seconds: outcome.results.reduce((sum, r) => sum + runWallSeconds(r), 0), findings, log: (line) => console.log(line.replace(/^wrote (.*)$/, (_, p: string) => `wrote ${show(p)}`)) });
       console.log(`\nlab study: ${outcome.ran.length} runs now, ${outcome.skipped.length} before, in ${(outcome.seconds / 60).toFixed(1)} min; report ${report.report.map(show).join(", ")}`);
       console.log(`main job done in ${((Date.now() - started) / 60000).toFixed(1)} min`);
       return outcome.failed.length > 0 ? 1 : 0;
