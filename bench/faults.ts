@@ -236,6 +236,26 @@ class RunFolders {
     return task ? `evaluation (after task ${task})` : "evaluation (before the first task)";
   }
 
+  /** The step a stage resumes from (its last checkpoint's), 0 without one. */
+  resumeStep(stage: 1 | 2): number {
+    const progress = join(this.dir, `stage${stage}`, "resume", "progress.json");
+    return existsSync(progress) ? (JSON.parse(readFileSync(progress, "utf8")) as { step: number }).step : 0;
+  }
+
+  /** The checkpoints (stage, step) this run has still to write: every tenth of each stage left. */
+  writesLeft(): { stage: 1 | 2; step: number }[] {
+    const left: { stage: 1 | 2; step: number }[] = [];
+    for (const [stage, steps, every, done] of [
+      [1, 12, 2, this.has("stage1", "projector.safetensors")],
+      [2, 10, 1, this.has("model", "summary.json")],
+    ] as const) {
+      if (done) continue;
+      const from = this.resumeStep(stage);
+      for (let step = every; step <= steps; step += every) if (step > from) left.push({ stage, step });
+    }
+    return left;
+  }
+
   /** Whether a phase can still happen in this run (an earlier phase done is not run again). */
   reachable(target: Target): boolean {
     switch (target) {
@@ -320,11 +340,34 @@ async function killInside(folders: RunFolders, zoo: string, target: Target, frac
   const after = (seconds: number): void => {
     if (timer === undefined && at < 0) timer = setTimeout(kill, seconds * 1000);
   };
+  // Which checkpoint write: one of those the run has left, drawn by `fraction`; it follows the log
+  // line of the step before it. A write lasts milliseconds: the folder is polled and the kill sent the
+  // moment one is under way.
+  const writes = target === "checkpoint write" ? folders.writesLeft() : [];
+  const write = writes[Math.min(writes.length - 1, Math.floor(fraction * writes.length))];
+  let armed = false;
   const watchWrites = (): void => {
-    // A checkpoint write lasts milliseconds: poll the run folder and kill the moment one is under way.
     poll ??= setInterval(() => {
-      if (folders.writing() !== undefined) kill();
+      armed ||= write === undefined || folders.logLines(write.stage) >= write.step;
+      if (armed && folders.writing() !== undefined) kill();
     }, 1);
+  };
+  // Which step of a stage: one of those left (a resumed stage has fewer), drawn by `fraction`, and a
+  // random moment inside it (the rest of `fraction`, times the reference's time per step). The stage's
+  // progress line comes after the log is cut back to its checkpoint, so the count of lines is the
+  // step under way.
+  const watchStep = (stage: 1 | 2): void => {
+    const steps = stage === 1 ? 12 : 10;
+    const from = folders.resumeStep(stage);
+    const drawn = fraction * (steps - from);
+    const step = from + Math.floor(drawn);
+    const inside = (drawn - Math.floor(drawn)) * (length(stage === 1 ? ref.stage1 : ref.stage2) / steps);
+    poll ??= setInterval(() => {
+      if (folders.logLines(stage) >= step) {
+        clearInterval(poll);
+        after(inside);
+      }
+    }, 2);
   };
   child.onLine(({ text }) => {
     switch (target) {
@@ -333,18 +376,14 @@ async function killInside(folders: RunFolders, zoo: string, target: Target, frac
         else if (PATTERNS.stage1.test(text)) kill(); // the cache was done before the kill: kill at once
         break;
       case "stage 1":
-        if (PATTERNS.stage1.test(text)) after(fraction * length(ref.stage1));
+        if (PATTERNS.stage1.test(text)) watchStep(1);
         else if (PATTERNS.stage1Done.test(text)) kill();
         break;
       case "checkpoint write":
-        // Which write: wait a random part of the training left, then kill at the next write.
-        if (PATTERNS.stage1.test(text) || PATTERNS.stage2.test(text)) {
-          if (timer === undefined) timer = setTimeout(watchWrites, fraction * length([ref.stage1[0], ref.stage2[1]]) * 1000);
-        }
-        if (PATTERNS.stage2Done.test(text)) watchWrites();
+        if (PATTERNS.stage1.test(text) || PATTERNS.stage2.test(text)) watchWrites();
         break;
       case "stage 2":
-        if (PATTERNS.stage2.test(text)) after(fraction * length(ref.stage2));
+        if (PATTERNS.stage2.test(text)) watchStep(2);
         else if (PATTERNS.stage2Done.test(text)) kill();
         break;
       case "feature cache (test)":
@@ -630,7 +669,11 @@ export async function runFaults(options: FaultOptions = {}): Promise<FaultReport
     const plan = planFaults(faults, seed);
     for (const [i, planned] of plan.entries()) {
       // A phase the run has passed is not run again: the kill goes to the next phase it will reach.
-      const target = TARGETS.slice(TARGETS.indexOf(planned.target)).find((t) => faulted.reachable(t)) ?? "evaluation";
+      const target = TARGETS.slice(TARGETS.indexOf(planned.target)).find((t) => faulted.reachable(t));
+      if (target === undefined) {
+        rows.push({ n: i + 1, target: planned.target, at: -1, hit: "—", outcome: "the run had finished: no phase left to kill", ok: false });
+        break;
+      }
       const { at, hit, exit, child } = await killInside(faulted, setup.zoo, target, planned.fraction, ref);
       if (rows.length > 0) rows.at(-1)!.outcome = [rows.at(-1)!.outcome, resumeNote(child.lines)].filter(Boolean).join("; ");
       const killed = exit.signal === "SIGKILL";
