@@ -8,7 +8,8 @@ import { main } from "../src/cli/index.js";
 import { visionConfig } from "../src/models/vision/registry.js";
 import { checkResolution, resolutionMemoryBytes } from "../src/models/vision/resolution.js";
 import { parseStudyGrid } from "../src/study/grids.js";
-import { trainPairing } from "../src/study/run.js";
+import { missingLogSteps, trainPairing } from "../src/study/run.js";
+import { archiveRun } from "../src/study/archive.js";
 import { processAlive, processStartTime, withLock, writeFileAtomic } from "../src/util/fs.js";
 import { checkSeed, hashString, MAX_SEED, Random } from "../src/util/random.js";
 import { tempDir } from "./helpers.js";
@@ -95,4 +96,34 @@ test("a write that cannot happen names the file and what its folder must be", ()
   const dir = tempDir();
   writeFileSync(join(dir, "dataset"), "a file where a folder should be");
   assert.throws(() => writeFileAtomic(join(dir, "dataset", "cache", "content.json"), "{}"), /dataset\/cache\/content\.json: cannot be written, its folder .*dataset\/cache must be a writable folder \(ENOTDIR/);
+});
+
+test("a run log missing steps before its checkpoint is named step by step (a resumed run says so instead of keeping quiet)", () => {
+  const file = join(tempDir(), "log.jsonl");
+  const line = (stage: number, step: number): string => `${JSON.stringify({ stage, step, loss: 1, learning_rate: 0, tokens: 1, seconds: 1, tokens_per_second: 1, backend: "cpu" })}\n`;
+  writeFileSync(file, [0, 1, 2, 3].map((s) => line(1, s)).join("") + [0, 4].map((s) => line(2, s)).join("") + '{"stage":2,"st');
+  assert.equal(missingLogSteps(file, [{ stage: 1, steps: 4 }, { stage: 2, steps: 5 }]), "stage 2 steps 1–3");
+  assert.equal(missingLogSteps(file, [{ stage: 1, steps: 6 }, { stage: 2, steps: 3 }]), "stage 1 steps 4–5; stage 2 steps 1–2");
+  assert.equal(missingLogSteps(file, [{ stage: 1, steps: 4 }, { stage: 2, steps: 1 }]), "");
+  assert.equal(missingLogSteps(join(tempDir(), "none.jsonl"), [{ stage: 1, steps: 1 }]), "stage 1 step 0");
+});
+
+test("archive refuses a sample log cut mid-line or short of lines, naming the file, and archives a whole one", () => {
+  const runs = tempDir();
+  const run = join(runs, "p__s0");
+  const evalDir = join(run, "eval-limit2");
+  mkdirSync(evalDir, { recursive: true });
+  writeFileSync(join(run, "result-limit2.json"), JSON.stringify({ id: "p__s0", preset: "tiny", eval: { tasks: { pope: { n: 2 } } } }));
+  writeFileSync(join(evalDir, "results.json"), "{}\n");
+  const samples = join(evalDir, "samples_pope.jsonl");
+  const whole = '{"doc_id":0,"prediction":"yes"}\n{"doc_id":1,"prediction":"no"}\n';
+  const archive = tempDir();
+  writeFileSync(samples, whole.slice(0, 45));
+  assert.throws(() => archiveRun(run, archive, "-limit2"), (err: Error) => err.message.startsWith(`${samples}:2: malformed JSON line`));
+  writeFileSync(samples, whole.slice(0, whole.indexOf("\n") + 1));
+  assert.throws(() => archiveRun(run, archive, "-limit2"), (err: Error) => err.message.startsWith(`${samples}: 1 sample lines, but ${join(run, "result-limit2.json")} counts 2 items of pope`));
+  assert.equal(existsSync(join(archive, "p__s0")), false, "a refused run left files in the archive");
+  writeFileSync(samples, whole);
+  archiveRun(run, archive, "-limit2");
+  assert.ok(existsSync(join(archive, "p__s0", "eval-limit2", "samples_pope.jsonl.gz")));
 });

@@ -20,7 +20,7 @@ import { defaultDatasetDir, type DatasetManifest } from "../data/dataset.js";
 import type { Preset } from "../presets.js";
 import { PROTOCOLS } from "../train/protocol.js";
 import { defaultZooDir, zooBuildKey, zooEntryKey, zooSeedOf } from "../zoo/zoo.js";
-import { readJsonFile, writeJson } from "../util/jsonl.js";
+import { parseJsonLines, readJsonFile, writeJson } from "../util/jsonl.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { projectRoot } from "../util/paths.js";
 import { finishedResult, resultKey, resultOptions } from "./run.js";
@@ -41,6 +41,10 @@ export function archiveRun(runFolder: string, archive: string, suffix = ""): str
   if (!result) throw new Error(`${join(runFolder, `result${suffix}.json`)}: no finished result to archive`);
   const evalFolder = join(runFolder, `eval${suffix}`);
   if (!existsSync(join(evalFolder, "results.json"))) throw new Error(`${evalFolder}: no results.json; evaluate the run again before archiving it`);
+  // A damaged sample log (cut mid-line, or short of lines) is refused before anything is replaced:
+  // the archive is committed, and findings would read it as the run's answers.
+  const samples = readdirSync(evalFolder).filter((f) => SAMPLES.test(f)).sort();
+  for (const file of samples) checkSamples(join(evalFolder, file), result, join(runFolder, `result${suffix}.json`));
   const to = join(archive, result.id);
   const resultFile = join(to, `result${suffix}.json`);
   rmSync(resultFile, { force: true });
@@ -48,13 +52,26 @@ export function archiveRun(runFolder: string, archive: string, suffix = ""): str
   rmSync(toEval, { recursive: true, force: true });
   mkdirSync(toEval, { recursive: true });
   writeFileAtomic(join(toEval, "results.json"), readFileSync(join(evalFolder, "results.json")));
-  for (const file of readdirSync(evalFolder).filter((f) => SAMPLES.test(f)).sort()) {
+  for (const file of samples) {
     // Node's gzip header carries no time stamp: the same samples give the same bytes, and git sees no change.
     writeFileAtomic(join(toEval, `${file}.gz`), gzipSync(readFileSync(join(evalFolder, file)), { level: 9 }));
   }
   writeFileAtomic(resultFile, readFileSync(join(runFolder, `result${suffix}.json`)));
   recordZooDataset(runFolder, archive, result.preset);
   return to;
+}
+
+/**
+ * A sample log is whole: every line JSON (a cut line names the file and line) and one line per item
+ * the result counts for its task, so a file cut between lines is caught too.
+ */
+function checkSamples(file: string, result: RunResult, resultFile: string): void {
+  const rows = parseJsonLines(readFileSync(file, "utf8"), file);
+  const task = file.replace(/^.*samples_/, "").replace(/\.jsonl$/, "");
+  const n = result.eval.tasks[task]?.n;
+  if (n !== undefined && rows.length !== n) {
+    throw new Error(`${file}: ${rows.length} sample lines, but ${resultFile} counts ${n} items of ${task}: the file is damaged; evaluate the run again`);
+  }
 }
 
 /** Beside the runs of another zoo build: the dataset that build was pretrained on (key and part hashes). */

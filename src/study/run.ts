@@ -287,7 +287,7 @@ async function train(options: RunOptions): Promise<TrainedPairing> {
       stage2 = readJsonFile(join(modelDir, "summary.json")) as StageSummary;
     } else {
       model.setTrainableComponents({ projector: true, llm: true });
-      stage2 = await runStage(2, model, stage2Set, train, protocol, dir, options);
+      stage2 = await runStage(2, model, stage2Set, train, protocol, dir, options, [{ stage: 1, steps: stage1.steps }]);
       // saveCheckpoint reads synchronously: read every parameter once asynchronously first, which
       // WebGPU needs (it then keeps a CPU copy) and costs the CPU backends one copy.
       await Promise.all(model.parameters().map((v) => v.data()));
@@ -427,13 +427,19 @@ interface LogLine {
   backend: string;
 }
 
-async function runStage(stage: 1 | 2, model: LlavaModel, set: EncodedSet, features: FeatureStore, protocol: Protocol, dir: string, options: RunOptions): Promise<StageSummary> {
+/**
+ * Runs (or resumes) a stage. `done`: the stages finished before it and their steps, whose log lines
+ * must all be there, as must this stage's lines before its checkpoint.
+ */
+async function runStage(stage: 1 | 2, model: LlavaModel, set: EncodedSet, features: FeatureStore, protocol: Protocol, dir: string, options: RunOptions, done: readonly { stage: number; steps: number }[] = []): Promise<StageSummary> {
   const recipe = stage === 1 ? protocol.stage1 : protocol.stage2;
   const checkpointDir = join(dir, `stage${stage}`);
   const logFile = join(dir, "log.jsonl");
   // Steps after the last checkpoint are run again on resume: drop their log lines first.
   const resumeFrom = checkpointStep(checkpointDir);
   keepLogLines(logFile, (l) => l.stage < stage || (l.stage === stage && l.step < resumeFrom));
+  const missing = missingLogSteps(logFile, [...done, { stage, steps: resumeFrom }]);
+  if (missing) options.log?.(`${logFile}: ${missing} missing (the file was cut or edited); the run goes on from its checkpoint, whose weights and losses are whole, but the log and the stage's time and rate leave out what is missing`);
   const positions = (s: { ids: number[] }): number => s.ids.length + (s.ids.some((id) => id < 0) ? features.tokens - 1 : 0);
   const backend = backendInfo().name;
   const onStep = (info: StepInfo): void => {
@@ -476,6 +482,29 @@ export function readLog(file: string): LogLine[] {
     }
   });
   return out;
+}
+
+/**
+ * The steps of `expected` (stage, steps 0 … steps − 1) the log has no line for, as text
+ * ("stage 2 steps 3–5, stage 1 step 7"), or "" when every one is there.
+ */
+export function missingLogSteps(file: string, expected: readonly { stage: number; steps: number }[]): string {
+  const lines = readLog(file);
+  const parts: string[] = [];
+  for (const { stage, steps } of expected) {
+    const seen = new Set(lines.filter((l) => l.stage === stage).map((l) => l.step));
+    const runs: [number, number][] = [];
+    for (let step = 0; step < steps; step++) {
+      if (seen.has(step)) continue;
+      const last = runs.at(-1);
+      if (last && last[1] === step - 1) last[1] = step;
+      else runs.push([step, step]);
+    }
+    if (runs.length === 0) continue;
+    const single = runs.length === 1 && runs[0]![0] === runs[0]![1];
+    parts.push(`stage ${stage} step${single ? "" : "s"} ${runs.map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`)).join(", ")}`);
+  }
+  return parts.join("; ");
 }
 
 function keepLogLines(file: string, keep: (l: LogLine) => boolean): void {
