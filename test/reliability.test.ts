@@ -1,7 +1,7 @@
 /** Runs you can trust: locks, atomic writes and the refusals that keep saved work whole. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import fs, { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateDataset } from "../src/benchmarks/dataset.js";
 import { main } from "../src/cli/index.js";
@@ -126,4 +126,23 @@ test("archive refuses a sample log cut mid-line or short of lines, naming the fi
   writeFileSync(samples, whole);
   archiveRun(run, archive, "-limit2");
   assert.ok(existsSync(join(archive, "p__s0", "eval-limit2", "samples_pope.jsonl.gz")));
+});
+
+test("writeFileAtomic flushes the file before the rename and the folder after it", () => {
+  const dir = tempDir();
+  const file = join(dir, "result.json");
+  const flushed: string[] = [];
+  const fsync = fs.fsyncSync;
+  fs.fsyncSync = (fd: number): void => {
+    flushed.push(readlinkSync(`/proc/self/fd/${fd}`));
+    fsync(fd);
+  };
+  try {
+    writeFileAtomic(file, "{}\n");
+  } finally {
+    fs.fsyncSync = fsync;
+  }
+  assert.equal(flushed.length, 2, flushed.join(", "));
+  assert.match(flushed[0]!, /\.result\.json\.\d+\.tmp$/); // the data, under its temporary name
+  assert.equal(flushed[1], dir); // the folder, whose entry the rename changed
 });
