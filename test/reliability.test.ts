@@ -3,7 +3,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs, { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { initBackend } from "../src/backend/index.js";
 import { generateDataset } from "../src/benchmarks/dataset.js";
+import { Projector } from "../src/models/llava/projector.js";
 import { main } from "../src/cli/index.js";
 import { visionConfig } from "../src/models/vision/registry.js";
 import { checkResolution, resolutionMemoryBytes } from "../src/models/vision/resolution.js";
@@ -145,4 +147,13 @@ test("writeFileAtomic flushes the file before the rename and the folder after it
   assert.equal(flushed.length, 2, flushed.join(", "));
   assert.match(flushed[0]!, /\.result\.json\.\d+\.tmp$/); // the data, under its temporary name
   assert.equal(flushed[1], dir); // the folder, whose entry the rename changed
+});
+
+test("the first and the last accepted seed give other projector weights; 2^32 (refused) would give seed 0's", async () => {
+  await initBackend();
+  const weights = (seed: number): Float32Array[] => new Projector("mlp2x_gelu", 8, 8, seed).parameters().map((v) => v.dataSync() as Float32Array);
+  const differ = (a: Float32Array[], b: Float32Array[]): boolean => a.some((t, i) => t.some((x, j) => x !== b[i]![j]));
+  const zero = weights(0);
+  for (const seed of [1, 2 ** 31, MAX_SEED]) assert.ok(differ(zero, weights(seed)), `seed ${seed} drew seed 0's weights`);
+  assert.equal(differ(zero, weights(2 ** 32)), false);
 });
