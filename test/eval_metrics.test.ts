@@ -5,7 +5,7 @@ import { parseMmeAnswer, popeNormalize } from "../src/eval/metrics/yes_no.js";
 import { exactMatch } from "../src/eval/metrics/exact_match.js";
 import { mmbenchExtract, scienceqaCorrect, seedExtract } from "../src/eval/metrics/choice.js";
 import { extractNumbers, openCorrect, parseMultiChoice, parseOpen } from "../src/eval/metrics/mmmu_parse.js";
-import { exactMean, pyCapitalize, pyFloat, pyRound, pyStrip } from "../src/eval/metrics/python.js";
+import { exactMean, pyCapitalize, pyFloat, pyRound, pySplit, pyStrip } from "../src/eval/metrics/python.js";
 import { pope, type PopeDoc } from "../src/benchmarks/pope/task.js";
 import { mme, type MmeDoc } from "../src/benchmarks/mme/task.js";
 import { mmbenchEnDev, type MmbenchDoc } from "../src/benchmarks/mmbench/task.js";
@@ -75,6 +75,16 @@ test("Python helpers: round half-even on exact ties, float(), strip(chars), capi
   assert.equal(pyFloat("-inf"), -Infinity);
   assert.equal(pyStrip("A.'", "."), "A.'"); // only leading/trailing "." go, and the last char is '
   assert.equal(pyCapitalize("what does SALE say?"), "What does sale say?");
+});
+
+test("Python helpers: strip() and split() use Python's whitespace, not JavaScript's", () => {
+  // str.isspace(): U+001C–U+001F and U+0085 are whitespace, U+FEFF (BOM) is not; JavaScript's trim() says the opposite.
+  assert.equal(pyStrip("\x1cA\x85\u3000"), "A");
+  assert.equal(pyStrip("\ufeffA\ufeff"), "\ufeffA\ufeff");
+  assert.deepEqual(pySplit("is\x1fA\x85now"), ["is", "A", "now"]);
+  assert.equal(seedExtract("\x1dB"), "B");
+  assert.equal(popeNormalize("Yes\x85"), "yes");
+  assert.equal(pyFloat("\x1e12\x1f"), 12);
 });
 
 test("GQA exact match: case and ASCII punctuation ignored, whitespace not", () => {
