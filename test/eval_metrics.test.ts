@@ -12,6 +12,7 @@ import { mmbenchEnDev, type MmbenchDoc } from "../src/benchmarks/mmbench/task.js
 import { makeMmmuTask, type MmmuDoc } from "../src/benchmarks/mmmu/task.js";
 import { gqa } from "../src/benchmarks/gqa/task.js";
 import { ai2d } from "../src/benchmarks/ai2d/task.js";
+import { scienceqaImg } from "../src/benchmarks/scienceqa_img/task.js";
 
 const metric = (ms: ReadonlyArray<{ metric: string; value: number }>, name: string): number => {
   const m = ms.find((x) => x.metric === name);
@@ -87,14 +88,20 @@ test("Python helpers: strip() and split() use Python's whitespace, not JavaScrip
   assert.equal(pyFloat("\x1e12\x1f"), 12);
 });
 
-test("GQA exact match: case and ASCII punctuation ignored, whitespace not", () => {
+test("GQA exact match: case and ASCII punctuation ignored; whitespace stripped before the metric, not by it", () => {
   assert.ok(exactMatch("Red", "red"));
   assert.ok(exactMatch("left.", "left"));
   assert.ok(exactMatch("tshirt", "t-shirt"));
+  // The metric itself keeps whitespace (HF evaluate's exact_match) ...
   assert.ok(!exactMatch("yes ", "yes"));
   assert.ok(!exactMatch("the cube", "cube"));
   const doc = { questionId: "q", question: "?", answer: "Yes" };
   assert.equal(gqa.processResult(doc, "yes!").exact_match, 1);
+  // ... but the task scores the answer ConfigurableTask.process_results stripped, and logs it raw.
+  assert.equal(gqa.processResult({ ...doc, answer: "no" }, "no ").exact_match, 1);
+  assert.equal(gqa.processResult({ ...doc, answer: "man" }, " man ").exact_match, 1);
+  assert.equal(gqa.processResult({ ...doc, answer: "man" }, " man ").prediction, " man ");
+  assert.equal(gqa.processResult({ ...doc, answer: "man" }, "the man\n").exact_match, 0);
 });
 
 const popeDoc = (answer: "yes" | "no", i: number): PopeDoc => ({ questionId: `p${i}`, question: "Is there a cat?", answer, category: "random" });
@@ -202,10 +209,17 @@ test("letter extraction variants per task: A, A., (A), The answer is A", () => {
   assert.deepEqual(preds.map(seedExtract), ["A", "A", "(", "T"]);
   assert.deepEqual(preds.map((p) => parseMultiChoice(p, ["p", "q", "r"], 0, "k").letter), ["A", "A", "A", "A"]);
   assert.deepEqual(preds.map((p) => mmbenchExtract(p, { A: "p", B: "q" })?.letter ?? null), ["A", "A", "A", null]);
-  // ScienceQA is case-sensitive and does not strip.
+  // ScienceQA's rule is case-sensitive and does not strip itself ...
   assert.equal(scienceqaCorrect("a", "A"), false);
   assert.equal(scienceqaCorrect(" A", "A"), false);
   assert.equal(scienceqaCorrect("B. dog", "B"), true);
+  // ... but it reads the answer ConfigurableTask.process_results stripped: "A.\n", "B\n" and " A" count.
+  const sqaDoc = { questionId: "s", question: "?", choices: ["p", "q"], hint: "", answer: 0 };
+  assert.deepEqual(["A.\n", " A", "A\n", "B\n", "a\n"].map((p) => scienceqaImg.processResult(sqaDoc, p).exact_match), [1, 1, 1, 0, 0]);
+  assert.deepEqual(["B\n", " B."].map((p) => scienceqaImg.processResult({ ...sqaDoc, answer: 1 }, p).exact_match), [1, 1]);
+  assert.equal(scienceqaImg.processResult(sqaDoc, "A.\n").prediction, "A.\n");
+  // AI2D likewise: " A\n" is "A".
+  assert.deepEqual([" A\n", "\n(a) "].map((p) => ai2d.processResult(ai2dDoc, p).exact_match), [1, 1]);
 });
 
 test("MMMU multiple choice: brackets, letters, option text after 5 words, the last of several, seeded random", () => {
@@ -227,6 +241,11 @@ test("MMMU multiple choice: brackets, letters, option text after 5 words, the la
   const doc: MmmuDoc = { id: "validation_Physics_2", question: "?", options: ["up", "down"], answer: "A", questionType: "multiple-choice", subject: "Physics" };
   assert.equal(makeMmmuTask(0).processResult(doc, "unclear").correct, 0);
   assert.equal(makeMmmuTask(1).processResult(doc, "unclear").correct, 1);
+  // The answer is stripped first (ConfigurableTask.process_results): "A\n" is "A", not the seeded random B.
+  assert.equal(parseMultiChoice("A\n", ["up", "down"], 0, "validation_Physics_2").via, "random"); // the parser alone: " A\n " has no "A "
+  assert.deepEqual(pick(0).letter, "B");
+  const stripped = makeMmmuTask(0).processResult(doc, "A\n");
+  assert.deepEqual([stripped.parsed_pred, stripped.via, stripped.correct, stripped.prediction], ["A", "letter-space", 1, "A\n"]);
 });
 
 test("MMMU open answers: key tails, numbers, normalisation", () => {

@@ -7,7 +7,7 @@
  * (SEED-vid) are out of scope: files that hold them have those rows skipped.
  */
 
-import type { LmmsTask } from "../../eval/task.js";
+import { generatedAnswer, type LmmsTask } from "../../eval/task.js";
 import { optionBlock, seedExtract } from "../../eval/metrics/choice.js";
 import { docObject, id, int, oneOf, str, strList, type RawDoc } from "../../eval/fields.js";
 import { LETTER_PROMPT } from "../../eval/prompts.js";
@@ -54,7 +54,7 @@ export const seedbench: LmmsTask<SeedDoc, SeedLog> = {
   docId: (doc) => doc.questionId,
   prompt: (doc) => `${doc.question}\n${optionBlock(doc.choices)}\n${LETTER_PROMPT}`,
   processResult(doc, prediction) {
-    const pred = seedExtract(prediction);
+    const pred = seedExtract(generatedAnswer(prediction));
     return { questionId: doc.questionId, prediction, pred, answer: doc.answer, correct: pred === doc.answer ? 1 : 0 };
   },
   aggregate(logs) {
