@@ -104,6 +104,24 @@ test("GQA exact match: case and ASCII punctuation ignored; whitespace stripped b
   assert.equal(gqa.processResult({ ...doc, answer: "man" }, "the man\n").exact_match, 0);
 });
 
+test("exact match mirrors numpy's fixed-width strings: trailing NULs dropped, lower case cut to the input's width", () => {
+  // Each case checked against HF evaluate's steps run in numpy (np.asarray, np.char.lower, np.char.translate, ==).
+  assert.ok(exactMatch("yes\x00", "yes"));
+  assert.ok(exactMatch("Yes\x00!", "yes")); // the NUL trails once "!" is deleted
+  assert.ok(exactMatch("yes\x00\x00", "yes."));
+  assert.ok(!exactMatch("ye\x00s", "yes"));
+  assert.ok(!exactMatch("\x00yes", "yes"));
+  assert.ok(exactMatch("\u0130", "i")); // "İ".lower() is "i̇" (2 code points), cut to 1
+  assert.ok(!exactMatch("\u0130", "i\u0307"));
+  assert.ok(exactMatch("\u0130x", "i\u0307"));
+  // Through the task: stripped first (a NUL is not whitespace), then the NUL is dropped by the comparison.
+  const doc = { questionId: "q", question: "?", answer: "yes" };
+  assert.equal(gqa.processResult(doc, "yes\x00").exact_match, 1);
+  assert.equal(gqa.processResult(doc, " yes\x00\n").exact_match, 1);
+  assert.equal(gqa.processResult(doc, "yes\x00").prediction, "yes\x00");
+  assert.equal(ai2d.processResult({ questionId: "x", question: "?", options: ["p", "q"], answer: 1 }, "B\x00").exact_match, 1);
+});
+
 const popeDoc = (answer: "yes" | "no", i: number): PopeDoc => ({ questionId: `p${i}`, question: "Is there a cat?", answer, category: "random" });
 
 test("POPE: precision and recall count only exact yes/no; yes-ratio comes from the ground truth", () => {
