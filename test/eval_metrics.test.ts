@@ -5,13 +5,14 @@ import { parseMmeAnswer, popeNormalize } from "../src/eval/metrics/yes_no.js";
 import { exactMatch } from "../src/eval/metrics/exact_match.js";
 import { mmbenchExtract, scienceqaCorrect, seedExtract } from "../src/eval/metrics/choice.js";
 import { extractNumbers, openCorrect, parseMultiChoice, parseOpen } from "../src/eval/metrics/mmmu_parse.js";
-import { exactMean, pyCapitalize, pyFloat, pyRound, pyStrip } from "../src/eval/metrics/python.js";
+import { exactMean, pyCapitalize, pyFloat, pyRound, pySplit, pyStrip } from "../src/eval/metrics/python.js";
 import { pope, type PopeDoc } from "../src/benchmarks/pope/task.js";
 import { mme, type MmeDoc } from "../src/benchmarks/mme/task.js";
 import { mmbenchEnDev, type MmbenchDoc } from "../src/benchmarks/mmbench/task.js";
 import { makeMmmuTask, type MmmuDoc } from "../src/benchmarks/mmmu/task.js";
 import { gqa } from "../src/benchmarks/gqa/task.js";
 import { ai2d } from "../src/benchmarks/ai2d/task.js";
+import { scienceqaImg } from "../src/benchmarks/scienceqa_img/task.js";
 
 const metric = (ms: ReadonlyArray<{ metric: string; value: number }>, name: string): number => {
   const m = ms.find((x) => x.metric === name);
@@ -77,14 +78,48 @@ test("Python helpers: round half-even on exact ties, float(), strip(chars), capi
   assert.equal(pyCapitalize("what does SALE say?"), "What does sale say?");
 });
 
-test("GQA exact match: case and ASCII punctuation ignored, whitespace not", () => {
+test("Python helpers: strip() and split() use Python's whitespace, not JavaScript's", () => {
+  // str.isspace(): U+001C–U+001F and U+0085 are whitespace, U+FEFF (BOM) is not; JavaScript's trim() says the opposite.
+  assert.equal(pyStrip("\x1cA\x85\u3000"), "A");
+  assert.equal(pyStrip("\ufeffA\ufeff"), "\ufeffA\ufeff");
+  assert.deepEqual(pySplit("is\x1fA\x85now"), ["is", "A", "now"]);
+  assert.equal(seedExtract("\x1dB"), "B");
+  assert.equal(popeNormalize("Yes\x85"), "yes");
+  assert.equal(pyFloat("\x1e12\x1f"), 12);
+});
+
+test("GQA exact match: case and ASCII punctuation ignored; whitespace stripped before the metric, not by it", () => {
   assert.ok(exactMatch("Red", "red"));
   assert.ok(exactMatch("left.", "left"));
   assert.ok(exactMatch("tshirt", "t-shirt"));
+  // The metric itself keeps whitespace (HF evaluate's exact_match) ...
   assert.ok(!exactMatch("yes ", "yes"));
   assert.ok(!exactMatch("the cube", "cube"));
   const doc = { questionId: "q", question: "?", answer: "Yes" };
   assert.equal(gqa.processResult(doc, "yes!").exact_match, 1);
+  // ... but the task scores the answer ConfigurableTask.process_results stripped, and logs it raw.
+  assert.equal(gqa.processResult({ ...doc, answer: "no" }, "no ").exact_match, 1);
+  assert.equal(gqa.processResult({ ...doc, answer: "man" }, " man ").exact_match, 1);
+  assert.equal(gqa.processResult({ ...doc, answer: "man" }, " man ").prediction, " man ");
+  assert.equal(gqa.processResult({ ...doc, answer: "man" }, "the man\n").exact_match, 0);
+});
+
+test("exact match mirrors numpy's fixed-width strings: trailing NULs dropped, lower case cut to the input's width", () => {
+  // Each case checked against HF evaluate's steps run in numpy (np.asarray, np.char.lower, np.char.translate, ==).
+  assert.ok(exactMatch("yes\x00", "yes"));
+  assert.ok(exactMatch("Yes\x00!", "yes")); // the NUL trails once "!" is deleted
+  assert.ok(exactMatch("yes\x00\x00", "yes."));
+  assert.ok(!exactMatch("ye\x00s", "yes"));
+  assert.ok(!exactMatch("\x00yes", "yes"));
+  assert.ok(exactMatch("\u0130", "i")); // "İ".lower() is "i̇" (2 code points), cut to 1
+  assert.ok(!exactMatch("\u0130", "i\u0307"));
+  assert.ok(exactMatch("\u0130x", "i\u0307"));
+  // Through the task: stripped first (a NUL is not whitespace), then the NUL is dropped by the comparison.
+  const doc = { questionId: "q", question: "?", answer: "yes" };
+  assert.equal(gqa.processResult(doc, "yes\x00").exact_match, 1);
+  assert.equal(gqa.processResult(doc, " yes\x00\n").exact_match, 1);
+  assert.equal(gqa.processResult(doc, "yes\x00").prediction, "yes\x00");
+  assert.equal(ai2d.processResult({ questionId: "x", question: "?", options: ["p", "q"], answer: 1 }, "B\x00").exact_match, 1);
 });
 
 const popeDoc = (answer: "yes" | "no", i: number): PopeDoc => ({ questionId: `p${i}`, question: "Is there a cat?", answer, category: "random" });
@@ -192,10 +227,17 @@ test("letter extraction variants per task: A, A., (A), The answer is A", () => {
   assert.deepEqual(preds.map(seedExtract), ["A", "A", "(", "T"]);
   assert.deepEqual(preds.map((p) => parseMultiChoice(p, ["p", "q", "r"], 0, "k").letter), ["A", "A", "A", "A"]);
   assert.deepEqual(preds.map((p) => mmbenchExtract(p, { A: "p", B: "q" })?.letter ?? null), ["A", "A", "A", null]);
-  // ScienceQA is case-sensitive and does not strip.
+  // ScienceQA's rule is case-sensitive and does not strip itself ...
   assert.equal(scienceqaCorrect("a", "A"), false);
   assert.equal(scienceqaCorrect(" A", "A"), false);
   assert.equal(scienceqaCorrect("B. dog", "B"), true);
+  // ... but it reads the answer ConfigurableTask.process_results stripped: "A.\n", "B\n" and " A" count.
+  const sqaDoc = { questionId: "s", question: "?", choices: ["p", "q"], hint: "", answer: 0 };
+  assert.deepEqual(["A.\n", " A", "A\n", "B\n", "a\n"].map((p) => scienceqaImg.processResult(sqaDoc, p).exact_match), [1, 1, 1, 0, 0]);
+  assert.deepEqual(["B\n", " B."].map((p) => scienceqaImg.processResult({ ...sqaDoc, answer: 1 }, p).exact_match), [1, 1]);
+  assert.equal(scienceqaImg.processResult(sqaDoc, "A.\n").prediction, "A.\n");
+  // AI2D likewise: " A\n" is "A".
+  assert.deepEqual([" A\n", "\n(a) "].map((p) => ai2d.processResult(ai2dDoc, p).exact_match), [1, 1]);
 });
 
 test("MMMU multiple choice: brackets, letters, option text after 5 words, the last of several, seeded random", () => {
@@ -217,6 +259,11 @@ test("MMMU multiple choice: brackets, letters, option text after 5 words, the la
   const doc: MmmuDoc = { id: "validation_Physics_2", question: "?", options: ["up", "down"], answer: "A", questionType: "multiple-choice", subject: "Physics" };
   assert.equal(makeMmmuTask(0).processResult(doc, "unclear").correct, 0);
   assert.equal(makeMmmuTask(1).processResult(doc, "unclear").correct, 1);
+  // The answer is stripped first (ConfigurableTask.process_results): "A\n" is "A", not the seeded random B.
+  assert.equal(parseMultiChoice("A\n", ["up", "down"], 0, "validation_Physics_2").via, "random"); // the parser alone: " A\n " has no "A "
+  assert.deepEqual(pick(0).letter, "B");
+  const stripped = makeMmmuTask(0).processResult(doc, "A\n");
+  assert.deepEqual([stripped.parsed_pred, stripped.via, stripped.correct, stripped.prediction], ["A", "letter-space", 1, "A\n"]);
 });
 
 test("MMMU open answers: key tails, numbers, normalisation", () => {

@@ -13,7 +13,8 @@
  * 3. Plain: one object per line, `{"question_id": …, "prediction": "…", "doc": {…}}`.
  * The doc may use our field names or the HF dataset's; each task's parseDoc maps them. A doc
  * without an id of its own takes `doc_id` (1) or `question_id` (3). Rows a task declares out of
- * scope (SEED-Bench video questions) are skipped and counted. Errors name the file and line.
+ * scope (none today: SEED-Bench video rows are scored, into seed_video and seed_all) are skipped
+ * and counted. Errors name the file and line.
  */
 
 import { parseJsonLines, readText } from "../util/jsonl.js";

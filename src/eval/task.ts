@@ -10,6 +10,20 @@
  */
 
 import { IMAGE_PLACEHOLDER } from "../models/templates/template.js";
+import { pyStrip } from "./metrics/python.js";
+
+/**
+ * The answer a task's scoring reads: lmms-eval's `ConfigurableTask.process_results`
+ * (lmms_eval/api/task.py) runs `results[0] = results[0].strip()` for every `generate_until` task
+ * (all of ours) before the task's own process_results or its yaml metric sees the answer. The
+ * evaluator (lmms_eval/evaluator.py) hands it a fresh list, so the samples log keeps `resps` and
+ * `filtered_resps` unstripped. Every task's `processResult` starts here and logs the raw
+ * prediction beside what it scored; `answeredInFormat` and `scoredAnswer` re-apply it to a log's
+ * raw `prediction`.
+ */
+export function generatedAnswer(raw: string): string {
+  return pyStrip(raw);
+}
 
 export interface MetricValue {
   metric: string;
@@ -37,7 +51,11 @@ export interface LmmsTask<Doc, SampleLog extends object = object> {
    * `<image>\n` before it unless it already contains `<image>` (MMMU): see `userText`.
    */
   prompt(doc: Doc): string;
-  /** Per-sample record, what `--log_samples` keeps: raw and parsed answer, correctness, ids. */
+  /**
+   * Per-sample record, what `--log_samples` keeps: raw and parsed answer, correctness, ids. Takes
+   * the raw prediction; scores `generatedAnswer(prediction)` (stripped, as lmms-eval's
+   * ConfigurableTask.process_results) and logs the raw string as lmms-eval's `resps`.
+   */
   processResult(doc: Doc, prediction: string): SampleLog;
   /** Every metric lmms-eval reports for the task, in lmms-eval's units (see `headlineScale`). */
   aggregate(logs: SampleLog[]): MetricValue[];

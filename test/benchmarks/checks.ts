@@ -86,4 +86,25 @@ export function benchmarkChecks(name: TaskName, options: BenchmarkCheckOptions =
     }
     assert.ok(scored > 0, `${name}: some answers scored`);
   });
+
+  test(`${name}: an answer is scored stripped (lmms-eval's ConfigurableTask.process_results) and logged raw`, () => {
+    // Padding with Python whitespace (newline, tab, U+0085, U+3000) changes no scored field, its
+    // form or its scored answer; the raw prediction field keeps the padding, as lmms-eval's `resps`.
+    const task = getTask(name) as LmmsTask<unknown, Record<string, unknown>>;
+    const rawField = (log: Record<string, unknown>) => ("response" in log ? "response" : "prediction");
+    for (const record of readPredictions(task, fixture(name)).records) {
+      for (const answer of [record.prediction, "A", "B.", "yes", "No", "red"]) {
+        const padded = `\n\t\u0085${answer}\u3000 \n`;
+        const plain = task.processResult(record.doc, answer);
+        const log = task.processResult(record.doc, padded);
+        // MMBench logs the stripped response, as upstream's mmbench_process_results; the others the raw one.
+        const raw = name.startsWith("mmbench") ? undefined : rawField(log);
+        if (raw !== undefined) assert.equal(log[raw], padded, `${name}: the raw answer is logged`);
+        const drop = (l: Record<string, unknown>) => Object.fromEntries(Object.entries(l).filter(([k]) => k !== raw));
+        assert.deepEqual(drop(log), drop(plain), `${name} ${record.where}: ${JSON.stringify(answer)}`);
+        assert.deepEqual(task.answeredInFormat?.(log), task.answeredInFormat?.(plain));
+        assert.deepEqual(task.scoredAnswer?.(log), task.scoredAnswer?.(plain));
+      }
+    }
+  });
 }

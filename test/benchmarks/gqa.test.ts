@@ -11,8 +11,9 @@ test("gqa: max_new_tokens is the task yaml's", () => {
 });
 
 test("gqa: the fixture scores to its hand-computed values", () => {
-  // GQA (plain layout): Red/red ✓, "left." ✓, "yes " ✗ (space kept), green ✗, tshirt/t-shirt ✓, No/no ✓ → 4/6.
-  assert.deepEqual(values(score("gqa").metrics), { exact_match: 4 / 6 });
+  // GQA (plain layout): Red/red ✓, "left." ✓, "yes " ✓ (stripped first, as lmms-eval's
+  // ConfigurableTask.process_results), green ✗, tshirt/t-shirt ✓, No/no ✓ → 5/6.
+  assert.deepEqual(values(score("gqa").metrics), { exact_match: 5 / 6 });
 });
 
 test("gqa: open answers have no form to miss", () => {

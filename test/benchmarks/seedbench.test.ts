@@ -4,7 +4,8 @@ import { Dataset } from "../../src/data/dataset.js";
 import { getTask, TASKS } from "../../src/benchmarks/registry.js";
 import { baselinePredictions } from "../../src/benchmarks/baselines.js";
 import { tinyDataset } from "../helpers.js";
-import { benchmarkChecks, inForm, letter, promptOf, score, values } from "./checks.js";
+import type { SeedDoc } from "../../src/benchmarks/seedbench/task.js";
+import { benchmarkChecks, docsOf, inForm, letter, promptOf, score, values } from "./checks.js";
 
 benchmarkChecks("seedbench");
 
@@ -14,11 +15,27 @@ test("seedbench: max_new_tokens is the task yaml's", () => {
 });
 
 test("seedbench: the fixture scores to its hand-computed values", () => {
-  // SEED: A ✓, "B. dog" ✓, "(C)" ✗, "d" ✗, "  A  " ✓, "The answer is B" ✗ → 3/6; the video row is skipped.
+  // SEED images: A ✓, "B. dog" ✓, "(C)" ✗, "d" ✗, "  A  " ✓, "The answer is B" ✗ → 3/6; the video
+  // row "A" ✓ → 1/1; seed_all counts every row, as lmms-eval's seed_process_result → 4/7.
   const seed = score("seedbench");
-  assert.deepEqual(values(seed.metrics), { seed_image: 0.5, seed_all: 0.5 });
-  assert.equal(seed.n, 6);
-  assert.equal(seed.skipped, 1);
+  assert.deepEqual(seed.metrics, [
+    { metric: "seed_image", value: 0.5, n: 6 },
+    { metric: "seed_video", value: 1, n: 1 },
+    { metric: "seed_all", value: 4 / 7, n: 7 },
+  ]);
+  assert.equal(seed.n, 7);
+  assert.equal(seed.skipped, 0);
+});
+
+test("seedbench: seed_all is never seed_image under another name; a metric without rows is not reported", () => {
+  const task = TASKS.seedbench;
+  const docs: SeedDoc[] = docsOf(task);
+  const [image, video] = [docs.find((d) => d.dataType === "image")!, docs.find((d) => d.dataType === "video")!];
+  assert.equal(video.dataType, "video");
+  const wrongVideo = [task.processResult(image, "A"), task.processResult(video, "B")];
+  assert.deepEqual(values(task.aggregate(wrongVideo)), { seed_image: 1, seed_video: 0, seed_all: 0.5 });
+  assert.deepEqual(values(task.aggregate([task.processResult(image, "A")])), { seed_image: 1, seed_all: 1 });
+  assert.deepEqual(values(task.aggregate([task.processResult(video, " A\n")])), { seed_video: 1, seed_all: 1 });
 });
 
 test("seedbench: answered in form (hand-checked)", () => {

@@ -1,12 +1,13 @@
 /**
  * AI2D test (lmms_eval/tasks/ai2d/ai2d.yaml, utils.py; prompt_format mcq): the question, the
  * lettered options, the default post_prompt. No process_results: the yaml's `exact_match` with
- * ignore_case and ignore_punctuation against the target letter, so "A", "a", "A." and "(A)"
- * count while "The answer is A" and " A" do not; mean, 0–1. Max 16 new tokens. HF rows have no
+ * ignore_case and ignore_punctuation against the target letter, on the stripped answer
+ * (generatedAnswer), so "A", "a", "A.", "(A)" and " A\n" count while "The answer is A" does
+ * not; mean, 0–1. Max 16 new tokens. HF rows have no
  * id (the lmms-eval doc_id is used) and give the answer index as a string.
  */
 
-import type { LmmsTask } from "../../eval/task.js";
+import { generatedAnswer, type LmmsTask } from "../../eval/task.js";
 import { exactMatch, exactMatchNormalize, mean } from "../../eval/metrics/exact_match.js";
 import { optionBlock, optionLetters } from "../../eval/metrics/choice.js";
 import { docObject, id, index, str, strList } from "../../eval/fields.js";
@@ -35,14 +36,14 @@ export const ai2d: LmmsTask<Ai2dDoc, Ai2dLog> = {
   prompt: (doc) => `${doc.question}\n${optionBlock(doc.options)}\n${LETTER_PROMPT}`,
   processResult(doc, prediction) {
     const target = optionLetters(doc.options.length)[doc.answer] as string;
-    return { questionId: doc.questionId, prediction, target, exact_match: exactMatch(prediction, target) ? 1 : 0 };
+    return { questionId: doc.questionId, prediction, target, exact_match: exactMatch(generatedAnswer(prediction), target) ? 1 : 0 };
   },
   aggregate: (logs) => [{ metric: "exact_match", value: mean(logs.map((l) => l.exact_match)), n: logs.length }],
   headline: { AI2D: "exact_match" },
   headlineScale: { AI2D: 100 },
   // Exact match compares the normalised answer with the target letter: only a lone letter can score.
-  answeredInFormat: (log) => typeof log.prediction === "string" && /^[a-z]$/.test(exactMatchNormalize(log.prediction)),
-  scoredAnswer: (log) => (typeof log.prediction === "string" && typeof log.target === "string" ? { given: exactMatchNormalize(log.prediction), truth: exactMatchNormalize(log.target) } : undefined),
+  answeredInFormat: (log) => typeof log.prediction === "string" && /^[a-z]$/.test(exactMatchNormalize(generatedAnswer(log.prediction))),
+  scoredAnswer: (log) => (typeof log.prediction === "string" && typeof log.target === "string" ? { given: exactMatchNormalize(generatedAnswer(log.prediction)), truth: exactMatchNormalize(log.target) } : undefined),
   parseDoc(raw, where) {
     const d = docObject(raw, where);
     const options = strList(d, ["options"], where, 2);

@@ -1,10 +1,11 @@
 /**
  * GQA testdev-balanced (lmms_eval/tasks/gqa/gqa.yaml, utils.py): the question then the default
  * post_prompt; scored by the yaml's `exact_match` with ignore_case and ignore_punctuation (no
- * process_results), mean over samples, 0–1. Max 16 new tokens.
+ * process_results) on the stripped answer (generatedAnswer: "no " scores as "no"), mean over
+ * samples, 0–1. Max 16 new tokens.
  */
 
-import type { LmmsTask, MetricValue } from "../../eval/task.js";
+import { generatedAnswer, type LmmsTask, type MetricValue } from "../../eval/task.js";
 import { exactMatch, exactMatchNormalize, mean } from "../../eval/metrics/exact_match.js";
 import { docObject, id, str } from "../../eval/fields.js";
 import { SHORT_ANSWER_PROMPT } from "../../eval/prompts.js";
@@ -32,12 +33,12 @@ export const gqa: LmmsTask<GqaDoc, GqaLog> = {
     questionId: doc.questionId,
     prediction,
     answer: doc.answer,
-    exact_match: exactMatch(prediction, doc.answer) ? 1 : 0,
+    exact_match: exactMatch(generatedAnswer(prediction), doc.answer) ? 1 : 0,
   }),
   aggregate: (logs): MetricValue[] => [{ metric: "exact_match", value: mean(logs.map((l) => l.exact_match)), n: logs.length }],
   headline: { GQA: "exact_match" },
   headlineScale: { GQA: 100 },
-  scoredAnswer: (log) => (typeof log.prediction === "string" && typeof log.answer === "string" ? { given: exactMatchNormalize(log.prediction), truth: exactMatchNormalize(log.answer) } : undefined),
+  scoredAnswer: (log) => (typeof log.prediction === "string" && typeof log.answer === "string" ? { given: exactMatchNormalize(generatedAnswer(log.prediction)), truth: exactMatchNormalize(log.answer) } : undefined),
   parseDoc(raw, where) {
     const d = docObject(raw, where);
     return {

@@ -18,8 +18,9 @@
  * "judge": "none (rule-based extraction)".
  */
 
-import type { LmmsTask } from "../../eval/task.js";
+import { generatedAnswer, type LmmsTask } from "../../eval/task.js";
 import { mmbenchExtract } from "../../eval/metrics/choice.js";
+import { pyStrip } from "../../eval/metrics/python.js";
 import { docObject, int, oneOf, str, strOrNull, type RawDoc } from "../../eval/fields.js";
 
 type Letter = "A" | "B" | "C" | "D";
@@ -80,7 +81,7 @@ function makeMmbench(lang: "en" | "cn"): LmmsTask<MmbenchDoc, MmbenchLog> {
       return `${hasHint(doc.hint) ? `${doc.hint} ${body}` : body}\n${post}`;
     },
     processResult(doc, response) {
-      const prediction = response.trim();
+      const prediction = pyStrip(generatedAnswer(response));
       const got = mmbenchExtract(prediction, doc.options);
       return {
         index: doc.index,

@@ -12,7 +12,7 @@
  * lmms-eval; LLaVA-MORE's vendored copy spells the first `mme_percetion_score`.
  */
 
-import type { LmmsTask, MetricValue } from "../../eval/task.js";
+import { generatedAnswer, type LmmsTask, type MetricValue } from "../../eval/task.js";
 import { parseMmeAnswer, type MmeLabel } from "../../eval/metrics/yes_no.js";
 import { docObject, id, oneOf, str } from "../../eval/fields.js";
 import { SHORT_ANSWER_PROMPT } from "../../eval/prompts.js";
@@ -86,7 +86,7 @@ export const mme: LmmsTask<MmeDoc, MmeLog> = {
   docId: (doc) => doc.questionId,
   prompt: (doc) => `${doc.question.trim().replaceAll(REPLACED, "")}\n${SHORT_ANSWER_PROMPT}`,
   processResult(doc, prediction) {
-    const parsed = parseMmeAnswer(prediction);
+    const parsed = parseMmeAnswer(generatedAnswer(prediction));
     const ground_truth = doc.answer === "Yes" ? "yes" : "no";
     const { questionId, imageId, category } = doc;
     return { questionId, imageId, category, prediction, parsed, ground_truth, score: parsed === ground_truth ? 1 : 0 };

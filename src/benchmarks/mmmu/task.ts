@@ -5,14 +5,15 @@
  * "question\nAnswer the question using a single word or phrase."; then every "<image 1>" …
  * "<image 7>" becomes "<image>", so for the LLaVA model the images sit where the question names
  * them and no "<image>\n" is put in front (see userText in ../task.ts). Max 16 new tokens.
- * Scoring: parseMultiChoice / parseOpen + openCorrect (../metrics/mmmu_parse.ts); mmmu_acc =
+ * Scoring: parseMultiChoice / parseOpen + openCorrect (../metrics/mmmu_parse.ts) on the stripped
+ * answer (generatedAnswer: "B\n" parses as "B", not a random pick); mmmu_acc =
  * per-subject accuracies weighted by their sizes (calculate_ins_level_acc), rounded with
  * Python's round(·, 3) (quirk: the reported number has 3 decimals), 0–1.
  * The HF dataset stores options as a Python list literal and has no subject field: the subject
  * comes from the id ("validation_Art_Theory_12" → "Art_Theory", extract_subset_name).
  */
 
-import type { LmmsTask } from "../../eval/task.js";
+import { generatedAnswer, type LmmsTask } from "../../eval/task.js";
 import { optionBlock, optionLetters } from "../../eval/metrics/choice.js";
 import { openCorrect, parseMultiChoice, parseOpen, type McParse, type OpenValue } from "../../eval/metrics/mmmu_parse.js";
 import { pyRound } from "../../eval/metrics/python.js";
@@ -83,11 +84,12 @@ export function makeMmmuTask(seed = MMMU_DEFAULT_SEED): LmmsTask<MmmuDoc, MmmuLo
     },
     processResult(doc, prediction) {
       const base = { id: doc.id, subject: doc.subject, questionType: doc.questionType, prediction, answer: doc.answer };
+      const answer = generatedAnswer(prediction);
       if (doc.questionType === "multiple-choice") {
-        const { letter, via } = parseMultiChoice(prediction, doc.options, seed, doc.id);
+        const { letter, via } = parseMultiChoice(answer, doc.options, seed, doc.id);
         return { ...base, parsed_pred: letter, via, correct: letter === doc.answer ? 1 : 0 };
       }
-      const preds = parseOpen(prediction);
+      const preds = parseOpen(answer);
       return { ...base, parsed_pred: preds, via: "open", correct: openCorrect(doc.answer, preds) ? 1 : 0 };
     },
     aggregate(logs) {

@@ -11,7 +11,7 @@
  * The README's POPE column is read as F1, the number LLaVA papers report for POPE.
  */
 
-import type { LmmsTask } from "../../eval/task.js";
+import { generatedAnswer, type LmmsTask } from "../../eval/task.js";
 import { popeNormalize } from "../../eval/metrics/yes_no.js";
 import { docObject, id, oneOf, str } from "../../eval/fields.js";
 import { SHORT_ANSWER_PROMPT } from "../../eval/prompts.js";
@@ -53,7 +53,7 @@ export const pope: LmmsTask<PopeDoc, PopeLog> = {
   docId: (doc) => doc.questionId,
   prompt: (doc) => `${doc.question.trim()}\n${SHORT_ANSWER_PROMPT}`,
   processResult(doc, response) {
-    const prediction = popeNormalize(response);
+    const prediction = popeNormalize(generatedAnswer(response));
     const { questionId, category, answer } = doc;
     return { questionId, category, response, prediction, ground_truth: answer, score: prediction === answer ? 1 : 0 };
   },

@@ -1,13 +1,17 @@
 /**
- * SEED-Bench, image questions (lmms_eval/tasks/seedbench/seedbench.yaml, utils.py): the question,
+ * SEED-Bench (lmms_eval/tasks/seedbench/seedbench.yaml, utils.py): the question,
  * "\nA. …\nB. …\nC. …\nD. …", then "\nAnswer with the option's letter from the given choices
  * directly."; the yaml sets no max_new_tokens, so the LLaVA model's 1024 applies. Scored by
- * seed_process_result (seedExtract: strip, keep the first character, compare case-sensitively)
- * and seed_aggregation_result: seed_image and seed_all, fractions 0–1. Video questions
- * (SEED-vid) are out of scope: files that hold them have those rows skipped.
+ * seed_process_result (seedExtract: strip, keep the first character, compare case-sensitively),
+ * which files each row under `seed_<data_type>` and `seed_all`, and seed_aggregation_result
+ * (right / rows): seed_image over the image rows, seed_video over the video rows, seed_all over
+ * every row, fractions 0–1; a metric with no rows is not reported (lmms-eval's evaluator only
+ * aggregates keys some row returned). The workbench generates and evaluates image questions
+ * only (the README's SEED-img column is seed_image); a predictions file's video rows are scored
+ * the same way, so seed_all is lmms-eval's number, never seed_image under another name.
  */
 
-import type { LmmsTask } from "../../eval/task.js";
+import { generatedAnswer, type LmmsTask } from "../../eval/task.js";
 import { optionBlock, seedExtract } from "../../eval/metrics/choice.js";
 import { docObject, id, int, oneOf, str, strList, type RawDoc } from "../../eval/fields.js";
 import { LETTER_PROMPT } from "../../eval/prompts.js";
@@ -20,7 +24,7 @@ export interface SeedDoc {
   choices: [string, string, string, string];
   answer: Letter;
   questionTypeId: number;
-  dataType: "image";
+  dataType: "image" | "video";
 }
 
 export interface SeedLog {
@@ -30,6 +34,8 @@ export interface SeedLog {
   pred: string;
   answer: Letter;
   correct: number;
+  /** The doc's data_type: which of seed_image and seed_video the row counts in (all rows count in seed_all). */
+  dataType: SeedDoc["dataType"];
 }
 
 function choices(d: RawDoc, where: string): SeedDoc["choices"] {
@@ -54,26 +60,23 @@ export const seedbench: LmmsTask<SeedDoc, SeedLog> = {
   docId: (doc) => doc.questionId,
   prompt: (doc) => `${doc.question}\n${optionBlock(doc.choices)}\n${LETTER_PROMPT}`,
   processResult(doc, prediction) {
-    const pred = seedExtract(prediction);
-    return { questionId: doc.questionId, prediction, pred, answer: doc.answer, correct: pred === doc.answer ? 1 : 0 };
+    const pred = seedExtract(generatedAnswer(prediction));
+    return { questionId: doc.questionId, prediction, pred, answer: doc.answer, correct: pred === doc.answer ? 1 : 0, dataType: doc.dataType };
   },
   aggregate(logs) {
     if (logs.length === 0) throw new Error("seedbench: no samples to aggregate");
-    const value = accuracy(logs);
-    return [
-      { metric: "seed_image", value, n: logs.length },
-      { metric: "seed_all", value, n: logs.length },
+    // The yaml's metric_list order; a log written before dataType was logged is an image row.
+    const parts: Array<[string, readonly SeedLog[]]> = [
+      ["seed_image", logs.filter((l) => l.dataType !== "video")],
+      ["seed_video", logs.filter((l) => l.dataType === "video")],
+      ["seed_all", logs],
     ];
+    return parts.filter(([, part]) => part.length > 0).map(([metric, part]) => ({ metric, value: accuracy(part), n: part.length }));
   },
   headline: { "SEED-img": "seed_image" },
   headlineScale: { "SEED-img": 100 },
   answeredInFormat: (log) => typeof log.pred === "string" && /^[A-D]$/.test(log.pred),
   scoredAnswer: (log) => ({ given: log.pred, truth: log.answer }),
-  outOfScope(raw) {
-    const d = typeof raw === "object" && raw !== null ? (raw as RawDoc) : {};
-    const type = d["dataType"] ?? d["data_type"];
-    return type === "video" ? "SEED-Bench video question (SEED-vid is out of scope)" : undefined;
-  },
   parseDoc(raw, where) {
     const d = docObject(raw, where);
     return {
@@ -82,7 +85,7 @@ export const seedbench: LmmsTask<SeedDoc, SeedLog> = {
       choices: choices(d, where),
       answer: oneOf(d, ["answer"], where, ["A", "B", "C", "D"] as const),
       questionTypeId: int(d, ["questionTypeId", "question_type_id"], where),
-      dataType: oneOf(d, ["dataType", "data_type"], where, ["image"] as const),
+      dataType: oneOf(d, ["dataType", "data_type"], where, ["image", "video"] as const),
     };
   },
   candidateAnswers: () => ["A", "B", "C", "D"],

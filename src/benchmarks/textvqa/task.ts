@@ -9,7 +9,7 @@
  * 0–1. The yaml sets no max_new_tokens, so the LLaVA model's default of 1024 applies.
  */
 
-import type { LmmsTask } from "../../eval/task.js";
+import { generatedAnswer, type LmmsTask } from "../../eval/task.js";
 import { mean } from "../../eval/metrics/exact_match.js";
 import { pyCapitalize } from "../../eval/metrics/python.js";
 import { normalizeVqaAnswer, vqaAccuracy } from "../../eval/metrics/vqa_normalizer.js";
@@ -41,8 +41,8 @@ export const textvqaVal: LmmsTask<TextVqaDoc, TextVqaLog> = {
   processResult: (doc, prediction) => ({
     questionId: doc.questionId,
     prediction,
-    normalized: normalizeVqaAnswer(prediction),
-    exact_match: vqaAccuracy(prediction, doc.answers),
+    normalized: normalizeVqaAnswer(generatedAnswer(prediction)),
+    exact_match: vqaAccuracy(generatedAnswer(prediction), doc.answers),
   }),
   aggregate: (logs) => [{ metric: "exact_match", value: mean(logs.map((l) => l.exact_match)), n: logs.length }],
   headline: { TextVQA: "exact_match" },

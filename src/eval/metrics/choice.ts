@@ -1,6 +1,6 @@
 /** Option letters in prompts and the answer-extraction rules of each multiple-choice task. */
 
-import { cpLength, cpSlice, pyIsUpper, pySplit } from "./python.js";
+import { cpLength, cpSlice, pyIsUpper, pySplit, pyStrip } from "./python.js";
 
 /** "A", "B", … for n options. */
 export function optionLetters(n: number): string[] {
@@ -34,7 +34,7 @@ export function scienceqaScoredLetter(prediction: string): string {
  * "The answer is A" gives "T" (wrong); "a" stays "a" and is wrong (compared case-sensitively).
  */
 export function seedExtract(prediction: string): string {
-  const s = prediction.trim();
+  const s = pyStrip(prediction);
   return cpLength(s) > 1 ? cpSlice(s, 0, 1) : s;
 }
 

@@ -56,7 +56,7 @@ export type OpenValue = number | string;
 
 /** normalize_str: a number (commas removed, Python float(), round 2) or the lower-cased text, padded with a space when one character long. */
 export function normalizeOpen(s: string): OpenValue[] {
-  const t = s.trim();
+  const t = pyStrip(s);
   const num = pyFloat(t.replaceAll(",", ""));
   if (num !== undefined) return [pyRound(num, 2)];
   const lower = t.toLowerCase();
@@ -83,7 +83,7 @@ const TRIVIAL = [":", ",", ".", "!", "?", ";", "'"];
  * those tails; normalise all; de-duplicate.
  */
 export function parseOpen(response: string): OpenValue[] {
-  const resp = pyStrip(response.trim(), ".").toLowerCase();
+  const resp = pyStrip(pyStrip(response), ".").toLowerCase();
   const lines = resp.split(/\.\s(?=[A-Z])|\n/);
   const keys: string[] = [];
   lines.forEach((line, i) => {
@@ -91,10 +91,10 @@ export function parseOpen(response: string): OpenValue[] {
     let shortest: string | null = null;
     for (const ind of indicators) {
       if (!line.includes(ind)) continue;
-      const tail = line.slice(line.lastIndexOf(ind) + ind.length).trim();
+      const tail = pyStrip(line.slice(line.lastIndexOf(ind) + ind.length));
       if (!shortest || cpLength(tail) < cpLength(shortest)) shortest = tail;
     }
-    if (shortest && !TRIVIAL.includes(shortest.trim())) keys.push(shortest);
+    if (shortest && !TRIVIAL.includes(pyStrip(shortest))) keys.push(shortest);
   });
   const tails = keys.length > 0 ? keys : [resp];
   const all = [...tails, ...tails.flatMap(extractNumbers)].flatMap(normalizeOpen);

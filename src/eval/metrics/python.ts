@@ -1,8 +1,14 @@
 /**
  * Python behaviour that lmms-eval's scorers depend on, re-implemented for strings and floats.
- * Lengths and slices count code points as Python does; whitespace is JavaScript's (it differs
- * from Python's only for a few control characters).
+ * Lengths and slices count code points as Python does; whitespace is Python's `str.isspace()`
+ * (JavaScript's `\s` and `trim()` differ: they leave U+001C–U+001F and U+0085 and remove U+FEFF).
  */
+
+/** The characters Python's `str.isspace()` accepts (`str.strip()` and `str.split()` with no argument use them). */
+const PY_SPACE = "\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+const PY_IS_SPACE = new RegExp(`^[${PY_SPACE}]$`);
+const PY_SPLIT = new RegExp(`[${PY_SPACE}]+`);
+const isSpace = (c: string | undefined): boolean => c !== undefined && PY_IS_SPACE.test(c);
 
 export function cpLength(s: string): number {
   let n = 0;
@@ -17,7 +23,13 @@ export function cpSlice(s: string, start: number, end?: number): string {
 
 /** Python `s.strip()`, or `s.strip(chars)`: removes any of `chars` from both ends. */
 export function pyStrip(s: string, chars?: string): string {
-  if (chars === undefined) return s.trim();
+  if (chars === undefined) {
+    let a = 0;
+    let b = s.length;
+    while (a < b && isSpace(s[a])) a++;
+    while (b > a && isSpace(s[b - 1])) b--;
+    return s.slice(a, b);
+  }
   const cs = Array.from(s);
   let a = 0;
   let b = cs.length;
@@ -28,8 +40,8 @@ export function pyStrip(s: string, chars?: string): string {
 
 /** Python `s.split()`: runs of whitespace separate, no empty pieces. */
 export function pySplit(s: string): string[] {
-  const t = s.trim();
-  return t === "" ? [] : t.split(/\s+/);
+  const t = pyStrip(s);
+  return t === "" ? [] : t.split(PY_SPLIT);
 }
 
 /** Python `c.isupper()` for one character: cased and upper case. */
@@ -45,7 +57,7 @@ export function pyCapitalize(s: string): string {
 
 /** Python `float(s)` (strings only): decimal, exponent, `_` between digits, inf / nan; else undefined. */
 export function pyFloat(s: string): number | undefined {
-  const t = s.trim();
+  const t = pyStrip(s);
   const digits = String.raw`\d(?:_?\d)*`;
   const decimal = new RegExp(String.raw`^[+-]?(?:${digits}(?:\.(?:${digits})?)?|\.${digits})(?:[eE][+-]?${digits})?$`);
   if (decimal.test(t)) return Number(t.replaceAll("_", ""));

@@ -20,7 +20,7 @@
  *    "somebody'd" to "somebodyd" (reversed in the original).
  */
 
-import { exactMean } from "./python.js";
+import { exactMean, pySplit, pyStrip } from "./python.js";
 
 export const VQA_CONTRACTIONS: Readonly<Record<string, string>> = {
   aint: "ain't", arent: "aren't", cant: "can't", couldve: "could've", couldnt: "couldn't",
@@ -81,8 +81,7 @@ function processPunctuation(input: string): string {
 
 function processDigitArticle(input: string): string {
   const words: string[] = [];
-  for (const raw of input.toLowerCase().split(/\s+/)) {
-    if (raw === "") continue;
+  for (const raw of pySplit(input.toLowerCase())) {
     const word = has(VQA_NUMBER_WORDS, raw) ? (VQA_NUMBER_WORDS[raw] as string) : raw;
     if (!VQA_ARTICLES.includes(word)) words.push(word);
   }
@@ -91,8 +90,9 @@ function processDigitArticle(input: string): string {
 
 /** EvalAIAnswerProcessor.__call__. */
 export function normalizeVqaAnswer(answer: string): string {
-  let s = answer.toLowerCase().replaceAll(",", "").replaceAll("?", "").replaceAll("'s", " 's").trim();
-  s = s.replaceAll("\n", " ").replaceAll("\t", " ").trim();
+  let s = answer.toLowerCase().replaceAll(",", "").replaceAll("?", "").replaceAll("'s", " 's");
+  s = pyStrip(s);
+  s = pyStrip(s.replaceAll("\n", " ").replaceAll("\t", " "));
   return processDigitArticle(processPunctuation(s));
 }
 

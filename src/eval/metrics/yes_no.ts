@@ -1,6 +1,6 @@
 /** Yes/no answer parsing of POPE and MME. */
 
-import { cpSlice } from "./python.js";
+import { cpSlice, pyStrip } from "./python.js";
 
 /**
  * POPE (lmms_eval/tasks/pope/utils.py, pope_process_results): the prediction lower-cased and
@@ -8,7 +8,7 @@ import { cpSlice } from "./python.js";
  * compares the whole string with the ground truth, and precision / recall skip anything else.
  */
 export function popeNormalize(prediction: string): string {
-  return prediction.toLowerCase().trim();
+  return pyStrip(prediction.toLowerCase());
 }
 
 export type MmeLabel = "yes" | "no" | "other";
@@ -20,7 +20,7 @@ export type MmeLabel = "yes" | "no" | "other";
  * Today's lmms-eval also maps a lone "y"/"n"; the vendored copy LLaVA-MORE used does not.
  */
 export function parseMmeAnswer(prediction: string): MmeLabel {
-  const s = prediction.toLowerCase().trim().replaceAll(".", "");
+  const s = pyStrip(prediction.toLowerCase()).replaceAll(".", "");
   if (s === "yes" || s === "no") return s;
   const head = cpSlice(s, 0, 4);
   if (head.includes("yes")) return "yes";
