@@ -64,7 +64,8 @@ export const PUBLISHED_COMMANDS: Record<string, Command> = {
       quiet: { type: "boolean", description: "print nothing on success" },
     },
     async run(values) {
-      const paths = installKernelSpec({ user: values["project-only"] !== true });
+      // The warning is printed with --quiet too (postinstall): it names a checkout whose notebooks change kernel.
+      const { paths } = installKernelSpec({ user: values["project-only"] !== true, warn: (line) => console.error(line) });
       if (values["quiet"] !== true) {
         for (const p of paths) console.log(`wrote ${p}`);
         console.log(`Jupyter now lists the kernel "${KERNEL_NAME}"; its cells run in ${projectRoot()}.`);
