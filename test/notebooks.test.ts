@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadPublishedScores, readPublishedScores } from "../src/analysis/published.js";
 import { PAPER_COMPARISONS, comparisonDeltas, deltaRows } from "../src/analysis/comparisons.js";
@@ -44,6 +44,13 @@ test("every decimal number in the notebook's prose is a published score or a com
       assert.ok(printed.has(value!) || magnitude, `${value} is neither a published score nor the size of a delta`);
     }
   }
+});
+
+test("the executed copies that jupyter nbconvert writes beside the notebooks are not notebooks to run", () => {
+  const root = tempDir();
+  mkdirSync(join(root, "notebooks"));
+  for (const f of ["01_a.ipynb", "01_a.nbconvert.ipynb", "02_b.ipynb", "notes.md"]) writeFileSync(join(root, "notebooks", f), "{}");
+  assert.deepEqual(listNotebooks(root), ["01_a.ipynb", "02_b.ipynb"].map((f) => join(root, "notebooks", f)));
 });
 
 test("error outputs and stderr in an executed notebook are reported", () => {

@@ -15,11 +15,15 @@ export function findJupyter(): string | undefined {
   return probe.status === 0 ? command : undefined;
 }
 
+/**
+ * The project's notebooks, not the executed copies that `jupyter nbconvert --execute` writes beside
+ * them (`*.nbconvert.ipynb`, git-ignored).
+ */
 export function listNotebooks(root: string = projectRoot()): string[] {
   const dir = join(root, "notebooks");
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
-    .filter((f) => f.endsWith(".ipynb"))
+    .filter((f) => f.endsWith(".ipynb") && !f.endsWith(".nbconvert.ipynb"))
     .sort()
     .map((f) => join(dir, f));
 }
