@@ -6,6 +6,7 @@ import { loadPublishedScores, readPublishedScores } from "../src/analysis/publis
 import { PAPER_COMPARISONS, comparisonDeltas, deltaRows } from "../src/analysis/comparisons.js";
 import { cellSource, findJupyter, listNotebooks, notebookProblems, runNotebooks, type NotebookDocument } from "../src/jupyter/notebooks.js";
 import { KERNEL_NAME } from "../src/jupyter/kernel.js";
+import { TINY_BANNER } from "../src/jupyter/display.js";
 import { projectPath } from "../src/util/paths.js";
 import { requireTool, tempDir } from "./helpers.js";
 
@@ -136,11 +137,22 @@ test(
     process.env["LLAVA_MORE_RUNS"] = tempDir();
     const studies = ["03_llm_comparison", "04_visual_backbones", "05_resolution_and_scale", "06_pretraining_data"];
     const names = [...studies, "07_calibration"];
+    // Notebooks train only when opted in.
+    process.env["LLAVA_MORE_TRAIN"] = "1";
     const runs = runNotebooks({ notebooks: names.map((n) => projectPath("notebooks", `${n}.ipynb`)), outDir, timeoutSeconds: 1200 });
+    delete process.env["LLAVA_MORE_TRAIN"];
     assert.ok(runs);
     for (const run of runs) assert.deepEqual(run.problems, [], run.notebook);
+    // Not opted in, a notebook reads the runs there are and trains none.
+    const readOnly = tempDir();
+    const again = runNotebooks({ notebooks: [projectPath("notebooks", "06_pretraining_data.ipynb")], outDir: readOnly });
+    assert.deepEqual(again?.[0]?.problems, []);
+    const reread = readNotebook(join(readOnly, "06_pretraining_data.ipynb")).cells.flatMap((c) => c.outputs ?? []).map((o) => JSON.stringify(o)).join("\n");
+    assert.match(reread, /runs at the tiny preset; \d+ read from the runs folder .*none trained \(training is opt-in: LLAVA_MORE_TRAIN=1\)/);
+    assert.match(reread, /Lab scores: mean ± 95% interval half-width over seeds/);
     const outputs = (name: string): string =>
       readNotebook(join(outDir, `${name}.ipynb`)).cells.flatMap((c) => c.outputs ?? []).map((o) => JSON.stringify(o)).join("\n");
+    for (const name of names) assert.ok(outputs(name).includes(TINY_BANNER), `${name}: the tiny preset's banner`);
     for (const name of studies) {
       const out = outputs(name);
       assert.match(out, /runs at the tiny preset/, name);
