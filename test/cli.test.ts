@@ -1,10 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { projectPath, projectRoot } from "../src/util/paths.js";
-import { KERNEL_NAME, kernelSpec } from "../src/jupyter/kernel.js";
+import { KERNEL_NAME, kernelSpec, kernelSpecRoot } from "../src/jupyter/kernel.js";
 import { tempDir } from "./helpers.js";
 
 const BIN = projectPath("bin", "llava-more.js");
@@ -54,6 +54,26 @@ test("kernel writes a kernelspec that starts tslab in the project root", () => {
   assert.deepEqual(spec, kernelSpec(projectRoot()));
   assert.equal(spec.argv.at(-1), "{connection_file}");
   assert.match(spec.argv[2]!, new RegExp(`^cd '${projectRoot()}' && exec .*tslab' kernel --config-path "\\$0"$`));
+});
+
+test("kernel warns before it replaces a kernelspec that runs another checkout, and names the folder it runs", () => {
+  const dataDir = tempDir();
+  const file = join(dataDir, "kernels", KERNEL_NAME, "kernel.json");
+  mkdirSync(join(dataDir, "kernels", KERNEL_NAME), { recursive: true });
+  const other = "/home/someone/llava-more-other's";
+  writeFileSync(file, JSON.stringify(kernelSpec(other, "/usr/bin/node")));
+  assert.equal(kernelSpecRoot(file), other);
+  // An older spec without LLAVA_MORE_ROOT: the checkout is read from its argv.
+  writeFileSync(file, JSON.stringify({ ...kernelSpec(other, "/usr/bin/node"), env: undefined }));
+  assert.equal(kernelSpecRoot(file), other);
+  const run = cli(["kernel", "--quiet"], { JUPYTER_DATA_DIR: dataDir });
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout, "");
+  assert.match(run.stderr, new RegExp(`warning: the kernel "${KERNEL_NAME}" .* ran the notebooks of another checkout, ${other.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}; it now runs ${projectRoot()}`));
+  assert.equal(kernelSpecRoot(file), projectRoot());
+  assert.equal(kernelSpec(projectRoot()).display_name, `TypeScript (llava-more: ${projectRoot().split("/").at(-1)})`);
+  // Written again from the same checkout: no warning.
+  assert.equal(cli(["kernel", "--quiet"], { JUPYTER_DATA_DIR: dataDir }).stderr, "");
 });
 
 test("kernel paths with quotes are shell-quoted", () => {

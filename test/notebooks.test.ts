@@ -1,11 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadPublishedScores, readPublishedScores } from "../src/analysis/published.js";
 import { PAPER_COMPARISONS, comparisonDeltas, deltaRows } from "../src/analysis/comparisons.js";
 import { cellSource, findJupyter, listNotebooks, notebookProblems, runNotebooks, type NotebookDocument } from "../src/jupyter/notebooks.js";
 import { KERNEL_NAME } from "../src/jupyter/kernel.js";
+import { TINY_BANNER } from "../src/jupyter/display.js";
 import { projectPath } from "../src/util/paths.js";
 import { requireTool, tempDir } from "./helpers.js";
 
@@ -44,6 +45,13 @@ test("every decimal number in the notebook's prose is a published score or a com
       assert.ok(printed.has(value!) || magnitude, `${value} is neither a published score nor the size of a delta`);
     }
   }
+});
+
+test("the executed copies that jupyter nbconvert writes beside the notebooks are not notebooks to run", () => {
+  const root = tempDir();
+  mkdirSync(join(root, "notebooks"));
+  for (const f of ["01_a.ipynb", "01_a.nbconvert.ipynb", "02_b.ipynb", "notes.md"]) writeFileSync(join(root, "notebooks", f), "{}");
+  assert.deepEqual(listNotebooks(root), ["01_a.ipynb", "02_b.ipynb"].map((f) => join(root, "notebooks", f)));
 });
 
 test("error outputs and stderr in an executed notebook are reported", () => {
@@ -129,11 +137,22 @@ test(
     process.env["LLAVA_MORE_RUNS"] = tempDir();
     const studies = ["03_llm_comparison", "04_visual_backbones", "05_resolution_and_scale", "06_pretraining_data"];
     const names = [...studies, "07_calibration"];
+    // Notebooks train only when opted in.
+    process.env["LLAVA_MORE_TRAIN"] = "1";
     const runs = runNotebooks({ notebooks: names.map((n) => projectPath("notebooks", `${n}.ipynb`)), outDir, timeoutSeconds: 1200 });
+    delete process.env["LLAVA_MORE_TRAIN"];
     assert.ok(runs);
     for (const run of runs) assert.deepEqual(run.problems, [], run.notebook);
+    // Not opted in, a notebook reads the runs there are and trains none.
+    const readOnly = tempDir();
+    const again = runNotebooks({ notebooks: [projectPath("notebooks", "06_pretraining_data.ipynb")], outDir: readOnly });
+    assert.deepEqual(again?.[0]?.problems, []);
+    const reread = readNotebook(join(readOnly, "06_pretraining_data.ipynb")).cells.flatMap((c) => c.outputs ?? []).map((o) => JSON.stringify(o)).join("\n");
+    assert.match(reread, /runs at the tiny preset; \d+ read from the runs folder .*none trained \(training is opt-in: LLAVA_MORE_TRAIN=1\)/);
+    assert.match(reread, /Lab scores: mean ± 95% interval half-width over seeds/);
     const outputs = (name: string): string =>
       readNotebook(join(outDir, `${name}.ipynb`)).cells.flatMap((c) => c.outputs ?? []).map((o) => JSON.stringify(o)).join("\n");
+    for (const name of names) assert.ok(outputs(name).includes(TINY_BANNER), `${name}: the tiny preset's banner`);
     for (const name of studies) {
       const out = outputs(name);
       assert.match(out, /runs at the tiny preset/, name);

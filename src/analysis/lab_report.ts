@@ -384,7 +384,12 @@ export function labContrastView(table: ColumnTable, a: LabSide, b: LabSide, name
 
 /** The interaction test of two factors on every benchmark the table holds. */
 export function interactionTests(table: ColumnTable, rowFactor: keyof LabScoreRow, colFactor: keyof LabScoreRow): InteractionTest[] {
-  const present = new Set((table.objects() as unknown as LabScoreRow[]).map((r) => r.benchmark));
+  const rows = table.objects() as unknown as LabScoreRow[];
+  // A partial grid (an archive that lacks some cells) has no crossed design to test: no tests.
+  const levels = (f: keyof LabScoreRow): string[] => [...new Set(rows.map((r) => String(r[f])))];
+  const cells = new Set(rows.map((r) => `${String(r[rowFactor])}\u0000${String(r[colFactor])}`));
+  if (levels(rowFactor).length < 2 || levels(colFactor).length < 2 || cells.size < levels(rowFactor).length * levels(colFactor).length) return [];
+  const present = new Set(rows.map((r) => r.benchmark));
   return BENCHMARK_NAMES.filter((b) => present.has(b)).map((b) => interactionTest(table, b, rowFactor, colFactor));
 }
 
@@ -393,7 +398,7 @@ export function interactionView(tests: readonly InteractionTest[], name = "lab_i
   const first = tests[0];
   return {
     name,
-    title: first ? `${first.rowFactor} × ${first.colFactor} interaction per benchmark (two-way ANOVA over seeds)` : "interaction tests",
+    title: first ? `${first.rowFactor} × ${first.colFactor} interaction per benchmark (two-way ANOVA over seeds)` : "interaction tests: none (the runs do not cover every cell of the grid)",
     columns: ["benchmark", "F (interaction)", "df", "p", "larger than seed noise", "note"],
     rows: tests.map((t) => [
       t.benchmark,

@@ -32,15 +32,15 @@ export const PUBLISHED_COMMANDS: Record<string, Command> = {
     },
   },
   notebooks: {
-    summary: "execute every notebook headless through Jupyter nbconvert with the workbench kernel",
+    summary: "execute every notebook headless through Jupyter nbconvert with the workbench kernel; the lab notebooks read the results archive and train only with LLAVA_MORE_TRAIN=1",
     usage: "llava-more notebooks [--out DIR] [--timeout SECONDS] [NOTEBOOK.ipynb ...]",
     options: {
       out: { type: "string", description: "folder for the executed copies (default notebooks/executed)" },
-      timeout: { type: "string", description: "per-cell timeout in seconds (default 600)" },
+      timeout: { type: "string", description: "per-cell timeout in seconds, 0 for none (default 600; none with LLAVA_MORE_TRAIN=1)" },
     },
     async run(values, positionals) {
       const timeout = typeof values["timeout"] === "string" ? Number(values["timeout"]) : undefined;
-      if (timeout !== undefined && !(timeout > 0)) throw new Error(`--timeout: expected a positive number of seconds, got "${values["timeout"]}"`);
+      if (timeout !== undefined && !(timeout >= 0)) throw new Error(`--timeout: expected a number of seconds (0 for none), got "${values["timeout"]}"`);
       const runs = runNotebooks({
         notebooks: positionals.length > 0 ? positionals : undefined,
         outDir: typeof values["out"] === "string" ? values["out"] : undefined,
@@ -64,7 +64,8 @@ export const PUBLISHED_COMMANDS: Record<string, Command> = {
       quiet: { type: "boolean", description: "print nothing on success" },
     },
     async run(values) {
-      const paths = installKernelSpec({ user: values["project-only"] !== true });
+      // The warning is printed with --quiet too (postinstall): it names a checkout whose notebooks change kernel.
+      const { paths } = installKernelSpec({ user: values["project-only"] !== true, warn: (line) => console.error(line) });
       if (values["quiet"] !== true) {
         for (const p of paths) console.log(`wrote ${p}`);
         console.log(`Jupyter now lists the kernel "${KERNEL_NAME}"; its cells run in ${projectRoot()}.`);

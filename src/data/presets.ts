@@ -49,5 +49,11 @@ export function notebookPreset(): Preset {
   return value as Preset;
 }
 
+/** The environment variable that lets notebooks train (zoo and lab runs): LLAVA_MORE_TRAIN=1 (or true, yes). */
+export const TRAIN_ENV = "LLAVA_MORE_TRAIN";
+
+/** Whether notebooks may train ($LLAVA_MORE_TRAIN is 1, true or yes); without it they read the archive. */
+export const trainingOptedIn = (): boolean => /^(1|true|yes)$/i.test(process.env[TRAIN_ENV] ?? "");
+
 /** Training steps notebooks override recipes with: a few at `tiny` (tests), the recipes' own otherwise. */
 export const notebookSteps = (preset: Preset): number | undefined => (preset === "tiny" ? 3 : undefined);

@@ -9,6 +9,8 @@ import type { PlotlyFigure } from "../analysis/figures.js";
 import { escapeHtml, tableToHtml, type TableView } from "../analysis/render.js";
 import type { Picture } from "../analysis/lab_gallery.js";
 import { setProgressStream } from "../util/progress.js";
+import { notebookPreset } from "../data/presets.js";
+import type { Preset } from "../presets.js";
 
 // In a notebook, progress bars are cell output (stdout); on stderr Jupyter would flag them as warnings.
 setProgressStream(process.stdout);
@@ -40,4 +42,19 @@ export function showFigure(figure: PlotlyFigure): void {
     plotlyLoaded = true;
   }
   display.html(figureSnippet(figure, `llava-more-figure-${++figureCount}`));
+}
+
+/** The banner's words on the `tiny` preset (tests' pipeline checks): its numbers mean nothing. */
+export const TINY_BANNER = "pipeline test: these numbers are not results";
+
+/**
+ * A banner on the `tiny` preset, which trains a toy zoo for a few steps to test the pipeline; nothing
+ * at the others. Lab notebooks show it above their first output.
+ */
+export function showPresetBanner(preset: Preset = notebookPreset()): void {
+  if (preset !== "tiny") return;
+  const detail = "LLAVA_MORE_PRESET=tiny: a toy dataset and zoo trained for a few steps, to check that every cell runs. Unset LLAVA_MORE_PRESET for the small preset and its results archive.";
+  display.html(
+    `<div style="border:2px solid #c00;background:#fee;color:#900;padding:8px 12px;margin:4px 0;font-weight:bold">⚠ ${escapeHtml(TINY_BANNER)}<div style="font-weight:normal;font-size:90%">${escapeHtml(detail)}</div></div>`,
+  );
 }

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, delimiter, join } from "node:path";
 import { installKernelSpec, projectJupyterDir } from "./kernel.js";
 import { projectRoot } from "../util/paths.js";
+import { trainingOptedIn } from "../data/presets.js";
 
 export const JUPYTER_HINT =
   "Jupyter with nbconvert was not found: on Debian `apt-get install -y --no-install-recommends jupyter-nbconvert jupyter-client`, or `pip install nbconvert` into your Jupyter";
@@ -15,11 +16,15 @@ export function findJupyter(): string | undefined {
   return probe.status === 0 ? command : undefined;
 }
 
+/**
+ * The project's notebooks, not the executed copies that `jupyter nbconvert --execute` writes beside
+ * them (`*.nbconvert.ipynb`, git-ignored).
+ */
 export function listNotebooks(root: string = projectRoot()): string[] {
   const dir = join(root, "notebooks");
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
-    .filter((f) => f.endsWith(".ipynb"))
+    .filter((f) => f.endsWith(".ipynb") && !f.endsWith(".nbconvert.ipynb"))
     .sort()
     .map((f) => join(dir, f));
 }
@@ -69,6 +74,10 @@ export interface NotebookRun {
 export interface RunNotebooksOptions {
   notebooks?: string[];
   outDir?: string;
+  /**
+   * Per-cell time-out; 0 for none. Default 600 s, and none when training is opted in
+   * ($LLAVA_MORE_TRAIN): a cell that trains runs for hours and must not be cut off.
+   */
   timeoutSeconds?: number;
   log?: (line: string) => void;
 }
@@ -85,6 +94,7 @@ export function runNotebooks(options: RunNotebooksOptions = {}): NotebookRun[] |
     ...process.env,
     JUPYTER_PATH: [projectJupyterDir(root), process.env["JUPYTER_PATH"]].filter(Boolean).join(delimiter),
   };
+  const timeout = options.timeoutSeconds ?? (trainingOptedIn() ? 0 : 600);
   const runs: NotebookRun[] = [];
   for (const notebook of options.notebooks ?? listNotebooks(root)) {
     log(`executing ${notebook} …`);
@@ -96,7 +106,7 @@ export function runNotebooks(options: RunNotebooksOptions = {}): NotebookRun[] |
         "--to",
         "notebook",
         "--execute",
-        `--ExecutePreprocessor.timeout=${options.timeoutSeconds ?? 600}`,
+        `--ExecutePreprocessor.timeout=${timeout > 0 ? timeout : -1}`,
         "--output-dir",
         outDir,
         notebook,

@@ -1,11 +1,13 @@
 /**
  * What each lab notebook does first: the study grid at the notebook's preset ($LLAVA_MORE_PRESET,
- * `small` by default), the dataset and the zoo entries it needs (built when missing, a few steps at
- * `tiny`), then every unfinished run of the grid. Runs already finished are read back, so a notebook
- * run again only redraws. At `small` the results archive (results/small, committed) is read and
- * written as by `npx llava-more study`; the tests' tiny notebooks leave it alone.
+ * `small` by default) and its dataset, then the grid's finished runs — from the results archive
+ * (results/small, committed) and the runs folder. Nothing is trained unless training is opted in
+ * ($LLAVA_MORE_TRAIN=1, or `train: true`): a fresh clone's notebooks show what the archive holds and
+ * name the runs it lacks and the command that trains them. Opted in, the zoo entries the grid needs
+ * are built when missing (a few steps at `tiny`) and every unfinished run is trained, archived at
+ * `small` as by `npx llava-more study`; the tests' tiny notebooks leave the archive alone.
  */
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import type { ColumnTable } from "arquero";
 import { defaultDatasetDir } from "../data/dataset.js";
 import { generateDataset } from "../benchmarks/dataset.js";
@@ -15,22 +17,45 @@ import { archiveRoot } from "./archive.js";
 import { findingsInputs, otherBuildResults } from "./results.js";
 import { runsRoot } from "./run.js";
 import type { RunResult } from "../analysis/run_record.js";
-import { notebookPreset, notebookSteps } from "../data/presets.js";
+import { notebookPreset, notebookSteps, TRAIN_ENV, trainingOptedIn } from "../data/presets.js";
 import type { Preset } from "../presets.js";
 import { buildZoo } from "../zoo/zoo.js";
+import { runId } from "../analysis/run_record.js";
+import { projectRoot } from "../util/paths.js";
 import { expandGrid } from "./grid.js";
 import { studyGrid, type StudyDefinition, type StudyName } from "./grids.js";
-import { runStudy, type StudyOutcome } from "./runner.js";
+import { mergeStudy, runStudy, type StudyOutcome } from "./runner.js";
 
 export interface NotebookStudy extends StudyOutcome {
   preset: Preset;
   study: StudyDefinition;
+  /** Runs of the grid that neither the archive nor the runs folder holds (left untrained: no opt-in). */
+  missing: string[];
 }
 
-export async function runNotebookStudy(name: StudyName, options: { workers?: number } = {}): Promise<NotebookStudy> {
+/** The notebook of each lab grid. */
+export const STUDY_NOTEBOOKS: Partial<Record<StudyName, string>> = {
+  llms: "notebooks/03_llm_comparison.ipynb",
+  backbones: "notebooks/04_visual_backbones.ipynb",
+  resolution: "notebooks/05_resolution_and_scale.ipynb",
+  pretraining: "notebooks/06_pretraining_data.ipynb",
+  calibration: "notebooks/07_calibration.ipynb",
+};
+
+const show = (path: string): string => relative(projectRoot(), path) || path;
+
+export interface NotebookStudyOptions {
+  workers?: number;
+  /** Train the grid's unfinished runs (default: $LLAVA_MORE_TRAIN, see trainingOptedIn). */
+  train?: boolean;
+}
+
+export async function runNotebookStudy(name: StudyName, options: NotebookStudyOptions = {}): Promise<NotebookStudy> {
   const preset = notebookPreset();
   const study = studyGrid(name, preset);
+  // The dataset: archived results are checked against its key, and the findings' text-only prior reads it.
   await generateDataset({ preset, seed: 0, progress: false });
+  if (!(options.train ?? trainingOptedIn())) return readNotebookStudy(name, study, preset);
   const entries = [...new Set(expandGrid(study).flatMap((p) => [p.tower, p.llm]))];
   const zoo = await buildZoo({ preset, only: entries, steps: notebookSteps(preset), progress: false, log: console.log });
   if (zoo.built.length > 0) console.log(`built zoo entries: ${zoo.built.join(", ")}`);
@@ -40,7 +65,37 @@ export async function runNotebookStudy(name: StudyName, options: { workers?: num
   const outcome = await runStudy({ study, preset, workers: options.workers ?? 1, isolate: preset !== "tiny", ...notebookArchive(preset), log: console.log });
   console.log(`${outcome.ran.length} runs now, ${outcome.skipped.length} finished before, ${outcome.failed.length} failed; ${(outcome.seconds / 60).toFixed(1)} min`);
   for (const f of outcome.failed) console.log(`failed: ${f.id}: ${f.error}`);
-  return { ...outcome, preset, study };
+  return { ...outcome, preset, study, missing: outcome.failed.map((f) => f.id) };
+}
+
+/** The grid's finished runs, read from the archive and the runs folder; nothing trained. */
+function readNotebookStudy(name: StudyName, study: StudyDefinition, preset: Preset): NotebookStudy {
+  const started = Date.now();
+  const archive = notebookArchive(preset);
+  const merged = mergeStudy({ study, preset, ...archive });
+  const pairings = expandGrid(study);
+  const missing = pairings.map(runId).filter((id) => !merged.results.some((r) => r.id === id));
+  const where = [...(archive.archiveDir !== undefined ? [`the archive ${show(archive.archiveDir)}`] : []), `the runs folder ${show(runsRoot(preset))}`].join(" and ");
+  console.log(`${study.title}: ${pairings.length} runs at the ${preset} preset; ${merged.finished} read from ${where}, none trained (training is opt-in: ${TRAIN_ENV}=1)`);
+  if (merged.finished === 0) {
+    // Nothing to show: say so here rather than let the first figure fail on an empty table.
+    throw new Error(`no run of the ${name} grid is finished at the ${preset} preset in ${where}, and training is opt-in. ${missingRunsAdvice(name, preset)}`);
+  }
+  if (missing.length > 0) {
+    console.log(`missing ${missing.length} of ${pairings.length} runs: ${missing.join(", ")}`);
+    console.log(missingRunsAdvice(name, preset));
+    console.log(`the tables below show the ${merged.finished} runs there are`);
+  }
+  return { pairings, skipped: merged.results.map((r) => r.id), ran: [], failed: [], results: merged.results, table: merged.table, files: merged.files, seconds: (Date.now() - started) / 1000, preset, study, missing };
+}
+
+/** How to train a grid's missing runs: the CLI (resumable, no cell time-out), or the notebook opted in. */
+export function missingRunsAdvice(name: StudyName, preset: Preset): string {
+  const presetArg = preset === "small" ? "" : ` --preset ${preset}`;
+  return [
+    `To train them: npx llava-more study --grid ${name}${presetArg} --workers 2 (it needs the ${preset} zoo: npm run zoo -- --preset ${preset}), then run this notebook again;`,
+    `or let the notebook train: ${preset === "small" ? "" : `LLAVA_MORE_PRESET=${preset} `}${TRAIN_ENV}=1 npm run notebooks -- ${STUDY_NOTEBOOKS[name] ?? "NOTEBOOK.ipynb"} (no cell time-out when training; runs take minutes to hours each at small)`,
+  ].join(" ");
 }
 
 /** The committed archive at `small`, the preset whose findings are committed; none at the others. */
