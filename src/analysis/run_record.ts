@@ -79,4 +79,8 @@ export interface RunResult {
   finished: string;
 }
 
+/**
+ * A run's wall time. `seconds` gains a process's time only when it finishes, so a run killed and
+ * resumed shows just its last segment; its stages count every segment's steps, a floor that holds.
+ */
 export const runWallSeconds = (r: RunResult): number => Math.max(r.seconds, r.stage1.seconds + r.stage2.seconds + r.eval.seconds);

@@ -134,11 +134,6 @@ export const resultOptions = (result: RunResult): RunOptions => ({
 /** A study worker's output, in its run folder (see `runStudy`). */
 export const WORKER_LOG = "worker.log";
 
-/**
- * A run's wall time. `seconds` gains a process's time only when it finishes, so a run killed and
- * resumed shows just its last segment; its stages count every segment's steps, a floor that holds.
- */
-
 /** The finished result of a run in `dir` for an evaluation setting, if there is one with this key. */
 export function finishedResult(dir: string, suffix = "", key?: string): RunResult | undefined {
   const file = join(dir, `result${suffix}.json`);
