@@ -112,15 +112,20 @@ async function saveResume(dir: string, state: Map<string, tf.Variable>, optimize
   rmSync(old, { recursive: true, force: true });
 }
 
+/**
+ * The checkpoint folder in `dir` a run resumes from, if any. A crash between saveResume's two renames
+ * leaves only resume.old: it is still a complete checkpoint.
+ */
+const resumeFolder = (dir: string): string | undefined => [join(dir, RESUME), join(dir, `${RESUME}.old`)].find((f) => existsSync(join(f, "progress.json")));
+
 /** The step a run with checkpoints in `dir` would resume from (0 when there is none). */
 export function checkpointStep(dir: string): number {
-  const folder = [join(dir, RESUME), join(dir, `${RESUME}.old`)].find((f) => existsSync(join(f, "progress.json")));
+  const folder = resumeFolder(dir);
   return folder ? (readJsonFile(join(folder, "progress.json")) as Progress).step : 0;
 }
 
 function loadResume(dir: string, state: Map<string, tf.Variable>, optimizer: AdamW): (Progress & { folder: string }) | undefined {
-  // A crash between the two renames leaves only resume.old: it is still a complete checkpoint.
-  const folder = [join(dir, RESUME), join(dir, `${RESUME}.old`)].find((f) => existsSync(join(f, "progress.json")));
+  const folder = resumeFolder(dir);
   if (!folder) return undefined;
   const progress = readJsonFile(join(folder, "progress.json")) as Progress & { optimizerStep: number };
   const { tensors } = readSafetensors(join(folder, "state.safetensors"));
@@ -173,7 +178,7 @@ async function accumulatedGradients(options: TrainLoopOptions, step: number): Pr
  */
 function lastGood(options: TrainLoopOptions, step: number): string {
   if (!options.checkpointDir) return "";
-  const folder = [join(options.checkpointDir, RESUME), join(options.checkpointDir, `${RESUME}.old`)].find((f) => existsSync(join(f, "progress.json")));
+  const folder = resumeFolder(options.checkpointDir);
   if (!folder) return `; no checkpoint of this stage was saved before step ${step}, so it starts again from its beginning`;
   const saved = (readJsonFile(join(folder, "progress.json")) as Progress).step;
   if (saved < step) return `; the last checkpoint, saved after step ${saved} with finite weights, is kept in ${folder}`;
