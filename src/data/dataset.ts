@@ -4,15 +4,14 @@
  * Generation writes into a temporary folder renamed into place at the end, so a crash never leaves
  * a half dataset where a good one was; a folder whose manifest has the same key is reused (cache).
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import type { Preset } from "../presets.js";
 import { checkSeed, hashString, Random } from "../util/random.js";
 import { progressBar } from "../util/progress.js";
 import { readJsonFile, readJsonl, writeJson, writeJsonl } from "../util/jsonl.js";
 import { projectRoot } from "../util/paths.js";
-import { folderBytes, folderHash, removeStalePartials, writeFileAtomic } from "../util/fs.js";
-import { createHash } from "node:crypto";
+import { folderBytes, folderHash, folderStamp, removeStalePartials, writeFileAtomic } from "../util/fs.js";
 import { decodeImage, encodePng, renderScene, type RawImage } from "../world/render.js";
 import { sampleScene, sceneSignature, type Scene } from "../world/scene.js";
 import { CAPTION_INSTRUCTIONS, CAPTION_STYLES, caption, type CaptionStyle } from "./captions.js";
@@ -213,21 +212,6 @@ export async function generateDatasetWith(writeBenchmarks: BenchmarkFilesWriter,
   }
 }
 
-/** SHA-1 over a folder's file paths, sizes and modification times (not their contents): what changes when a file is written. */
-function folderStamp(dir: string): string {
-  const hash = createHash("sha1");
-  const walk = (sub: string): void => {
-    for (const name of readdirSync(join(dir, sub)).sort()) {
-      const path = join(sub, name);
-      const stat = statSync(join(dir, path));
-      if (stat.isDirectory()) walk(path);
-      else hash.update(`${path}\0${stat.size}\0${stat.mtimeMs}\0`);
-    }
-  };
-  walk("");
-  return hash.digest("hex");
-}
-
 function readScenes(file: string): Scene[] {
   return readJsonl(file).map(({ line, value }) => {
     const s = value as Partial<Scene>;
@@ -295,15 +279,26 @@ export class Dataset {
     return hashString(JSON.stringify({ base, parts: parts.map((p) => now[p]) })).toString(16).padStart(8, "0");
   }
 
+  /** Part hashes this object has looked up: a run asks for them more than once (its keys, its feature cache). */
+  private readonly hashed = new Map<DatasetPart, string>();
+
   /**
-   * SHA-1 of each part's files now (as the manifest's `parts`). A part is read again only when its
-   * stamp — file paths, sizes and modification times — differs from the one recorded with its hash
-   * in `cache/content.json`; a dataset folder that cannot be written to is hashed each time.
+   * SHA-1 of each part's files now (as the manifest's `parts`), looked up once per part by this
+   * object. A part is read again only when its stamp — file paths, sizes and modification times —
+   * differs from the one recorded with its hash in `cache/content.json`; a dataset folder that cannot
+   * be written to is hashed each time.
    */
   partHashes(parts: readonly DatasetPart[]): Partial<Record<DatasetPart, string>> {
+    const out: Partial<Record<DatasetPart, string>> = {};
+    const todo = parts.filter((part) => !this.hashed.has(part));
+    if (todo.length > 0) this.lookUpParts(todo);
+    for (const part of parts) out[part] = this.hashed.get(part)!;
+    return out;
+  }
+
+  private lookUpParts(parts: readonly DatasetPart[]): void {
     const file = join(this.dir, "cache", "content.json");
     const known = existsSync(file) ? (readJsonFile(file) as Partial<Record<DatasetPart, { stamp: string; hash: string }>>) : {};
-    const out: Partial<Record<DatasetPart, string>> = {};
     let changed = false;
     for (const part of parts) {
       const folder = join(this.dir, part);
@@ -312,7 +307,7 @@ export class Dataset {
         known[part] = { stamp, hash: existsSync(folder) ? folderHash(folder) : "missing" };
         changed = true;
       }
-      out[part] = known[part]!.hash;
+      this.hashed.set(part, known[part]!.hash);
     }
     if (changed) {
       try {
@@ -321,7 +316,6 @@ export class Dataset {
         // A read-only dataset: the hashes are simply computed again next time.
       }
     }
-    return out;
   }
 
   async image(path: string): Promise<RawImage> {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import fs, { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import fs, { type Stats, closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { dirname, join, basename } from "node:path";
 
 /**
@@ -53,17 +53,30 @@ function syncFolder(dir: string): void {
 /** SHA-1 of one file's bytes. */
 export const fileHash = (file: string): string => createHash("sha1").update(readFileSync(file)).digest("hex");
 
-/** SHA-1 over a folder's files (relative paths and contents, in sorted path order): equal exactly when the contents are. */
-export function folderHash(dir: string): string {
-  const hash = createHash("sha1");
+/** Calls `visit` for every file under `dir`, in sorted path order, with its path relative to `dir` and its stats. */
+function walkFiles(dir: string, visit: (path: string, stat: Stats) => void): void {
   const walk = (sub: string): void => {
     for (const name of readdirSync(join(dir, sub)).sort()) {
       const path = join(sub, name);
-      if (statSync(join(dir, path)).isDirectory()) walk(path);
-      else hash.update(`${path}\0`).update(readFileSync(join(dir, path))).update("\0");
+      const stat = statSync(join(dir, path));
+      if (stat.isDirectory()) walk(path);
+      else visit(path, stat);
     }
   };
   walk("");
+}
+
+/** SHA-1 over a folder's files (relative paths and contents, in sorted path order): equal exactly when the contents are. */
+export function folderHash(dir: string): string {
+  const hash = createHash("sha1");
+  walkFiles(dir, (path) => hash.update(`${path}\0`).update(readFileSync(join(dir, path))).update("\0"));
+  return hash.digest("hex");
+}
+
+/** SHA-1 over a folder's file paths, sizes and modification times (not their contents): what changes when a file is written. */
+export function folderStamp(dir: string): string {
+  const hash = createHash("sha1");
+  walkFiles(dir, (path, stat) => hash.update(`${path}\0${stat.size}\0${stat.mtimeMs}\0`));
   return hash.digest("hex");
 }
 
