@@ -9,6 +9,7 @@ import { llama3_1 } from "./llama3_1.js";
 import { phi4Mini } from "./phi4_mini.js";
 import { r1DistillLlama } from "./r1_distill_llama.js";
 import { vicuna } from "./vicuna.js";
+import { familyNames } from "../../util/object.js";
 
 export const LLM_FAMILY_DEFINITIONS = [
   vicuna,
@@ -20,10 +21,9 @@ export const LLM_FAMILY_DEFINITIONS = [
 ] as const;
 
 type Definitions = typeof LLM_FAMILY_DEFINITIONS;
-type FamilyNames<T extends readonly unknown[]> = { readonly [K in keyof T]: T[K] extends { family: infer F } ? F : never };
 
 /** The family names, in definition order (a tuple of their literal types). */
-export const LLM_FAMILIES = LLM_FAMILY_DEFINITIONS.map((d) => d.family) as unknown as FamilyNames<Definitions>;
+export const LLM_FAMILIES = familyNames(LLM_FAMILY_DEFINITIONS);
 export type LlmFamily = (typeof LLM_FAMILIES)[number];
 
 /** The names of the zoo's LLMs, from the families' rungs. */

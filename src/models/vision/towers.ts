@@ -8,6 +8,7 @@ import { dinov2 } from "./dinov2.js";
 import { dinov2Reg } from "./dinov2_reg.js";
 import { siglip } from "./siglip.js";
 import { siglip2 } from "./siglip2.js";
+import { familyNames } from "../../util/object.js";
 
 export const VISION_TOWER_DEFINITIONS = [
   clip,
@@ -18,10 +19,9 @@ export const VISION_TOWER_DEFINITIONS = [
 ] as const;
 
 type Definitions = typeof VISION_TOWER_DEFINITIONS;
-type TowerNames<T extends readonly unknown[]> = { readonly [K in keyof T]: T[K] extends { family: infer F } ? F : never };
 
 /** The tower names, in definition order (a tuple of their literal types). */
-export const VISION_FAMILIES = VISION_TOWER_DEFINITIONS.map((d) => d.family) as unknown as TowerNames<Definitions>;
+export const VISION_FAMILIES = familyNames(VISION_TOWER_DEFINITIONS);
 export type VisionFamily = (typeof VISION_FAMILIES)[number];
 
 /** The names of the objectives the towers declare; train/objectives/registry.ts implements each. */
