@@ -1,4 +1,5 @@
 /** The study's commands of the CLI: `start` (the main job), `train`, `eval` (one pairing), `study` (a grid), `findings` and `archive`. */
+import type { ColumnTable } from "arquero";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { adviseBackend, describeBackend, initBackend } from "../backend/index.js";
@@ -135,7 +136,7 @@ function archiveDir(values: Values, build: ZooBuild): string | undefined {
 
 export const STUDY_COMMANDS: Record<string, Command> = {
   start: {
-    summary: "the main job (npm start): the published tier, then the quick lab study when the zoo is built, and figures/report.{md,html}",
+    summary: "the main job (npm start): the published tier, then the quick lab study (from the results archive, or trained when the zoo is built), and figures/report.{md,html}",
     usage: "llava-more start [--no-lab] [--no-static] [--workers N]",
     options: {
       "no-lab": { type: "boolean", description: "only the published tier" },
@@ -148,7 +149,8 @@ export const STUDY_COMMANDS: Record<string, Command> = {
       // Loaded here: their module graphs (danfo, playwright) would slow training in this process.
       const { writePublishedReport } = await import("../analysis/report.js");
       const { defaultLabDir, writeLabReport, writeReportPage } = await import("../analysis/lab_report.js");
-      const published = await writePublishedReport({ staticImages, log: (line) => console.log(line.replace(/^wrote (.*)$/, (_, p: string) => `wrote ${show(p)}`)) });
+      const logWrote = (line: string): void => console.log(line.replace(/^wrote (.*)$/, (_, p: string) => `wrote ${show(p)}`));
+      const published = await writePublishedReport({ staticImages, log: logWrote });
       console.log(`published tier: ${published.written.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s${published.staticSkipped ? ` (PNG/SVG not written: ${published.staticSkipped})` : ""}`);
       const preset: Preset = "small";
       const study = studyGrid("quick", preset);
@@ -161,20 +163,25 @@ export const STUDY_COMMANDS: Record<string, Command> = {
         return 0;
       };
       if (values["no-lab"] === true) return keepLab("--no-lab was given");
+      const archiveDir = archiveRoot(preset);
+      // The lab report of these runs; effects.csv and findings.md speak for every run finished at this
+      // evaluation setting (the calibration grid's too).
+      const writeLab = (results: RunResult[], table: ColumnTable): ReturnType<typeof writeLabReport> => {
+        const findings = { ...findingsInputs(runsRoot(preset), defaultDatasetDir(preset, 0), study.evalLimit, archiveDir), builds: otherBuildResults(preset, defaultDatasetDir(preset, 0), study.evalLimit) };
+        const seconds = results.reduce((sum, r) => sum + runWallSeconds(r), 0);
+        return writeLabReport({ table, results, title: study.title, preset, staticImages, seconds, findings, log: logWrote });
+      };
+      await generateDataset({ preset, seed: 0, log: console.log }); // runs and the archive's keys are checked against it
       const missing = missingZooEntries(study, zoo);
       if (missing.length > 0) {
         // Archive first: every run of the study finished before is in results/<preset>, committed.
-        const archiveDir = archiveRoot(preset);
-        await generateDataset({ preset, seed: 0, log: console.log }); // the archive's keys are checked against it
         const merged = mergeStudy({ study, preset, archiveDir });
         const build = `build the zoo with \`npm run zoo -- --preset ${preset}\` (about 50 minutes on 2 cores), then run npm start again`;
         if (merged.finished < merged.total) {
           const lacking = expandGrid(study).map(runId).filter((id) => !merged.results.some((r) => r.id === id));
           return keepLab(`the archive ${show(archiveDir)} holds ${merged.finished} of the study's ${merged.total} runs, lacking ${lacking.join(", ")}, and the ${preset} zoo lacks ${missing.join(", ")} to train them: ${build}`);
         }
-        const findings = { ...findingsInputs(runsRoot(preset), defaultDatasetDir(preset, 0), study.evalLimit, archiveDir), builds: otherBuildResults(preset, defaultDatasetDir(preset, 0), study.evalLimit) };
-        const seconds = merged.results.reduce((sum, r) => sum + runWallSeconds(r), 0);
-        const report = await writeLabReport({ table: merged.table, results: merged.results, title: study.title, preset, staticImages, seconds, findings, log: (line) => console.log(line.replace(/^wrote (.*)$/, (_, p: string) => `wrote ${show(p)}`)) });
+        const report = await writeLab(merged.results, merged.table);
         console.log(`\nlab study: its ${merged.finished} runs read from the archive ${show(archiveDir)}, none trained (the ${preset} zoo lacks ${missing.join(", ")}; to train runs anew, ${build}); report ${report.report.map(show).join(", ")}`);
         console.log(`main job done in ${((Date.now() - started) / 60000).toFixed(1)} min`);
         return 0;
@@ -182,14 +189,11 @@ export const STUDY_COMMANDS: Record<string, Command> = {
       await initBackend();
       console.log(`${study.title} — ${describeBackend()}`);
       adviseBackend();
-      await generateDataset({ preset, seed: 0, log: console.log });
       // Each run in a child process of its own: this one has loaded the published tier's modules.
       const outcome = await runStudy({ study, preset, workers: count("workers", values["workers"], 1, 1)!, isolate: true, log: console.log });
       for (const f of outcome.failed) console.log(`failed: ${f.id}: ${f.error}`);
       if (outcome.results.length === 0) throw new Error("no lab run finished; see the errors above");
-      // effects.csv and findings.md speak for every run finished at this evaluation setting (the calibration grid's too).
-      const findings = { ...findingsInputs(runsRoot(preset), defaultDatasetDir(preset, 0), study.evalLimit, archiveRoot(preset)), builds: otherBuildResults(preset, defaultDatasetDir(preset, 0), study.evalLimit) };
-      const report = await writeLabReport({ table: outcome.table, results: outcome.results, title: study.title, preset, staticImages, seconds: outcome.results.reduce((sum, r) => sum + runWallSeconds(r), 0), findings, log: (line) => console.log(line.replace(/^wrote (.*)$/, (_, p: string) => `wrote ${show(p)}`)) });
+      const report = await writeLab(outcome.results, outcome.table);
       console.log(`\nlab study: ${outcome.ran.length} runs now, ${outcome.skipped.length} before, in ${(outcome.seconds / 60).toFixed(1)} min; report ${report.report.map(show).join(", ")}`);
       console.log(`main job done in ${((Date.now() - started) / 60000).toFixed(1)} min`);
       return outcome.failed.length > 0 ? 1 : 0;
