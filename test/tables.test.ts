@@ -54,7 +54,7 @@ test("deltas checked by hand", () => {
   assert.equal(deltasOf("llama31_vs_llava15").size, 13);
 });
 
-test("comparison summaries match PROTOCOL.md §7b", () => {
+test("comparison summaries match data/paper/PROTOCOL.md §7b", () => {
   const summary = (id: string) => summariseDeltas([...deltasOf(id).values()]);
   assert.deepEqual((({ wins, losses, ties }) => ({ wins, losses, ties }))(summary("siglip_vs_clip")), { wins: 10, losses: 2, ties: 1 });
   assert.deepEqual((({ wins, losses, ties }) => ({ wins, losses, ties }))(summary("r1distill_vs_llama31")), { wins: 1, losses: 11, ties: 1 });

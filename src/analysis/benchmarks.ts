@@ -24,7 +24,7 @@ export interface PublishedBenchmark {
   readmeHeader: string;
   /** Highest possible score: 100 for accuracies, 2000 for MME perception, 800 for MME cognition. */
   maxScore: number;
-  /** The grouping used by the paper's summaries (PROTOCOL.md §6). */
+  /** The grouping used by the paper's summaries (data/paper/PROTOCOL.md §6). */
   group: "VQA" | "MLLM";
   /** What the number is, as lmms-eval computes it. */
   metric: string;

@@ -1,5 +1,5 @@
 /**
- * The paper's pairwise comparisons (PROTOCOL.md §7b) as data, and the per-benchmark deltas they imply.
+ * The paper's pairwise comparisons (data/paper/PROTOCOL.md §7b) as data, and the per-benchmark deltas they imply.
  * Adding a comparison means adding one entry to PAPER_COMPARISONS.
  */
 import * as aq from "arquero";
@@ -22,7 +22,7 @@ export interface Comparison {
   a: ComparisonSide;
   /** The reference model. */
   b: ComparisonSide;
-  /** Number of the finding in PROTOCOL.md §7b that rests on this comparison. */
+  /** Number of the finding in data/paper/PROTOCOL.md §7b that rests on this comparison. */
   finding: number;
 }
 

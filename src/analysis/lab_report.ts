@@ -202,7 +202,7 @@ export function findingsMarkdown(comparisons: readonly LabComparisonResult[]): s
 }
 
 /**
- * figures/lab/findings.md: each published finding (PROTOCOL.md §7b, one per paper comparison) with
+ * figures/lab/findings.md: each published finding (data/paper/PROTOCOL.md §7b, one per paper comparison) with
  * the lab's verdict, numbers and intervals, or why the runs cannot say; then, per study variable, the
  * benchmark where it matters most in seed standard deviations (from effects.csv).
  */

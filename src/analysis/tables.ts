@@ -88,7 +88,7 @@ export function comparisonTable(scores: ColumnTable, comparison: Comparison): Ta
     decimals: [undefined, undefined, undefined, 1, 2],
     bold: rows.map((r) => [false, r.delta > 0, r.delta < 0, false, false]),
     notes: [
-      `${comparison.a.label} ahead on ${s.wins}, behind on ${s.losses}, tied on ${s.ties} of ${s.total} benchmarks (PROTOCOL.md §7b, finding ${comparison.finding}).`,
+      `${comparison.a.label} ahead on ${s.wins}, behind on ${s.losses}, tied on ${s.ties} of ${s.total} benchmarks (data/paper/PROTOCOL.md §7b, finding ${comparison.finding}).`,
     ],
   };
 }

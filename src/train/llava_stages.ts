@@ -1,5 +1,5 @@
 /**
- * The two LLaVA training stages on cached tower features (PROTOCOL.md §2):
+ * The two LLaVA training stages on cached tower features (data/paper/PROTOCOL.md §2):
  *
  *   stage 1 (alignment)   tower and LLM frozen, projector trained; template `plain`:
  *                         <image> caption \n, loss on the caption

@@ -1,5 +1,5 @@
 /**
- * The unified protocol (PROTOCOL.md §2), scaled to the lab: one preset per model preset, held fixed
+ * The unified protocol (data/paper/PROTOCOL.md §2), scaled to the lab: one preset per model preset, held fixed
  * across every pairing — that is what makes the comparisons fair. Data only; `llava_stages.ts`
  * runs what it says.
  *

@@ -1,6 +1,6 @@
 /**
  * Chat templates: how a conversation becomes text, and which parts carry the loss (assistant replies
- * in stage 2, the caption in stage 1). Strings follow PROTOCOL.md §5; "<image>" marks where the
+ * in stage 2, the caption in stage 1). Strings follow data/paper/PROTOCOL.md §5; "<image>" marks where the
  * image goes and becomes IMAGE_TOKEN_INDEX at encoding.
  */
 export const IMAGE_PLACEHOLDER = "<image>";
