@@ -16,7 +16,7 @@ import { ask, type FamilyName } from "./questions.js";
 export const TEXT_KINDS = ["description", "qa", "knowledge", "arithmetic", "dialogue", "chinese"] as const;
 export type TextKind = (typeof TEXT_KINDS)[number];
 
-/** Share of each kind in the corpus (documented in the README; a test checks the realised shares). */
+/** Share of each kind in the corpus (documented in docs/world_and_benchmarks.md, "Corpora"; a test checks the realised shares). */
 export const TEXT_MIX: Record<TextKind, number> = { description: 0.22, qa: 0.2, knowledge: 0.22, arithmetic: 0.1, dialogue: 0.16, chinese: 0.1 };
 
 export interface ChatTurn {

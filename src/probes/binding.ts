@@ -25,7 +25,7 @@
  * Majorities are taken over the judged (multi-object) questions of the family in the set; ties go to
  * the alphabetically first normalised answer.
  *
- * Pure: no model, no files. Not yet wired into training or runs (see the README's "### Probes").
+ * Pure: no model, no files. Not yet wired into training or runs (see docs/zoo.md, "Probes").
  */
 import { ask, type FamilyName, type QA } from "../data/questions.js";
 import { exactMatchNormalize } from "../eval/metrics/exact_match.js";

@@ -59,7 +59,7 @@ export interface LlmRecipe {
  * 9.5 (110 s), Gemma-2 9B 6.4 (254 s) — the size ladder now orders them; with 300 + 60: LLaMA-3.1-8B
  * 4.8 (253 s). On the 300 + 60 LLaMA-3.1-8B the same oracle probe at 2e-3 learns the theme (gap 2.97)
  * and starts on colour (0.045) by step 600, and a whole protocol run with CLIP (seed 0) gets an image
- * gap of 0.017 against 0.001 and validation GQA 44.0 against 35.5 (README, "Calibration"). The
+ * gap of 0.017 against 0.001 and validation GQA 44.0 against 35.5 (docs/calibration.md). The
  * knowledge probe stays at chance either way (0.19–0.21 against 0.18). That is 300 × 2048 ≈ 614 k
  * text tokens (~14 000 documents) plus ~120 k dialogue tokens, near the prototype's 400 steps.
  */

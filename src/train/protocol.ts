@@ -37,16 +37,16 @@
  * gaps (0.001, 0.000, −0.000; 128 conversations) say it still does not look: it answers in the
  * benchmarks' formats (validation GQA 35.5, ScienceQA 35.5, AI2D 22.4, SEED 25.0 for seed 0), at their
  * question priors. Object-level questions (colour of a named object, count, existence) show no gap
- * even trained alone; only the scene's theme does (README, "Calibration").
+ * even trained alone; only the scene's theme does (docs/calibration.md).
  *
- * Stage-2 rate, revisited with the binding probes (README, "Where binding fails"): 2e-3 keeps even a
+ * Stage-2 rate, revisited with the binding probes (docs/calibration.md, "Where binding fails"): 2e-3 keeps even a
  * perfect ("oracle") patch encoding from being used in 300 steps of a theme / colour / count /
  * existence mix, where 5e-4 (the prototype's rate) learns the theme by step 150. But version 2 with
  * stage 2 at 5e-4 on the real tower (LLaMA-3.1-8B + CLIP, seed 0; stage 1 186 s, stage 2 1,102 s on
  * one thread) ends with an image gap of 0.0007 and POPE always "yes" on the validation split: the rate
  * is not what keeps these runs from looking, so version 2 stays.
  *
- * The LLM was (README, "Calibration"): on an LLM pretrained 300 + 60 steps instead of 46 + 12 (held-out
+ * The LLM was (docs/calibration.md): on an LLM pretrained 300 + 60 steps instead of 46 + 12 (held-out
  * perplexity 4.8 against 42), version 2 unchanged gives image gaps of 0.017 and 0.085 (seeds 0, 1) and
  * validation GQA 44.0 / 45.5 against 35.5, POPE still always "yes"; stage 2 at 5e-4 on it (seeds 0,
  * 1): gaps 0.037 / 0.043, GQA 48.5 / 42.5, POPE with both answers (accuracy 52.7) / always "no". No

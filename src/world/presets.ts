@@ -1,7 +1,7 @@
 /**
  * World presets, one per model preset. The native size is four times the largest tower resolution
  * of the preset (so S2's 3× scale is still a downsample); the text height is the one the
- * legibility probe picked (README, "Resolution matters").
+ * legibility probe picked (docs/world_and_benchmarks.md, "Resolution matters").
  */
 import type { Preset } from "../presets.js";
 import type { WorldConfig } from "./scene.js";

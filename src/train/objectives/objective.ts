@@ -52,7 +52,7 @@ export interface TowerPretrainResult {
 export interface TowerObjective {
   /** "clip" | "siglip" | "siglip2" | "dinov2" (dinov2-reg uses dinov2 with registers). */
   name: string;
-  /** One-line description of the loss for manifests and the README. */
+  /** One-line description of the loss for manifests and docs/zoo.md. */
   summary: string;
   pretrain(ctx: TowerPretrainContext): Promise<TowerPretrainResult>;
   /** The preset's recipe, as data: part of a zoo entry's build key, so that changing it rebuilds the tower. */
