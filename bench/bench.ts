@@ -18,6 +18,7 @@ import { IMAGE_TOKEN_INDEX, LlavaModel } from "../src/models/llava/llava.js";
 import { visionConfig } from "../src/models/vision/registry.js";
 import type { VisionConfig } from "../src/models/vision/config.js";
 import { VisionTower } from "../src/models/vision/vit.js";
+import { cpuDescription, runTorchPeer, type TorchPeer } from "./peer.js";
 
 interface Row {
   name: string;
@@ -42,6 +43,8 @@ interface BenchOptions {
   leakSteps: number;
   /** Multiplies the batch of every training row. */
   batchScale: number;
+  /** Train the two issue-shape models in PyTorch after ours, in the same sitting. */
+  peer: boolean;
 }
 
 /**
@@ -222,16 +225,28 @@ async function nativeGemm(): Promise<{ shape: string; openblasGflops: number | n
   return rows;
 }
 
+/** The transformer and ViT shapes of the native-kernels issue: the rows `--peer` also runs in PyTorch. */
+const ISSUE_SHAPES = {
+  decoder: {
+    row: "decoder d256 L4 (native-kernels issue shape)",
+    config: { ...buildLlmConfig(LLM_ARCHITECTURES["llama3"], "8b", "small"), hiddenSize: 256, numLayers: 4, numHeads: 4, numKvHeads: 4, headDim: 64, intermediateSize: 688, vocabSize: 512, rotaryDim: 64, maxPositions: 128 } satisfies LlmConfig,
+    batch: 16,
+    seq: 96,
+  },
+  vit: {
+    row: "ViT 64px/8 d192 L4 (native-kernels issue shape)",
+    config: { ...visionConfig("clip", "small"), imageSize: 64, patchSize: 8, hiddenSize: 192, numLayers: 4, numHeads: 4, intermediateSize: 768 } satisfies VisionConfig,
+    batch: 32,
+  },
+};
+
 async function benchBackend(name: BackendName, options: BenchOptions): Promise<{ backend: string; referenceMatmulGflops: number; rows: Row[] }> {
   await useBackend(name);
   const reference = await matmulReference(options);
   console.log(`\n${name}: 1024^3 matmul at ${reference.toFixed(1)} GFLOP/s (the reference for the ratios below)`);
-  // The transformer and ViT shapes of the native-kernels issue, for comparison with PyTorch's 2-core figures.
-  const referenceLm: LlmConfig = { ...buildLlmConfig(LLM_ARCHITECTURES["llama3"], "8b", "small"), hiddenSize: 256, numLayers: 4, numHeads: 4, numKvHeads: 4, headDim: 64, intermediateSize: 688, vocabSize: 512, rotaryDim: 64, maxPositions: 128 };
-  const referenceVit: VisionConfig = { ...visionConfig("clip", "small"), imageSize: 64, patchSize: 8, hiddenSize: 192, numLayers: 4, numHeads: 4, intermediateSize: 768 };
   const table: { name: string; row: (name: string) => Promise<Row> }[] = [
-    { name: "decoder d256 L4 (native-kernels issue shape)", row: (n) => benchLlm(n, referenceLm, 16 * options.batchScale, 96, reference, options) },
-    { name: "ViT 64px/8 d192 L4 (native-kernels issue shape)", row: (n) => benchVit(n, referenceVit, 32 * options.batchScale, reference, options) },
+    { name: ISSUE_SHAPES.decoder.row, row: (n) => benchLlm(n, ISSUE_SHAPES.decoder.config, ISSUE_SHAPES.decoder.batch * options.batchScale, ISSUE_SHAPES.decoder.seq, reference, options) },
+    { name: ISSUE_SHAPES.vit.row, row: (n) => benchVit(n, ISSUE_SHAPES.vit.config, ISSUE_SHAPES.vit.batch * options.batchScale, reference, options) },
     { name: "small LLM training (llama3.1 small, 8b rung)", row: (n) => benchLlm(n, llmConfig("llama3.1", "small"), 8 * options.batchScale, 128, reference, options) },
     { name: "small ViT training (clip small)", row: (n) => benchVit(n, visionConfig("clip", "small"), 32 * options.batchScale, reference, options) },
     { name: "LLaVA stage-2 step (llama3.1 + clip, small)", row: () => benchLlava(reference, options) },
@@ -249,6 +264,36 @@ async function benchBackend(name: BackendName, options: BenchOptions): Promise<{
   return { backend: name, referenceMatmulGflops: reference, rows };
 }
 
+interface PeerRow {
+  name: string;
+  unit: string;
+  ours: number;
+  torch: number;
+  /** ours / PyTorch: above 1 means faster than PyTorch. */
+  ratio: number;
+}
+
+/** PyTorch on the issue-shape rows that ours measured, right after them. */
+function peerComparison(ours: readonly Row[], options: BenchOptions): { torch: TorchPeer | { skipped: string }; rows: PeerRow[] } {
+  const decoder = ours.find((r) => r.name === ISSUE_SHAPES.decoder.row);
+  const vit = ours.find((r) => r.name === ISSUE_SHAPES.vit.row);
+  if (!decoder && !vit) return { torch: { skipped: "--only left out both issue-shape rows" }, rows: [] };
+  const d = ISSUE_SHAPES.decoder;
+  const v = ISSUE_SHAPES.vit;
+  const torch = runTorchPeer({
+    steps: options.steps,
+    warmup: options.warmup,
+    decoder: { config: d.config, batch: d.batch * options.batchScale, seq: d.seq },
+    vit: { config: v.config, batch: v.batch * options.batchScale },
+  });
+  if ("skipped" in torch) return { torch, rows: [] };
+  const rows: PeerRow[] = [];
+  const add = (row: Row | undefined, torchRate: number) => row && rows.push({ name: row.name, unit: row.unit, ours: row.rate, torch: torchRate, ratio: row.rate / torchRate });
+  add(decoder, (d.batch * options.batchScale * d.seq * 1000) / torch.msPerStep.decoder);
+  add(vit, (v.batch * options.batchScale * 1000) / torch.msPerStep.vit);
+  return { torch, rows };
+}
+
 const USAGE = `npm run bench [-- options]
   --backend NAME     the backend to measure (default: the one initBackend chooses); webgpu takes a software adapter too
   --reference NAME   a second backend measured after it for comparison (default wasm; none for no second one)
@@ -256,12 +301,14 @@ const USAGE = `npm run bench [-- options]
   --only REGEX       only the rows whose name matches
   --leak-steps N     AdamW steps of the leak check (default 1000; 0 skips it)
   --batch-scale K    multiply the batch of every training row by K (default 1): where a backend stops being bound by per-kernel cost
+  --peer             also train the two issue-shape rows in PyTorch (bench/peer_torch.py) right after ours and
+                     report both rates and their ratio (needs a Python with torch; skipped with one line otherwise)
   --out DIR          where the results JSON goes (default bench/results)`;
 
 function parseOptions(argv: string[]): BenchOptions & { backend?: BackendName; reference?: BackendName; outDir: string } {
   const { values } = parseArgs({
     args: argv,
-    options: { backend: { type: "string" }, reference: { type: "string" }, steps: { type: "string" }, only: { type: "string" }, "leak-steps": { type: "string" }, "batch-scale": { type: "string" }, out: { type: "string" }, help: { type: "boolean" } },
+    options: { backend: { type: "string" }, reference: { type: "string" }, steps: { type: "string" }, only: { type: "string" }, "leak-steps": { type: "string" }, "batch-scale": { type: "string" }, out: { type: "string" }, peer: { type: "boolean" }, help: { type: "boolean" } },
     strict: true,
   });
   if (values.help) {
@@ -288,6 +335,7 @@ function parseOptions(argv: string[]): BenchOptions & { backend?: BackendName; r
     only: values.only === undefined ? undefined : new RegExp(values.only, "i"),
     leakSteps: count("leak-steps", values["leak-steps"], 1000, 0),
     batchScale: count("batch-scale", values["batch-scale"], 1, 1),
+    peer: values.peer ?? false,
     outDir: values.out ?? projectPath("bench", "results"),
   };
 }
@@ -309,6 +357,14 @@ async function main(): Promise<void> {
   }
   const results = [];
   for (const name of names) results.push(await benchBackend(name, options));
+  const cpu = cpuDescription();
+  const peer = options.peer ? peerComparison(results[0]!.rows, options) : undefined;
+  if (peer) {
+    console.log(`\nsame sitting against PyTorch on ${cpu.model} [${cpu.flags.join(" ")}]:`);
+    if ("skipped" in peer.torch) console.log(`  PyTorch peer skipped: ${peer.torch.skipped}`);
+    else console.log(`  PyTorch ${peer.torch.torch}, ${peer.torch.threads} threads, ${Object.entries(peer.torch.env).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+    for (const r of peer.rows) console.log(`  ${r.name.padEnd(46)} ours ${r.ours.toFixed(0).padStart(6)}  PyTorch ${r.torch.toFixed(0).padStart(6)} ${r.unit.padEnd(9)} ratio ${r.ratio.toFixed(2)}x`);
+  }
   const gemm = await nativeGemm();
   for (const g of gemm) console.log(`native gemm ${g.shape}: OpenBLAS ${g.openblasGflops === null ? "not linked" : `${g.openblasGflops.toFixed(0)} GFLOP/s`}, built-in kernel ${g.builtinGflops.toFixed(0)} GFLOP/s`);
   const result = {
@@ -316,8 +372,10 @@ async function main(): Promise<void> {
     backend: measured === chosen.name ? chosen : { name: measured, chosenByDefault: chosen.name },
     ...(measured === "webgpu" ? { adapter: registeredAdapter() } : {}),
     node: process.version,
+    cpu,
     options: { steps: options.steps, warmup: options.warmup, only: options.only?.source ?? null, leakSteps: options.leakSteps, batchScale: options.batchScale },
     results,
+    peer: peer ?? null,
     nativeGemm: gemm,
     leak: leak ?? null,
     peakRssMiB: peakRss / 2 ** 20,
