@@ -1,12 +1,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { labTable, seedSummary, welchInterval, welchIntervalOf, meanSd, type LabScoreRow } from "../src/analysis/lab_stats.js";
 import { EXPLORER_LAYOUT, sizeResolutionCells, sizeResolutionFigure, type SizeResolutionDesign } from "../src/analysis/size_resolution.js";
+import { writeLabReport } from "../src/analysis/lab_report.js";
+import { findChromium } from "../src/analysis/export.js";
 import { expandGrid } from "../src/study/grid.js";
 import { STUDY_GRIDS, parseStudyGrid, sizeResolutionDesign, studyGrid } from "../src/study/grids.js";
 import { resolutionLabel } from "../src/models/vision/resolution.js";
 import { ZOO_LLMS } from "../src/train/llm_recipes.js";
 import { runId } from "../src/analysis/run_record.js";
+import { tempDir } from "./helpers.js";
 
 /** The design in an order other than by size: the rows must still come out 2B, 8B, 9B. */
 const DESIGN: SizeResolutionDesign = {
@@ -152,4 +157,16 @@ test("the sizeResolution grid: 3 LLMs × 3 resolutions with CLIP, three seeds; i
   const tiny = sizeResolutionDesign("tiny");
   assert.ok(tiny.llms.includes(tiny.reference.llm) && tiny.resolutions.some((r) => resolutionLabel(r) === "1x"));
   assert.equal(expandGrid(studyGrid("sizeResolution", "tiny")).length, 8);
+});
+
+const chromium = findChromium();
+test("the lab report writes the explorer as HTML and PNG and lists it", { timeout: 120_000 }, async () => {
+  const root = tempDir();
+  const table = labTable([...rows("llama3.1-8b", "1x", "GQA", [40, 41, 42]), ...rows("gemma2-2b", "1x", "GQA", [39, 42, 44])]);
+  const explorer = sizeResolutionFigure(seedSummary(table), DESIGN);
+  const report = await writeLabReport({ table, results: [], title: "explorer", preset: "small", outDir: join(root, "lab"), reportDir: root, staticImages: chromium !== undefined, extraFigures: [explorer] });
+  assert.ok(report.written.includes(join(root, "lab", "size_resolution.html")));
+  assert.match(readFileSync(join(root, "lab", "size_resolution.html"), "utf8"), /updatemenus/);
+  if (chromium) assert.ok(existsSync(join(root, "lab", "size_resolution.png")) && existsSync(join(root, "lab", "size_resolution.svg")));
+  assert.match(readFileSync(join(root, "report.md"), "utf8"), /\[LLM size × image resolution .*\]\(lab\/size_resolution\.html\)/);
 });

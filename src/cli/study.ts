@@ -11,7 +11,8 @@ import { ZOO_LLMS, type ZooLlmName } from "../train/llm_recipes.js";
 import { parseResolution } from "../models/vision/resolution.js";
 import { type PairingSpec, type RunResult, runId, runWallSeconds } from "../analysis/run_record.js";
 import { expandGrid } from "../study/grid.js";
-import { STUDY_NAMES, parseStudyGrid, studyGrid } from "../study/grids.js";
+import { STUDY_NAMES, parseStudyGrid, sizeResolutionDesign, studyGrid } from "../study/grids.js";
+import { seedSummary } from "../analysis/lab_stats.js";
 import { readJsonFile } from "../util/jsonl.js";
 import { EVAL_SPLITS, evalSuffix, evaluatePairing, runDir, runsRoot, trainPairing, type EvalSplit, type RunOptions } from "../study/run.js";
 import { archivedIds, archiveRoot, archiveRun, ZOO_DATASET } from "../study/archive.js";
@@ -149,6 +150,7 @@ export const STUDY_COMMANDS: Record<string, Command> = {
       // Loaded here: their module graphs (danfo, playwright) would slow training in this process.
       const { writePublishedReport } = await import("../analysis/report.js");
       const { defaultLabDir, writeLabReport, writeReportPage } = await import("../analysis/lab_report.js");
+      const { sizeResolutionFigure } = await import("../analysis/size_resolution.js");
       const logWrote = (line: string): void => console.log(line.replace(/^wrote (.*)$/, (_, p: string) => `wrote ${show(p)}`));
       const published = await writePublishedReport({ staticImages, log: logWrote });
       console.log(`published tier: ${published.written.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s${published.staticSkipped ? ` (PNG/SVG not written: ${published.staticSkipped})` : ""}`);
@@ -169,7 +171,9 @@ export const STUDY_COMMANDS: Record<string, Command> = {
       const writeLab = (results: RunResult[], table: ColumnTable): ReturnType<typeof writeLabReport> => {
         const findings = { ...findingsInputs(runsRoot(preset), defaultDatasetDir(preset, 0), study.evalLimit, archiveDir), builds: otherBuildResults(preset, defaultDatasetDir(preset, 0), study.evalLimit) };
         const seconds = results.reduce((sum, r) => sum + runWallSeconds(r), 0);
-        return writeLabReport({ table, results, title: study.title, preset, staticImages, seconds, findings, log: logWrote });
+        // The size × resolution explorer shows every cell of its grid that any finished run fills.
+        const explorer = sizeResolutionFigure(seedSummary(findings.table), sizeResolutionDesign(preset));
+        return writeLabReport({ table, results, title: study.title, preset, staticImages, seconds, findings, extraFigures: [explorer], log: logWrote });
       };
       await generateDataset({ preset, seed: 0, log: console.log }); // runs and the archive's keys are checked against it
       const missing = missingZooEntries(study, zoo);
@@ -231,7 +235,7 @@ export const STUDY_COMMANDS: Record<string, Command> = {
   },
   study: {
     summary: "run a study grid (skips finished runs) and merge its results; --slurm writes a job array instead",
-    usage: "llava-more study (--grid quick|llms|backbones|resolution|pretraining|calibration | --grid-file F) [--preset P] [--workers N] [--slurm] [--index I] [--merge] [--archive DIR | --no-archive]",
+    usage: `llava-more study (--grid ${STUDY_NAMES.join("|")} | --grid-file F) [--preset P] [--workers N] [--slurm] [--index I] [--merge] [--archive DIR | --no-archive]`,
     options: {
       grid: { type: "string", description: `the grid: ${STUDY_NAMES.join(", ")}` },
       "grid-file": { type: "string", description: "a grid as JSON ({name, title, blocks: [{llms, towers, resolutions?, captions?}], seeds, evalLimit?}) instead of --grid" },
