@@ -11,6 +11,8 @@ import { STUDY_GRIDS, parseStudyGrid, sizeResolutionDesign, studyGrid } from "..
 import { resolutionLabel } from "../src/models/vision/resolution.js";
 import { ZOO_LLMS } from "../src/train/llm_recipes.js";
 import { runId } from "../src/analysis/run_record.js";
+import { spawnSync } from "node:child_process";
+import { projectPath } from "../src/util/paths.js";
 import { tempDir } from "./helpers.js";
 
 /** The design in an order other than by size: the rows must still come out 2B, 8B, 9B. */
@@ -169,4 +171,12 @@ test("the lab report writes the explorer as HTML and PNG and lists it", { timeou
   assert.match(readFileSync(join(root, "lab", "size_resolution.html"), "utf8"), /updatemenus/);
   if (chromium) assert.ok(existsSync(join(root, "lab", "size_resolution.png")) && existsSync(join(root, "lab", "size_resolution.svg")));
   assert.match(readFileSync(join(root, "report.md"), "utf8"), /\[LLM size × image resolution .*\]\(lab\/size_resolution\.html\)/);
+});
+
+test("study --list names every grid with its runs, how many are finished and the time the rest take", () => {
+  const env = { ...process.env, LLAVA_MORE_RESULTS: tempDir(), LLAVA_MORE_RUNS: tempDir() };
+  const run = spawnSync(process.execPath, [projectPath("bin", "llava-more.js"), "study", "--list", "--workers", "2"], { encoding: "utf8", cwd: tempDir(), env });
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /^sizeResolution: 27 runs, 0 finished; the rest: no run finished yet to estimate 27 runs from\n  LLM size × image resolution, crossed/m);
+  assert.equal((run.stdout.match(/^\w+: \d+ runs, \d+ finished/gm) ?? []).length, Object.keys(STUDY_GRIDS).length);
 });

@@ -15,10 +15,10 @@ import { STUDY_NAMES, parseStudyGrid, sizeResolutionDesign, studyGrid } from "..
 import { seedSummary } from "../analysis/lab_stats.js";
 import { readJsonFile } from "../util/jsonl.js";
 import { EVAL_SPLITS, evalSuffix, evaluatePairing, runDir, runsRoot, trainPairing, type EvalSplit, type RunOptions } from "../study/run.js";
-import { archivedIds, archiveRoot, archiveRun, ZOO_DATASET } from "../study/archive.js";
-import { findingsInputs, findResults, otherBuildResults, otherZooBuilds } from "../study/results.js";
-import { missingZooEntries, mergeStudy, runStudy, runStudyIndex, writeSlurmScript, type StudyOptions } from "../study/runner.js";
-import { defaultDatasetDir } from "../data/dataset.js";
+import { archivedIds, archiveRoot, archiveRun, archiveSourceOf, ZOO_DATASET } from "../study/archive.js";
+import { findingsInputs, findResults, otherBuildResults, otherZooBuilds, readResults } from "../study/results.js";
+import { missingZooEntries, mergeStudy, runStudy, runStudyIndex, timeLeftText, writeSlurmScript, type StudyOptions } from "../study/runner.js";
+import { Dataset, defaultDatasetDir } from "../data/dataset.js";
 import { generateDataset } from "../benchmarks/dataset.js";
 import { defaultZooDir, zooBuildLabel, zooSeedOf } from "../zoo/zoo.js";
 import { count, oneOf, seedOption, show, str, type Command, type Values } from "./args.js";
@@ -124,6 +124,34 @@ function studyOptions(values: Values): StudyOptions {
     workers: count("workers", values["workers"], 1, 1)!,
     log: console.log,
   };
+}
+
+/**
+ * One line per grid: its runs, how many are finished (runs folder and archive, at the grid's
+ * evaluation setting), and how long the rest take at the pace of the finished runs (timeLeftText).
+ */
+function gridList(values: Values): string[] {
+  const preset = oneOf<Preset>("preset", values["preset"], PRESETS, "small");
+  const build = zooBuildOf(values, preset);
+  const runs = build.runsDir ?? runsRoot(preset);
+  const archive = archiveDir(values, build);
+  const datasetDir = str(values["data"]) ?? defaultDatasetDir(preset, 0);
+  const dataset = existsSync(join(datasetDir, "manifest.json")) ? new Dataset(datasetDir) : undefined;
+  const source = archive !== undefined && dataset ? archiveSourceOf(archive, dataset.manifest, { seed: build.seed, ...(build.zooDir !== undefined ? { dir: build.zooDir } : {}) }) : undefined;
+  const workers = count("workers", values["workers"], 1, 1)!;
+  const finishedAt = new Map<string, RunResult[]>();
+  const lines = STUDY_NAMES.map((name) => {
+    const grid = studyGrid(name, preset);
+    const suffix = evalSuffix(grid.evalLimit !== undefined ? { evalLimit: grid.evalLimit } : {});
+    if (!finishedAt.has(suffix)) finishedAt.set(suffix, readResults(runs, { suffix, ...(source ? { archive: source } : {}) }));
+    const finished = finishedAt.get(suffix)!;
+    const pairings = expandGrid(grid);
+    const todo = pairings.filter((p) => !finished.some((r) => r.id === runId(p)));
+    const rest = todo.length > 0 ? `; the rest: ${timeLeftText(finished, todo, workers)}` : "";
+    return `${name}: ${pairings.length} runs, ${pairings.length - todo.length} finished${rest}\n  ${grid.title}`;
+  });
+  const unread = archive !== undefined && !dataset ? [`(the archive ${show(archive)} was not read: no dataset at ${show(datasetDir)} to check it against; npx llava-more generate-data --preset ${preset})`] : [];
+  return [...lines, ...unread];
 }
 
 /** --archive DIR, else the default archive of the preset's zoo build; undefined with --no-archive. */
@@ -235,9 +263,10 @@ export const STUDY_COMMANDS: Record<string, Command> = {
   },
   study: {
     summary: "run a study grid (skips finished runs) and merge its results; --slurm writes a job array instead",
-    usage: `llava-more study (--grid ${STUDY_NAMES.join("|")} | --grid-file F) [--preset P] [--workers N] [--slurm] [--index I] [--merge] [--archive DIR | --no-archive]`,
+    usage: `llava-more study (--grid ${STUDY_NAMES.join("|")} | --grid-file F | --list) [--preset P] [--workers N] [--slurm] [--index I] [--merge] [--archive DIR | --no-archive]`,
     options: {
       grid: { type: "string", description: `the grid: ${STUDY_NAMES.join(", ")}` },
+      list: { type: "boolean", description: "list the grids: runs, how many are finished, and the time the rest take at the finished runs' pace (with --workers)" },
       "grid-file": { type: "string", description: "a grid as JSON ({name, title, blocks: [{llms, towers, resolutions?, captions?}], seeds, evalLimit?}) instead of --grid" },
       preset: PAIRING_OPTIONS.preset,
       workers: { type: "string", description: "worker processes, each running one pairing (default 1: in this process)" },
@@ -253,6 +282,10 @@ export const STUDY_COMMANDS: Record<string, Command> = {
       "no-archive": PAIRING_OPTIONS["no-archive"],
     },
     async run(values) {
+      if (values["list"] === true) {
+        for (const line of gridList(values)) console.log(line);
+        return 0;
+      }
       const options = studyOptions(values);
       if (values["slurm"] === true) {
         const { file, tasks } = writeSlurmScript(options, { cpusPerTask: count("cpus-per-task", values["cpus-per-task"], 2, 1)! });
