@@ -54,14 +54,6 @@ export const STUDY_GRIDS = {
     seeds: SEEDS,
     evalLimit: NOTEBOOK_EVAL,
   },
-  sizeResolution: {
-    name: "sizeResolution",
-    title: "LLM size × image resolution, crossed: Gemma-2-2B, LLaMA-3.1-8B, Gemma-2-9B with CLIP at 0.75×, 1×, 1× + S2, three seeds",
-    // LLaMA-3.1-8B + CLIP at 1× is the calibration grid's anchor and the explorer's reference cell.
-    blocks: [{ llms: ["gemma2-2b", "llama3.1-8b", "gemma2-9b"], towers: ["clip"], resolutions: [{ scale: 0.75 }, {}, { s2: true }] }],
-    seeds: [0, 1, 2],
-    evalLimit: NOTEBOOK_EVAL,
-  },
   pretraining: {
     name: "pretraining",
     title: "Stage-1 data: short, dense and noisy captions (LLaMA-3.1-8B + CLIP)",
@@ -92,6 +84,14 @@ export const STUDY_GRIDS = {
       { llms: ["llama3.1-8b"], towers: ["siglip"], resolutions: [{ s2: true }] },
       { llms: ["gemma2-9b"], towers: ["siglip2"] },
     ],
+    seeds: [0, 1, 2],
+    evalLimit: NOTEBOOK_EVAL,
+  },
+  sizeResolution: {
+    name: "sizeResolution",
+    title: "LLM size × image resolution, crossed: Gemma-2-2B, LLaMA-3.1-8B, Gemma-2-9B with CLIP at 0.75×, 1×, 1× + S2, three seeds",
+    // LLaMA-3.1-8B + CLIP at 1× is the calibration grid's anchor and the explorer's reference cell.
+    blocks: [{ llms: ["gemma2-2b", "llama3.1-8b", "gemma2-9b"], towers: ["clip"], resolutions: [{ scale: 0.75 }, {}, { s2: true }] }],
     seeds: [0, 1, 2],
     evalLimit: NOTEBOOK_EVAL,
   },
