@@ -179,35 +179,3 @@ export function labScoresFigure(
     },
   };
 }
-
-/**
- * An explorer over benchmarks: the rows × columns heatmap of every benchmark in one figure, with a
- * dropdown choosing which benchmark is shown (works in Jupyter and in the exported HTML alike).
- */
-export function interactionExplorer(summary: ColumnTable, rowFactor: string, colFactor: string, name = `interaction_explorer_${rowFactor}_${colFactor}`): PlotlyFigure {
-  const present = new Set(summaryRows(summary).map((r) => r.benchmark));
-  const benchmarks = BENCHMARK_NAMES.filter((b) => present.has(b));
-  if (benchmarks.length === 0) throw new Error("interaction explorer: the summary has no benchmark rows");
-  const panels = benchmarks.map((b) => interactionHeatmap(summary, b, rowFactor, colFactor));
-  const title = `${factorTitle(rowFactor)} × ${factorTitle(colFactor)}: mean score over seeds ± 95% CI half width (choose the benchmark)`;
-  return {
-    name,
-    title,
-    size: { width: Math.max(...panels.map((p) => p.size.width)) + 120, height: Math.max(...panels.map((p) => p.size.height)) + 60 },
-    data: panels.map((p, i) => ({ ...p.data[0]!, visible: i === 0 })),
-    layout: {
-      ...panels[0]!.layout,
-      title: { text: title },
-      updatemenus: [
-        {
-          type: "dropdown",
-          x: 0,
-          xanchor: "left",
-          y: 1.12,
-          yanchor: "top",
-          buttons: benchmarks.map((b, i) => ({ label: b, method: "update", args: [{ visible: benchmarks.map((_, j) => j === i) }, { "colorbar.title.text": b }] })),
-        },
-      ],
-    },
-  };
-}

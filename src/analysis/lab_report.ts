@@ -425,6 +425,8 @@ export interface LabReportOptions {
   reportDir?: string;
   /** What effects.csv and findings.md are written from: every finished run of the preset, say (default: `table`). */
   findings?: { table: ColumnTable } & FindingsOptions;
+  /** Figures built elsewhere (the size × resolution explorer), written and listed with the lab's own. */
+  extraFigures?: readonly PlotlyFigure[];
 }
 
 /** Writes the lab tables and figures into figures/lab/ and the one-page report; returns every path. */
@@ -447,7 +449,7 @@ export async function writeLabReport(options: LabReportOptions): Promise<{ writt
     note([csv, md]);
   }
   note(writeFindings(options.findings?.table ?? options.table, outDir, options.findings ?? {}).files);
-  const figures: PlotlyFigure[] = [labScoresFigure(summary), ...comparisons.map((c) => ({ ...labVsPublishedFigure(c.rows, c.comparison), name: `lab_vs_published_${c.comparison.comparison}` }))];
+  const figures: PlotlyFigure[] = [labScoresFigure(summary), ...comparisons.map((c) => ({ ...labVsPublishedFigure(c.rows, c.comparison), name: `lab_vs_published_${c.comparison.comparison}` })), ...(options.extraFigures ?? [])];
   for (const figure of figures) note(writeFigureHtml(figure, outDir));
   let staticNote: string | undefined;
   const executable = options.staticImages === false ? undefined : findChromium();

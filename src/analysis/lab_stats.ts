@@ -326,8 +326,11 @@ export interface WelchInterval {
  * the point itself (p 1 for equal means, 0 otherwise).
  */
 export function welchInterval(a: readonly number[], b: readonly number[], level = 0.95): WelchInterval {
-  const x = meanSd(a);
-  const y = meanSd(b);
+  return welchIntervalOf(meanSd(a), meanSd(b), level);
+}
+
+/** `welchInterval` from each side's count, mean and SD (a `seedSummary` row holds them) instead of the scores. */
+export function welchIntervalOf(x: MeanSd, y: MeanSd, level = 0.95): WelchInterval {
   const delta = x.mean - y.mean;
   if (x.n < 2 || y.n < 2) return { delta, low: NaN, high: NaN, df: NaN, p: NaN };
   const va = x.sd ** 2 / x.n;

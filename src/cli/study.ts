@@ -11,13 +11,14 @@ import { ZOO_LLMS, type ZooLlmName } from "../train/llm_recipes.js";
 import { parseResolution } from "../models/vision/resolution.js";
 import { type PairingSpec, type RunResult, runId, runWallSeconds } from "../analysis/run_record.js";
 import { expandGrid } from "../study/grid.js";
-import { STUDY_NAMES, parseStudyGrid, studyGrid } from "../study/grids.js";
+import { STUDY_NAMES, parseStudyGrid, sizeResolutionDesign, studyGrid } from "../study/grids.js";
+import { seedSummary } from "../analysis/lab_stats.js";
 import { readJsonFile } from "../util/jsonl.js";
 import { EVAL_SPLITS, evalSuffix, evaluatePairing, runDir, runsRoot, trainPairing, type EvalSplit, type RunOptions } from "../study/run.js";
-import { archivedIds, archiveRoot, archiveRun, ZOO_DATASET } from "../study/archive.js";
-import { findingsInputs, findResults, otherBuildResults, otherZooBuilds } from "../study/results.js";
-import { missingZooEntries, mergeStudy, runStudy, runStudyIndex, writeSlurmScript, type StudyOptions } from "../study/runner.js";
-import { defaultDatasetDir } from "../data/dataset.js";
+import { archivedIds, archiveRoot, archiveRun, archiveSourceOf, ZOO_DATASET } from "../study/archive.js";
+import { findingsInputs, findResults, otherBuildResults, otherZooBuilds, readResults } from "../study/results.js";
+import { missingZooEntries, mergeStudy, runStudy, runStudyIndex, timeLeftText, writeSlurmScript, type StudyOptions } from "../study/runner.js";
+import { Dataset, defaultDatasetDir } from "../data/dataset.js";
 import { generateDataset } from "../benchmarks/dataset.js";
 import { defaultZooDir, zooBuildLabel, zooSeedOf } from "../zoo/zoo.js";
 import { count, oneOf, seedOption, show, str, type Command, type Values } from "./args.js";
@@ -125,6 +126,34 @@ function studyOptions(values: Values): StudyOptions {
   };
 }
 
+/**
+ * One line per grid: its runs, how many are finished (runs folder and archive, at the grid's
+ * evaluation setting), and how long the rest take at the pace of the finished runs (timeLeftText).
+ */
+function gridList(values: Values): string[] {
+  const preset = oneOf<Preset>("preset", values["preset"], PRESETS, "small");
+  const build = zooBuildOf(values, preset);
+  const runs = build.runsDir ?? runsRoot(preset);
+  const archive = archiveDir(values, build);
+  const datasetDir = str(values["data"]) ?? defaultDatasetDir(preset, 0);
+  const dataset = existsSync(join(datasetDir, "manifest.json")) ? new Dataset(datasetDir) : undefined;
+  const source = archive !== undefined && dataset ? archiveSourceOf(archive, dataset.manifest, { seed: build.seed, ...(build.zooDir !== undefined ? { dir: build.zooDir } : {}) }) : undefined;
+  const workers = count("workers", values["workers"], 1, 1)!;
+  const finishedAt = new Map<string, RunResult[]>();
+  const lines = STUDY_NAMES.map((name) => {
+    const grid = studyGrid(name, preset);
+    const suffix = evalSuffix(grid.evalLimit !== undefined ? { evalLimit: grid.evalLimit } : {});
+    if (!finishedAt.has(suffix)) finishedAt.set(suffix, readResults(runs, { suffix, ...(source ? { archive: source } : {}) }));
+    const finished = finishedAt.get(suffix)!;
+    const pairings = expandGrid(grid);
+    const todo = pairings.filter((p) => !finished.some((r) => r.id === runId(p)));
+    const rest = todo.length > 0 ? `; the rest: ${timeLeftText(finished, todo, workers)}` : "";
+    return `${name}: ${pairings.length} runs, ${pairings.length - todo.length} finished${rest}\n  ${grid.title}`;
+  });
+  const unread = archive !== undefined && !dataset ? [`(the archive ${show(archive)} was not read: no dataset at ${show(datasetDir)} to check it against; npx llava-more generate-data --preset ${preset})`] : [];
+  return [...lines, ...unread];
+}
+
 /** --archive DIR, else the default archive of the preset's zoo build; undefined with --no-archive. */
 function archiveDir(values: Values, build: ZooBuild): string | undefined {
   if (values["no-archive"] === true) {
@@ -149,6 +178,7 @@ export const STUDY_COMMANDS: Record<string, Command> = {
       // Loaded here: their module graphs (danfo, playwright) would slow training in this process.
       const { writePublishedReport } = await import("../analysis/report.js");
       const { defaultLabDir, writeLabReport, writeReportPage } = await import("../analysis/lab_report.js");
+      const { sizeResolutionFigure } = await import("../analysis/size_resolution.js");
       const logWrote = (line: string): void => console.log(line.replace(/^wrote (.*)$/, (_, p: string) => `wrote ${show(p)}`));
       const published = await writePublishedReport({ staticImages, log: logWrote });
       console.log(`published tier: ${published.written.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s${published.staticSkipped ? ` (PNG/SVG not written: ${published.staticSkipped})` : ""}`);
@@ -169,7 +199,9 @@ export const STUDY_COMMANDS: Record<string, Command> = {
       const writeLab = (results: RunResult[], table: ColumnTable): ReturnType<typeof writeLabReport> => {
         const findings = { ...findingsInputs(runsRoot(preset), defaultDatasetDir(preset, 0), study.evalLimit, archiveDir), builds: otherBuildResults(preset, defaultDatasetDir(preset, 0), study.evalLimit) };
         const seconds = results.reduce((sum, r) => sum + runWallSeconds(r), 0);
-        return writeLabReport({ table, results, title: study.title, preset, staticImages, seconds, findings, log: logWrote });
+        // The size × resolution explorer shows every cell of its grid that any finished run fills.
+        const explorer = sizeResolutionFigure(seedSummary(findings.table), sizeResolutionDesign(preset));
+        return writeLabReport({ table, results, title: study.title, preset, staticImages, seconds, findings, extraFigures: [explorer], log: logWrote });
       };
       await generateDataset({ preset, seed: 0, log: console.log }); // runs and the archive's keys are checked against it
       const missing = missingZooEntries(study, zoo);
@@ -231,9 +263,10 @@ export const STUDY_COMMANDS: Record<string, Command> = {
   },
   study: {
     summary: "run a study grid (skips finished runs) and merge its results; --slurm writes a job array instead",
-    usage: "llava-more study (--grid quick|llms|backbones|resolution|pretraining|calibration | --grid-file F) [--preset P] [--workers N] [--slurm] [--index I] [--merge] [--archive DIR | --no-archive]",
+    usage: `llava-more study (--grid ${STUDY_NAMES.join("|")} | --grid-file F | --list) [--preset P] [--workers N] [--slurm] [--index I] [--merge] [--archive DIR | --no-archive]`,
     options: {
       grid: { type: "string", description: `the grid: ${STUDY_NAMES.join(", ")}` },
+      list: { type: "boolean", description: "list the grids: runs, how many are finished, and the time the rest take at the finished runs' pace (with --workers)" },
       "grid-file": { type: "string", description: "a grid as JSON ({name, title, blocks: [{llms, towers, resolutions?, captions?}], seeds, evalLimit?}) instead of --grid" },
       preset: PAIRING_OPTIONS.preset,
       workers: { type: "string", description: "worker processes, each running one pairing (default 1: in this process)" },
@@ -249,6 +282,10 @@ export const STUDY_COMMANDS: Record<string, Command> = {
       "no-archive": PAIRING_OPTIONS["no-archive"],
     },
     async run(values) {
+      if (values["list"] === true) {
+        for (const line of gridList(values)) console.log(line);
+        return 0;
+      }
       const options = studyOptions(values);
       if (values["slurm"] === true) {
         const { file, tasks } = writeSlurmScript(options, { cpusPerTask: count("cpus-per-task", values["cpus-per-task"], 2, 1)! });

@@ -10,6 +10,7 @@ import { VISION_FAMILIES } from "../models/vision/config.js";
 import { ZOO_LLMS } from "../train/llm_recipes.js";
 import { MAX_SEED, SEED_RANGE } from "../util/random.js";
 import { expandGrid, type GridBlock, type StudyGrid } from "./grid.js";
+import type { SizeResolutionDesign } from "../analysis/size_resolution.js";
 
 export interface StudyDefinition extends StudyGrid {
   /** Evaluate only the first `evalLimit` items of each task (the quick study). */
@@ -86,6 +87,14 @@ export const STUDY_GRIDS = {
     seeds: [0, 1, 2],
     evalLimit: NOTEBOOK_EVAL,
   },
+  sizeResolution: {
+    name: "sizeResolution",
+    title: "LLM size × image resolution, crossed: Gemma-2-2B, LLaMA-3.1-8B, Gemma-2-9B with CLIP at 0.75×, 1×, 1× + S2, three seeds",
+    // LLaMA-3.1-8B + CLIP at 1× is the calibration grid's anchor and the explorer's reference cell.
+    blocks: [{ llms: ["gemma2-2b", "llama3.1-8b", "gemma2-9b"], towers: ["clip"], resolutions: [{ scale: 0.75 }, {}, { s2: true }] }],
+    seeds: [0, 1, 2],
+    evalLimit: NOTEBOOK_EVAL,
+  },
 } as const satisfies Record<string, StudyDefinition>;
 
 export type StudyName = keyof typeof STUDY_GRIDS;
@@ -140,4 +149,13 @@ export function parseStudyGrid(raw: unknown, where: string): StudyDefinition {
   const grid = raw as StudyDefinition;
   expandGrid(grid);
   return grid;
+}
+
+/**
+ * The cells of the size × resolution explorer at a preset: the sizeResolution grid's LLMs and
+ * resolutions (as shrunk for `tiny`), each compared with LLaMA-3.1-8B + CLIP at 1×.
+ */
+export function sizeResolutionDesign(preset: Preset): SizeResolutionDesign {
+  const [block] = studyGrid("sizeResolution", preset).blocks;
+  return { preset, llms: block!.llms, resolutions: block!.resolutions ?? [{}], tower: block!.towers[0]!, captions: block!.captions?.[0] ?? "short", reference: { llm: "llama3.1-8b", resolution: {} } };
 }

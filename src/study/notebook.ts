@@ -37,7 +37,7 @@ export interface NotebookStudy extends StudyOutcome {
 export const STUDY_NOTEBOOKS: Partial<Record<StudyName, string>> = {
   llms: "notebooks/03_llm_comparison.ipynb",
   backbones: "notebooks/04_visual_backbones.ipynb",
-  resolution: "notebooks/05_resolution_and_scale.ipynb",
+  sizeResolution: "notebooks/05_resolution_and_scale.ipynb",
   pretraining: "notebooks/06_pretraining_data.ipynb",
   calibration: "notebooks/07_calibration.ipynb",
 };
