@@ -395,7 +395,7 @@ test("interactionHeatmap: mean and 'mean ± half width' per cell, factor names o
   ]);
 });
 
-test("labVsPublishedFigure: the paper's and the lab's normalised deltas, lab CI as error bars", () => {
+test("labVsPublishedFigure: the paper's and the lab's normalised deltas in two panels, lab CI as error bars", () => {
   const comparison = labComparisonById("siglip_vs_clip");
   const rows = labVsPublishedRows(labVsPublished(labTable(SIGLIP_VS_CLIP), published, comparison)!);
   const fig = labVsPublishedFigure(rows, comparison);
@@ -407,9 +407,13 @@ test("labVsPublishedFigure: the paper's and the lab's normalised deltas, lab CI 
   assert.deepEqual(paper["x"], benchmarks);
   assert.deepEqual(lab["x"], benchmarks);
   assert.deepEqual(paper["y"], [1, 3.7, 1.8, 1, -0.025, -4.7375]);
-  assert.deepEqual(paper["text"], ["+1.0", "+3.7", "+1.8", "+1.0", "−0.5", "−37.9"]);
+  // Labels in the bars' units (points of max); benchmark units in the hover.
+  assert.deepEqual(paper["text"], ["+1.0", "+3.7", "+1.8", "+1.0", "±0.0", "−4.7"]);
+  assert.match((paper["customdata"] as string[])[5]!, /^−37\.9 in benchmark units$/);
+  assert.notEqual(paper["yaxis"], lab["yaxis"]);
   assert.deepEqual(lab["y"], [10, 1, 4, 11.5, 0.5, -1.25]);
-  assert.deepEqual(lab["text"], ["+10.0", "+1.0", "+4.0", "+11.5", "+10.0", "−10.0"]);
+  assert.equal(lab["textposition"], "none");
+  assert.match((lab["customdata"] as string[])[4]!, /^\+10\.0, 95% CI .* in benchmark units$/);
   const err = lab["error_y"] as { array: (number | null)[]; arrayminus: (number | null)[] };
   const expected = [T2 * Math.SQRT2, T2 * Math.SQRT2, null, T_POPE * Math.sqrt(4.25), (T2 * Math.sqrt(50)) / 20, (T2 * Math.SQRT2) / 8];
   expected.forEach((e, i) => {
@@ -430,16 +434,18 @@ test("labScoresFigure: one bar trace per pairing, means in % of max with half wi
   const fig = labScoresFigure(summary, { pairings });
   assert.deepEqual(fig.data.map((t) => t.name), ["CLIP", "SigLIP"]);
   const [clip, siglip] = [fig.data[0]!, fig.data[1]!];
-  assert.deepEqual(clip["x"], ["GQA", "TextVQA", "AI2D", "POPE", "MME-P", "MME-C"]);
+  const ticks = (fig.layout["xaxis"] as { ticktext: string[] }).ticktext;
+  assert.deepEqual(ticks, ["GQA", "TextVQA", "AI2D", "POPE", "MME-P", "MME-C", "MMMU"]);
+  assert.deepEqual((clip["x"] as number[]).map((i) => ticks[i]), ["GQA", "TextVQA", "AI2D", "POPE", "MME-P", "MME-C"]);
   assert.deepEqual(clip["y"], [51, 41, 61, 70.5, 59.75, 38.875]);
-  assert.deepEqual(siglip["x"], ["GQA", "TextVQA", "AI2D", "POPE", "MME-P", "MME-C", "MMMU"]);
+  assert.deepEqual((siglip["x"] as number[]).map((i) => ticks[i]), ["GQA", "TextVQA", "AI2D", "POPE", "MME-P", "MME-C", "MMMU"]);
   assert.deepEqual(siglip["y"], [61, 42, 65, 82, 60.25, 37.625, 30.5]);
   // Two seeds: half width t(0.975, 1) · |x₁ − x₂| / 2 (12.706205 for GQA's 60, 62; ÷ 20 for MME-P's 1200, 1210 → 3.18 pp).
   const err = (siglip["error_y"] as { array: (number | null)[] }).array;
   close(err[0]!, 12.706205, 1e-5);
   assert.equal(err[2], null);
   close(err[4]!, (12.706205 * 5) / 20, 1e-5);
-  assert.deepEqual((siglip["text"] as string[]).slice(0, 3), ["61.0 ± 12.7", "42.0 ± 12.7", "65.0 (1 seed)"]);
+  assert.deepEqual((siglip["customdata"] as string[]).slice(0, 3), ["61.0 ± 12.7 in benchmark units", "42.0 ± 12.7 in benchmark units", "65.0 (1 seed) in benchmark units"]);
   // Without pairings: every pairing in the summary, labelled in full.
   assert.deepEqual(labScoresFigure(summary).data.map((t) => t.name), [
     "llama3.1-8b + siglip @ 1x, short captions",

@@ -83,6 +83,7 @@ test("cells: the reference, differences inside and beyond the seed noise by Welc
 test("the explorer: one dropdown entry per benchmark, noise greyed and hatched, 'not run' cells, colour only beyond the noise", () => {
   const fig = sizeResolutionFigure(summary, DESIGN);
   assert.equal(fig.name, "size_resolution");
+  assert.match(fig.caption ?? "", /^Look for coloured cells: only they differ from .* beyond the seed noise\. Over the 2 benchmarks, \d+ of \d+ compared cells do, and \d+ of the 9 pairings are not run yet\.$/);
   const menu = (fig.layout["updatemenus"] as { buttons: { label: string; args: [{ visible: boolean[] }, { shapes: { type: string }[] }] }[] }[])[0]!;
   assert.deepEqual(menu.buttons.map((b) => b.label), ["GQA", "POPE"]); // MME-P is SigLIP's only: no cell of the design
   for (const [i, b] of menu.buttons.entries()) {
@@ -170,7 +171,7 @@ test("the lab report writes the explorer as HTML and PNG and lists it", { timeou
   assert.ok(report.written.includes(join(root, "lab", "size_resolution.html")));
   assert.match(readFileSync(join(root, "lab", "size_resolution.html"), "utf8"), /updatemenus/);
   if (chromium) assert.ok(existsSync(join(root, "lab", "size_resolution.png")) && existsSync(join(root, "lab", "size_resolution.svg")));
-  assert.match(readFileSync(join(root, "report.md"), "utf8"), /\[LLM size × image resolution .*\]\(lab\/size_resolution\.html\)/);
+  assert.match(readFileSync(join(root, "report.md"), "utf8"), /\*\*size_resolution\*\* \(\[interactive\]\(lab\/size_resolution\.html\)/);
 });
 
 test("study --list names every grid with its runs, how many are finished and the time the rest take", () => {

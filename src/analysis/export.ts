@@ -9,6 +9,7 @@ import type { Browser, Page } from "playwright-core";
 import { writeFileAtomic } from "../util/fs.js";
 import { projectPath } from "../util/paths.js";
 import type { PlotlyFigure } from "./figures.js";
+import { escapeHtml } from "./render.js";
 
 export const PLOTLY_BUNDLE = "plotly.min.js";
 
@@ -16,19 +17,21 @@ export const plotlyBundlePath = (): string => projectPath("node_modules", "plotl
 
 const PLOTLY_CONFIG = { responsive: true, displaylogo: false };
 
-/** The `<div>` + `<script>` that draws a figure, assuming Plotly is loaded in the page. */
+/** The `<div>` + `<script>` that draws a figure, assuming Plotly is loaded in the page, and its caption below it. */
 export function figureSnippet(figure: PlotlyFigure, id: string): string {
   const json = JSON.stringify({ data: figure.data, layout: figure.layout }).replaceAll("</", "<\\/");
+  const caption = figure.caption ? `\n<p style="max-width:${figure.size.width}px;font-size:14px;color:#333">${escapeHtml(figure.caption)}</p>` : "";
   return (
     `<div id="${id}" style="width:100%;max-width:${figure.size.width}px;height:${figure.size.height}px"></div>\n` +
-    `<script>(function(){var f=${json};Plotly.newPlot(${JSON.stringify(id)},f.data,f.layout,${JSON.stringify(PLOTLY_CONFIG)});})();</script>`
+    `<script>(function(){var f=${json};Plotly.newPlot(${JSON.stringify(id)},f.data,f.layout,${JSON.stringify(PLOTLY_CONFIG)});})();</script>` +
+    caption
   );
 }
 
 /** A standalone page for one figure that loads the plotly bundle from `bundleHref`. */
 export function figurePage(figure: PlotlyFigure, bundleHref: string = PLOTLY_BUNDLE): string {
   return `<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>${figure.title}</title>
+<html><head><meta charset="utf-8"><title>${escapeHtml(figure.title)}</title>
 <script src="${bundleHref}"></script></head>
 <body style="font-family:DejaVu Sans,Arial,sans-serif">
 ${figureSnippet(figure, "figure")}

@@ -4,8 +4,8 @@
  * to figures/lab/ — and one page (figures/report.md and .html) linking every published and lab figure.
  */
 import type { ColumnTable } from "arquero";
-import { existsSync, readdirSync, rmSync } from "node:fs";
-import { basename, join, relative } from "node:path";
+import { existsSync, rmSync } from "node:fs";
+import { join, relative } from "node:path";
 import { type RunResult, pairingId, runWallSeconds } from "./run_record.js";
 import { mean } from "../util/stats.js";
 import type { TopAnswer } from "../eval/results.js";
@@ -14,8 +14,8 @@ import { projectPath } from "../util/paths.js";
 import { BENCHMARK_NAMES, compareBenchmarks } from "./benchmarks.js";
 import { PAPER_COMPARISONS } from "./comparisons.js";
 import { CHROMIUM_HINT, FigureRenderer, findChromium, writeFigureHtml, writeFiguresStatic } from "./export.js";
-import type { PlotlyFigure } from "./figures.js";
-import { labScoresFigure, labVsPublishedFigure, meanText } from "./lab_figures.js";
+import { publishedFigures, type PlotlyFigure } from "./figures.js";
+import { labScoresFigure, labVsPublishedFigure, meanText, type LabScoreReferences } from "./lab_figures.js";
 import {
   LAB_COMPARISONS,
   interactionTest,
@@ -290,6 +290,8 @@ export interface FindingsOptions {
   published?: ColumnTable;
   /** README column → the image-blind question prior's score on the items the runs were scored on. */
   prior?: Readonly<Record<string, number>>;
+  /** README column → a random answer's score on the same items (the lab scores figure's chance line). */
+  chance?: Readonly<Record<string, number>>;
   /** The runs behind the table, for what they cost. */
   results?: readonly RunResult[];
   /** Run id → task → its most frequent answer, for the answer-collapse section. */
@@ -449,7 +451,8 @@ export async function writeLabReport(options: LabReportOptions): Promise<{ writt
     note([csv, md]);
   }
   note(writeFindings(options.findings?.table ?? options.table, outDir, options.findings ?? {}).files);
-  const figures: PlotlyFigure[] = [labScoresFigure(summary), ...comparisons.map((c) => ({ ...labVsPublishedFigure(c.rows, c.comparison), name: `lab_vs_published_${c.comparison.comparison}` })), ...(options.extraFigures ?? [])];
+  const references = { ...(options.findings?.prior ? { prior: options.findings.prior } : {}), ...(options.findings?.chance ? { chance: options.findings.chance } : {}) };
+  const figures = [...labFigures(summary, comparisons, references), ...(options.extraFigures ?? [])];
   for (const figure of figures) note(writeFigureHtml(figure, outDir));
   let staticNote: string | undefined;
   const executable = options.staticImages === false ? undefined : findChromium();
@@ -468,6 +471,12 @@ export async function writeLabReport(options: LabReportOptions): Promise<{ writt
   return { written, report };
 }
 
+/** The lab report's figures: the scores of every pairing against the image-blind references, then one per paper comparison. */
+export const labFigures = (summary: ColumnTable, comparisons: readonly LabComparisonResult[], references: LabScoreReferences = {}): PlotlyFigure[] => [
+  labScoresFigure(summary, { references }),
+  ...comparisons.map((c) => labVsPublishedFigure(c.rows, c.comparison)),
+];
+
 export interface ReportPageInput {
   /** The lab study, when one ran; without it the page says why not (`labMissing`). */
   lab?: LabReportOptions & { outDir: string; summary: TableView; comparisons: LabComparisonResult[]; figures: PlotlyFigure[]; staticNote?: string };
@@ -476,28 +485,30 @@ export interface ReportPageInput {
   dir?: string;
 }
 
+/** One figure on the report page: its interactive page, its PNG when one was rendered, and what to look at. */
+interface FigureLink {
+  name: string;
+  caption: string;
+  html: string;
+  png?: string;
+}
+
 /** figures/report.md and figures/report.html: the published tier's figures, then the lab study's. */
 export function writeReportPage(page: ReportPageInput): string[] {
   const root = page.dir ?? projectPath("figures");
   const publishedDir = join(root, "published");
   const rel = (p: string): string => relative(root, p);
-  const figureLinks = (dir: string): { name: string; html: string; png?: string }[] =>
-    existsSync(dir)
-      ? readdirSync(dir)
-          .filter((f) => f.endsWith(".html"))
-          .sort()
-          .map((f) => {
-            const stem = basename(f, ".html");
-            const png = join(dir, `${stem}.png`);
-            return { name: stem, html: rel(join(dir, f)), ...(existsSync(png) ? { png: rel(png) } : {}) };
-          })
-      : [];
-  const published = figureLinks(publishedDir);
+  // A figure's links (its PNG when one was rendered) and its caption, in the order the figures tell the story.
+  const link = (figure: PlotlyFigure, dir: string): FigureLink => {
+    const png = join(dir, `${figure.name}.png`);
+    return { name: figure.name, caption: figure.caption ?? figure.title, html: rel(join(dir, `${figure.name}.html`)), ...(existsSync(png) ? { png: rel(png) } : {}) };
+  };
+  const published = publishedFigures(loadPublishedScores())
+    .filter((f) => existsSync(join(publishedDir, `${f.name}.html`)))
+    .map((f) => link(f, publishedDir));
   const input = page.lab;
-  const lab = (input?.figures ?? []).map((f) => {
-    const png = join(input!.outDir, `${f.name}.png`);
-    return { name: f.name, title: f.title, html: rel(join(input!.outDir, `${f.name}.html`)), ...(existsSync(png) ? { png: rel(png) } : {}) };
-  });
+  const lab = (input?.figures ?? []).map((f) => link(f, input!.outDir));
+  const figureItem = (f: FigureLink): string => `- **${f.name}** ([interactive](${f.html})${f.png ? `, [PNG](${f.png})` : ""}): ${f.caption}`;
   const minutes = input?.seconds !== undefined ? ` (${(input.seconds / 60).toFixed(1)} minutes of run time)` : "";
   const labMd = input
     ? [
@@ -513,7 +524,7 @@ export function writeReportPage(page: ReportPageInput): string[] {
         "",
         "### Figures",
         "",
-        ...lab.map((f) => `- [${f.title}](${f.html})${f.png ? ` ([PNG](${f.png}))` : ""}`),
+        ...lab.map(figureItem),
         ...(input.staticNote ? ["", `PNG/SVG not written: ${input.staticNote}`] : []),
         "",
         `Tables: \`lab/tables/\` (lab_summary, lab_runs, lab_vs_published_*).`,
@@ -526,20 +537,21 @@ export function writeReportPage(page: ReportPageInput): string[] {
     "",
     `The paper's README numbers: tables in \`published/tables/\`, findings in [published/findings.md](published/findings.md).`,
     "",
-    ...published.map((f) => `- [${f.name}](${f.html})${f.png ? ` ([PNG](${f.png}))` : ""}`),
+    ...published.map(figureItem),
     "",
     ...labMd,
     "",
   ].join("\n");
-  const img = (f: { png?: string; html: string; name: string }): string =>
+  const img = (f: FigureLink): string =>
     f.png ? `<a href="${escapeHtml(f.html)}"><img src="${escapeHtml(f.png)}" alt="${escapeHtml(f.name)}" style="max-width:100%"></a>` : `<a href="${escapeHtml(f.html)}">${escapeHtml(f.name)}</a>`;
+  const figureHtml = (f: FigureLink): string => `<figure>${img(f)}<figcaption><b>${escapeHtml(f.name)}</b>: ${escapeHtml(f.caption)}</figcaption></figure>`;
   const html = [
     "<!doctype html><html><head><meta charset=\"utf-8\"><title>LLaVA-MORE workbench report</title>",
     "<style>body{font-family:DejaVu Sans,Arial,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px}figure{margin:1em 0}</style></head><body>",
     "<h1>LLaVA-MORE workbench report</h1>",
     "<h2>Published tier</h2>",
     `<p>Findings: <a href="published/findings.md">published/findings.md</a>; tables in <code>published/tables/</code>.</p>`,
-    ...published.map((f) => `<figure>${img(f)}<figcaption>${escapeHtml(f.name)}</figcaption></figure>`),
+    ...published.map(figureHtml),
     ...(input
       ? [
           `<h2>Lab study: ${escapeHtml(input.title)}</h2>`,
@@ -550,7 +562,7 @@ export function writeReportPage(page: ReportPageInput): string[] {
             ? input.comparisons.map((c) => `<li><b>Finding ${PAPER_COMPARISONS.find((p) => p.id === c.comparison.comparison)!.finding} — ${findingVerdict(c.rows)}.</b> ${escapeHtml(c.sentence)}</li>`)
             : ["<li>No paper comparison has both of its pairings in this study.</li>"]),
           "</ul>",
-          ...lab.map((f) => `<figure>${img(f)}<figcaption>${escapeHtml(f.title)}</figcaption></figure>`),
+          ...lab.map(figureHtml),
         ]
       : ["<h2>Lab study</h2>", `<p>Not run: ${escapeHtml(page.labMissing ?? "no lab results")}.</p>`]),
     "</body></html>",

@@ -227,6 +227,14 @@ export function sizeResolutionFigure(summary: ColumnTable, design: SizeResolutio
     shapes.push([...referenceBox, ...cells.flatMap((row, i) => row.flatMap((c, j) => (c.verdict === "inside noise" || c.verdict === "no interval" ? hatchShapes(i, j) : [])))]);
   });
 
+  const grids = benchmarks.map((benchmark) => sizeResolutionCells(summary, design, benchmark));
+  const all = grids.flatMap((cells) => cells.flat());
+  const count = (verdict: SizeResolutionCell["verdict"]) => all.filter((c) => c.verdict === verdict).length;
+  const pairings = grids[0]!.flatMap((row, i) => row.map((_, j) => grids.every((cells) => cells[i]![j]!.verdict === "not run")));
+  const caption =
+    `Look for coloured cells: only they differ from ${referenceName} beyond the seed noise. Over the ${benchmarks.length} benchmark${benchmarks.length === 1 ? "" : "s"}, ` +
+    `${count("beyond noise")} of ${count("beyond noise") + count("inside noise") + count("no interval")} compared cells do, ` +
+    `and ${pairings.filter(Boolean).length} of the ${pairings.length} pairings are not run yet.`;
   const L = EXPLORER_LAYOUT;
   const title = `LLM size × image resolution (${design.tower}, ${design.captions} captions): mean ± 95% CI over seeds`;
   const legend = [
@@ -237,6 +245,7 @@ export function sizeResolutionFigure(summary: ColumnTable, design: SizeResolutio
   return {
     name,
     title,
+    caption,
     size: { width: L.width, height: L.height },
     data,
     layout: {

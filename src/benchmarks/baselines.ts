@@ -102,7 +102,10 @@ export function baselineTable(dataset: Dataset, tasks: readonly string[], seed =
   return rows;
 }
 
-/** README column -> the question prior's score, on every benchmark's items (or their `limit` subset). */
-export function questionPrior(dataset: Dataset, limit?: number, tasks: readonly string[] = TASK_NAMES): Record<string, number> {
-  return Object.assign({}, ...tasks.map((task) => evaluateBaseline("question-prior", dataset, task, 0, limit).headline)) as Record<string, number>;
+/** README column -> a baseline's score, on every benchmark's items (or their `limit` subset). */
+export function baselineScores(baseline: Baseline, dataset: Dataset, limit?: number, tasks: readonly string[] = TASK_NAMES): Record<string, number> {
+  return Object.assign({}, ...tasks.map((task) => evaluateBaseline(baseline, dataset, task, 0, limit).headline)) as Record<string, number>;
 }
+
+/** README column -> the question prior's score, on every benchmark's items (or their `limit` subset). */
+export const questionPrior = (dataset: Dataset, limit?: number, tasks: readonly string[] = TASK_NAMES): Record<string, number> => baselineScores("question-prior", dataset, limit, tasks);

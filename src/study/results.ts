@@ -7,7 +7,7 @@ import { labTable, type LabScoreRow } from "../analysis/lab_stats.js";
 import { tableToCsv, type Cell } from "../analysis/render.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { Dataset } from "../data/dataset.js";
-import { questionPrior } from "../benchmarks/baselines.js";
+import { baselineScores, questionPrior } from "../benchmarks/baselines.js";
 import { topAnswers, type TopAnswer } from "../eval/results.js";
 import { TASKS } from "../benchmarks/registry.js";
 import { archivedIds, archivedResult, archiveRoot, archiveSourceOf, type ArchiveSource } from "./archive.js";
@@ -64,6 +64,8 @@ export interface FindingsInputs {
   table: ColumnTable;
   /** README column → the text-only question prior on the same items; absent without the dataset. */
   prior?: Record<string, number>;
+  /** README column → a random answer's score on the same items (the lab figures' chance line); absent without the dataset. */
+  chance?: Record<string, number>;
   /** Run id → benchmark (README column) → its most frequent answer (from the run's sample logs). */
   answers: Record<string, Record<string, TopAnswer>>;
 }
@@ -81,7 +83,7 @@ export function findingsInputs(runsDir: string, datasetDir: string, evalLimit?: 
   const results = found.map((f) => f.result);
   const table = mergeResults(results);
   const answers = Object.fromEntries(found.map((f) => [f.result.id, topAnswers(join(f.folder, `eval${suffix}`), TASKS)]));
-  return dataset ? { results, table, answers, prior: questionPrior(dataset, evalLimit) } : { results, table, answers };
+  return dataset ? { results, table, answers, prior: questionPrior(dataset, evalLimit), chance: baselineScores("random-option", dataset, evalLimit) } : { results, table, answers };
 }
 
 /** Writes the merged table as CSV and JSON (atomically) and returns their paths. */
