@@ -3,8 +3,10 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "./helpers.js";
-import { getTask, TASKS, TASK_NAMES } from "../src/benchmarks/registry.js";
+import { getProfiledTask, getTask, taskUnderProfile, TASKS, TASK_NAMES } from "../src/benchmarks/registry.js";
 import { readPredictions, scorePredictionsFile } from "../src/eval/predictions.js";
+import { choiceOf, PROFILES } from "../src/eval/profile.js";
+import { driftMarkdown, profileDrift } from "../src/eval/drift.js";
 import { writeResults } from "../src/eval/results.js";
 import { benchmarkOrder, isBenchmarkName } from "../src/analysis/benchmarks.js";
 import { fixture, tempFile } from "./benchmarks/checks.js";
@@ -90,4 +92,37 @@ test("results: lmms-eval-like results.json and per-sample JSONL, written atomica
   assert.throws(() => writeResults(dir, [broken]), /pope pope_f1_score is NaN, not a finite number/);
   assert.equal(readFileSync(paths.results, "utf8"), before);
   assert.ok(!existsSync(join(dir, `.results.json.${process.pid}.tmp`)));
+});
+
+test("scoring profiles: the vendored build of every task is the registered task; every task scores and drifts under both", () => {
+  for (const name of TASK_NAMES) {
+    const profiled = getProfiledTask(name);
+    const rebuilt = profiled.build(choiceOf(profiled.slots, "vendored"));
+    assert.deepEqual(scorePredictionsFile(rebuilt, fixture(name)).metrics, scorePredictionsFile(getTask(name), fixture(name)).metrics, name);
+    for (const lmmsEval of PROFILES) assert.ok(scorePredictionsFile(taskUnderProfile(name, { lmmsEval }), fixture(name)).metrics.length > 0, `${name} ${lmmsEval}`);
+    const report = profileDrift(profiled, readPredictions(getTask(name), fixture(name)).records, { lmmsEval: "vendored" }, { lmmsEval: "current" });
+    assert.deepEqual(report.rules.map((r) => r.slot), Object.keys(profiled.slots), name);
+    assert.match(driftMarkdown(report), new RegExp(`^## ${name}: vendored → current`));
+  }
+  assert.throws(() => choiceOf(getProfiledTask("gqa").slots, "current", { open: "vendored" }), /no scoring rule "open"; expected one of tag/);
+});
+
+test("the drift report attributes each changed item to the rules that moved it, and each metric's change to its steps", () => {
+  const file = join(import.meta.dirname, "fixtures", "drift", "mmmu_val.jsonl");
+  const records = readPredictions(getTask("mmmu_val"), file).records;
+  const report = profileDrift(getProfiledTask("mmmu_val"), records, { lmmsEval: "vendored" }, { lmmsEval: "current" });
+  assert.deepEqual(report.metrics, [{ metric: "mmmu_acc", from: 0.5, to: 0.33333, difference: 0.33333 - 0.5, itemsChanged: 3 }]);
+  assert.deepEqual(report.rules.map((r) => [r.slot, r.kind, r.items, r.examples.map((e) => [e.where.replace(/^.*:/, "line "), e.before, e.after])]), [
+    ["tag", "tag", 1, [["line 2", 0, 1]]],
+    ["open", "parse", 2, [["line 3", 1, 0], ["line 4", 1, 0]]],
+    ["rounding", "rounding", 0, []],
+  ]);
+  assert.deepEqual(Object.keys(report.rules[2]!.moves), ["mmmu_acc"]);
+  // MME's metrics each count only their own items.
+  const mmeRecords = readPredictions(getTask("mme"), fixture("mme")).records;
+  const y = mmeRecords.map((r) => ({ ...r, prediction: "y" }));
+  const mme = profileDrift(getProfiledTask("mme"), y, { lmmsEval: "vendored" }, { lmmsEval: "current" });
+  const changedYes = mmeRecords.filter((r) => (r.doc as { answer: string }).answer === "Yes").length;
+  assert.equal(mme.metrics.reduce((sum, m) => sum + m.itemsChanged, 0), changedYes);
+  assert.equal(mme.rules.find((r) => r.slot === "parse")!.items, changedYes);
 });
