@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { projectPath } from "../src/util/paths.js";
 import { tempDir } from "./helpers.js";
@@ -42,7 +42,7 @@ test("score reads real predictions in lmms-eval's layout and writes lmms-eval-li
   assert.match(unknown.stderr, /unknown task "vizwiz"/);
 });
 
-test("score --lmms-eval picks the scoring profile and records it; --compare-profiles reports the drift; bad flags are refused", () => {
+test("score --lmms-eval picks the scoring profile and records it; --compare-profiles reports the drift; bad flags and bytes are refused", () => {
   const file = projectPath("test", "fixtures", "drift", "mmmu_val.jsonl");
   const out = tempDir();
   const vendored = cli(["score", "--task", "mmmu_val", "--predictions", file]);
@@ -64,4 +64,9 @@ test("score --lmms-eval picks the scoring profile and records it; --compare-prof
   assert.equal(badProfile.status, 1);
   assert.match(badProfile.stderr, /--lmms-eval: expected one of vendored, current, got "2024"/);
   assert.match(cli(["score", "--task", "pope", "--predictions", file, "--mmmu-open", "official"]).stderr, /--mmmu-open: applies to mmmu_val only, not pope/);
+  const latin1 = join(tempDir(), "latin1.jsonl");
+  writeFileSync(latin1, Buffer.concat([Buffer.from('{"question_id": "1", "prediction": "Yes'), Buffer.from([0xe9]), Buffer.from('"}\n')]));
+  const refused = cli(["score", "--task", "pope", "--predictions", latin1]);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /latin1\.jsonl:1: not valid UTF-8 at byte offset 39 \(byte 39 of the line: e9 22 7d 0a\)/);
 });

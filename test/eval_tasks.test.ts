@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "./helpers.js";
 import { getProfiledTask, getTask, taskUnderProfile, TASKS, TASK_NAMES } from "../src/benchmarks/registry.js";
-import { readPredictions, scorePredictionsFile } from "../src/eval/predictions.js";
+import { firstInvalidUtf8, readPredictions, scorePredictionsFile } from "../src/eval/predictions.js";
 import { choiceOf, PROFILES } from "../src/eval/profile.js";
 import { driftMarkdown, profileDrift } from "../src/eval/drift.js";
 import { writeResults } from "../src/eval/results.js";
@@ -125,4 +125,17 @@ test("the drift report attributes each changed item to the rules that moved it, 
   const changedYes = mmeRecords.filter((r) => (r.doc as { answer: string }).answer === "Yes").length;
   assert.equal(mme.metrics.reduce((sum, m) => sum + m.itemsChanged, 0), changedYes);
   assert.equal(mme.rules.find((r) => r.slot === "parse")!.items, changedYes);
+});
+
+test("a predictions file that is not valid UTF-8 is refused with its line and byte offset", () => {
+  assert.equal(firstInvalidUtf8(Buffer.from("ascii, é, 猫, 😀")), -1);
+  assert.equal(firstInvalidUtf8(Buffer.from([0x61, 0xff])), 1);
+  assert.equal(firstInvalidUtf8(Buffer.from([0xc0, 0xaf])), 0); // overlong "/"
+  assert.equal(firstInvalidUtf8(Buffer.from([0x61, 0xed, 0xa0, 0x80])), 1); // a surrogate
+  assert.equal(firstInvalidUtf8(Buffer.from([0x61, 0x62, 0xe7, 0x8c])), 2); // cut short
+  const good = JSON.stringify({ question_id: "1", prediction: "Yes", doc: { question_id: "1", question: "Is there a cat?", answer: "yes", category: "random" } });
+  const path = join(tempDir(), "bad.jsonl");
+  writeFileSync(path, Buffer.concat([Buffer.from(`${good}\n{"question_id": "2", "prediction": "Yes`), Buffer.from([0xef, 0xbf]), Buffer.from('"}\n')]));
+  const offset = Buffer.byteLength(good) + 1 + '{"question_id": "2", "prediction": "Yes'.length;
+  assert.throws(() => readPredictions(getTask("pope"), path), new RegExp(`bad\\.jsonl:2: not valid UTF-8 at byte offset ${offset} \\(byte 39 of the line: ef bf 22 7d\\)`));
 });
