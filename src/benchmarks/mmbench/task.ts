@@ -37,7 +37,7 @@ const LETTERS: readonly Letter[] = ["A", "B", "C", "D"];
 export const ROTATION_STRIDE = 1_000_000;
 export const MMBENCH_JUDGE = "none (rule-based extraction)";
 export const MMBENCH_STATIC = "none (mmbench_en_dev_static: rule-based extraction, then extract_mcq_answer)";
-export const MMBENCH_JUDGE_NEEDED = "needed (gpt-4o via mmbench_aggregate_dev_results_eval), not run: gpt_eval_score_lower and gpt_eval_score_upper bound the score";
+export const MMBENCH_JUDGE_NEEDED = "gpt-4o (mmbench_aggregate_dev_results_eval) for rotations the rule-based extraction does not settle; not run here: where one is needed, gpt_eval_score_lower and gpt_eval_score_upper bound the score instead of gpt_eval_score";
 
 export interface MmbenchDoc {
   /** Rotation k of question q has index q + k·1,000,000, as the MMBench circular files. */
