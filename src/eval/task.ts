@@ -4,8 +4,9 @@
  *
  * Reference: the copy of lmms-eval that LLaVA-MORE vendored and evaluated with
  * (aimagelab/LLaVA-MORE, src/lmms_eval/, commit 2460d39), the LLaVA model class `llava` with
- * each task's `default` prompt kwargs. Where today's EvolvingLMMs-Lab/lmms-eval differs, the
- * task file says so. Nothing here is copied from lmms-eval: every rule is re-implemented from a
+ * each task's `default` prompt kwargs. Scoring can instead follow lmms-eval at commit 75571cfe:
+ * each task file lists its rule slots with both versions' rules (./profile.ts, the `current`
+ * profile; docs/scoring_profiles.md). Nothing here is copied from lmms-eval: every rule is re-implemented from a
  * description of its behaviour, and each quirk is kept and documented next to the code.
  */
 
