@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { projectPath } from "../src/util/paths.js";
 import { tempDir } from "./helpers.js";
@@ -40,4 +40,33 @@ test("score reads real predictions in lmms-eval's layout and writes lmms-eval-li
   const unknown = cli(["score", "--task", "vizwiz", "--predictions", "x.jsonl"]);
   assert.equal(unknown.status, 1);
   assert.match(unknown.stderr, /unknown task "vizwiz"/);
+});
+
+test("score --lmms-eval picks the scoring profile and records it; --compare-profiles reports the drift; bad flags and bytes are refused", () => {
+  const file = projectPath("test", "fixtures", "drift", "mmmu_val.jsonl");
+  const out = tempDir();
+  const vendored = cli(["score", "--task", "mmmu_val", "--predictions", file]);
+  assert.equal(vendored.status, 0, vendored.stderr);
+  assert.match(vendored.stdout, /scoring profile: vendored .*\nmmmu_val mmmu_acc = 0\.5 \(n = 6\)/);
+  const current = cli(["score", "--task", "mmmu_val", "--predictions", file, "--lmms-eval", "current", "--out", out]);
+  assert.equal(current.status, 0, current.stderr);
+  assert.match(current.stdout, /mmmu_val mmmu_acc = 0\.33333 \(n = 6\)/);
+  const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as { config: Record<string, string> };
+  assert.equal(results.config["lmms_eval"], "current");
+  const official = cli(["score", "--task", "mmmu_val", "--predictions", file, "--lmms-eval", "current", "--mmmu-open", "official"]);
+  assert.match(official.stdout, /scoring profile: current --mmmu-open official .*\nmmmu_val mmmu_acc = 0\.66667/);
+  const drift = cli(["score", "--task", "mmmu_val", "--predictions", file, "--compare-profiles", "--out", out]);
+  assert.equal(drift.status, 0, drift.stderr);
+  assert.match(drift.stdout, /\| mmmu_acc \| 0\.5 \| 0\.33333 \| -0\.16667 \| 3 \| tag \(tag\) \+0\.167; open \(parse\) -0\.334; rounding \(rounding\) \+0\.00033 \|/);
+  assert.match(drift.stdout, /open \(parse\) moved 2 items:\n- .*mmmu_val\.jsonl:3: "12" scored 1 → 0/);
+  assert.ok(existsSync(join(out, "drift_mmmu_val.md")) && existsSync(join(out, "drift_mmmu_val.json")));
+  const badProfile = cli(["score", "--task", "pope", "--predictions", file, "--lmms-eval", "2024"]);
+  assert.equal(badProfile.status, 1);
+  assert.match(badProfile.stderr, /--lmms-eval: expected one of vendored, current, got "2024"/);
+  assert.match(cli(["score", "--task", "pope", "--predictions", file, "--mmmu-open", "official"]).stderr, /--mmmu-open: applies to mmmu_val only, not pope/);
+  const latin1 = join(tempDir(), "latin1.jsonl");
+  writeFileSync(latin1, Buffer.concat([Buffer.from('{"question_id": "1", "prediction": "Yes'), Buffer.from([0xe9]), Buffer.from('"}\n')]));
+  const refused = cli(["score", "--task", "pope", "--predictions", latin1]);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /latin1\.jsonl:1: not valid UTF-8 at byte offset 39 \(byte 39 of the line: e9 22 7d 0a\)/);
 });

@@ -1,10 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { normalizeVqaAnswer, vqaAccuracy } from "../src/eval/metrics/vqa_normalizer.js";
-import { parseMmeAnswer, popeNormalize } from "../src/eval/metrics/yes_no.js";
+import { parseMmeAnswer, parseMmeAnswerSingleLetter, popeNormalize } from "../src/eval/metrics/yes_no.js";
 import { exactMatch } from "../src/eval/metrics/exact_match.js";
-import { mmbenchExtract, scienceqaCorrect, seedExtract } from "../src/eval/metrics/choice.js";
-import { extractNumbers, openCorrect, parseMultiChoice, parseOpen } from "../src/eval/metrics/mmmu_parse.js";
+import { ai2dFlexibleExtract, extractMcqAnswer, mmbenchExtract, scienceqaCorrect, scienceqaCorrectCaseless, seedCaseless, seedExtract, seedSameCase } from "../src/eval/metrics/choice.js";
+import { DEFAULT_REASONING_TAGS, stripReasoningTags } from "../src/eval/metrics/reasoning.js";
+import { extractNumbers, openCorrect, openCorrectFirstCandidate, parseMultiChoice, parseOpen, pyStrOpen } from "../src/eval/metrics/mmmu_parse.js";
 import { exactMean, pyCapitalize, pyFloat, pyRound, pySplit, pyStrip } from "../src/eval/metrics/python.js";
 import { pope, type PopeDoc } from "../src/benchmarks/pope/task.js";
 import { mme, type MmeDoc } from "../src/benchmarks/mme/task.js";
@@ -284,4 +285,64 @@ test("MMMU accuracy is Python's round(·, 3) of the size-weighted subject accura
   // 1 right of 16 = 0.0625, an exact tie at 3 decimals: half-even gives 0.062 (toFixed would give 0.063).
   const logs = Array.from({ length: 16 }, (_, i) => task.processResult(mk(i), i === 0 ? "12" : "no idea"));
   assert.deepEqual(task.aggregate(logs), [{ metric: "mmmu_acc", value: 0.062, n: 16 }]);
+});
+
+// The current profile's rules (lmms-eval 75571cfe), each against the vendored rule it replaces.
+
+test("strip_reasoning_tags: blocks, a lone end tag, unclosed and other-case tags, order of pairs", () => {
+  const strip = (s: string) => stripReasoningTags(s, DEFAULT_REASONING_TAGS);
+  assert.equal(strip("<think>is it a cat?</think> Yes"), "Yes");
+  assert.equal(strip("<think>a</think>B<think>c</think>"), "B");
+  assert.equal(strip("<analysis>x</analysis>\nNo\n"), "No");
+  // A template that prefilled "<think>": everything up to the last end tag goes.
+  assert.equal(strip("first</think>second</think> C"), "C");
+  // Unclosed, other case, or the end tag before the start tag: left alone (but stripped).
+  assert.equal(strip("<think>Yes"), "<think>Yes");
+  assert.equal(strip("<THINK>x</THINK>yes"), "<THINK>x</THINK>yes");
+  assert.equal(strip("</think>a<think>b"), "</think>a<think>b");
+  // No pairs: only the strip (the vendored pipeline).
+  assert.equal(stripReasoningTags(" <think>x</think>A ", []), "<think>x</think>A");
+});
+
+test("AI2D flexible-extract: an upper-case letter then a full stop at the start, else the response as is", () => {
+  assert.deepEqual(["A. adult", "  B.", "\tC.cat", "a. adult", "(A)", "The answer is A.", "AB."].map(ai2dFlexibleExtract), ["A", "B", "C", "a. adult", "(A)", "The answer is A.", "AB."]);
+});
+
+test("ScienceQA and SEED: the current comparisons ignore case, the vendored ones do not", () => {
+  assert.deepEqual(["a", "A", "a.", "A. cat", " a "].map((p) => [scienceqaCorrect(p.trim(), "A"), scienceqaCorrectCaseless(p, "A")]), [[false, true], [true, true], [false, false], [true, true], [false, true]]);
+  assert.deepEqual([seedSameCase("a", "A"), seedCaseless("a", "A"), seedCaseless("b", "A")], [false, true, false]);
+});
+
+test("MME: the current parse reads a one-character y / n", () => {
+  assert.deepEqual(["y", "Y.", "n", "N", "x", "yes", "no, none"].map(parseMmeAnswerSingleLetter), ["yes", "yes", "no", "no", "other", "yes", "no"]);
+  assert.deepEqual(["y", "n"].map(parseMmeAnswer), ["other", "other"]);
+});
+
+test("extract_mcq_answer: formats by priority, the later position within one, the choice list", () => {
+  const cases: Array<[string, string]> = [
+    ["The correct answer is (B).", "B"],
+    ["B is right", "B"], // start
+    ["I think it is C", "C"], // end
+    ["Option C: blue", "C"], // colon
+    ["(A) or (D), I would say (D) because", "D"], // parentheses, the later one
+    ["The answer is B, then", "B"], // phrase
+    ["答案是C。", "C"],
+    ["ABC", "C"], // "C " after padding: space
+    ["none of them", ""],
+    ["", ""],
+  ];
+  for (const [response, letter] of cases) assert.equal(extractMcqAnswer(response), letter, response);
+  assert.equal(extractMcqAnswer("E", ["A", "B", "C", "D"]), "");
+  assert.equal(extractMcqAnswer("E"), "E");
+});
+
+test("MMMU open questions at 75571cfe: only str() of the first candidate, compared character by character", () => {
+  assert.equal(openCorrect("0.5", parseOpen("Therefore the answer is 0.5")), true);
+  assert.equal(openCorrectFirstCandidate("0.5", parseOpen("Therefore the answer is 0.5")), false);
+  assert.equal(openCorrect("hepatitis", parseOpen("The answer is hepatitis")), true);
+  assert.equal(openCorrectFirstCandidate("hepatitis", parseOpen("The answer is hepatitis")), false);
+  // Only an empty gold answer is "in" a single character.
+  assert.equal(openCorrectFirstCandidate("", ["x"]), true);
+  assert.equal(openCorrectFirstCandidate("", []), false);
+  assert.deepEqual([pyStrOpen(3), pyStrOpen(0.5), pyStrOpen("x")], ["3.0", "0.5", "x"]);
 });

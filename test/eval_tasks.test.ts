@@ -3,8 +3,10 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "./helpers.js";
-import { getTask, TASKS, TASK_NAMES } from "../src/benchmarks/registry.js";
-import { readPredictions, scorePredictionsFile } from "../src/eval/predictions.js";
+import { getProfiledTask, getTask, taskUnderProfile, TASKS, TASK_NAMES } from "../src/benchmarks/registry.js";
+import { firstInvalidUtf8, readPredictions, scorePredictionsFile } from "../src/eval/predictions.js";
+import { choiceOf, PROFILES } from "../src/eval/profile.js";
+import { driftMarkdown, profileDrift } from "../src/eval/drift.js";
 import { writeResults } from "../src/eval/results.js";
 import { benchmarkOrder, isBenchmarkName } from "../src/analysis/benchmarks.js";
 import { fixture, tempFile } from "./benchmarks/checks.js";
@@ -90,4 +92,50 @@ test("results: lmms-eval-like results.json and per-sample JSONL, written atomica
   assert.throws(() => writeResults(dir, [broken]), /pope pope_f1_score is NaN, not a finite number/);
   assert.equal(readFileSync(paths.results, "utf8"), before);
   assert.ok(!existsSync(join(dir, `.results.json.${process.pid}.tmp`)));
+});
+
+test("scoring profiles: the vendored build of every task is the registered task; every task scores and drifts under both", () => {
+  for (const name of TASK_NAMES) {
+    const profiled = getProfiledTask(name);
+    const rebuilt = profiled.build(choiceOf(profiled.slots, "vendored"));
+    assert.deepEqual(scorePredictionsFile(rebuilt, fixture(name)).metrics, scorePredictionsFile(getTask(name), fixture(name)).metrics, name);
+    for (const lmmsEval of PROFILES) assert.ok(scorePredictionsFile(taskUnderProfile(name, { lmmsEval }), fixture(name)).metrics.length > 0, `${name} ${lmmsEval}`);
+    const report = profileDrift(profiled, readPredictions(getTask(name), fixture(name)).records, { lmmsEval: "vendored" }, { lmmsEval: "current" });
+    assert.deepEqual(report.rules.map((r) => r.slot), Object.keys(profiled.slots), name);
+    assert.match(driftMarkdown(report), new RegExp(`^## ${name}: vendored → current`));
+  }
+  assert.throws(() => choiceOf(getProfiledTask("gqa").slots, "current", { open: "vendored" }), /no scoring rule "open"; expected one of tag/);
+});
+
+test("the drift report attributes each changed item to the rules that moved it, and each metric's change to its steps", () => {
+  const file = join(import.meta.dirname, "fixtures", "drift", "mmmu_val.jsonl");
+  const records = readPredictions(getTask("mmmu_val"), file).records;
+  const report = profileDrift(getProfiledTask("mmmu_val"), records, { lmmsEval: "vendored" }, { lmmsEval: "current" });
+  assert.deepEqual(report.metrics, [{ metric: "mmmu_acc", from: 0.5, to: 0.33333, difference: 0.33333 - 0.5, itemsChanged: 3 }]);
+  assert.deepEqual(report.rules.map((r) => [r.slot, r.kind, r.items, r.examples.map((e) => [e.where.replace(/^.*:/, "line "), e.before, e.after])]), [
+    ["tag", "tag", 1, [["line 2", 0, 1]]],
+    ["open", "parse", 2, [["line 3", 1, 0], ["line 4", 1, 0]]],
+    ["rounding", "rounding", 0, []],
+  ]);
+  assert.deepEqual(Object.keys(report.rules[2]!.moves), ["mmmu_acc"]);
+  // MME's metrics each count only their own items.
+  const mmeRecords = readPredictions(getTask("mme"), fixture("mme")).records;
+  const y = mmeRecords.map((r) => ({ ...r, prediction: "y" }));
+  const mme = profileDrift(getProfiledTask("mme"), y, { lmmsEval: "vendored" }, { lmmsEval: "current" });
+  const changedYes = mmeRecords.filter((r) => (r.doc as { answer: string }).answer === "Yes").length;
+  assert.equal(mme.metrics.reduce((sum, m) => sum + m.itemsChanged, 0), changedYes);
+  assert.equal(mme.rules.find((r) => r.slot === "parse")!.items, changedYes);
+});
+
+test("a predictions file that is not valid UTF-8 is refused with its line and byte offset", () => {
+  assert.equal(firstInvalidUtf8(Buffer.from("ascii, é, 猫, 😀")), -1);
+  assert.equal(firstInvalidUtf8(Buffer.from([0x61, 0xff])), 1);
+  assert.equal(firstInvalidUtf8(Buffer.from([0xc0, 0xaf])), 0); // overlong "/"
+  assert.equal(firstInvalidUtf8(Buffer.from([0x61, 0xed, 0xa0, 0x80])), 1); // a surrogate
+  assert.equal(firstInvalidUtf8(Buffer.from([0x61, 0x62, 0xe7, 0x8c])), 2); // cut short
+  const good = JSON.stringify({ question_id: "1", prediction: "Yes", doc: { question_id: "1", question: "Is there a cat?", answer: "yes", category: "random" } });
+  const path = join(tempDir(), "bad.jsonl");
+  writeFileSync(path, Buffer.concat([Buffer.from(`${good}\n{"question_id": "2", "prediction": "Yes`), Buffer.from([0xef, 0xbf]), Buffer.from('"}\n')]));
+  const offset = Buffer.byteLength(good) + 1 + '{"question_id": "2", "prediction": "Yes'.length;
+  assert.throws(() => readPredictions(getTask("pope"), path), new RegExp(`bad\\.jsonl:2: not valid UTF-8 at byte offset ${offset} \\(byte 39 of the line: ef bf 22 7d\\)`));
 });

@@ -17,7 +17,7 @@ import { expandGrid, type StudyGrid } from "../src/study/grid.js";
 import { type PairingSpec, type RunResult, runId, runWallSeconds } from "../src/analysis/run_record.js";
 import { imageTokens, inputSide, parseResolution, resolutionLabel } from "../src/models/vision/resolution.js";
 import { STUDY_GRIDS, studyGrid } from "../src/study/grids.js";
-import { currentResult, expectedResultKey, readLog, runPairing, WORKER_LOG, zooFeatureTower } from "../src/study/run.js";
+import { currentResult, evalSuffix, expectedResultKey, readLog, resultKey, resultOptions, runPairing, WORKER_LOG, zooFeatureTower } from "../src/study/run.js";
 import { findingsInputs, otherZooBuilds, readResults } from "../src/study/results.js";
 import { buildVariation } from "../src/analysis/lab_builds.js";
 import { labTable } from "../src/analysis/lab_stats.js";
@@ -560,4 +560,17 @@ test("each run left is timed by finished runs of its pairing, else of its LLM, e
   const todo = [spec("gemma2-9b", "clip", 1), spec("llama3.1-8b", "clip", 1), spec("llama3.1-8b", "clip", 2), spec("gemma2-9b", "clip", 2)];
   assert.deepEqual(gridTimeLeft(finished, todo, 2), { secondsEach: 7000 / 3, secondsLeft: 6000 });
   assert.deepEqual(gridTimeLeft(finished, todo, 1), { secondsEach: 7000 / 3, secondsLeft: 10000 });
+});
+
+test("the scoring profile: the default one leaves a run's result key and file as they were; current gets its own", () => {
+  const protocol = PROTOCOLS.tiny;
+  const options = { preset: "tiny" as const, spec: { llm: "llama3.1-8b" as const, tower: "clip" as const, resolution: parseResolution("1x"), captions: "short" as const, seed: 0 } };
+  const key = resultKey(options, protocol, "data");
+  assert.equal(resultKey({ ...options, lmmsEval: "vendored" }, protocol, "data"), key);
+  assert.notEqual(resultKey({ ...options, lmmsEval: "current" }, protocol, "data"), key);
+  assert.deepEqual([evalSuffix({}), evalSuffix({ lmmsEval: "vendored" }), evalSuffix({ lmmsEval: "current", evalLimit: 100 })], ["", "", "-limit100-current"]);
+  // A result file records its profile; one without the field (written before profiles) reads as vendored.
+  const stored = { preset: "tiny", spec: options.spec, eval: { limit: 100 } } as unknown as RunResult;
+  assert.equal(resultOptions(stored).lmmsEval, undefined);
+  assert.equal(resultOptions({ ...stored, eval: { ...stored.eval, lmmsEval: "current" } }).lmmsEval, "current");
 });

@@ -8,6 +8,7 @@ import type { CaptionStyle } from "../data/captions.js";
 import type { VisionFamily } from "../models/vision/config.js";
 import { resolutionLabel, type ResolutionSpec } from "../models/vision/resolution.js";
 import type { Preset } from "../presets.js";
+import type { Profile } from "../eval/profile.js";
 import type { ImageReliance } from "../probes/image_reliance.js";
 import type { ZooLlmName } from "../train/llm_recipes.js";
 
@@ -61,6 +62,8 @@ export interface RunResult {
     /** Present when the run was evaluated on the validation split instead of the benchmark files. */
     split?: "validation";
     maxNewTokens: number;
+    /** The scoring profile (src/eval/profile.ts); absent in results written before profiles existed, which are vendored. */
+    lmmsEval?: Profile;
     /** Prompts cut to fit the LLM's context (header and image kept, the start of the question dropped). */
     truncatedPrompts: number;
     seconds: number;

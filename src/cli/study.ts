@@ -7,6 +7,7 @@ import { CAPTION_STYLES, type CaptionStyle } from "../data/captions.js";
 import { PRESETS, type Preset } from "../presets.js";
 import { VISION_FAMILIES, type VisionFamily } from "../models/vision/config.js";
 import { TASK_NAMES } from "../benchmarks/registry.js";
+import { DEFAULT_PROFILE, PROFILES, type Profile } from "../eval/profile.js";
 import { ZOO_LLMS, type ZooLlmName } from "../train/llm_recipes.js";
 import { parseResolution } from "../models/vision/resolution.js";
 import { type PairingSpec, type RunResult, runId, runWallSeconds } from "../analysis/run_record.js";
@@ -68,6 +69,7 @@ const PAIRING_OPTIONS = {
   "no-archive": { type: "boolean", description: "neither read nor write the results archive" },
   tasks: { type: "string", description: `comma-separated benchmarks (default all: ${TASK_NAMES.join(", ")})` },
   split: { type: "string", description: "evaluate on the benchmark files (default) or on the validation split (items about training scenes never trained on: what tuning uses)" },
+  "lmms-eval": { type: "string", description: "scoring profile: vendored (default) or current (lmms-eval 75571cfe; its own result-current.json, which findings leave out)" },
 } as const;
 
 /** The runs, dataset and zoo folders a pairing or a study was given or gets from its zoo build. */
@@ -92,6 +94,7 @@ function pairingOptions(values: Values): RunOptions {
   for (const t of tasks ?? []) oneOf("tasks", t, TASK_NAMES);
   const limit = count("eval-limit", values["eval-limit"], undefined, 1);
   const split = oneOf<EvalSplit>("split", values["split"], EVAL_SPLITS, "benchmark");
+  const lmmsEval = oneOf<Profile>("lmms-eval", values["lmms-eval"], PROFILES, DEFAULT_PROFILE);
   return {
     preset,
     spec,
@@ -99,6 +102,7 @@ function pairingOptions(values: Values): RunOptions {
     ...zooFolders(values, zooBuildOf(values, preset)),
     ...(limit !== undefined ? { evalLimit: limit } : {}),
     ...(tasks ? { tasks } : {}),
+    ...(lmmsEval !== DEFAULT_PROFILE ? { lmmsEval } : {}),
     log: console.log,
   };
 }
@@ -252,7 +256,7 @@ export const STUDY_COMMANDS: Record<string, Command> = {
   },
   eval: {
     summary: "evaluate a trained pairing on the benchmarks (writes result.json and lmms-eval-like results into its run folder)",
-    usage: "llava-more eval [the pairing's options, as given to train] [--eval-limit N] [--tasks a,b] [--split benchmark|validation]",
+    usage: "llava-more eval [the pairing's options, as given to train] [--eval-limit N] [--tasks a,b] [--split benchmark|validation] [--lmms-eval vendored|current]",
     options: PAIRING_OPTIONS,
     async run(values) {
       const options = pairingOptions(values);

@@ -14,10 +14,13 @@
  * The doc may use our field names or the HF dataset's; each task's parseDoc maps them. A doc
  * without an id of its own takes `doc_id` (1) or `question_id` (3). Rows a task declares out of
  * scope (none today: SEED-Bench video rows are scored, into seed_video and seed_all) are skipped
- * and counted. Errors name the file and line.
+ * and counted. Errors name the file and line. A file that is not valid UTF-8 is refused with the
+ * line and byte offset of the first bad byte (decoding it would turn the bytes into U+FFFD and score
+ * "Yes\uFFFD" as an answer).
  */
 
-import { parseJsonLines, readText } from "../util/jsonl.js";
+import { readFileSync } from "node:fs";
+import { parseJsonLines } from "../util/jsonl.js";
 import type { AnyTask, LmmsTask, MetricValue } from "./task.js";
 
 export type PredictionLayout = "lmms-eval" | "plain";
@@ -89,8 +92,60 @@ function samplesOf(path: string, text: string): Array<{ value: unknown; where: s
   return parseJsonLines(text, path).map(({ line, value }) => ({ value, where: `${path}:${line}` }));
 }
 
+/**
+ * The offset of the first byte that does not belong to a well-formed UTF-8 sequence (RFC 3629: no
+ * overlong forms, no surrogates, nothing above U+10FFFF, nothing cut short), or -1.
+ */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    // Length, and the range of the second byte (the first continuation byte) for this lead byte.
+    const [length, lo, hi] =
+      b >= 0xc2 && b <= 0xdf ? [2, 0x80, 0xbf]
+      : b === 0xe0 ? [3, 0xa0, 0xbf]
+      : b === 0xed ? [3, 0x80, 0x9f]
+      : b >= 0xe1 && b <= 0xef ? [3, 0x80, 0xbf]
+      : b === 0xf0 ? [4, 0x90, 0xbf]
+      : b === 0xf4 ? [4, 0x80, 0x8f]
+      : b >= 0xf1 && b <= 0xf3 ? [4, 0x80, 0xbf]
+      : [0, 0, 0];
+    if (length === 0) return i;
+    for (let k = 1; k < length; k++) {
+      const c = bytes[i + k];
+      const [min, max] = k === 1 ? [lo, hi] : [0x80, 0xbf];
+      if (c === undefined || c < min || c > max) return i;
+    }
+    i += length;
+  }
+  return -1;
+}
+
+/** A predictions file's text; an error naming the line and byte offset when it is not valid UTF-8. */
+export function readUtf8(path: string): string {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw new Error(`${path}: cannot read (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const bad = firstInvalidUtf8(bytes);
+  if (bad !== -1) {
+    let [line, lineStart] = [1, 0];
+    for (let i = 0; i < bad; i++) if (bytes[i] === 0x0a) [line, lineStart] = [line + 1, i + 1];
+    const hex = Array.from(bytes.subarray(bad, Math.min(bad + 4, bytes.length)), (b) => b.toString(16).padStart(2, "0")).join(" ");
+    throw new Error(`${path}:${line}: not valid UTF-8 at byte offset ${bad} (byte ${bad - lineStart} of the line: ${hex}); save the predictions as UTF-8`);
+  }
+  const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 export function readPredictions<D, L extends object>(task: LmmsTask<D, L>, path: string): PredictionsFile<D> {
-  const text = readText(path);
+  const text = readUtf8(path);
   const records: PredictionRecord<D>[] = [];
   const skipped: PredictionsFile<D>["skipped"] = [];
   const seen = new Map<string, string>();

@@ -4,25 +4,33 @@
  *
  * Reference: the copy of lmms-eval that LLaVA-MORE vendored and evaluated with
  * (aimagelab/LLaVA-MORE, src/lmms_eval/, commit 2460d39), the LLaVA model class `llava` with
- * each task's `default` prompt kwargs. Where today's EvolvingLMMs-Lab/lmms-eval differs, the
- * task file says so. Nothing here is copied from lmms-eval: every rule is re-implemented from a
+ * each task's `default` prompt kwargs. Scoring can instead follow lmms-eval at commit 75571cfe:
+ * each task file lists its rule slots with both versions' rules (./profile.ts, the `current`
+ * profile; docs/scoring_profiles.md). Nothing here is copied from lmms-eval: every rule is re-implemented from a
  * description of its behaviour, and each quirk is kept and documented next to the code.
  */
 
 import { IMAGE_PLACEHOLDER } from "../models/templates/template.js";
-import { pyStrip } from "./metrics/python.js";
+import { stripReasoningTags, type TagPairs } from "./metrics/reasoning.js";
+
+/** A task's lmms-eval filter (its yaml's filter_list), applied to the raw response first. */
+export type Filter = (raw: string) => string;
+/** lmms-eval's default filter ("none", take_first): the response as generated. */
+export const NO_FILTER: Filter = (raw) => raw;
 
 /**
- * The answer a task's scoring reads: lmms-eval's `ConfigurableTask.process_results`
- * (lmms_eval/api/task.py) runs `results[0] = results[0].strip()` for every `generate_until` task
+ * The answer a task's scoring reads: the task's filter on the raw response, then the reasoning tags
+ * removed (`tags`: none in the vendored copy; lmms-eval 75571cfe's evaluator does it after filtering,
+ * lmms_eval/api/reasoning.py), then stripped: lmms-eval's `ConfigurableTask.process_results`
+ * (lmms_eval/api/task.py, both versions) runs `results[0].strip()` for every `generate_until` task
  * (all of ours) before the task's own process_results or its yaml metric sees the answer. The
- * evaluator (lmms_eval/evaluator.py) hands it a fresh list, so the samples log keeps `resps` and
- * `filtered_resps` unstripped. Every task's `processResult` starts here and logs the raw
- * prediction beside what it scored; `answeredInFormat` and `scoredAnswer` re-apply it to a log's
- * raw `prediction`.
+ * evaluator hands it a fresh list, so the samples log keeps `resps` and `filtered_resps` unstripped.
+ * Every task's `processResult` starts here and logs the raw prediction beside what it scored;
+ * `answeredInFormat` and `scoredAnswer` re-apply it to a log's raw `prediction`.
  */
-export function generatedAnswer(raw: string): string {
-  return pyStrip(raw);
+export function generatedAnswer(raw: string, tags: TagPairs = [], filter: Filter = NO_FILTER): string {
+  // With no tag pairs stripReasoningTags only strips: the vendored pipeline.
+  return stripReasoningTags(filter(raw), tags);
 }
 
 export interface MetricValue {
@@ -57,6 +65,13 @@ export interface LmmsTask<Doc, SampleLog extends object = object> {
    * ConfigurableTask.process_results) and logs the raw string as lmms-eval's `resps`.
    */
   processResult(doc: Doc, prediction: string): SampleLog;
+  /**
+   * A log's own score as the task's aggregation reads it (1/0, or TextVQA's VQA accuracy); null for an
+   * item whose score an API judge would decide (MMBench-Cn under the current profile).
+   */
+  itemScore(log: SampleLog): number | null;
+  /** The metrics a log counts in (MME: perception or cognition; SEED: its data type's and seed_all); every metric of the task when absent. */
+  metricScope?(log: SampleLog): readonly string[];
   /** Every metric lmms-eval reports for the task, in lmms-eval's units (see `headlineScale`). */
   aggregate(logs: SampleLog[]): MetricValue[];
   /** README column -> metric name in aggregate(). */

@@ -22,7 +22,8 @@ import { backendInfo, describeBackend } from "../backend/index.js";
 import { CAPTION_STYLES } from "../data/captions.js";
 import { Dataset, defaultDatasetDir, type DatasetPart } from "../data/dataset.js";
 import { evaluateAll, saveEvaluation, type TaskEvaluation } from "../eval/runner.js";
-import { getTask, TASK_NAMES } from "../benchmarks/registry.js";
+import { taskUnderProfile, TASK_NAMES } from "../benchmarks/registry.js";
+import { DEFAULT_PROFILE, type Profile } from "../eval/profile.js";
 import { validationBenchmarks } from "../benchmarks/validation.js";
 import { imageReliance, type ImageReliance } from "../probes/image_reliance.js";
 import { encodeSafetensors, loadCheckpoint, readSafetensors, saveCheckpoint } from "../models/checkpoint.js";
@@ -64,6 +65,8 @@ export interface RunOptions {
   tasks?: readonly string[];
   /** Evaluate on the benchmark files (default) or on the validation split, which tuning uses (src/benchmarks/validation.ts). */
   split?: EvalSplit;
+  /** The scoring profile (src/eval/profile.ts; default vendored): another one gets its own result file, result-current.json. */
+  lmmsEval?: Profile;
   progress?: boolean;
   log?: (line: string) => void;
   /** Stops the run with an error after this step of a stage (tests simulate a kill with it). */
@@ -88,21 +91,24 @@ export interface ZooKeys {
 }
 
 /** Identifies a run's result: what it trained and how it was evaluated. */
-export function resultKey(options: Pick<RunOptions, "spec" | "preset" | "evalLimit" | "tasks" | "split">, protocol: Protocol, datasetKey: string, zooKeys: ZooKeys = {}): string {
+export function resultKey(options: Pick<RunOptions, "spec" | "preset" | "evalLimit" | "tasks" | "split" | "lmmsEval">, protocol: Protocol, datasetKey: string, zooKeys: ZooKeys = {}): string {
   const tasks = [...(options.tasks ?? TASK_NAMES)];
   const split = options.split === "validation" ? { split: "validation", scenes: protocol.validationScenes } : {};
-  return hashString(JSON.stringify({ train: trainKey(options, protocol, datasetKey, zooKeys), eval: protocol.eval, evalLimit: options.evalLimit ?? null, tasks, ...split })).toString(16).padStart(8, "0");
+  // The default profile adds nothing, so the keys of runs scored before profiles existed still match.
+  const profile = (options.lmmsEval ?? DEFAULT_PROFILE) !== DEFAULT_PROFILE ? { lmmsEval: options.lmmsEval } : {};
+  return hashString(JSON.stringify({ train: trainKey(options, protocol, datasetKey, zooKeys), eval: protocol.eval, evalLimit: options.evalLimit ?? null, tasks, ...split, ...profile })).toString(16).padStart(8, "0");
 }
 
 /**
  * The result file of an evaluation setting: result.json for the full benchmarks, result-limit100.json
  * (with eval-limit100/) for a quick one, so a quick and a full evaluation of one run coexist.
  */
-export function evalSuffix(options: Pick<RunOptions, "evalLimit" | "tasks" | "split">): string {
+export function evalSuffix(options: Pick<RunOptions, "evalLimit" | "tasks" | "split" | "lmmsEval">): string {
+  const profile = (options.lmmsEval ?? DEFAULT_PROFILE) !== DEFAULT_PROFILE ? `-${options.lmmsEval}` : "";
   const split = options.split === "validation" ? "-validation" : "";
   const limit = options.evalLimit !== undefined ? `-limit${options.evalLimit}` : "";
   const tasks = options.tasks && options.tasks.join(",") !== TASK_NAMES.join(",") ? `-${hashString(options.tasks.join(",")).toString(16)}` : "";
-  return `${split}${limit}${tasks}`;
+  return `${split}${limit}${tasks}${profile}`;
 }
 
 /** The key a finished result of these options must carry (the protocol, dataset and zoo as they are now). */
@@ -129,6 +135,8 @@ export const resultOptions = (result: RunResult): RunOptions => ({
   ...(result.eval.limit !== undefined ? { evalLimit: result.eval.limit } : {}),
   ...(result.eval.split ? { split: result.eval.split } : {}),
   ...(result.eval.tasks && Object.keys(result.eval.tasks).join(",") !== TASK_NAMES.join(",") ? { tasks: Object.keys(result.eval.tasks) } : {}),
+  // A result without the field was scored before profiles existed: vendored.
+  ...(result.eval.lmmsEval !== undefined && result.eval.lmmsEval !== DEFAULT_PROFILE ? { lmmsEval: result.eval.lmmsEval } : {}),
 });
 
 /** A study worker's output, in its run folder (see `runStudy`). */
@@ -314,12 +322,13 @@ async function evaluate(options: RunOptions, trained?: TrainedPairing): Promise<
     const reliance = await validationImageReliance(pairing, dataset, protocol);
     const test = validation ? pairing.features : await FeatureStore.load(dataset, zooFeatureTower(zoo, spec.tower, dataset), spec.resolution, "test", { progress: options.progress !== false });
     const underTest = cachedFeatureModel({ ...pairing, features: test, batchSize: protocol.eval.batchSize, maxNewTokens: protocol.eval.maxNewTokens });
-    const evaluations = await evaluateAll(dataset, underTest, (options.tasks ?? TASK_NAMES).map(getTask), {
+    const lmmsEval = options.lmmsEval ?? DEFAULT_PROFILE;
+    const evaluations = await evaluateAll(dataset, underTest, (options.tasks ?? TASK_NAMES).map((name) => taskUnderProfile(name, { lmmsEval })), {
       limit: options.evalLimit,
       progress: options.progress !== false,
       ...(validation ? { items: validationBenchmarks(dataset, validation) } : {}),
     });
-    saveEvaluation(join(dir, `eval${suffix}`), evaluations, { model: runId(spec), preset: options.preset, split: options.split ?? "benchmark", limit: options.evalLimit ?? null, max_new_tokens: protocol.eval.maxNewTokens });
+    saveEvaluation(join(dir, `eval${suffix}`), evaluations, { model: runId(spec), preset: options.preset, split: options.split ?? "benchmark", limit: options.evalLimit ?? null, max_new_tokens: protocol.eval.maxNewTokens, lmms_eval: lmmsEval });
     addSeconds(dir, (Date.now() - started) / 1000);
     const llmEntry = zooLlm(spec.llm);
     const result: RunResult = {
@@ -339,6 +348,7 @@ async function evaluate(options: RunOptions, trained?: TrainedPairing): Promise<
         ...(options.evalLimit !== undefined ? { limit: options.evalLimit } : {}),
         ...(validation ? { split: "validation" as const } : {}),
         maxNewTokens: protocol.eval.maxNewTokens,
+        lmmsEval,
         truncatedPrompts: underTest.truncatedPrompts,
         seconds: (Date.now() - started) / 1000,
       },

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { TASKS } from "../../src/benchmarks/registry.js";
-import { benchmarkChecks, docsOf, inForm, letter, promptOf, score, values } from "./checks.js";
+import { benchmarkChecks, docs, docsOf, inForm, itemScoreUnder, letter, promptOf, score, values, withAndWithoutRule } from "./checks.js";
 
 benchmarkChecks("ai2d");
 
@@ -26,4 +26,16 @@ test("ai2d: prompts are lmms-eval's strings", () => {
 
 test("ai2d: HF field names map onto its doc type", () => {
   assert.deepEqual(TASKS.ai2d.candidateAnswers(docsOf(TASKS.ai2d)[0]!), ["A", "B", "C", "D"]);
+});
+
+test("ai2d: profile current: flexible-extract filter, then the reasoning tags (hand-made cases)", () => {
+  const doc = docs("ai2d")[0]; // answer B (larva)
+  assert.deepEqual(withAndWithoutRule("ai2d", "filter", doc, "B. larva"), { current: 1, without: 0 });
+  assert.deepEqual(withAndWithoutRule("ai2d", "filter", doc, " B. larva"), { current: 1, without: 0 });
+  assert.deepEqual(withAndWithoutRule("ai2d", "tag", doc, "<think>not A</think>B"), { current: 1, without: 0 });
+  // The filter reads the raw response, before the tags go: a block in front hides "B." from it.
+  assert.equal(itemScoreUnder("ai2d", "current", doc, "<think>hmm</think>B. larva"), 0);
+  // Its regex is case-sensitive: "b. larva" stays whole (and is wrong under both profiles).
+  assert.equal(itemScoreUnder("ai2d", "current", doc, "b. larva"), 0);
+  assert.equal(itemScoreUnder("ai2d", "vendored", doc, "B. larva"), 0);
 });

@@ -10,7 +10,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir, tinyDataset } from "../helpers.js";
 import type { LmmsTask, MetricValue } from "../../src/eval/task.js";
-import { getTask, type TaskName } from "../../src/benchmarks/registry.js";
+import { getTask, taskUnderProfile, type TaskName } from "../../src/benchmarks/registry.js";
+import type { Profile } from "../../src/eval/profile.js";
 import { readPredictions, scorePredictionsFile } from "../../src/eval/predictions.js";
 import { scoreItems } from "../../src/eval/runner.js";
 import { Dataset } from "../../src/data/dataset.js";
@@ -107,4 +108,22 @@ export function benchmarkChecks(name: TaskName, options: BenchmarkCheckOptions =
       }
     }
   });
+}
+
+/**
+ * One item under the current profile, and the same with only `slot` taking the vendored rule: a rule's
+ * hand-made case is one where the two differ, so the case fails without the rule.
+ */
+export function withAndWithoutRule(name: TaskName, slot: string, doc: unknown, prediction: string): { current: number | null; without: number | null } {
+  const scoreUnder = (overrides: Record<string, Profile>) => {
+    const task = taskUnderProfile(name, { lmmsEval: "current", overrides });
+    return task.itemScore(task.processResult(doc, prediction));
+  };
+  return { current: scoreUnder({}), without: scoreUnder({ [slot]: "vendored" }) };
+}
+
+/** One item's score under a profile. */
+export function itemScoreUnder(name: TaskName, lmmsEval: Profile, doc: unknown, prediction: string): number | null {
+  const task = taskUnderProfile(name, { lmmsEval });
+  return task.itemScore(task.processResult(doc, prediction));
 }

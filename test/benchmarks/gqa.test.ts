@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { userText } from "../../src/eval/task.js";
 import { getTask, TASKS } from "../../src/benchmarks/registry.js";
-import { benchmarkChecks, docsOf, promptOf, score, short, values } from "./checks.js";
+import { benchmarkChecks, docs, docsOf, promptOf, score, short, values, withAndWithoutRule } from "./checks.js";
 
 benchmarkChecks("gqa");
 
@@ -28,4 +28,10 @@ test("gqa: prompts are lmms-eval's strings, the image first", () => {
 
 test("gqa: HF field names map onto its doc type", () => {
   assert.equal(TASKS.gqa.docId(docsOf(TASKS.gqa)[5]!), "201640619"); // from the plain layout's question_id
+});
+
+test("gqa: profile current: the reasoning-tag step (hand-made case)", () => {
+  // "red" is doc 0's answer; only lmms-eval 75571cfe's strip_reasoning_tags removes the block.
+  assert.deepEqual(withAndWithoutRule("gqa", "tag", docs("gqa")[0], "<think>maybe blue</think> Red"), { current: 1, without: 0 });
+  assert.deepEqual(withAndWithoutRule("gqa", "tag", docs("gqa")[0], "I checked it.</think>red"), { current: 1, without: 0 });
 });

@@ -1,11 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Dataset } from "../../src/data/dataset.js";
-import { getTask, TASKS } from "../../src/benchmarks/registry.js";
-import type { MmbenchDoc } from "../../src/benchmarks/mmbench/task.js";
+import { getTask, taskUnderProfile, TASKS } from "../../src/benchmarks/registry.js";
+import { MMBENCH_STATIC, type MmbenchDoc } from "../../src/benchmarks/mmbench/task.js";
 import { readPredictions } from "../../src/eval/predictions.js";
 import { tinyDataset } from "../helpers.js";
-import { benchmarkChecks, docs, docsOf, groupBy, inForm, letter, promptOf, score, tempFile } from "./checks.js";
+import { benchmarkChecks, docs, docsOf, groupBy, inForm, letter, promptOf, score, tempFile, withAndWithoutRule } from "./checks.js";
 
 benchmarkChecks("mmbench_en_dev");
 benchmarkChecks("mmbench_cn_dev");
@@ -73,4 +73,32 @@ test("MMBench: one doc per rotation", async () => {
   }
   const cn = dataset.benchmark(getTask("mmbench_cn_dev")).items.map((it) => it.doc as MmbenchDoc);
   assert.ok(cn.every((d) => /[\u4e00-\u9fff]/.test(d.question)));
+});
+
+test("mmbench_en_dev: profile current: static mode asks extract_mcq_answer where can_infer gives nothing (hand-made cases)", () => {
+  const doc = docs("mmbench_en_dev")[0]; // answer A (cat)
+  // can_infer: "A" with more than 3 words may be the article, and no option text occurs: unsettled.
+  assert.deepEqual(withAndWithoutRule("mmbench_en_dev", "unsettled", doc, "The answer is A"), { current: 1, without: 0 });
+  assert.deepEqual(withAndWithoutRule("mmbench_en_dev", "unsettled", doc, "I pick A for this one"), { current: 1, without: 0 });
+  // can_infer settles the raw text on the lone "B" inside the block.
+  assert.deepEqual(withAndWithoutRule("mmbench_en_dev", "tag", doc, "<think>not B </think>A"), { current: 1, without: 0 });
+  const task = taskUnderProfile("mmbench_en_dev", { lmmsEval: "current" });
+  assert.equal(task.notes?.["judge"], MMBENCH_STATIC);
+});
+
+test("mmbench_cn_dev: profile current: an unsettled rotation waits on a judge, and the score becomes judge-free bounds", () => {
+  const rows = docs("mmbench_cn_dev") as MmbenchDoc[];
+  const question = rows.filter((d) => d.index % 1_000_000 === 10);
+  const answers = question.map((d, i) => (i === 0 ? "我不确定" : d.answer));
+  assert.deepEqual(withAndWithoutRule("mmbench_cn_dev", "unsettled", question[0], answers[0]!), { current: null, without: 0 });
+  const scored = (profile: "vendored" | "current") => {
+    const task = taskUnderProfile("mmbench_cn_dev", { lmmsEval: profile });
+    return task.aggregate(question.map((d, i) => task.processResult(d, answers[i]!))).map((m) => [m.metric, m.value]);
+  };
+  assert.deepEqual(scored("vendored"), [["gpt_eval_score", 0]]);
+  assert.deepEqual(scored("current"), [["gpt_eval_score_lower", 0], ["gpt_eval_score_upper", 100]]);
+  // A settled rotation that is wrong decides the question without the judge.
+  const wrong = answers.map((a, i) => (i === 1 ? "A" === a ? "B" : "A" : a));
+  const task = taskUnderProfile("mmbench_cn_dev", { lmmsEval: "current" });
+  assert.deepEqual(task.aggregate(question.map((d, i) => task.processResult(d, wrong[i]!))).map((m) => [m.metric, m.value]), [["gpt_eval_score", 0]]);
 });

@@ -8,7 +8,7 @@ import type { MmeDoc } from "../../src/benchmarks/mme/task.js";
 import { evaluateBaseline } from "../../src/benchmarks/baselines.js";
 import { scorePredictionsFile } from "../../src/eval/predictions.js";
 import { tinyDataset } from "../helpers.js";
-import { benchmarkChecks, docs, fixture, groupBy, inForm, promptOf, score, short, values } from "./checks.js";
+import { benchmarkChecks, docs, fixture, groupBy, inForm, itemScoreUnder, promptOf, score, short, values, withAndWithoutRule } from "./checks.js";
 
 benchmarkChecks("mme");
 
@@ -62,4 +62,12 @@ test("baselines: MME always-yes scores 50 per subtask", async () => {
   const mme = evaluateBaseline("always-yes", dataset, "mme");
   assert.equal(mme.headline["MME-P"], 500);
   assert.equal(mme.headline["MME-C"], 200);
+});
+
+test("mme: profile current: a one-letter y / n answers (hand-made cases)", () => {
+  const [yes, no] = [docs("mme")[0], docs("mme")[1]]; // answers Yes, No
+  assert.deepEqual(withAndWithoutRule("mme", "parse", yes, "y"), { current: 1, without: 0 });
+  assert.deepEqual(withAndWithoutRule("mme", "parse", no, "N."), { current: 1, without: 0 });
+  assert.equal(itemScoreUnder("mme", "current", yes, "x"), 0);
+  assert.deepEqual(withAndWithoutRule("mme", "tag", no, "<think>yes or no</think>No"), { current: 1, without: 0 });
 });

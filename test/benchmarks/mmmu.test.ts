@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { headlineScores, userText } from "../../src/eval/task.js";
-import { getTask, TASKS } from "../../src/benchmarks/registry.js";
+import { getTask, taskUnderProfile, TASKS } from "../../src/benchmarks/registry.js";
 import { readPredictions, scorePredictionsFile } from "../../src/eval/predictions.js";
-import { benchmarkChecks, docs, fixture, inForm, predictions, promptOf, score, short, tempFile } from "./checks.js";
+import { benchmarkChecks, docs, fixture, inForm, itemScoreUnder, predictions, promptOf, score, short, tempFile, withAndWithoutRule } from "./checks.js";
 
 benchmarkChecks("mmmu_val");
 
@@ -54,4 +54,21 @@ test("mmmu_val: HF field names map onto its doc type", () => {
 test("mmmu_val: bad input: options that are not a list name the file and line", () => {
   const badOpts = tempFile("o.jsonl", [JSON.stringify({ question_id: "x", prediction: "A", doc: { id: "validation_Art_1", question: "?", options: "['a', 'b'", answer: "A", question_type: "multiple-choice" } })]);
   assert.throws(() => readPredictions(TASKS.mmmu_val, badOpts), new RegExp(`${badOpts}:1: field "options": expected a list of strings`));
+});
+
+test("mmmu_val: profile current: open questions through the first candidate's characters (issue #1436), 5-decimal rounding", () => {
+  const [mc, open] = docs("mmmu_val").filter((_, i) => i === 0 || i === 2); // MC answer B; open answer "12"
+  assert.deepEqual(withAndWithoutRule("mmmu_val", "open", open, "The answer is 12."), { current: 0, without: 1 });
+  assert.deepEqual(withAndWithoutRule("mmmu_val", "open", open, "12"), { current: 0, without: 1 });
+  // A multiple-choice answer is parsed the same way under both.
+  assert.equal(itemScoreUnder("mmmu_val", "current", mc, "(B)"), 1);
+  // With a reasoning block, the vendored parse sees " C " and picks C; the current one sees "B".
+  assert.deepEqual(withAndWithoutRule("mmmu_val", "tag", mc, "<think>Maybe C or D? </think>B"), { current: 1, without: 0 });
+  // Rounding: 1 right of 3 → 0.333 (vendored, 3 decimals) and 0.33333 (current, 5 decimals).
+  const three = [mc, mc, mc].map((d, i) => ({ ...(d as object), id: `validation_Art_Theory_${i + 10}` }));
+  const accuracy = (profile: "vendored" | "current") => {
+    const task = taskUnderProfile("mmmu_val", { lmmsEval: profile });
+    return task.aggregate(three.map((d, i) => task.processResult(d, i === 0 ? "B" : "A")))[0]!.value;
+  };
+  assert.deepEqual([accuracy("vendored"), accuracy("current")], [0.333, 0.33333]);
 });

@@ -11,7 +11,7 @@ import { scorePredictionsFile } from "../../src/eval/predictions.js";
 import { CATEGORIES } from "../../src/world/vocabulary.js";
 import { Random } from "../../src/util/random.js";
 import { tinyDataset } from "../helpers.js";
-import { benchmarkChecks, docsOf, fixture, inForm, promptOf, score, short, values } from "./checks.js";
+import { benchmarkChecks, docs, docsOf, fixture, inForm, promptOf, score, short, values, withAndWithoutRule } from "./checks.js";
 
 benchmarkChecks("pope");
 
@@ -69,4 +69,8 @@ test("baselines: POPE always-yes is 50% accurate (F1 66.7)", async () => {
   const pope = evaluateBaseline("always-yes", dataset, "pope");
   assert.equal(pope.metrics.find((m) => m.metric === "pope_accuracy")!.value, 0.5);
   assert.ok(Math.abs(pope.headline["POPE"]! - 200 / 3) < 1e-9);
+});
+
+test("pope: profile current: the reasoning-tag step (hand-made case)", () => {
+  assert.deepEqual(withAndWithoutRule("pope", "tag", docs("pope")[0], "<analysis>a board is visible</analysis>Yes"), { current: 1, without: 0 });
 });

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { TASKS } from "../../src/benchmarks/registry.js";
-import { benchmarkChecks, docsOf, inForm, letter, promptOf, score, values } from "./checks.js";
+import { benchmarkChecks, docs, docsOf, inForm, itemScoreUnder, letter, promptOf, score, values, withAndWithoutRule } from "./checks.js";
 
 benchmarkChecks("scienceqa_img");
 
@@ -26,4 +26,13 @@ test("scienceqa_img: prompts are lmms-eval's strings", () => {
 
 test("scienceqa_img: HF field names map onto its doc type", () => {
   assert.equal(TASKS.scienceqa_img.docId(docsOf(TASKS.scienceqa_img)[2]!), "2"); // from doc_id
+});
+
+test("scienceqa_img: profile current: case-insensitive comparison (hand-made cases)", () => {
+  const doc = docs("scienceqa_img")[1]; // target B
+  assert.deepEqual(withAndWithoutRule("scienceqa_img", "case", doc, "b"), { current: 1, without: 0 });
+  // "b." still fails: the "X." rule wants an upper-case first character.
+  assert.equal(itemScoreUnder("scienceqa_img", "current", doc, "b. bird"), 0);
+  assert.equal(itemScoreUnder("scienceqa_img", "current", doc, "B. bird"), 1);
+  assert.deepEqual(withAndWithoutRule("scienceqa_img", "tag", doc, "<think>birds have feet</think>B"), { current: 1, without: 0 });
 });

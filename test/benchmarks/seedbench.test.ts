@@ -5,7 +5,7 @@ import { getTask, TASKS } from "../../src/benchmarks/registry.js";
 import { baselinePredictions } from "../../src/benchmarks/baselines.js";
 import { tinyDataset } from "../helpers.js";
 import type { SeedDoc } from "../../src/benchmarks/seedbench/task.js";
-import { benchmarkChecks, docsOf, inForm, letter, promptOf, score, values } from "./checks.js";
+import { benchmarkChecks, docs, docsOf, inForm, itemScoreUnder, letter, promptOf, score, values, withAndWithoutRule } from "./checks.js";
 
 benchmarkChecks("seedbench");
 
@@ -53,4 +53,12 @@ test("baselines: SEED random-option picks a letter, seeded", async () => {
   const random = baselinePredictions("random-option", task, items, dataset);
   assert.ok(random.every((p) => ["A", "B", "C", "D"].includes(p)));
   assert.deepEqual(random, baselinePredictions("random-option", task, items, dataset), "seeded");
+});
+
+test("seedbench: profile current: case-insensitive comparison (hand-made cases)", () => {
+  const doc = docs("seedbench")[0]; // answer A
+  assert.deepEqual(withAndWithoutRule("seedbench", "case", doc, "a"), { current: 1, without: 0 });
+  assert.deepEqual(withAndWithoutRule("seedbench", "case", doc, "a) one"), { current: 1, without: 0 });
+  assert.equal(itemScoreUnder("seedbench", "current", doc, "b"), 0);
+  assert.deepEqual(withAndWithoutRule("seedbench", "tag", doc, "<think>Two? No.</think>A"), { current: 1, without: 0 });
 });

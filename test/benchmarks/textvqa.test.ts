@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { getTask, TASKS } from "../../src/benchmarks/registry.js";
-import { benchmarkChecks, docsOf, promptOf, score, short, values } from "./checks.js";
+import { benchmarkChecks, docs, docsOf, promptOf, score, short, values, withAndWithoutRule } from "./checks.js";
 
 benchmarkChecks("textvqa_val", { noScoredAnswer: "TextVQA scores against ten references" });
 
@@ -31,4 +31,9 @@ test("textvqa_val: prompts are lmms-eval's strings", () => {
 
 test("textvqa_val: HF field names map onto its doc type", () => {
   assert.deepEqual(TASKS.textvqa_val.candidateAnswers(docsOf(TASKS.textvqa_val)[1]!), ["coca cola", "coke"]);
+});
+
+test("textvqa_val: profile current: the reasoning-tag step (hand-made case)", () => {
+  // Doc 0's ten answers are all "2".
+  assert.deepEqual(withAndWithoutRule("textvqa_val", "tag", docs("textvqa_val")[0], "<think>two dogs</think>2"), { current: 1, without: 0 });
 });

@@ -10,10 +10,12 @@
  * exactly two questions is an error, as upstream's assert. Upstream groups by the HF
  * `question_id`, which is the image path; here by imageId. Metric names follow today's
  * lmms-eval; LLaVA-MORE's vendored copy spells the first `mme_percetion_score`.
+ * lmms-eval 75571cfe reads a one-letter "y" / "n" as yes / no (parseMmeAnswerSingleLetter).
  */
 
 import { generatedAnswer, type LmmsTask, type MetricValue } from "../../eval/task.js";
-import { parseMmeAnswer, type MmeLabel } from "../../eval/metrics/yes_no.js";
+import { parseMmeAnswer, parseMmeAnswerSingleLetter, type MmeLabel } from "../../eval/metrics/yes_no.js";
+import { choiceOf, ruleOf, TAG_SLOT, type Choice, type ProfiledTask, type RuleSlot } from "../../eval/profile.js";
 import { docObject, id, oneOf, str } from "../../eval/fields.js";
 import { SHORT_ANSWER_PROMPT } from "../../eval/prompts.js";
 
@@ -79,54 +81,71 @@ export function mmeSubtaskScores(logs: readonly MmeLog[]): Map<string, MmeSubtas
 // Upstream routes every category outside the perception list to cognition.
 const isPerception = (l: MmeLog): boolean => (MME_PERCEPTION as readonly string[]).includes(l.category);
 
-export const mme: LmmsTask<MmeDoc, MmeLog> = {
-  name: "mme",
-  benchmarks: ["MME-P", "MME-C"],
-  maxNewTokens: 16,
-  docId: (doc) => doc.questionId,
-  prompt: (doc) => `${doc.question.trim().replaceAll(REPLACED, "")}\n${SHORT_ANSWER_PROMPT}`,
-  processResult(doc, prediction) {
-    const parsed = parseMmeAnswer(generatedAnswer(prediction));
-    const ground_truth = doc.answer === "Yes" ? "yes" : "no";
-    const { questionId, imageId, category } = doc;
-    return { questionId, imageId, category, prediction, parsed, ground_truth, score: parsed === ground_truth ? 1 : 0 };
-  },
-  aggregate(logs) {
-    const out: MetricValue[] = [];
-    const groups: Array<[string, MmeLog[]]> = [
-      ["mme_perception_score", logs.filter(isPerception)],
-      ["mme_cognition_score", logs.filter((l) => !isPerception(l))],
-    ];
-    for (const [metric, part] of groups) {
-      if (part.length === 0) continue;
-      // Upstream sums per-subtask means in the order subtasks first appear.
-      let total = 0;
-      for (const s of mmeSubtaskScores(part).values()) total += s.score;
-      out.push({ metric, value: total, n: part.length });
-    }
-    if (out.length === 0) throw new Error("mme: no samples to aggregate");
-    return out;
-  },
-  headline: { "MME-P": "mme_perception_score", "MME-C": "mme_cognition_score" },
-  answeredInFormat: (log) => log.parsed === "yes" || log.parsed === "no",
-  scoredAnswer: (log) => ({ given: log.parsed, truth: log.ground_truth }),
-  headlineScale: { "MME-P": 1, "MME-C": 1 },
-  benchmarkOf: (log) => (isPerception(log) ? "MME-P" : "MME-C"),
-  parseDoc(raw, where) {
-    const d = docObject(raw, where);
-    const question = str(d, ["question"], where);
-    // HF MME: `question_id` is the image path, shared by the image's two questions.
-    const imageId = id(d, ["imageId", "question_id"], where);
-    return {
-      questionId: d["questionId"] !== undefined ? id(d, ["questionId"], where) : `${imageId}::${question}`,
-      imageId,
-      question,
-      answer: oneOf(d, ["answer"], where, ["Yes", "No"] as const, (s) => {
-        const t = s.toLowerCase().trim().replaceAll(".", "");
-        return t === "yes" ? "Yes" : t === "no" ? "No" : s;
-      }),
-      category: oneOf(d, ["category"], where, MME_CATEGORIES),
-    };
-  },
-  candidateAnswers: () => ["yes", "no"],
+const PARSE_SLOT: RuleSlot<(answer: string) => MmeLabel> = {
+  kind: "parse",
+  vendored: { rule: parseMmeAnswer, does: "yes / no exactly, else yes or no in the first four characters", follows: "lmms_eval/tasks/mme/utils.py parse_pred_ans" },
+  current: { rule: parseMmeAnswerSingleLetter, does: "the same, and a one-character \"y\" / \"n\" is yes / no", follows: "lmms_eval/tasks/mme/utils.py parse_pred_ans" },
 };
+
+const SLOTS = { tag: TAG_SLOT, parse: PARSE_SLOT };
+
+function build(choice: Choice<typeof SLOTS>): LmmsTask<MmeDoc, MmeLog> {
+  const read = (raw: string) => generatedAnswer(raw, ruleOf(SLOTS.tag, choice.tag));
+  const parse = ruleOf(SLOTS.parse, choice.parse);
+  return {
+    name: "mme",
+    benchmarks: ["MME-P", "MME-C"],
+    maxNewTokens: 16,
+    docId: (doc) => doc.questionId,
+    prompt: (doc) => `${doc.question.trim().replaceAll(REPLACED, "")}\n${SHORT_ANSWER_PROMPT}`,
+    processResult(doc, prediction) {
+      const parsed = parse(read(prediction));
+      const ground_truth = doc.answer === "Yes" ? "yes" : "no";
+      const { questionId, imageId, category } = doc;
+      return { questionId, imageId, category, prediction, parsed, ground_truth, score: parsed === ground_truth ? 1 : 0 };
+    },
+    itemScore: (log) => log.score,
+    metricScope: (log) => [isPerception(log) ? "mme_perception_score" : "mme_cognition_score"],
+    aggregate(logs) {
+      const out: MetricValue[] = [];
+      const groups: Array<[string, MmeLog[]]> = [
+        ["mme_perception_score", logs.filter(isPerception)],
+        ["mme_cognition_score", logs.filter((l) => !isPerception(l))],
+      ];
+      for (const [metric, part] of groups) {
+        if (part.length === 0) continue;
+        // Upstream sums per-subtask means in the order subtasks first appear.
+        let total = 0;
+        for (const s of mmeSubtaskScores(part).values()) total += s.score;
+        out.push({ metric, value: total, n: part.length });
+      }
+      if (out.length === 0) throw new Error("mme: no samples to aggregate");
+      return out;
+    },
+    headline: { "MME-P": "mme_perception_score", "MME-C": "mme_cognition_score" },
+    answeredInFormat: (log) => log.parsed === "yes" || log.parsed === "no",
+    scoredAnswer: (log) => ({ given: log.parsed, truth: log.ground_truth }),
+    headlineScale: { "MME-P": 1, "MME-C": 1 },
+    benchmarkOf: (log) => (isPerception(log) ? "MME-P" : "MME-C"),
+    parseDoc(raw, where) {
+      const d = docObject(raw, where);
+      const question = str(d, ["question"], where);
+      // HF MME: `question_id` is the image path, shared by the image's two questions.
+      const imageId = id(d, ["imageId", "question_id"], where);
+      return {
+        questionId: d["questionId"] !== undefined ? id(d, ["questionId"], where) : `${imageId}::${question}`,
+        imageId,
+        question,
+        answer: oneOf(d, ["answer"], where, ["Yes", "No"] as const, (s) => {
+          const t = s.toLowerCase().trim().replaceAll(".", "");
+          return t === "yes" ? "Yes" : t === "no" ? "No" : s;
+        }),
+        category: oneOf(d, ["category"], where, MME_CATEGORIES),
+      };
+    },
+    candidateAnswers: () => ["yes", "no"],
+  };
+}
+
+export const mmeProfiles: ProfiledTask<MmeDoc, MmeLog, typeof SLOTS> = { name: "mme", slots: SLOTS, build };
+export const mme = build(choiceOf(SLOTS, "vendored"));

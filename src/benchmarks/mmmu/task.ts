@@ -11,11 +11,17 @@
  * Python's round(·, 3) (quirk: the reported number has 3 decimals), 0–1.
  * The HF dataset stores options as a Python list literal and has no subject field: the subject
  * comes from the id ("validation_Art_Theory_12" → "Art_Theory", extract_subset_name).
+ * lmms-eval 75571cfe rounds mmmu_acc to 5 decimals and scores open questions through its first
+ * candidate only, character by character (openCorrectFirstCandidate: lmms-eval issue #1436), so
+ * every open question with a non-empty answer is wrong there; the `open` slot's vendored rule is the
+ * official MMMU one (eval_utils.py eval_open over every candidate), the named variant
+ * `--mmmu-open official` of the current profile.
  */
 
 import { generatedAnswer, type LmmsTask } from "../../eval/task.js";
 import { optionBlock, optionLetters } from "../../eval/metrics/choice.js";
-import { openCorrect, parseMultiChoice, parseOpen, type McParse, type OpenValue } from "../../eval/metrics/mmmu_parse.js";
+import { openCorrect, openCorrectFirstCandidate, parseMultiChoice, parseOpen, type McParse, type OpenValue } from "../../eval/metrics/mmmu_parse.js";
+import { choiceOf, ruleOf, TAG_SLOT, type Choice, type ProfiledTask, type RuleSlot } from "../../eval/profile.js";
 import { pyRound } from "../../eval/metrics/python.js";
 import { docObject, id, oneOf, str, type RawDoc } from "../../eval/fields.js";
 import { parsePythonStringList } from "./python_literal.js";
@@ -71,7 +77,33 @@ function options(d: RawDoc, where: string): string[] {
   return list as string[];
 }
 
-export function makeMmmuTask(seed = MMMU_DEFAULT_SEED): LmmsTask<MmmuDoc, MmmuLog> {
+const OPEN_SLOT: RuleSlot<(gold: string, preds: readonly OpenValue[]) => boolean> = {
+  kind: "parse",
+  vendored: {
+    rule: openCorrect,
+    does: "an open answer is right when any parsed candidate matches the gold answer (the official MMMU rule)",
+    follows: "lmms_eval/tasks/mmmu/utils.py mmmu_process_results, evaluate_mmmu, eval_open",
+  },
+  current: {
+    rule: openCorrectFirstCandidate,
+    does: "only str() of the first candidate is kept and eval_open iterates its characters: open answers score 0 (issue #1436)",
+    follows: "lmms_eval/tasks/mmmu/utils.py mmmu_process_results, evaluate_mmmu, eval_open",
+  },
+};
+
+const ROUNDING_SLOT: RuleSlot<number> = {
+  kind: "rounding",
+  vendored: { rule: 3, does: "mmmu_acc rounded to 3 decimals", follows: "lmms_eval/tasks/mmmu/utils.py mmmu_aggregate_results" },
+  current: { rule: 5, does: "mmmu_acc rounded to 5 decimals", follows: "lmms_eval/tasks/mmmu/utils.py mmmu_aggregate_results" },
+};
+
+const SLOTS = { tag: TAG_SLOT, open: OPEN_SLOT, rounding: ROUNDING_SLOT };
+
+/** The MMMU task with the random-letter fallback seeded by `seed`, under one rule choice (the vendored copy's unless given). */
+export function makeMmmuTask(seed = MMMU_DEFAULT_SEED, choice: Choice<typeof SLOTS> = choiceOf(SLOTS, "vendored")): LmmsTask<MmmuDoc, MmmuLog> {
+  const read = (raw: string) => generatedAnswer(raw, ruleOf(SLOTS.tag, choice.tag));
+  const openRight = ruleOf(SLOTS.open, choice.open);
+  const digits = ruleOf(SLOTS.rounding, choice.rounding);
   return {
     name: "mmmu_val",
     benchmarks: ["MMMU"],
@@ -84,14 +116,15 @@ export function makeMmmuTask(seed = MMMU_DEFAULT_SEED): LmmsTask<MmmuDoc, MmmuLo
     },
     processResult(doc, prediction) {
       const base = { id: doc.id, subject: doc.subject, questionType: doc.questionType, prediction, answer: doc.answer };
-      const answer = generatedAnswer(prediction);
+      const answer = read(prediction);
       if (doc.questionType === "multiple-choice") {
         const { letter, via } = parseMultiChoice(answer, doc.options, seed, doc.id);
         return { ...base, parsed_pred: letter, via, correct: letter === doc.answer ? 1 : 0 };
       }
       const preds = parseOpen(answer);
-      return { ...base, parsed_pred: preds, via: "open", correct: openCorrect(doc.answer, preds) ? 1 : 0 };
+      return { ...base, parsed_pred: preds, via: "open", correct: openRight(doc.answer, preds) ? 1 : 0 };
     },
+    itemScore: (log) => log.correct,
     aggregate(logs) {
       if (logs.length === 0) throw new Error("mmmu_val: no samples to aggregate");
       const bySubject = new Map<string, { right: number; n: number }>();
@@ -104,7 +137,7 @@ export function makeMmmuTask(seed = MMMU_DEFAULT_SEED): LmmsTask<MmmuDoc, MmmuLo
         weighted += (s.right / s.n) * s.n;
         n += s.n;
       }
-      return [{ metric: "mmmu_acc", value: pyRound(weighted / n, 3), n }];
+      return [{ metric: "mmmu_acc", value: pyRound(weighted / n, digits), n }];
     },
     headline: { MMMU: "mmmu_acc" },
     headlineScale: { MMMU: 100 },
@@ -132,4 +165,5 @@ export function makeMmmuTask(seed = MMMU_DEFAULT_SEED): LmmsTask<MmmuDoc, MmmuLo
   };
 }
 
+export const mmmuValProfiles: ProfiledTask<MmmuDoc, MmmuLog, typeof SLOTS> = { name: "mmmu_val", slots: SLOTS, build: (choice) => makeMmmuTask(MMMU_DEFAULT_SEED, choice) };
 export const mmmuVal = makeMmmuTask();

@@ -9,10 +9,12 @@
  * aggregates keys some row returned). The workbench generates and evaluates image questions
  * only (the README's SEED-img column is seed_image); a predictions file's video rows are scored
  * the same way, so seed_all is lmms-eval's number, never seed_image under another name.
+ * lmms-eval 75571cfe compares without case (seedCaseless: "a" answers A).
  */
 
 import { generatedAnswer, type LmmsTask } from "../../eval/task.js";
-import { optionBlock, seedExtract } from "../../eval/metrics/choice.js";
+import { optionBlock, seedCaseless, seedExtract, seedSameCase, type SeedCompare } from "../../eval/metrics/choice.js";
+import { choiceOf, ruleOf, TAG_SLOT, type Choice, type ProfiledTask, type RuleSlot } from "../../eval/profile.js";
 import { docObject, id, int, oneOf, str, strList, type RawDoc } from "../../eval/fields.js";
 import { LETTER_PROMPT } from "../../eval/prompts.js";
 
@@ -53,40 +55,57 @@ const accuracy = (logs: readonly SeedLog[]) => {
   return right / logs.length;
 };
 
-export const seedbench: LmmsTask<SeedDoc, SeedLog> = {
-  name: "seedbench",
-  benchmarks: ["SEED-img"],
-  maxNewTokens: 1024,
-  docId: (doc) => doc.questionId,
-  prompt: (doc) => `${doc.question}\n${optionBlock(doc.choices)}\n${LETTER_PROMPT}`,
-  processResult(doc, prediction) {
-    const pred = seedExtract(generatedAnswer(prediction));
-    return { questionId: doc.questionId, prediction, pred, answer: doc.answer, correct: pred === doc.answer ? 1 : 0, dataType: doc.dataType };
-  },
-  aggregate(logs) {
-    if (logs.length === 0) throw new Error("seedbench: no samples to aggregate");
-    // The yaml's metric_list order; a log written before dataType was logged is an image row.
-    const parts: Array<[string, readonly SeedLog[]]> = [
-      ["seed_image", logs.filter((l) => l.dataType !== "video")],
-      ["seed_video", logs.filter((l) => l.dataType === "video")],
-      ["seed_all", logs],
-    ];
-    return parts.filter(([, part]) => part.length > 0).map(([metric, part]) => ({ metric, value: accuracy(part), n: part.length }));
-  },
-  headline: { "SEED-img": "seed_image" },
-  headlineScale: { "SEED-img": 100 },
-  answeredInFormat: (log) => typeof log.pred === "string" && /^[A-D]$/.test(log.pred),
-  scoredAnswer: (log) => ({ given: log.pred, truth: log.answer }),
-  parseDoc(raw, where) {
-    const d = docObject(raw, where);
-    return {
-      questionId: id(d, ["questionId", "question_id", "doc_id"], where),
-      question: str(d, ["question"], where),
-      choices: choices(d, where),
-      answer: oneOf(d, ["answer"], where, ["A", "B", "C", "D"] as const),
-      questionTypeId: int(d, ["questionTypeId", "question_type_id"], where),
-      dataType: oneOf(d, ["dataType", "data_type"], where, ["image", "video"] as const),
-    };
-  },
-  candidateAnswers: () => ["A", "B", "C", "D"],
+const CASE_SLOT: RuleSlot<SeedCompare> = {
+  kind: "case",
+  vendored: { rule: seedSameCase, does: "the first character equals the answer letter, case-sensitive", follows: "lmms_eval/tasks/seedbench/utils.py seed_aggregation_result" },
+  current: { rule: seedCaseless, does: "compared lower-cased and stripped: \"a\" answers A", follows: "lmms_eval/tasks/seedbench/utils.py seed_aggregation_result" },
 };
+
+const SLOTS = { tag: TAG_SLOT, case: CASE_SLOT };
+
+function build(choice: Choice<typeof SLOTS>): LmmsTask<SeedDoc, SeedLog> {
+  const read = (raw: string) => generatedAnswer(raw, ruleOf(SLOTS.tag, choice.tag));
+  const same = ruleOf(SLOTS.case, choice.case);
+  return {
+    name: "seedbench",
+    benchmarks: ["SEED-img"],
+    maxNewTokens: 1024,
+    docId: (doc) => doc.questionId,
+    prompt: (doc) => `${doc.question}\n${optionBlock(doc.choices)}\n${LETTER_PROMPT}`,
+    processResult(doc, prediction) {
+      const pred = seedExtract(read(prediction));
+      return { questionId: doc.questionId, prediction, pred, answer: doc.answer, correct: same(pred, doc.answer) ? 1 : 0, dataType: doc.dataType };
+    },
+    itemScore: (log) => log.correct,
+    metricScope: (log) => [log.dataType === "video" ? "seed_video" : "seed_image", "seed_all"],
+    aggregate(logs) {
+      if (logs.length === 0) throw new Error("seedbench: no samples to aggregate");
+      // The yaml's metric_list order; a log written before dataType was logged is an image row.
+      const parts: Array<[string, readonly SeedLog[]]> = [
+        ["seed_image", logs.filter((l) => l.dataType !== "video")],
+        ["seed_video", logs.filter((l) => l.dataType === "video")],
+        ["seed_all", logs],
+      ];
+      return parts.filter(([, part]) => part.length > 0).map(([metric, part]) => ({ metric, value: accuracy(part), n: part.length }));
+    },
+    headline: { "SEED-img": "seed_image" },
+    headlineScale: { "SEED-img": 100 },
+    answeredInFormat: (log) => typeof log.pred === "string" && ["A", "B", "C", "D"].some((letter) => same(log.pred, letter)),
+    scoredAnswer: (log) => ({ given: same(log.pred, log.answer) ? log.answer : log.pred, truth: log.answer }),
+    parseDoc(raw, where) {
+      const d = docObject(raw, where);
+      return {
+        questionId: id(d, ["questionId", "question_id", "doc_id"], where),
+        question: str(d, ["question"], where),
+        choices: choices(d, where),
+        answer: oneOf(d, ["answer"], where, ["A", "B", "C", "D"] as const),
+        questionTypeId: int(d, ["questionTypeId", "question_type_id"], where),
+        dataType: oneOf(d, ["dataType", "data_type"], where, ["image", "video"] as const),
+      };
+    },
+    candidateAnswers: () => ["A", "B", "C", "D"],
+  };
+}
+
+export const seedbenchProfiles: ProfiledTask<SeedDoc, SeedLog, typeof SLOTS> = { name: "seedbench", slots: SLOTS, build };
+export const seedbench = build(choiceOf(SLOTS, "vendored"));

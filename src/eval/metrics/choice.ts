@@ -88,3 +88,95 @@ function mmbenchInferText(answer: string, options: Readonly<Record<string, strin
   });
   return hits.length === 1 ? (hits[0] as string) : null;
 }
+
+/**
+ * ScienceQA at lmms-eval 75571cfe (lmms_eval/tasks/scienceqa/utils.py, sqa_process_results): the
+ * target lower-cased; right when the stripped prediction lower-cased equals it, or starts with an
+ * upper-case letter then "." and that letter lower-cased is the target. "a" now counts; "a." still
+ * does not (its first character is not upper case).
+ */
+export function scienceqaCorrectCaseless(prediction: string, target: string): boolean {
+  const pred = pyStrip(prediction);
+  const t = pyStrip(target).toLowerCase();
+  if (pred.toLowerCase() === t) return true;
+  const chars = Array.from(pred);
+  return chars.length >= 2 && pyIsUpper(chars[0] as string) && chars[1] === "." && (chars[0] as string).toLowerCase() === t;
+}
+
+/** SEED-Bench's comparison of the extracted character with the answer letter (seed_aggregation_result). */
+export type SeedCompare = (pred: string, answer: string) => boolean;
+/** The vendored copy: `result["pred"] == result["answer"]`. */
+export const seedSameCase: SeedCompare = (pred, answer) => pred === answer;
+/** lmms-eval 75571cfe: `pred.lower().strip() == answer.lower().strip()`, so "a" answers A. */
+export const seedCaseless: SeedCompare = (pred, answer) => pyStrip(pred.toLowerCase()) === pyStrip(answer.toLowerCase());
+
+/**
+ * AI2D's `flexible-extract` filter at lmms-eval 75571cfe (lmms_eval/tasks/ai2d/ai2d.yaml filter_list,
+ * utils.py MultiChoiceRegexFilter.apply): on the raw response, `^\s*([A-Z])\.` gives the letter ("A.
+ * cat" → "A", "  B." → "B"); anything else is kept as it is ("a. cat", "(A)", "The answer is A").
+ * Python's `\s` also matches U+001C–U+001F, which JavaScript's does not.
+ */
+export function ai2dFlexibleExtract(response: string): string {
+  const m = /^[\s\x1c-\x1f]*([A-Z])\./.exec(response);
+  return m ? (m[1] as string) : response;
+}
+
+const MCQ_DEFAULT_CHOICES = ["A", "B", "C", "D", "E", "F", "G", "H"];
+const MCQ_PHRASES = [
+  "the answer is", "answer is", "the correct answer is", "correct answer is", "the best answer is", "best answer is",
+  "the correct option is", "correct option is", "the best option is", "best option is", "the choice is", "choice is",
+  "the correct choice is", "correct choice is", "i choose", "i select", "i pick", "my answer is", "my choice is",
+  "옵션", "정답은", "답은", "답:", "答案是", "答案为", "选", "答えは",
+];
+const MCQ_PRIORITY = { start: 10, end: 9, phrase: 7, parentheses: 6, period: 5, colon: 4, right_paren: 3, space: 2, fallback: 0 } as const;
+const isAlpha = (c: string | undefined): boolean => c !== undefined && /^\p{L}$/u.test(c);
+
+/**
+ * extract_mcq_answer (lmms_eval/tasks/_task_utils/mcq_extract.py at 75571cfe), which MMBench's static
+ * mode (mmbench_en_dev_static) asks for a rotation the rule-based can_infer did not settle. The
+ * response stripped, then each of , . ! ? ; : ' " stripped from its ends in turn, padded with a space;
+ * candidates "(X)", "X.", "X:", "X)", "X " (last occurrence of each), a letter after an answer phrase
+ * ("the answer is", "答案是", …), a standalone letter at the start or at the end; with none of those,
+ * any occurrence. The highest-priority format wins (start 10, end 9, phrase 7, parentheses 6, period
+ * 5, colon 4, right paren 3, space 2, fallback 0), the later position within one. "" when none.
+ * Positions are UTF-16 offsets where upstream counts code points: only their order matters.
+ */
+export function extractMcqAnswer(response: string, choices: readonly string[] = MCQ_DEFAULT_CHOICES): string {
+  if (pyStrip(response) === "") return "";
+  const all = choices.length > 0 ? choices : MCQ_DEFAULT_CHOICES;
+  let body = pyStrip(response);
+  for (const ch of [",", ".", "!", "?", ";", ":", "'", '"']) body = pyStrip(body, ch);
+  const text = ` ${body} `;
+  const cands: Array<{ letter: string; at: number; format: keyof typeof MCQ_PRIORITY }> = [];
+  const wrapped: Array<[keyof typeof MCQ_PRIORITY, string, string]> = [["parentheses", "(", ")"], ["period", "", "."], ["colon", "", ":"], ["right_paren", "", ")"], ["space", "", " "]];
+  for (const [format, pre, suf] of wrapped) {
+    for (const ch of all) if (text.includes(pre + ch + suf)) cands.push({ letter: ch, at: text.lastIndexOf(pre + ch + suf), format });
+  }
+  const lower = text.toLowerCase();
+  for (const phrase of MCQ_PHRASES) {
+    const idx = lower.indexOf(phrase);
+    if (idx === -1) continue;
+    for (const ch of all) {
+      const at = text.indexOf(ch, idx + phrase.length);
+      if (at !== -1) cands.push({ letter: ch, at, format: "phrase" });
+    }
+  }
+  const stripped = Array.from(pyStrip(text));
+  for (const ch of all) {
+    const s = stripped.join("");
+    if (s.startsWith(ch) && (stripped.length === 1 || !isAlpha(stripped[1]))) cands.push({ letter: ch, at: 0, format: "start" });
+  }
+  for (const ch of all) {
+    const s = stripped.join("");
+    if (s.endsWith(ch) && (stripped.length === 1 || !isAlpha(stripped[stripped.length - 2]))) cands.push({ letter: ch, at: text.length - 1, format: "end" });
+  }
+  if (cands.length === 0) for (const ch of all) if (text.includes(ch)) cands.push({ letter: ch, at: text.lastIndexOf(ch), format: "fallback" });
+  if (cands.length === 0) return "";
+  // Python's stable sort on (priority, position) reversed: the first of equal keys stays first.
+  let best = cands[0]!;
+  for (const c of cands) {
+    const [p, q] = [MCQ_PRIORITY[c.format], MCQ_PRIORITY[best.format]];
+    if (p > q || (p === q && c.at > best.at)) best = c;
+  }
+  return best.letter;
+}

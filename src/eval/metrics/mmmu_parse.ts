@@ -111,3 +111,25 @@ export function openCorrect(gold: string, preds: readonly OpenValue[]): boolean 
     typeof p === "string" ? golds.some((g) => typeof g === "string" && p.includes(g)) : golds.some((g) => g === p),
   );
 }
+
+/** Python's str() of a parsed open candidate: "0.5", "3.0" for a whole float, the string itself. */
+export function pyStrOpen(v: OpenValue): string {
+  if (typeof v === "string") return v;
+  if (Number.isInteger(v) && Math.abs(v) < 1e16) return `${v}.0`;
+  return String(v);
+}
+
+/**
+ * Open questions at lmms-eval 75571cfe (lmms_eval/tasks/mmmu/utils.py): mmmu_process_results keeps
+ * only `str(parsed_pred[0])` of parse_open_response's candidates, and evaluate_mmmu hands that string
+ * to eval_open, which iterates over it character by character: right only when a string gold form
+ * occurs in a single character, which no non-empty gold form does (lmms-eval issue #1436, fixed after
+ * this commit by pull request #1471). Upstream's first candidate is the first of a Python set, whose
+ * order varies from run to run; the score does not depend on it (only whether it is empty does, and an
+ * empty candidate only comes alone), so the first in `preds`' order is taken.
+ */
+export function openCorrectFirstCandidate(gold: string, preds: readonly OpenValue[]): boolean {
+  const kept = preds.length > 0 ? pyStrOpen(preds[0] as OpenValue) : "";
+  const golds = normalizeOpen(gold).filter((g): g is string => typeof g === "string");
+  return Array.from(kept).some((ch) => golds.some((g) => ch.includes(g)));
+}

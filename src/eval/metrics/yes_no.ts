@@ -1,6 +1,6 @@
 /** Yes/no answer parsing of POPE and MME. */
 
-import { cpSlice, pyStrip } from "./python.js";
+import { cpLength, cpSlice, pyStrip } from "./python.js";
 
 /**
  * POPE (lmms_eval/tasks/pope/utils.py, pope_process_results): the prediction lower-cased and
@@ -17,7 +17,7 @@ export type MmeLabel = "yes" | "no" | "other";
  * MME (lmms_eval/tasks/mme/utils.py, parse_pred_ans, "brought from Otter"): lower-case, strip,
  * delete every "."; exactly "yes"/"no" is that answer; else "yes" anywhere in the first four
  * characters means yes, else "no" there means no ("Not sure" → no, "None" → no), else other.
- * Today's lmms-eval also maps a lone "y"/"n"; the vendored copy LLaVA-MORE used does not.
+ * lmms-eval 75571cfe also maps a lone "y"/"n" (parseMmeAnswerSingleLetter); the vendored copy does not.
  */
 export function parseMmeAnswer(prediction: string): MmeLabel {
   const s = pyStrip(prediction.toLowerCase()).replaceAll(".", "");
@@ -26,4 +26,15 @@ export function parseMmeAnswer(prediction: string): MmeLabel {
   if (head.includes("yes")) return "yes";
   if (head.includes("no")) return "no";
   return "other";
+}
+
+/**
+ * MME at lmms-eval 75571cfe (lmms_eval/tasks/mme/utils.py, parse_pred_ans): as parseMmeAnswer, but a
+ * one-character answer (after lower-casing, stripping and deleting ".") is "yes" when it is "y", "no"
+ * when it is "n", else other: "Y." and "n" now count.
+ */
+export function parseMmeAnswerSingleLetter(prediction: string): MmeLabel {
+  const s = pyStrip(prediction.toLowerCase()).replaceAll(".", "");
+  if (cpLength(s) === 1) return s === "y" ? "yes" : s === "n" ? "no" : "other";
+  return parseMmeAnswer(prediction);
 }
