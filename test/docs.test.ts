@@ -63,9 +63,9 @@ test("PROVENANCE.md lists exactly the files of data/paper/, and every project pa
 });
 
 test("the README's figures tables name every figure that npm start commits", () => {
-  const readme = readFileSync(join(projectRoot, "README.md"), "utf8");
+  const readme = readFileSync(join(projectRoot(), "README.md"), "utf8");
   for (const folder of ["published", "lab"]) {
-    const pngs = readdirSync(join(projectRoot, "figures", folder)).filter((f) => f.endsWith(".png"));
+    const pngs = readdirSync(join(projectRoot(), "figures", folder)).filter((f) => f.endsWith(".png"));
     assert.ok(pngs.length > 0, `figures/${folder} holds no PNG`);
     for (const png of pngs) assert.ok(readme.includes(`\`${png}\``), `README's figures table does not name figures/${folder}/${png}`);
   }
