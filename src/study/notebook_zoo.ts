@@ -8,7 +8,6 @@
  */
 import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
-import { defaultDatasetDir, Dataset } from "../data/dataset.js";
 import { generateDataset } from "../benchmarks/dataset.js";
 import { notebookSteps, TRAIN_ENV, trainingOptedIn } from "../data/presets.js";
 import type { Preset } from "../presets.js";
@@ -18,9 +17,8 @@ import type { VisionTower } from "../models/vision/vit.js";
 import { buildZoo, defaultZooDir, loadZooTower, zooBuildKey, zooEntryNames, type ZooManifest } from "../zoo/zoo.js";
 import { readJsonFile } from "../util/jsonl.js";
 import { projectRoot } from "../util/paths.js";
-import { archiveRoot, archiveSourceOf } from "./archive.js";
-import { readResults } from "./results.js";
-import { evalSuffix, runsRoot } from "./run.js";
+import { archivedIds, archiveRoot } from "./archive.js";
+import { evalSuffix, finishedResult } from "./run.js";
 import { studyGrid } from "./grids.js";
 
 /**
@@ -53,14 +51,14 @@ export interface NotebookZoo {
 
 /**
  * The zoo of the notebook's preset: built where missing at `tiny` or when training is opted in
- * (`train`, default $LLAVA_MORE_TRAIN); otherwise only read, with the entries it lacks named and a
+ * ($LLAVA_MORE_TRAIN; `train` decides instead when given); otherwise only read, with the entries it lacks named and a
  * line saying how long building them takes and the command that does it.
  */
 export async function notebookZoo(preset: Preset, options: { train?: boolean; log?: (line: string) => void } = {}): Promise<NotebookZoo> {
   const log = options.log ?? console.log;
   const { manifest: dataset } = await generateDataset({ preset, seed: 0, progress: false });
   const dir = defaultZooDir(preset, 0);
-  if (preset === "tiny" || (options.train ?? trainingOptedIn())) {
+  if (options.train ?? (preset === "tiny" || trainingOptedIn())) {
     if (preset !== "tiny") log(`building the missing ${preset} zoo entries in this cell (${TRAIN_ENV} is set): ${zooBuildTime(preset)}`);
     const { manifest, built } = await buildZoo({ preset, steps: notebookSteps(preset), progress: preset !== "tiny" });
     return { preset, dir, manifest, built, missing: [] };
@@ -86,15 +84,14 @@ export function builtTowers(zoo: NotebookZoo): { name: VisionFamily; tower: Visi
 }
 
 /**
- * The zoo entries behind the archived runs of a preset (results/<preset>, committed): each LLM and
- * tower with what the runs record of it and the weights they were trained from, so a clone without
- * the zoo sees what the lab's results rest on.
+ * The zoo entries behind the archived runs of a preset (results/<preset>, committed, as the files
+ * hold them): each LLM and tower with what the runs record of it and the weights they were trained
+ * from, so a clone without the zoo sees what the lab's results rest on.
  */
 export function archivedZooView(preset: Preset): TableView {
-  const datasetDir = defaultDatasetDir(preset, 0);
   const archive = archiveRoot(preset);
-  const source = existsSync(join(datasetDir, "manifest.json")) ? archiveSourceOf(archive, new Dataset(datasetDir).manifest) : undefined;
-  const results = readResults(runsRoot(preset), { suffix: evalSuffix({ evalLimit: studyGrid("quick", preset).evalLimit }), ...(source ? { archive: source } : {}) });
+  const suffix = evalSuffix({ evalLimit: studyGrid("quick", preset).evalLimit });
+  const results = archivedIds(archive).flatMap((id) => finishedResult(join(archive, id), suffix) ?? []);
   const rows = new Map<string, { kind: string; detail: string; weights: Set<string>; runs: number }>();
   const count = (name: string, kind: string, detail: string, weights: string): void => {
     const row = rows.get(name) ?? { kind, detail, weights: new Set<string>(), runs: 0 };
@@ -109,7 +106,7 @@ export function archivedZooView(preset: Preset): TableView {
   const ordered = zooEntryNames().filter((name) => rows.has(name));
   return {
     name: "archived_zoo",
-    title: `Zoo entries behind the archived runs (${preset}, from ${results.length} runs in the archive and runs/)`,
+    title: `Zoo entries behind the archived runs (${results.length} runs in ${relative(projectRoot(), archive) || archive})`,
     columns: ["entry", "kind", "what the runs record", "runs", "weights (SHA-1, first 10)"],
     rows: ordered.map((name) => {
       const row = rows.get(name)!;
