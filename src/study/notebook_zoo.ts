@@ -31,7 +31,7 @@ export const SMALL_ZOO_BUILD = { minutes: 39.6, entries: 12, machine: "2 cores" 
 /** How long building a preset's zoo takes, as far as it was measured. */
 export function zooBuildTime(preset: Preset): string {
   if (preset === "tiny") return "seconds (a few steps per entry)";
-  if (preset === "small") return `about ${Math.round(SMALL_ZOO_BUILD.minutes / 5) * 5} minutes on ${SMALL_ZOO_BUILD.machine} (measured: ${SMALL_ZOO_BUILD.minutes} min for its ${SMALL_ZOO_BUILD.entries} entries)`;
+  if (preset === "small") return `about ${Math.round(SMALL_ZOO_BUILD.minutes / 5) * 5} minutes on ${SMALL_ZOO_BUILD.machine}, measured ${SMALL_ZOO_BUILD.minutes} min for its ${SMALL_ZOO_BUILD.entries} entries`;
   return "hours (not measured at this preset; the small zoo takes 40 minutes)";
 }
 
@@ -71,7 +71,7 @@ export async function notebookZoo(preset: Preset, options: { train?: boolean; lo
   const missing = zooEntryNames().filter((name) => manifest.entries[name] === undefined);
   if (missing.length > 0) {
     log(`the ${preset} zoo (${relative(projectRoot(), dir) || dir}) lacks ${missing.length} of its ${zooEntryNames().length} entries: ${missing.join(", ")}`);
-    log(`building them takes ${zooBuildTime(preset)}, too long for a notebook cell: run \`${zooCommand(preset)}\` in a terminal (resumable), then this notebook again; or let the notebook build it: ${TRAIN_ENV}=1 npm run notebooks -- notebooks/02_backbones.ipynb (no cell time-out then)`);
+    log(`building them takes ${zooBuildTime(preset)}: too long for a notebook cell; run \`${zooCommand(preset)}\` in a terminal (resumable), then this notebook again; or let the notebook build it: ${TRAIN_ENV}=1 npm run notebooks -- notebooks/02_backbones.ipynb (no cell time-out then)`);
   }
   return { preset, dir, manifest, built: [], missing };
 }
