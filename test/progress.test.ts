@@ -80,6 +80,9 @@ test("as status lines, a run's bars and messages update one line, whose last tex
         line!.note(`${id}: stage 1 50 steps, loss 5.954 → 4.381`);
       });
     }
+    const worker = taskLine("run-w", "[1/1] run-w")!;
+    worker.show("running in a worker process; follow it with: tail -f w.log");
+    worker.end("finished", "its log: w.log");
     const failing = taskLine("run-c", "[3/3] run-c");
     const diverge = async (): Promise<void> => {
       progressBar("run-c stage 2", 10, { stream }).tick();
@@ -90,7 +93,10 @@ test("as status lines, a run's bars and messages update one line, whose last tex
     setStatusLines(undefined);
   }
   assert.deepEqual(text, [], "no bar drawn as text");
-  assert.equal(lines.length, 3, "one line per run, not one per bar");
+  assert.equal(lines.length, 4, "one line per run, not one per bar");
+  // A run in a worker process: what it does now is shown but not listed on its last text.
+  assert.match(lines[2]![1]!, /^\[1\/1\] run-w: running in a worker process; follow it with: tail -f w\.log · \d/);
+  assert.match(lines[2]!.at(-1)!, /^\[1\/1\] run-w: finished in \d+(\.\d)? s: its log: w\.log$/);
   assert.match(lines[0]![0]!, /^\[1\/2\] run-a: starting · \d/);
   // The run's name is left out of its bars' labels and messages: the line names it.
   assert.ok(lines[0]!.some((t) => /^\[1\/2\] run-a: stage 1 100% 50\/50 · /.test(t)), lines[0]!.join("\n"));
@@ -98,7 +104,7 @@ test("as status lines, a run's bars and messages update one line, whose last tex
   assert.match(lines[0]!.at(-1)!, /^\[1\/2\] run-a: finished in \d+(\.\d)? s \(stage 1 50 steps, loss 5\.954 → 4\.381\)$/);
   assert.ok(lines[0]!.length < 20, `updates are throttled (${lines[0]!.length} for 150 ticks)`);
   assert.match(lines[1]!.at(-1)!, /^\[2\/2\] run-b: finished in /);
-  assert.match(lines[2]!.at(-1)!, /^\[3\/3\] run-c: failed after \d+(\.\d)? s: out of memory$/);
+  assert.match(lines[3]!.at(-1)!, /^\[3\/3\] run-c: failed after \d+(\.\d)? s: out of memory$/);
 });
 
 test("as status lines, a bar outside any run is one line of its own, updated in place, ending with its total time", () => {

@@ -147,13 +147,13 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
         const spec = todo[next++]!;
         const id = runId(spec);
         const dir = runDir(runOptions(options, spec));
-        const follow = `follow it with: tail -f ${join(dir, WORKER_LOG)}`;
+        const workerLog = join(dir, WORKER_LOG);
         const line = lineOf(spec);
-        if (line) line.note(`running in a worker process; ${follow}`);
-        else log(`${id}: running in a worker process; ${follow}`);
+        if (line) line.show(`running in a worker process; follow it with: tail -f ${workerLog}`);
+        else log(`${id}: running in a worker process; follow it with: tail -f ${workerLog}`);
         const code = await runWorker(workerArgs(options, spec), dir, threads);
-        if (code === 0) line?.end("finished");
-        else line?.end("failed", `the worker exited with code ${code}`);
+        if (code === 0) line?.end("finished", `its log: ${workerLog}`);
+        else line?.end("failed", `the worker exited with code ${code}; see ${workerLog}`);
         if (code === 0) {
           ran.push(id);
           const result = finishedResult(dir, suffix, expectedResultKey(runOptions(options, spec)));

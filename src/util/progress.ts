@@ -69,6 +69,8 @@ const LINE_REFRESH_MS = 1000;
 
 /** One task's line: what it does now and for how long, then how it ended and what it noted. */
 export interface TaskLine {
+  /** What the task does now, until the next message or bar replaces it. */
+  show(text: string): void;
   /** A message of the task (a stage finished): shown now, and listed on the line's last text. */
   note(text: string): void;
   /** The task's last text: "finished in 25 s" or "failed after 3 s: <detail>", then its notes. */
@@ -102,6 +104,10 @@ class TaskLineImpl implements TaskLine {
   progress(text: string, final: boolean): void {
     this.activity = this.own(text);
     this.draw(final);
+  }
+
+  show(text: string): void {
+    this.progress(text, true);
   }
 
   note(text: string): void {
