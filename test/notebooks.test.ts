@@ -179,6 +179,12 @@ test(
     }
     assert.match(outputs("03_llm_comparison"), /vicuna-7b \+ clip @ 1x, short captions/);
     assert.match(outputs("04_visual_backbones"), /Finding 4 — /);
+    // One line per run, updated in place (its last text kept), not a bar per training stage and benchmark.
+    const trained = outputs("05_resolution_and_scale");
+    const runLines = trained.match(/\[\d+\/\d+\] [\w.-]+__[\w.+-]+__s\d: finished in [\d.]+ (s|min) \(stage 1 \d+ steps, loss [\d.]+ → [\d.]+; stage 2 /g) ?? [];
+    const gridRuns = Number(/(\d+) runs at the tiny preset/.exec(trained)?.[1]);
+    assert.equal(runLines.length, gridRuns, `one finished line per run:\n${runLines.join("\n")}`);
+    assert.doesNotMatch(trained, /\] \d+% \d+\/\d+/, "no progress bar text");
     assert.match(outputs("05_resolution_and_scale"), /size × resolution interaction per benchmark/);
     assert.match(outputs("05_resolution_and_scale"), /updatemenus/);
     assert.match(outputs("06_pretraining_data"), /dense captions minus .*short captions \(lab only/);
