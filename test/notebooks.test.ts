@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadPublishedScores, readPublishedScores } from "../src/analysis/published.js";
 import { PAPER_COMPARISONS, comparisonDeltas, deltaRows } from "../src/analysis/comparisons.js";
-import { cellSource, findJupyter, listNotebooks, notebookProblems, runNotebooks, type NotebookDocument } from "../src/jupyter/notebooks.js";
+import { cellSource, findJupyter, listNotebooks, notebookProblems, numberExecutedCells, runNotebooks, type NotebookDocument } from "../src/jupyter/notebooks.js";
 import { KERNEL_NAME } from "../src/jupyter/kernel.js";
 import { TINY_BANNER } from "../src/jupyter/display.js";
 import { projectPath } from "../src/util/paths.js";
@@ -66,6 +66,20 @@ test("error outputs and stderr in an executed notebook are reported", () => {
   assert.deepEqual(notebookProblems(nb), ["cell 2: TypeError: boom", "cell 3: stderr: 1:5 - Cannot find name 'q'."]);
 });
 
+test("executed code cells are numbered as the kernel ran them; markdown and blank cells get no number, counts there are kept", () => {
+  const nb: NotebookDocument = {
+    metadata: {},
+    cells: [
+      { cell_type: "markdown", source: "# title" },
+      { cell_type: "code", source: "a", execution_count: null },
+      { cell_type: "code", source: ["  \n"], execution_count: null },
+      { cell_type: "code", source: ["b", "c"] },
+      { cell_type: "code", source: "d", execution_count: 3 },
+    ],
+  };
+  assert.deepEqual(numberExecutedCells(nb).cells.map((c) => c.execution_count), [undefined, 1, null, 2, 3]);
+});
+
 test(
   "the visual-world notebook executes headless on the tiny preset and shows scenes, tables and baselines",
   { skip: requireTool(findJupyter() !== undefined, "Jupyter nbconvert not found (apt-get install jupyter-nbconvert jupyter-client)"), timeout: 300_000 },
@@ -118,6 +132,9 @@ test(
     const [run] = runs;
     assert.deepEqual(run?.problems, []);
     const executed = readNotebook(join(outDir, "01_published_results.ipynb"));
+    // The executed copy keeps each code cell's execution count (nbconvert alone leaves tslab's cells without one).
+    const code = executed.cells.filter((c) => c.cell_type === "code");
+    assert.deepEqual(code.map((c) => c.execution_count), code.map((_, i) => i + 1));
     const html = executed.cells.flatMap((c) => c.outputs ?? []).map((o) => JSON.stringify(o)).join("\n");
     assert.match(html, /130 scores, 10 models, 13 benchmarks/);
     assert.match(html, /LLaVA-MORE README results/);
@@ -162,6 +179,12 @@ test(
     }
     assert.match(outputs("03_llm_comparison"), /vicuna-7b \+ clip @ 1x, short captions/);
     assert.match(outputs("04_visual_backbones"), /Finding 4 — /);
+    // One line per run, updated in place (its last text kept), not a bar per training stage and benchmark.
+    const trained = outputs("05_resolution_and_scale");
+    const runLines = trained.match(/\[\d+\/\d+\] [\w.-]+__[\w.+-]+__s\d: finished in [\d.]+ (s|min) \(stage 1 \d+ steps, loss [\d.]+ → [\d.]+; stage 2 /g) ?? [];
+    const gridRuns = Number(/(\d+) runs at the tiny preset/.exec(trained)?.[1]);
+    assert.equal(runLines.length, gridRuns, `one finished line per run:\n${runLines.join("\n")}`);
+    assert.doesNotMatch(trained, /\] \d+% \d+\/\d+/, "no progress bar text");
     assert.match(outputs("05_resolution_and_scale"), /size × resolution interaction per benchmark/);
     assert.match(outputs("05_resolution_and_scale"), /updatemenus/);
     assert.match(outputs("06_pretraining_data"), /dense captions minus .*short captions \(lab only/);

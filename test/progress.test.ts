@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { progressBar, rateText } from "../src/util/progress.js";
+import { progressBar, rateText, setStatusLines, taskLine, withinTaskLine, type StatusLine } from "../src/util/progress.js";
 
 test("rateText: items per second when fast, time per item when slow", () => {
   assert.equal(rateText(50, 2), "25/s");
@@ -51,4 +51,81 @@ test("progressBar: steps resumed from a checkpoint are drawn as done but left ou
   const cleared = progressBar("x", 10, { stream, resumedAt: 25 });
   cleared.tick(0);
   assert.match(lines[2]!, /100% 10\/10 /);
+});
+
+/** Status lines as a notebook would get them: each line's texts in the order shown (the last one stays). */
+const recordLines = (): string[][] => {
+  const lines: string[][] = [];
+  setStatusLines((): StatusLine => {
+    const texts: string[] = [];
+    lines.push(texts);
+    return { show: (text) => texts.push(text) };
+  });
+  return lines;
+};
+
+test("as status lines, a run's bars and messages update one line, whose last text says how it ended, and nothing is drawn as text", async () => {
+  const text: string[] = [];
+  const stream = { isTTY: false, write: (s: string) => (text.push(s), true) } as unknown as NodeJS.WriteStream;
+  const lines = recordLines();
+  try {
+    for (const [i, id] of ["run-a", "run-b"].entries()) {
+      const line = taskLine(id, `[${i + 1}/2] ${id}`);
+      await withinTaskLine(line, async () => {
+        for (const label of [`${id} stage 1`, "pope", "gqa"]) {
+          const bar = progressBar(label, 50, { stream });
+          for (let step = 0; step < 50; step++) bar.tick();
+          bar.done();
+        }
+        line!.note(`${id}: stage 1 50 steps, loss 5.954 → 4.381`);
+      });
+    }
+    const worker = taskLine("run-w", "[1/1] run-w")!;
+    worker.show("running in a worker process; follow it with: tail -f w.log");
+    worker.end("finished", "its log: w.log");
+    const failing = taskLine("run-c", "[3/3] run-c");
+    const diverge = async (): Promise<void> => {
+      progressBar("run-c stage 2", 10, { stream }).tick();
+      throw new Error("out of memory");
+    };
+    await assert.rejects(withinTaskLine(failing, diverge), /out of memory/);
+  } finally {
+    setStatusLines(undefined);
+  }
+  assert.deepEqual(text, [], "no bar drawn as text");
+  assert.equal(lines.length, 4, "one line per run, not one per bar");
+  // A run in a worker process: what it does now is shown but not listed on its last text.
+  assert.match(lines[2]![1]!, /^\[1\/1\] run-w: running in a worker process; follow it with: tail -f w\.log · \d/);
+  assert.match(lines[2]!.at(-1)!, /^\[1\/1\] run-w: finished in \d+(\.\d)? s: its log: w\.log$/);
+  assert.match(lines[0]![0]!, /^\[1\/2\] run-a: starting · \d/);
+  // The run's name is left out of its bars' labels and messages: the line names it.
+  assert.ok(lines[0]!.some((t) => /^\[1\/2\] run-a: stage 1 100% 50\/50 · /.test(t)), lines[0]!.join("\n"));
+  assert.ok(lines[0]!.some((t) => /^\[1\/2\] run-a: pope 100% 50\/50 · /.test(t)));
+  assert.match(lines[0]!.at(-1)!, /^\[1\/2\] run-a: finished in \d+(\.\d)? s \(stage 1 50 steps, loss 5\.954 → 4\.381\)$/);
+  assert.ok(lines[0]!.length < 20, `updates are throttled (${lines[0]!.length} for 150 ticks)`);
+  assert.match(lines[1]!.at(-1)!, /^\[2\/2\] run-b: finished in /);
+  assert.match(lines[3]!.at(-1)!, /^\[3\/3\] run-c: failed after \d+(\.\d)? s: out of memory$/);
+});
+
+test("as status lines, a bar outside any run is one line of its own, updated in place, ending with its total time", () => {
+  const lines = recordLines();
+  try {
+    const bar = progressBar("features clip 64px train", 400);
+    for (let i = 0; i < 400; i++) bar.tick();
+    bar.done();
+    progressBar("silent", 3, { silent: true }).done();
+  } finally {
+    setStatusLines(undefined);
+  }
+  assert.equal(lines.length, 1, "a silent bar shows nothing");
+  assert.match(lines[0]!.at(-1)!, /^features clip 64px train \[=+\] 100% 400\/400 .* in \d/);
+  assert.ok(lines[0]!.length <= 3, `throttled: ${lines[0]!.length} texts`);
+});
+
+test("on the CLI there are no task lines: bars draw as before", async () => {
+  assert.equal(taskLine("run-a"), undefined);
+  const text: string[] = [];
+  const stream = { isTTY: false, write: (s: string) => (text.push(s), true) } as unknown as NodeJS.WriteStream;
+  assert.equal(await withinTaskLine(undefined, async () => (progressBar("x", 2, { stream }).done(), 7)), 7);
+  assert.equal(text.length, 1);
 });

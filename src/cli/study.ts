@@ -18,7 +18,10 @@ import { readJsonFile } from "../util/jsonl.js";
 import { EVAL_SPLITS, evalSuffix, evaluatePairing, runDir, runsRoot, trainPairing, type EvalSplit, type RunOptions } from "../study/run.js";
 import { archivedIds, archiveRoot, archiveRun, archiveSourceOf, ZOO_DATASET } from "../study/archive.js";
 import { findingsInputs, findResults, otherBuildResults, otherZooBuilds, readResults } from "../study/results.js";
-import { missingZooEntries, mergeStudy, runStudy, runStudyIndex, timeLeftText, writeSlurmScript, type StudyOptions } from "../study/runner.js";
+import { gridTimeLeft, missingZooEntries, mergeStudy, runStudy, runStudyIndex, timeLeftText, writeSlurmScript, type StudyOptions } from "../study/runner.js";
+import { zooBuildTime, zooCommand } from "../study/notebook_zoo.js";
+import type { StudyDefinition } from "../study/grids.js";
+import { durationText } from "../util/progress.js";
 import { Dataset, defaultDatasetDir } from "../data/dataset.js";
 import { generateDataset } from "../benchmarks/dataset.js";
 import { defaultZooDir, zooBuildLabel, zooSeedOf } from "../zoo/zoo.js";
@@ -167,12 +170,31 @@ function archiveDir(values: Values, build: ZooBuild): string | undefined {
   return str(values["archive"]) ?? archiveRoot(build.label);
 }
 
+/**
+ * What `start --train` would do, in one line: the study's runs it trains (all of them, anew in
+ * runs/<preset>, but those finished there), how long they take from the recorded wall time of the
+ * study's finished runs, and the zoo entries to build first.
+ */
+function trainingPlan(study: StudyDefinition, preset: Preset, finished: readonly RunResult[], missing: readonly string[], workers: number, lead = "npm start -- --train would train"): string {
+  const pairings = expandGrid(study);
+  const local = new Set(readResults(runsRoot(preset), { ids: pairings.map(runId), suffix: evalSuffix({ evalLimit: study.evalLimit }) }).map((r) => r.id));
+  const todo = pairings.filter((p) => !local.has(runId(p)));
+  if (todo.length === 0) return `every run of the study is finished in ${show(runsRoot(preset))}: npm start -- --train has nothing to train`;
+  const estimate = gridTimeLeft(finished, todo, workers);
+  const time = estimate
+    ? `about ${durationText(estimate.secondsLeft)} on ${workers} worker${workers === 1 ? "" : "s"} (the study's finished runs took ${durationText(estimate.secondsEach)} each)`
+    : "time unknown (no run of the study has finished to estimate it from)";
+  const zoo = missing.length > 0 ? `, after building the zoo entries it lacks, ${missing.join(", ")}: \`${zooCommand(preset)}\` (${zooBuildTime(preset)})` : "";
+  return `${lead} ${todo.length} runs anew in ${show(runsRoot(preset))}: ${todo.map(runId).join(", ")}; ${time}${zoo}. npx llava-more study --grid ${study.name} --no-archive trains the same runs.`;
+}
+
 export const STUDY_COMMANDS: Record<string, Command> = {
   start: {
-    summary: "the main job (npm start): the published tier, then the quick lab study (from the results archive, or trained when the zoo is built), and figures/report.{md,html}",
-    usage: "llava-more start [--no-lab] [--no-static] [--workers N]",
+    summary: "the main job (npm start): the published tier, then the quick lab study (from the results archive; trained with --train, or when the archive lacks runs and the zoo is built), and figures/report.{md,html}",
+    usage: "llava-more start [--no-lab] [--no-static] [--train] [--workers N]",
     options: {
       "no-lab": { type: "boolean", description: "only the published tier" },
+      train: { type: "boolean", description: "train the quick study's runs anew in runs/small (needs the small zoo; without it, start reads the runs from the results archive and says what training would take)" },
       "no-static": { type: "boolean", description: "write HTML, CSV and Markdown only; skip PNG/SVG through Chromium" },
       workers: { type: "string", description: "worker processes for the lab study (default 1)" },
     },
@@ -208,25 +230,29 @@ export const STUDY_COMMANDS: Record<string, Command> = {
         return writeLabReport({ table, results, title: study.title, preset, staticImages, seconds, findings, extraFigures: [explorer], log: logWrote });
       };
       await generateDataset({ preset, seed: 0, log: console.log }); // runs and the archive's keys are checked against it
+      const workers = count("workers", values["workers"], 1, 1)!;
       const missing = missingZooEntries(study, zoo);
-      if (missing.length > 0) {
-        // Archive first: every run of the study finished before is in results/<preset>, committed.
-        const merged = mergeStudy({ study, preset, archiveDir });
-        const build = `build the zoo with \`npm run zoo -- --preset ${preset}\` (about 50 minutes on 2 cores), then run npm start again`;
+      // Archive first: every run of the study finished before is in results/<preset>, committed.
+      const merged = mergeStudy({ study, preset, archiveDir });
+      const plan = trainingPlan(study, preset, merged.results, missing, workers);
+      if (values["train"] !== true && (merged.finished === merged.total || missing.length > 0)) {
         if (merged.finished < merged.total) {
           const lacking = expandGrid(study).map(runId).filter((id) => !merged.results.some((r) => r.id === id));
-          return keepLab(`the archive ${show(archiveDir)} holds ${merged.finished} of the study's ${merged.total} runs, lacking ${lacking.join(", ")}, and the ${preset} zoo lacks ${missing.join(", ")} to train them: ${build}`);
+          return keepLab(`the archive ${show(archiveDir)} holds ${merged.finished} of the study's ${merged.total} runs, lacking ${lacking.join(", ")}. ${plan}`);
         }
         const report = await writeLab(merged.results, merged.table);
-        console.log(`\nlab study: its ${merged.finished} runs read from the archive ${show(archiveDir)}, none trained (the ${preset} zoo lacks ${missing.join(", ")}; to train runs anew, ${build}); report ${report.report.map(show).join(", ")}`);
+        console.log(`\nlab study: its ${merged.finished} runs read from the archive ${show(archiveDir)}, none trained; report ${report.report.map(show).join(", ")}`);
+        console.log(plan);
         console.log(`main job done in ${((Date.now() - started) / 60000).toFixed(1)} min`);
         return 0;
       }
+      if (missing.length > 0) throw new Error(`--train: the ${preset} zoo lacks ${missing.join(", ")}: build it first with \`${zooCommand(preset)}\` (${zooBuildTime(preset)})`);
       await initBackend();
       console.log(`${study.title} — ${describeBackend()}`);
       adviseBackend();
+      console.log(trainingPlan(study, preset, merged.results, missing, workers, "training"));
       // Each run in a child process of its own: this one has loaded the published tier's modules.
-      const outcome = await runStudy({ study, preset, workers: count("workers", values["workers"], 1, 1)!, isolate: true, log: console.log });
+      const outcome = await runStudy({ study, preset, workers, isolate: true, log: console.log });
       for (const f of outcome.failed) console.log(`failed: ${f.id}: ${f.error}`);
       if (outcome.results.length === 0) throw new Error("no lab run finished; see the errors above");
       const report = await writeLab(outcome.results, outcome.table);

@@ -3,17 +3,31 @@
  * HTML (the plotly bundle is sent once, on the first figure), Markdown as Markdown.
  */
 import { readFileSync } from "node:fs";
-import { display } from "tslab";
+import { basename } from "node:path";
+import { display, newDisplay } from "tslab";
 import { figureSnippet, plotlyBundlePath } from "../analysis/export.js";
 import type { PlotlyFigure } from "../analysis/figures.js";
 import { escapeHtml, tableToHtml, type TableView } from "../analysis/render.js";
 import type { Picture } from "../analysis/lab_gallery.js";
-import { setProgressStream } from "../util/progress.js";
+import { setProgressStream, setStatusLines, type StatusLine } from "../util/progress.js";
 import { notebookPreset } from "../data/presets.js";
 import type { Preset } from "../presets.js";
 
-// In a notebook, progress bars are cell output (stdout); on stderr Jupyter would flag them as warnings.
-setProgressStream(process.stdout);
+/** Whether this process is the tslab kernel (`tslab kernel …`, as the kernelspec starts it), not a test or a script importing this module. */
+export const inNotebookKernel = (argv: readonly string[] = process.argv): boolean => basename(argv[1] ?? "") === "tslab" && argv[2] === "kernel";
+
+/** A line of cell output that is replaced in place: a Jupyter display, updated (update_display_data). */
+export function displayLine(): StatusLine {
+  const line = newDisplay();
+  return { show: (text) => line.text(text) };
+}
+
+if (inNotebookKernel()) {
+  // One updating line per run, or per bar outside a run, instead of a bar per training stage and benchmark.
+  setStatusLines(displayLine);
+  // Anything still drawn as text goes to stdout: on stderr Jupyter would flag it as a warning.
+  setProgressStream(process.stdout);
+}
 
 let plotlyLoaded = false;
 let figureCount = 0;

@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, delimiter, join } from "node:path";
 import { installKernelSpec, projectJupyterDir } from "./kernel.js";
+import { writeFileAtomic } from "../util/fs.js";
 import { projectRoot } from "../util/paths.js";
 import { trainingOptedIn } from "../data/presets.js";
 
@@ -39,6 +40,7 @@ interface NotebookOutput {
 interface NotebookCell {
   cell_type: string;
   source: string | string[];
+  execution_count?: number | null;
   outputs?: NotebookOutput[];
 }
 export interface NotebookDocument {
@@ -61,6 +63,22 @@ export function notebookProblems(nb: NotebookDocument): string[] {
     }
   });
   return problems;
+}
+
+/**
+ * Numbers the code cells of a notebook executed top to bottom as the kernel counted them: 1, 2, …
+ * over the cells with code (nbclient skips blank ones). nbconvert 6 takes a cell's count only from
+ * the kernel's execute_input and execute_result messages, which tslab does not send, so its executed
+ * copies had none. Counts already there are kept.
+ */
+export function numberExecutedCells(nb: NotebookDocument): NotebookDocument {
+  let count = 0;
+  const cells = nb.cells.map((cell) => {
+    if (cell.cell_type !== "code" || cellSource(cell).trim() === "") return cell;
+    count += 1;
+    return cell.execution_count == null ? { ...cell, execution_count: count } : cell;
+  });
+  return { ...nb, cells };
 }
 
 export interface NotebookRun {
@@ -120,7 +138,9 @@ export function runNotebooks(options: RunNotebooksOptions = {}): NotebookRun[] |
       problems.push(`nbconvert exited with ${result.status ?? result.signal}: ${lines.slice(-12).join("\n")}`);
     }
     if (existsSync(executed) && result.status === 0) {
-      problems.push(...notebookProblems(JSON.parse(readFileSync(executed, "utf8")) as NotebookDocument));
+      const nb = numberExecutedCells(JSON.parse(readFileSync(executed, "utf8")) as NotebookDocument);
+      writeFileAtomic(executed, `${JSON.stringify(nb, null, 1)}\n`);
+      problems.push(...notebookProblems(nb));
     }
     const run = { notebook, executed, ok: problems.length === 0, seconds: (Date.now() - started) / 1000, problems };
     log(`${run.ok ? "ok" : "FAILED"} ${notebook} (${run.seconds.toFixed(1)} s)${run.ok ? ` -> ${executed}` : ""}`);

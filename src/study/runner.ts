@@ -15,7 +15,7 @@ import { mean } from "../util/stats.js";
 import { llmDir } from "../zoo/llms.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { projectRoot } from "../util/paths.js";
-import { durationText, progressBar, type ProgressEstimate } from "../util/progress.js";
+import { durationText, progressBar, taskLine, withinTaskLine, type ProgressEstimate } from "../util/progress.js";
 import { expandGrid } from "./grid.js";
 import { type PairingSpec, type RunResult, pairingId, runId, runWallSeconds } from "../analysis/run_record.js";
 import type { StudyDefinition } from "./grids.js";
@@ -124,15 +124,19 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
     silent: options.progress === false || inProcess || todo.length === 0,
     estimate: () => gridTimeLeft(finished, zooCoverage(left, zoo).runnable, workers),
   });
+  // In a notebook, one line per run (`taskLine`): its stages' bars and messages update it in place.
+  const lineOf = (spec: PairingSpec): ReturnType<typeof taskLine> =>
+    options.progress === false ? undefined : taskLine(runId(spec), `[${todo.indexOf(spec) + 1}/${todo.length}] ${runId(spec)}`);
   if (inProcess) {
     for (const spec of todo) {
+      const line = lineOf(spec);
       try {
-        await runPairing({ ...runOptions(options, spec), progress: options.progress, log });
+        await withinTaskLine(line, () => runPairing({ ...runOptions(options, spec), progress: options.progress, log: line ? (l) => line.note(l) : log }));
         ran.push(runId(spec));
         archiveFinished(options, spec, suffix, log);
       } catch (err) {
         failed.push({ id: runId(spec), error: err instanceof Error ? err.message : String(err) });
-        log(`${runId(spec)} failed: ${failed[failed.length - 1]!.error}`);
+        if (!line) log(`${runId(spec)} failed: ${failed[failed.length - 1]!.error}`); // else its line says so
       }
     }
   } else {
@@ -143,8 +147,13 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
         const spec = todo[next++]!;
         const id = runId(spec);
         const dir = runDir(runOptions(options, spec));
-        log(`${id}: running in a worker process; follow it with: tail -f ${join(dir, WORKER_LOG)}`);
+        const workerLog = join(dir, WORKER_LOG);
+        const line = lineOf(spec);
+        if (line) line.show(`running in a worker process; follow it with: tail -f ${workerLog}`);
+        else log(`${id}: running in a worker process; follow it with: tail -f ${workerLog}`);
         const code = await runWorker(workerArgs(options, spec), dir, threads);
+        if (code === 0) line?.end("finished", `its log: ${workerLog}`);
+        else line?.end("failed", `the worker exited with code ${code}; see ${workerLog}`);
         if (code === 0) {
           ran.push(id);
           const result = finishedResult(dir, suffix, expectedResultKey(runOptions(options, spec)));
