@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { bindingQuestion, bindingQuestions, maskTemplate, scoreBinding, textPrior, textPriorFromScenes, type BindingQuestion, type FamilyBinding } from "../src/probes/binding.js";
+import { askExistsNearMiss, bindingQuestion, bindingQuestions, maskTemplate, scoreBinding, textPrior, textPriorFromScenes, type BindingQuestion, type FamilyBinding } from "../src/probes/binding.js";
 import type { QA } from "../src/data/questions.js";
 import { Random } from "../src/util/random.js";
 import { sampleScene, type Scene, type SceneObject } from "../src/world/scene.js";
@@ -196,4 +196,30 @@ test("generated sets are deterministic per seed, tagged and scored consistently"
     assert.equal(r.accuracy, 1);
     assert.ok(r.shortcut >= 0 && r.shortcut <= 1 && r.prior !== null && r.prior >= 0 && r.prior <= 1, JSON.stringify(r));
   }
+});
+
+test("existence near misses: both attributes present on different objects, so a bag of attributes scores one half", () => {
+  const misses = new Set<string>();
+  let yes = 0;
+  for (let i = 0; i < 200; i++) {
+    const q = askExistsNearMiss(A, Random.stream(1, "near", i))!;
+    if (q.answer === "yes") {
+      yes++;
+      continue;
+    }
+    misses.add(q.question);
+    const [colour, category] = /Is there an? (\w+) (\w+) in the image\?/.exec(q.question)!.slice(1);
+    assert.ok(A.objects.some((o) => o.colour === colour) && A.objects.some((o) => o.category === category), q.question);
+    assert.ok(!A.objects.some((o) => o.colour === colour && o.category === category), q.question);
+  }
+  // A (red star, blue star, red ring) has one near miss: a blue ring.
+  assert.deepEqual([...misses], ["Is there a blue ring in the image?"]);
+  assert.ok(yes > 70 && yes < 130, `${yes} of 200 yes`);
+  assert.equal(askExistsNearMiss(C, new Random(1)), undefined); // one object
+  assert.equal(askExistsNearMiss(D, new Random(1)), undefined); // every colour and category shared
+  // On generated multi-object scenes the bag-of-attributes shortcut falls to about one half (it was 0.93 with the generator's own "no" questions).
+  const held = [...Array(400).keys()].map((i) => sampleScene(Random.stream(9, "scene", i), `v${i}`, WORLD_PRESETS.small));
+  const questions = bindingQuestions(held, { seed: 1, families: ["exists"] });
+  const r = byFamily(scoreBinding(questions, questions.map(() => "")));
+  assert.ok(r.exists!.strategies["bag of attributes"]! < 0.62, JSON.stringify(r.exists!.strategies));
 });
