@@ -1,4 +1,4 @@
-import { test, before } from "node:test";
+import { test, before, mock } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -121,5 +121,17 @@ test("the probe refuses a tower encoding without a zoo, naming the command that 
   } finally {
     if (before === undefined) delete process.env["LLAVA_MORE_ZOO"];
     else process.env["LLAVA_MORE_ZOO"] = before;
+  }
+});
+
+test("npx llava-more probe shortcuts tabulates each family's shortcut and prior on world scenes", async () => {
+  const log = mock.method(console, "log", () => {});
+  try {
+    assert.equal(await main(["probe", "shortcuts", "--preset", "tiny", "--scenes", "200"]), 0);
+    const text = String(log.mock.calls[0]!.arguments[0]);
+    assert.match(text, /^Binding set on 200 world scenes/);
+    assert.match(text, /\| exists \| \d+ \| [\d.]+ \| (bag of attributes|majority) \| [\d.]+ \|/);
+  } finally {
+    log.mock.restore();
   }
 });

@@ -16,6 +16,7 @@ import { parseResolution } from "../models/vision/resolution.js";
 import { chatTemplate } from "../models/templates/registry.js";
 import { PROJECTOR_INITS, type ProjectorInit } from "../models/llava/projector.js";
 import { PRESETS, type Preset } from "../presets.js";
+import { bindingQuestions, scoreBinding, textPriorFromScenes } from "../probes/binding.js";
 import { objectsEncoding, oracleEncoding, parseCurriculum, probeFamilies, runBindingProbe, scratchLanguageModel, type ProbeResult, type SceneFeatures } from "../probes/binding_probe.js";
 import { zooFeatureTower, runsRoot } from "../study/run.js";
 import { zooLlm } from "../study/grid.js";
@@ -55,9 +56,9 @@ async function towerFeatures(preset: Preset, tower: VisionFamily, zoo: string, s
 
 export const PROBE_COMMANDS: Record<string, Command> = {
   probe: {
-    summary: "probe binding: train a stage-2 recipe on an image encoding and plot binding per family against its shortcut",
+    summary: "probe binding: train a stage-2 recipe on an image encoding and plot binding per family against its shortcut (probe shortcuts: the references alone)",
     usage:
-      "llava-more probe binding [--encoding oracle|objects|<tower>] [--mixture MIX[@STEP];…] [--steps N] [--preset tiny|small] [--turns N] [--lr X] [--lr-floor F] [--projector-init normal|pytorch] [--llm NAME] [--scratch] [--out DIR]",
+      "llava-more probe shortcuts [--preset P] [--scenes N] | llava-more probe binding [--encoding oracle|objects|<tower>] [--mixture MIX[@STEP];…] [--steps N] [--preset tiny|small] [--turns N] [--lr X] [--lr-floor F] [--projector-init normal|pytorch] [--llm NAME] [--scratch] [--out DIR]",
     options: {
       encoding: { type: "string", description: `image tokens: oracle (one-hot colour/category/size per patch + theme), objects (one token per object), or a zoo tower (${VISION_FAMILIES.join(", ")}); default oracle` },
       mixture: { type: "string", description: "question stream: a mixture (llava, binding, objects), families (colour,count or colour:2,count:1), or a curriculum of them: colour@300;colour,count,exists@600;llava (default binding)" },
@@ -73,10 +74,16 @@ export const PROBE_COMMANDS: Record<string, Command> = {
       preset: { type: "string", description: "tiny or small (default small)" },
       seed: { type: "string", description: "seed of the scenes, the stream and the weights (default 0)" },
       out: { type: "string", description: "output folder (default runs/probes/binding-<encoding>-<time>)" },
+      scenes: { type: "string", description: "probe shortcuts: world scenes to measure the binding set's shortcuts and priors on (default 1000; the prior learns from 3× as many)" },
     },
     async run(values: Values, positionals: string[]) {
-      if (positionals[0] !== "binding" || positionals.length !== 1) throw new Error(`probe: expected the probe's name, binding (llava-more probe binding …), got ${positionals.length === 0 ? "nothing" : `"${positionals.join(" ")}"`}`);
+      if (!["binding", "shortcuts"].includes(positionals[0] ?? "") || positionals.length !== 1) throw new Error(`probe: expected the probe's name, binding or shortcuts (llava-more probe binding …), got ${positionals.length === 0 ? "nothing" : `"${positionals.join(" ")}"`}`);
       const preset = oneOf<Preset>("preset", values["preset"], PRESETS, "small");
+      if (positionals[0] === "shortcuts") {
+        const scenes = count("scenes", values["scenes"], 1000, 1)!;
+        console.log(shortcutsMarkdown(worldScenes(preset, 1, "s", scenes), worldScenes(preset, 2, "p", 3 * scenes)));
+        return 0;
+      }
       const defaults = PROBE_DEFAULTS[preset];
       const encoding = oneOf("encoding", values["encoding"], ENCODINGS, "oracle");
       const mixtureText = str(values["mixture"]) ?? "binding";
@@ -170,6 +177,20 @@ function positiveNumber(flag: string, value: string | boolean | undefined, fallb
   const n = Number(value);
   if (typeof value !== "string" || !Number.isFinite(n) || n < 0 || (!zeroAllowed && n === 0)) throw new Error(`--${flag}: expected a ${zeroAllowed ? "non-negative" : "positive"} number, got "${String(value)}"`);
   return n;
+}
+
+/** Every binding-free strategy's and the text-only prior's accuracy per family on the multi-object questions about `scenes`. */
+function shortcutsMarkdown(scenes: readonly Scene[], priorScenes: readonly Scene[]): string {
+  const questions = bindingQuestions(scenes, { seed: 0, prior: textPriorFromScenes(priorScenes, 0) });
+  const rows = scoreBinding(questions, questions.map(() => ""));
+  const pct = (x: number): string => (100 * x).toFixed(1);
+  return [
+    `Binding set on ${scenes.length} world scenes (multi-object questions; prior from ${priorScenes.length} other scenes):`,
+    "",
+    "| family | questions | shortcut (%) | its strategy | text-only prior (%) | every strategy (%) |",
+    "|---|---:|---:|---|---:|---|",
+    ...rows.map((r) => `| ${r.family} | ${r.n} | ${pct(r.shortcut)} | ${r.shortcutStrategy} | ${r.prior === null ? "–" : pct(r.prior)} | ${Object.entries(r.strategies).map(([k, v]) => `${k} ${pct(v)}`).join(", ")} |`),
+  ].join("\n");
 }
 
 /** The points as curves per family (shortcut and prior are fixed by the held-out set). */
