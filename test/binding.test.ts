@@ -5,6 +5,7 @@ import type { QA } from "../src/data/questions.js";
 import { Random } from "../src/util/random.js";
 import { sampleScene, type Scene, type SceneObject } from "../src/world/scene.js";
 import { WORLD_PRESETS } from "../src/world/presets.js";
+import type { RunResult } from "../src/analysis/run_record.js";
 
 const obj = (id: number, category: string, colour: string, col: number, row: number, label?: string): SceneObject => ({
   id,
@@ -222,4 +223,15 @@ test("existence near misses: both attributes present on different objects, so a 
   const questions = bindingQuestions(held, { seed: 1, families: ["exists"] });
   const r = byFamily(scoreBinding(questions, questions.map(() => "")));
   assert.ok(r.exists!.strategies["bag of attributes"]! < 0.62, JSON.stringify(r.exists!.strategies));
+});
+
+test("findings' binding table: per pairing and family, mean ± seed SD against the shortcut and prior; runs without binding left out", async () => {
+  const { bindingMarkdown } = await import("../src/analysis/lab_binding.js");
+  const spec = { llm: "llama3.1-8b", tower: "clip", resolution: {}, captions: "short" } as const;
+  const run = (seed: number, accuracy?: number): RunResult =>
+    ({ spec: { ...spec, seed }, ...(accuracy === undefined ? {} : { binding: { questions: 96, priorQuestions: 500, curve: [], families: [{ family: "colour", n: 96, accuracy, shortcut: 0.36, shortcutStrategy: "a colour present", prior: 0.12 }] } }) }) as unknown as RunResult;
+  assert.equal(bindingMarkdown([run(0)]), undefined);
+  const table = bindingMarkdown([run(0, 0.5), run(1, 0.7), run(2)])!;
+  assert.match(table, /\| llama3\.1-8b__clip-1x__short \| colour \| 2 \| 96 \| 60\.0 ± 14\.1 \| 36\.0 \(a colour present\) \| 12\.0 \| \+24\.0 \|/);
+  assert.match(table, /2 of 3 runs measured binding/);
 });
