@@ -21,6 +21,7 @@ import { objectsEncoding, oracleEncoding, parseCurriculum, probeFamilies, runBin
 import { zooFeatureTower, runsRoot } from "../study/run.js";
 import { zooLlm } from "../study/grid.js";
 import { ZOO_LLMS, type ZooLlmName } from "../train/llm_recipes.js";
+import { PROTOCOLS } from "../train/protocol.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { Random } from "../util/random.js";
 import { sampleScene, type Scene } from "../world/scene.js";
@@ -30,11 +31,15 @@ import { llmDir, loadZooLlm } from "../zoo/llms.js";
 import { count, oneOf, seedOption, show, str, type Command, type Values } from "./args.js";
 
 /** The probe's defaults per preset: `small` fits ≤ 5 minutes of training on one core (docs/binding.md). */
-/** `tiny` defaults to Gemma-2's template: LLaMA-3.1's fixed date header alone nearly fills tiny's 64 positions. */
-const PROBE_DEFAULTS: Record<Preset, { steps: number; batch: number; evalEvery: number; evalPerFamily: number; heldScenes: number; learningRate: number; llm: ZooLlmName }> = {
-  tiny: { steps: 24, batch: 8, evalEvery: 8, evalPerFamily: 12, heldScenes: 48, learningRate: 3e-3, llm: "gemma2-2b" },
-  small: { steps: 300, batch: 32, evalEvery: 50, evalPerFamily: 64, heldScenes: 300, learningRate: 5e-4, llm: "llama3.1-8b" },
-  base: { steps: 1500, batch: 64, evalEvery: 100, evalPerFamily: 128, heldScenes: 600, learningRate: 5e-4, llm: "llama3.1-8b" },
+/**
+ * The probe's defaults per preset; the batch, rate and warmup are the protocol's stage 2 and the
+ * training scenes its own. `small`'s 150 steps train for ≤ 5 minutes (docs/binding.md); `tiny` defaults
+ * to Gemma-2's template, as LLaMA-3.1's fixed date header alone nearly fills tiny's 64 positions.
+ */
+const PROBE_DEFAULTS: Record<Preset, { steps: number; evalEvery: number; evalPerFamily: number; heldScenes: number; llm: ZooLlmName }> = {
+  tiny: { steps: 24, evalEvery: 8, evalPerFamily: 12, heldScenes: 48, llm: "gemma2-2b" },
+  small: { steps: 150, evalEvery: 50, evalPerFamily: 64, heldScenes: 300, llm: "llama3.1-8b" },
+  base: { steps: 1500, evalEvery: 100, evalPerFamily: 128, heldScenes: 600, llm: "llama3.1-8b" },
 };
 
 const ENCODINGS = ["oracle", "objects", ...VISION_FAMILIES] as const;
@@ -62,11 +67,11 @@ export const PROBE_COMMANDS: Record<string, Command> = {
     options: {
       encoding: { type: "string", description: `image tokens: oracle (one-hot colour/category/size per patch + theme), objects (one token per object), or a zoo tower (${VISION_FAMILIES.join(", ")}); default oracle` },
       mixture: { type: "string", description: "question stream: a mixture (llava, binding, objects), families (colour,count or colour:2,count:1), or a curriculum of them: colour@300;colour,count,exists@600;llava (default binding)" },
-      steps: { type: "string", description: "optimiser steps (default: tiny 24, small 300)" },
-      batch: { type: "string", description: "conversations per step (default: tiny 8, small 32)" },
+      steps: { type: "string", description: "optimiser steps (default: tiny 24, small 150)" },
+      batch: { type: "string", description: "conversations per step (default: the protocol's stage-2 global batch, tiny 8, small 16)" },
       "eval-every": { type: "string", description: "steps between binding measurements (default: tiny 8, small 50)" },
       turns: { type: "string", description: "distinct questions per image, each answer supervised (default 1)" },
-      lr: { type: "string", description: "peak learning rate (default: tiny 3e-3, small 5e-4)" },
+      lr: { type: "string", description: "peak learning rate (default: the protocol's stage-2 rate, tiny 3e-3, small 2e-3)" },
       "lr-floor": { type: "string", description: "the cosine's floor as a fraction of the peak (default 0: decays to zero)" },
       "projector-init": { type: "string", description: `projector initialisation: ${PROJECTOR_INITS.join(" or ")} (default normal)` },
       llm: { type: "string", description: `the LLM whose family and size the decoder has (default: tiny gemma2-2b, small llama3.1-8b): ${ZOO_LLMS.map((z) => z.name).join(", ")}` },
@@ -85,14 +90,15 @@ export const PROBE_COMMANDS: Record<string, Command> = {
         return 0;
       }
       const defaults = PROBE_DEFAULTS[preset];
+      const stage2 = PROTOCOLS[preset].stage2;
       const encoding = oneOf("encoding", values["encoding"], ENCODINGS, "oracle");
       const mixtureText = str(values["mixture"]) ?? "binding";
       const phases = parseCurriculum(mixtureText);
       const steps = count("steps", values["steps"], defaults.steps, 1)!;
-      const batch = count("batch", values["batch"], defaults.batch, 1)!;
+      const batch = count("batch", values["batch"], stage2.globalBatch, 1)!;
       const evalEvery = count("eval-every", values["eval-every"], defaults.evalEvery, 1)!;
       const turns = count("turns", values["turns"], 1, 1)!;
-      const learningRate = positiveNumber("lr", values["lr"], defaults.learningRate);
+      const learningRate = positiveNumber("lr", values["lr"], stage2.learningRate);
       const floor = positiveNumber("lr-floor", values["lr-floor"], 0, true);
       if (floor > 1) throw new Error(`--lr-floor: expected a fraction of the peak rate from 0 to 1, got ${floor}`);
       const projectorInit = oneOf<ProjectorInit>("projector-init", values["projector-init"], PROJECTOR_INITS, "normal");
@@ -100,7 +106,7 @@ export const PROBE_COMMANDS: Record<string, Command> = {
       const seed = seedOption("seed", values["seed"], 0)!;
       await initBackend();
 
-      const trainCount = preset === "tiny" ? 96 : 6000;
+      const trainCount = PROTOCOLS[preset].trainScenes;
       let trainScenes: Scene[];
       let heldScenes: Scene[];
       let features: SceneFeatures;
@@ -138,7 +144,7 @@ export const PROBE_COMMANDS: Record<string, Command> = {
         batch,
         learningRate,
         minLearningRateFraction: floor,
-        warmupFraction: 0.03,
+        warmupFraction: stage2.warmupFraction,
         projectorInit,
         evalEvery,
         evalPerFamily: defaults.evalPerFamily,
