@@ -1,10 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { bindingQuestion, bindingQuestions, maskTemplate, scoreBinding, textPrior, textPriorFromScenes, type BindingQuestion, type FamilyBinding } from "../src/probes/binding.js";
+import { askExistsNearMiss, bindingQuestion, bindingQuestions, maskTemplate, scoreBinding, textPrior, textPriorFromScenes, type BindingQuestion, type FamilyBinding } from "../src/probes/binding.js";
 import type { QA } from "../src/data/questions.js";
 import { Random } from "../src/util/random.js";
 import { sampleScene, type Scene, type SceneObject } from "../src/world/scene.js";
 import { WORLD_PRESETS } from "../src/world/presets.js";
+import type { RunResult } from "../src/analysis/run_record.js";
 
 const obj = (id: number, category: string, colour: string, col: number, row: number, label?: string): SceneObject => ({
   id,
@@ -196,4 +197,41 @@ test("generated sets are deterministic per seed, tagged and scored consistently"
     assert.equal(r.accuracy, 1);
     assert.ok(r.shortcut >= 0 && r.shortcut <= 1 && r.prior !== null && r.prior >= 0 && r.prior <= 1, JSON.stringify(r));
   }
+});
+
+test("existence near misses: both attributes present on different objects, so a bag of attributes scores one half", () => {
+  const misses = new Set<string>();
+  let yes = 0;
+  for (let i = 0; i < 200; i++) {
+    const q = askExistsNearMiss(A, Random.stream(1, "near", i))!;
+    if (q.answer === "yes") {
+      yes++;
+      continue;
+    }
+    misses.add(q.question);
+    const [colour, category] = /Is there an? (\w+) (\w+) in the image\?/.exec(q.question)!.slice(1);
+    assert.ok(A.objects.some((o) => o.colour === colour) && A.objects.some((o) => o.category === category), q.question);
+    assert.ok(!A.objects.some((o) => o.colour === colour && o.category === category), q.question);
+  }
+  // A (red star, blue star, red ring) has one near miss: a blue ring.
+  assert.deepEqual([...misses], ["Is there a blue ring in the image?"]);
+  assert.ok(yes > 70 && yes < 130, `${yes} of 200 yes`);
+  assert.equal(askExistsNearMiss(C, new Random(1)), undefined); // one object
+  assert.equal(askExistsNearMiss(D, new Random(1)), undefined); // every colour and category shared
+  // On generated multi-object scenes the bag-of-attributes shortcut falls to about one half (it was 0.93 with the generator's own "no" questions).
+  const held = [...Array(400).keys()].map((i) => sampleScene(Random.stream(9, "scene", i), `v${i}`, WORLD_PRESETS.small));
+  const questions = bindingQuestions(held, { seed: 1, families: ["exists"] });
+  const r = byFamily(scoreBinding(questions, questions.map(() => "")));
+  assert.ok(r.exists!.strategies["bag of attributes"]! < 0.62, JSON.stringify(r.exists!.strategies));
+});
+
+test("findings' binding table: per pairing and family, mean ± seed SD against the shortcut and prior; runs without binding left out", async () => {
+  const { bindingMarkdown } = await import("../src/analysis/lab_binding.js");
+  const spec = { llm: "llama3.1-8b", tower: "clip", resolution: {}, captions: "short" } as const;
+  const run = (seed: number, accuracy?: number): RunResult =>
+    ({ spec: { ...spec, seed }, ...(accuracy === undefined ? {} : { binding: { questions: 96, priorQuestions: 500, curve: [], families: [{ family: "colour", n: 96, accuracy, shortcut: 0.36, shortcutStrategy: "a colour present", prior: 0.12 }] } }) }) as unknown as RunResult;
+  assert.equal(bindingMarkdown([run(0)]), undefined);
+  const table = bindingMarkdown([run(0, 0.5), run(1, 0.7), run(2)])!;
+  assert.match(table, /\| llama3\.1-8b__clip-1x__short \| colour \| 2 \| 96 \| 60\.0 ± 14\.1 \| 36\.0 \(a colour present\) \| 12\.0 \| \+24\.0 \|/);
+  assert.match(table, /2 of 3 runs measured binding/);
 });

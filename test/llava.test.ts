@@ -25,6 +25,22 @@ test("projectors: linear, mlpNx_gelu and identity, named as LLaVA's nn.Sequentia
   assert.deepEqual(new Projector("mlp3x_gelu", 6, 8).forward(tf.ones([2, 5, 6]) as tf.Tensor3D).shape, [2, 5, 8]);
 });
 
+test("projector initialisation: N(0, 0.02²) with zero biases by default, LLaVA's nn.Linear default (U(±1/√fan_in), biases too) as an option", () => {
+  const values = (p: Projector): Record<string, number[]> => Object.fromEntries(p.namedParameters().map(([n, v]) => [n, [...(v.dataSync() as Float32Array)]]));
+  const normal = values(new Projector("mlp2x_gelu", 64, 256, 3));
+  assert.ok(normal["0.bias"]!.every((b) => b === 0) && Math.max(...normal["0.weight"]!.map(Math.abs)) <= 0.04 + 1e-6); // truncated at 2 SD
+  const pytorch = values(new Projector("mlp2x_gelu", 64, 256, 3, "pytorch"));
+  for (const [name, fanIn] of [["0.weight", 64], ["0.bias", 64], ["2.weight", 256], ["2.bias", 256]] as const) {
+    const bound = 1 / Math.sqrt(fanIn);
+    const xs = pytorch[name]!;
+    assert.ok(xs.every((x) => Math.abs(x) <= bound), `${name} within ±${bound}`);
+    assert.ok(Math.max(...xs.map(Math.abs)) > 0.9 * bound, `${name} spans its bound`);
+    const sd = Math.sqrt(xs.reduce((a, x) => a + x * x, 0) / xs.length);
+    if (xs.length > 1000) assert.ok(Math.abs(sd - bound / Math.sqrt(3)) < 0.05 * bound, `${name}: SD ${sd} of a uniform on ±${bound}`);
+  }
+  assert.deepEqual(values(new Projector("mlp2x_gelu", 64, 256, 3, "pytorch")), pytorch, "seeded");
+});
+
 function tinyLlava(seed = 1) {
   const tower = new VisionTower(visionConfig("clip", "tiny"), seed);
   const llm = new CausalLM(llmConfig("llama3.1", "tiny"), seed + 1);

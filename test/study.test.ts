@@ -18,6 +18,7 @@ import { type PairingSpec, type RunResult, runId, runWallSeconds } from "../src/
 import { imageTokens, inputSide, parseResolution, resolutionLabel } from "../src/models/vision/resolution.js";
 import { STUDY_GRIDS, studyGrid } from "../src/study/grids.js";
 import { currentResult, evalSuffix, expectedResultKey, readLog, resultKey, resultOptions, runPairing, WORKER_LOG, zooFeatureTower } from "../src/study/run.js";
+import { bindingMarkdown } from "../src/analysis/lab_binding.js";
 import { findingsInputs, otherZooBuilds, readResults } from "../src/study/results.js";
 import { buildVariation } from "../src/analysis/lab_builds.js";
 import { labTable } from "../src/analysis/lab_stats.js";
@@ -174,6 +175,8 @@ test("a run killed in stage 1 and again in stage 2 resumes to the same result as
   await assert.rejects(runPairing({ preset: "tiny", spec, evalLimit: 8, runsDir, progress: false, interruptAfter: { stage: 2, step: 4 } }), /interrupted after step 4 of stage 2/);
   const resumed = await runPairing({ preset: "tiny", spec, evalLimit: 8, runsDir, progress: false });
   sameResult(resumed, whole);
+  // Binding measured during stage 2 resumes with the run: the same points as an uninterrupted run.
+  assert.deepEqual(resumed.binding, whole.binding);
   // Its wall time: the stages count every segment, so the cost table never shows just the last one.
   const segment = { ...resumed, id: "p__s0", seconds: 10, stage1: { ...resumed.stage1, seconds: 120 }, stage2: { ...resumed.stage2, seconds: 1080 }, eval: { ...resumed.eval, seconds: 60 } };
   assert.match(runCostMarkdown([segment]), /\| llama3\.1-8b__clip-1x__short \| 1 \| 21\.0 \| 120 \| 1080 \| 60 \|/);
@@ -223,6 +226,12 @@ test("the validation split asks every benchmark about training scenes never trai
   assert.deepEqual(onValidation.stage2, onBenchmark.stage2, "validation retrained the pairing");
   // Every evaluation measures whether the model looks: validation conversations with their own and with other scenes' images.
   for (const r of [onValidation, onBenchmark]) assert.ok(r.imageReliance && Number.isFinite(r.imageReliance.gap) && r.imageReliance.samples >= 2, JSON.stringify(r.imageReliance));
+  // And whether it binds: per family on multi-object validation scenes, beside its shortcut and prior, and its curve over stage 2.
+  const binding = onValidation.binding!;
+  assert.ok(binding.families.some((f) => f.family === "colour") && binding.families.every((f) => f.n > 0 && f.accuracy >= 0 && f.accuracy <= 1 && f.shortcut > 0 && f.prior !== null), JSON.stringify(binding));
+  assert.deepEqual(binding.curve.map((p) => p.step), [3, 6, 9, 10]); // tiny's 10 stage-2 steps, measured after each quarter (rounded up) and at the end
+  assert.deepEqual(onBenchmark.binding, binding, "one measurement for both splits: validation scenes");
+  assert.match(bindingMarkdown([onValidation])!, /\| llama3\.1-8b__clip-1x__short \| colour \| 1 \|/);
   const dir = join(root, "runs", "tiny", runId(spec));
   assert.ok(existsSync(join(dir, "result-validation-limit8.json")) && existsSync(join(dir, "result-limit8.json")));
   assert.ok(readFileSync(join(dir, "eval-validation-limit8", "samples_pope.jsonl"), "utf8").trim().split("\n").length >= 8);

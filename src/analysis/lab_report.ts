@@ -8,6 +8,7 @@ import { existsSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import { type RunResult, pairingId, runWallSeconds } from "./run_record.js";
 import { mean } from "../util/stats.js";
+import { bindingMarkdown } from "./lab_binding.js";
 import type { TopAnswer } from "../eval/results.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { projectPath } from "../util/paths.js";
@@ -258,6 +259,7 @@ export function findingsDocument(
         )
       : []),
     ...beyondHabitSection(habits),
+    ...bindingSection(options.results),
     ...buildSection(builds, effects),
     ...(options.results
       ? markdownSection(
@@ -267,6 +269,16 @@ export function findingsDocument(
         )
       : []),
   ].join("\n");
+}
+
+function bindingSection(results: readonly RunResult[] | undefined): string[] {
+  const table = results && bindingMarkdown(results);
+  if (table === undefined) return [];
+  return markdownSection(
+    "Do the models bind what they see?",
+    "Per question family, accuracy on multi-object validation scenes against the best binding-free strategy on the same questions (a colour present in the scene, the number of objects, both attributes present on some objects, the majority answer) and the text-only prior; binding shows as accuracy above both by more than the seed spread (src/probes/binding.ts).",
+    table,
+  );
 }
 
 function buildSection(rows: readonly BuildVariationRow[], effects: readonly EffectRow[]): string[] {

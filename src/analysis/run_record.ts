@@ -9,6 +9,7 @@ import type { VisionFamily } from "../models/vision/config.js";
 import { resolutionLabel, type ResolutionSpec } from "../models/vision/resolution.js";
 import type { Preset } from "../presets.js";
 import type { Profile } from "../eval/profile.js";
+import type { BindingScore } from "../probes/binding_eval.js";
 import type { ImageReliance } from "../probes/image_reliance.js";
 import type { ZooLlmName } from "../train/llm_recipes.js";
 
@@ -42,6 +43,12 @@ export interface StageSummary {
   tokensPerSecond: number;
 }
 
+/** Binding accuracy per family after `step` stage-2 steps. */
+export interface BindingPoint {
+  step: number;
+  accuracy: Record<string, number>;
+}
+
 export interface RunResult {
   id: string;
   key: string;
@@ -54,6 +61,11 @@ export interface RunResult {
   stage2: StageSummary;
   /** Stage-2 loss on validation conversations with their own images and with other scenes' (src/probes/image_reliance.ts). */
   imageReliance?: ImageReliance;
+  /**
+   * Binding per family on multi-object validation scenes against its shortcut and the text-only
+   * prior (src/probes/binding.ts), and its accuracy during stage 2; absent from runs before it.
+   */
+  binding?: { questions: number; priorQuestions: number; families: BindingScore[]; curve: BindingPoint[] };
   eval: {
     tasks: Record<string, { metrics: Record<string, number>; n: number; seconds: number }>;
     /** README column -> score in the README's units. */

@@ -1,6 +1,6 @@
 /**
  * The workbench's command line (`npx llava-more <command>`). Each command is one entry of its group's
- * table (data.ts, zoo.ts, world.ts, published.ts, study.ts; their flags read through args.ts), assembled
+ * table (data.ts, zoo.ts, world.ts, published.ts, study.ts, probe.ts; their flags read through args.ts), assembled
  * into COMMANDS here.
  */
 import { parseArgs } from "node:util";
@@ -10,6 +10,7 @@ import { ZOO_COMMANDS } from "./zoo.js";
 import { WORLD_COMMANDS } from "./world.js";
 import { PUBLISHED_COMMANDS } from "./published.js";
 import { STUDY_COMMANDS } from "./study.js";
+import { PROBE_COMMANDS } from "./probe.js";
 
 /** Every command, in the order help lists them: one group file each. */
 const COMMANDS: Record<string, Command> = {
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, Command> = {
   ...WORLD_COMMANDS,
   ...PUBLISHED_COMMANDS,
   ...STUDY_COMMANDS,
+  ...PROBE_COMMANDS,
 };
 
 function help(): string {

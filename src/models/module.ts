@@ -14,11 +14,13 @@ export class Rng extends Random {
   }
 }
 
-export type Init = { kind: "zeros" } | { kind: "ones" } | { kind: "constant"; value: number } | { kind: "normal"; std: number };
+export type Init = { kind: "zeros" } | { kind: "ones" } | { kind: "constant"; value: number } | { kind: "normal"; std: number } | { kind: "uniform"; bound: number };
 export const zeros: Init = { kind: "zeros" };
 export const ones: Init = { kind: "ones" };
 export const normal = (std: number): Init => ({ kind: "normal", std });
 export const constant = (value: number): Init => ({ kind: "constant", value });
+/** U(−bound, bound). */
+export const uniform = (bound: number): Init => ({ kind: "uniform", bound });
 
 export abstract class Module {
   private readonly ownParams = new Map<string, tf.Variable>();
@@ -36,6 +38,8 @@ export abstract class Module {
           return tf.fill(shape, init.value);
         case "normal":
           return tf.truncatedNormal(shape, 0, init.std, "float32", rng.seed());
+        case "uniform":
+          return tf.randomUniform(shape, -init.bound, init.bound, "float32", rng.seed());
       }
     });
     const v = tf.variable(value, true);

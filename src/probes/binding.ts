@@ -17,7 +17,9 @@
  *   strategies but is not the shortcut: it needs the objects grouped by category, a binding itself;
  * - exists: the better of the majority answer and "bag of attributes" (yes when the colour and the
  *   category asked are each present on some object, not necessarily the same one); always-yes and
- *   always-no are reported;
+ *   always-no are reported. The set's "no" questions are near misses where a scene has one
+ *   (`askExistsNearMiss`: both attributes present, on different objects), so this shortcut stays
+ *   near one half; the stage-2 generator's own "no" questions mostly name an absent attribute;
  * - position: the majority answer (no scene-level strategy answers left/right without finding the two
  *   objects); always-yes / always-no reported;
  * - label: answer uniformly among the distinct labels printed in the scene; majority reported;
@@ -25,9 +27,11 @@
  * Majorities are taken over the judged (multi-object) questions of the family in the set; ties go to
  * the alphabetically first normalised answer.
  *
- * Pure: no model, no files. Not yet wired into training or runs (see docs/zoo.md, "Probes").
+ * Pure: no model, no files. A model answers the set through `binding_eval.ts`; runs record it
+ * (src/study/run.ts) and `npx llava-more probe binding` trains against it (binding_probe.ts).
  */
 import { ask, type FamilyName, type QA } from "../data/questions.js";
+import { withArticle } from "../data/language.js";
 import { exactMatchNormalize } from "../eval/metrics/exact_match.js";
 import { Random } from "../util/random.js";
 import type { Scene } from "../world/scene.js";
@@ -119,6 +123,26 @@ export function bindingQuestion(scene: Scene, qa: QA, sceneIndex: number, prior?
   return q;
 }
 
+/**
+ * An existence question that only binding answers: half the time an object that is there ("yes"),
+ * half a near miss ("no") whose colour is one object's and whose category another's, with no object
+ * having both — so "bag of attributes" says yes to every question and scores one half. Undefined
+ * when the scene has no near miss (one object, or every colour or every category shared); the
+ * generator's own question is asked then.
+ */
+export function askExistsNearMiss(scene: Scene, rng: Random): QA | undefined {
+  const objects = scene.objects;
+  const has = (colour: string, category: string): boolean => objects.some((o) => o.colour === colour && o.category === category);
+  const misses = distinct(objects.flatMap((a) => objects.filter((b) => b.colour !== a.colour && b.category !== a.category && !has(a.colour, b.category)).map((b) => `${a.colour} ${b.category}`)));
+  if (misses.length === 0) return undefined;
+  const ask = (thing: string, answer: string, about: number[]): QA => ({ family: "exists", question: `Is there ${withArticle(thing)} in the image?`, answer, domain: ["yes", "no"], about });
+  if (rng.chance(0.5)) {
+    const o = rng.pick(objects);
+    return ask(`${o.colour} ${o.category}`, "yes", [o.id]);
+  }
+  return ask(rng.pick(misses), "no", []);
+}
+
 export interface BindingSetOptions {
   seed: number;
   families?: readonly BindingFamily[];
@@ -139,7 +163,8 @@ export function bindingQuestions(scenes: readonly Scene[], options: BindingSetOp
   const out: BindingQuestion[] = [];
   scenes.forEach((scene, i) => {
     for (const family of families) {
-      const qa = ask(family, scene, Random.stream(options.seed, label, family, i));
+      const rng = Random.stream(options.seed, label, family, i);
+      const qa = family === "exists" ? (askExistsNearMiss(scene, rng) ?? ask(family, scene, rng)) : ask(family, scene, rng);
       if (qa) out.push(bindingQuestion(scene, qa, i, options.prior));
     }
   });

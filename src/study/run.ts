@@ -4,6 +4,7 @@
  *
  *   run.json                 the pairing, preset, protocol and the run's key
  *   log.jsonl                one line per optimiser step: stage, loss, learning rate, throughput, backend
+ *   binding.jsonl            binding per family on validation scenes, measured BINDING_POINTS times in stage 2
  *   stage1/resume, stage2/resume   resumable checkpoints (a killed run continues from them)
  *   stage1/projector.safetensors   the aligned projector, stage 2's starting point
  *   model/                   the final LLaVA weights (LLM + projector, fp32) and config
@@ -26,6 +27,7 @@ import { taskUnderProfile, TASK_NAMES } from "../benchmarks/registry.js";
 import { DEFAULT_PROFILE, type Profile } from "../eval/profile.js";
 import { validationBenchmarks } from "../benchmarks/validation.js";
 import { imageReliance, type ImageReliance } from "../probes/image_reliance.js";
+import { bindingScores, bindingSet, measureBinding, type BindingAnswerOptions, type BindingSet } from "../probes/binding_eval.js";
 import { encodeSafetensors, loadCheckpoint, readSafetensors, saveCheckpoint } from "../models/checkpoint.js";
 import { LlavaModel } from "../models/llava/llava.js";
 import type { Preset } from "../presets.js";
@@ -35,7 +37,7 @@ import type { FamilyTokenizer } from "../models/tokenizer/tokenizer.js";
 import { isVisionFamily, VISION_FAMILIES, type VisionFamily } from "../models/vision/config.js";
 import { encodeSamples, stage1Template, trainStage, type EncodedSet } from "../train/llava_stages.js";
 import { checkpointStep, type StepInfo } from "../train/loop.js";
-import { PROTOCOLS, type Protocol } from "../train/protocol.js";
+import { PROTOCOLS, stageSteps, type Protocol } from "../train/protocol.js";
 import { defaultZooDir, loadZooTower, towerDir, zooDataKey, zooEntryKey, zooTowerEntry } from "../zoo/zoo.js";
 import { llmDir, loadZooLlm } from "../zoo/llms.js";
 import { fileHash, withLock, writeFileAtomic } from "../util/fs.js";
@@ -47,7 +49,7 @@ import { FeatureStore, type FeatureTower } from "../data/feature_cache.js";
 import { checkResolution, resolutionLabel } from "../models/vision/resolution.js";
 import { visionConfig } from "../models/vision/registry.js";
 import { zooLlm } from "./grid.js";
-import { runId, type PairingSpec, type RunResult, type StageSummary } from "../analysis/run_record.js";
+import { runId, type BindingPoint, type PairingSpec, type RunResult, type StageSummary } from "../analysis/run_record.js";
 
 export const EVAL_SPLITS = ["benchmark", "validation"] as const;
 export type EvalSplit = (typeof EVAL_SPLITS)[number];
@@ -246,7 +248,7 @@ async function train(options: RunOptions): Promise<TrainedPairing> {
   const features = await FeatureStore.load(dataset, zooFeatureTower(zoo, spec.tower, dataset), spec.resolution, "train", { limit: protocol.trainScenes + protocol.validationScenes, progress: options.progress !== false });
   const train = features.first(protocol.trainScenes);
   const { model: llm, tokenizer } = loadZooLlm(zoo, spec.llm);
-  const model = new LlavaModel(llm, protocol.projector, train.dim, spec.seed);
+  const model = new LlavaModel(llm, protocol.projector, train.dim, spec.seed, protocol.projectorInit);
   const template = chatTemplate(llm.config.template);
   const system = protocol.systemPrompt ? undefined : "";
   try {
@@ -290,7 +292,10 @@ async function train(options: RunOptions): Promise<TrainedPairing> {
       stage2 = readJsonFile(join(modelDir, "summary.json")) as StageSummary;
     } else {
       model.setTrainableComponents({ projector: true, llm: true });
-      stage2 = await runStage(2, model, stage2Set, train, protocol, dir, options, [{ stage: 1, steps: stage1.steps }]);
+      const binding = runBindingSet(dataset, protocol, features);
+      const answer: BindingAnswerOptions = { model, tokenizer, template, features, imageOf: (q) => features.indexOf(q.sceneId), batchSize: protocol.eval.batchSize, ...(system !== undefined ? { system } : {}) };
+      const measure = binding && (async (step: number) => ({ step, accuracy: Object.fromEntries((await measureBinding(binding, answer)).map((f) => [f.family, f.accuracy])) }));
+      stage2 = await runStage(2, model, stage2Set, train, protocol, dir, options, [{ stage: 1, steps: stage1.steps }], measure);
       // saveCheckpoint reads synchronously: read every parameter once asynchronously first, which
       // WebGPU needs (it then keeps a CPU copy) and costs the CPU backends one copy.
       await Promise.all(model.parameters().map((v) => v.data()));
@@ -320,6 +325,7 @@ async function evaluate(options: RunOptions, trained?: TrainedPairing): Promise<
   try {
     const validation = options.split === "validation" ? { from: protocol.trainScenes, count: protocol.validationScenes } : undefined;
     const reliance = await validationImageReliance(pairing, dataset, protocol);
+    const binding = await validationBinding(pairing, dataset, protocol, dir);
     const test = validation ? pairing.features : await FeatureStore.load(dataset, zooFeatureTower(zoo, spec.tower, dataset), spec.resolution, "test", { progress: options.progress !== false });
     const underTest = cachedFeatureModel({ ...pairing, features: test, batchSize: protocol.eval.batchSize, maxNewTokens: protocol.eval.maxNewTokens });
     const lmmsEval = options.lmmsEval ?? DEFAULT_PROFILE;
@@ -342,6 +348,7 @@ async function evaluate(options: RunOptions, trained?: TrainedPairing): Promise<
       stage1: pairing.stage1,
       stage2: pairing.stage2,
       imageReliance: reliance,
+      ...(binding ? { binding } : {}),
       eval: {
         tasks: taskSummaries(evaluations),
         headline: Object.assign({}, ...evaluations.map((e) => e.headline)) as Record<string, number>,
@@ -385,6 +392,41 @@ async function validationImageReliance(pairing: TrainedPairing, dataset: Dataset
   });
   return set.samples.filter((s) => s.image >= 0).length < 2 ? undefined : imageReliance(pairing.model, set.samples, features);
 }
+
+/** Binding questions per family a run is measured on, and the measurements spread over stage 2. */
+const BINDING_PER_FAMILY = 96;
+const BINDING_POINTS = 4;
+export const RUN_BINDING_FAMILIES = ["colour", "count", "exists", "position", "label"] as const;
+const BINDING_LOG = "binding.jsonl";
+
+/**
+ * The binding set of a run: questions about its multi-object validation scenes (those with cached
+ * features), the text-only prior from its training scenes; the same for every seed of a pairing.
+ */
+function runBindingSet(dataset: Dataset, protocol: Protocol, features: FeatureStore): BindingSet | undefined {
+  const scenes = dataset.scenes("train");
+  const held = scenes.slice(protocol.trainScenes, protocol.trainScenes + protocol.validationScenes).filter((s) => features.has(s.id));
+  if (held.length === 0) return undefined;
+  return bindingSet(held, scenes.slice(0, protocol.trainScenes), { seed: 0, perFamily: BINDING_PER_FAMILY, families: RUN_BINDING_FAMILIES });
+}
+
+/** Binding of the trained pairing (src/probes/binding.ts) and its curve over stage 2 from the run's binding log. */
+async function validationBinding(pairing: TrainedPairing, dataset: Dataset, protocol: Protocol, dir: string): Promise<RunResult["binding"]> {
+  const set = runBindingSet(dataset, protocol, pairing.features);
+  if (!set || set.questions.length === 0) return undefined;
+  const { features } = pairing;
+  const families = await measureBinding(set, { ...pairing, features, imageOf: (q) => features.indexOf(q.sceneId), batchSize: protocol.eval.batchSize });
+  return { questions: set.questions.length, priorQuestions: set.priorQuestions, families: bindingScores(families), curve: readBindingLog(join(dir, BINDING_LOG)) };
+}
+
+const readBindingLog = (file: string): BindingPoint[] =>
+  existsSync(file) ? readFileSync(file, "utf8").split("\n").filter((l) => l.trim() !== "").map((l, i) => {
+    try {
+      return JSON.parse(l) as BindingPoint;
+    } catch {
+      throw new Error(`${file}:${i + 1}: not a JSON binding line`);
+    }
+  }) : [];
 
 /** Trains (or resumes) and evaluates one pairing; a finished run with the same key is returned as is. */
 export const runPairing = (options: RunOptions): Promise<RunResult> => withLock(runLock(options), runId(options.spec), () => trainAndEvaluate(options));
@@ -436,7 +478,17 @@ interface LogLine {
  * Runs (or resumes) a stage. `done`: the stages finished before it and their steps, whose log lines
  * must all be there, as must this stage's lines before its checkpoint.
  */
-async function runStage(stage: 1 | 2, model: LlavaModel, set: EncodedSet, features: FeatureStore, protocol: Protocol, dir: string, options: RunOptions, done: readonly { stage: number; steps: number }[] = []): Promise<StageSummary> {
+async function runStage(
+  stage: 1 | 2,
+  model: LlavaModel,
+  set: EncodedSet,
+  features: FeatureStore,
+  protocol: Protocol,
+  dir: string,
+  options: RunOptions,
+  done: readonly { stage: number; steps: number }[] = [],
+  measureBinding?: (step: number) => Promise<BindingPoint>,
+): Promise<StageSummary> {
   const recipe = stage === 1 ? protocol.stage1 : protocol.stage2;
   const checkpointDir = join(dir, `stage${stage}`);
   const logFile = join(dir, "log.jsonl");
@@ -454,7 +506,18 @@ async function runStage(stage: 1 | 2, model: LlavaModel, set: EncodedSet, featur
     const stop = options.interruptAfter;
     if (stop && stop.stage === stage && stop.step === info.step) throw new Error(`interrupted after step ${info.step} of stage ${stage} (interruptAfter)`);
   };
-  const result = await trainStage({ label: `${runId(options.spec)} stage ${stage}`, model, set, features, recipe, checkpointDir, onStep, progress: options.progress });
+  // Binding after each BINDING_POINTS-th of the stage (the last at its end), measured again on resume after the checkpoint.
+  const steps = stageSteps(recipe, set.samples.length);
+  const every = Math.max(1, Math.ceil(steps / BINDING_POINTS));
+  const bindingFile = join(dir, BINDING_LOG);
+  if (measureBinding && existsSync(bindingFile)) writeFileAtomic(bindingFile, readBindingLog(bindingFile).filter((p) => p.step <= resumeFrom).map((p) => `${JSON.stringify(p)}\n`).join(""));
+  const afterStep = measureBinding && (async (step: number): Promise<void> => {
+    if ((step + 1) % every !== 0 && step + 1 !== steps) return;
+    const point = await measureBinding(step + 1);
+    appendFileSync(bindingFile, `${JSON.stringify(point)}\n`);
+    options.log?.(`${runId(options.spec)}: stage ${stage} step ${step + 1}, binding ${Object.entries(point.accuracy).map(([f, a]) => `${f} ${a.toFixed(2)}`).join(", ")}`);
+  });
+  const result = await trainStage({ label: `${runId(options.spec)} stage ${stage}`, model, set, features, recipe, checkpointDir, onStep, ...(afterStep ? { afterStep } : {}), progress: options.progress });
   const lines = readLog(logFile).filter((l) => l.stage === stage);
   const tokens = lines.reduce((n, l) => n + l.tokens, 0);
   const seconds = lines.reduce((n, l) => n + l.seconds, 0);

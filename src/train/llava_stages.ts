@@ -87,6 +87,8 @@ export interface StageOptions {
   recipe: StageRecipe;
   checkpointDir?: string;
   onStep?(info: StepInfo): void;
+  /** Awaited after each update (the run's binding measurements during stage 2). */
+  afterStep?(step: number): void | Promise<void>;
   progress?: boolean;
 }
 
@@ -125,6 +127,7 @@ export async function trainStage(options: StageOptions): Promise<TrainResult & {
     },
     checkpointDir: options.checkpointDir,
     onStep: options.onStep,
+    afterStep: options.afterStep,
     progress: options.progress,
   });
   return { ...result, steps };

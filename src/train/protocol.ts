@@ -54,7 +54,7 @@
  * (src/train/llm_recipes.ts).
  */
 import type { Preset } from "../presets.js";
-import type { ProjectorType } from "../models/llava/projector.js";
+import type { ProjectorInit, ProjectorType } from "../models/llava/projector.js";
 
 export interface StageRecipe {
   /** Samples in the stage's one epoch: the first ones of the set in the run's seeded order. */
@@ -82,6 +82,8 @@ export interface Protocol {
   /** Bumped with any change, so runs trained under an older protocol are not mixed with new ones. */
   version: number;
   projector: ProjectorType;
+  /** How the projector starts (absent: `normal`, N(0, 0.02²); `pytorch`: LLaVA's nn.Linear default). See docs/binding.md. */
+  projectorInit?: ProjectorInit;
   /** Training scenes whose images the stages use (the split's first ones; features are cached for these). */
   trainScenes: number;
   /** Training scenes after those, never trained on, that the validation split asks about (src/benchmarks/validation.ts). */

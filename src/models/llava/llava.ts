@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Module } from "../module.js";
 import { CausalLM, IGNORE_INDEX, causalLmLoss, type GenerateOptions } from "../llm/decoder.js";
-import { Projector, type ProjectorType } from "./projector.js";
+import { Projector, type ProjectorInit, type ProjectorType } from "./projector.js";
 
 /** The placeholder id of <image> in token sequences, as in the LLaVA code base. */
 export const IMAGE_TOKEN_INDEX = -200;
@@ -32,10 +32,10 @@ export class LlavaModel extends Module {
   readonly projector: Projector;
   readonly llm: CausalLM;
 
-  constructor(llm: CausalLM, projectorType: ProjectorType, visionDim: number, seed = 0) {
+  constructor(llm: CausalLM, projectorType: ProjectorType, visionDim: number, seed = 0, projectorInit: ProjectorInit = "normal") {
     super();
     this.llm = this.child("", llm);
-    this.projector = this.child("model.mm_projector", new Projector(projectorType, visionDim, llm.config.hiddenSize, seed));
+    this.projector = this.child("model.mm_projector", new Projector(projectorType, visionDim, llm.config.hiddenSize, seed, projectorInit));
   }
 
   /** Trainable or frozen by component: stage 1 trains the projector only, stage 2 projector and LLM. */

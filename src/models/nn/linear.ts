@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { FUSED_LINEAR, FUSED_LINEAR_GRAD, hasKernels } from "../../backend/native.js";
-import { Module, normal, zeros, type Rng } from "../module.js";
+import { Module, normal, zeros, type Init, type Rng } from "../module.js";
 
 /** x2d [rows, in] · wᵀ (+ b) as one kernel, and its three gradients as one, where the backend has them. */
 function fusedLinear(x2d: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | undefined): tf.Tensor | undefined {
@@ -45,11 +45,11 @@ export class Linear extends Module {
     readonly inFeatures: number,
     readonly outFeatures: number,
     rng: Rng,
-    options: { bias?: boolean; std?: number } = {},
+    options: { bias?: boolean; std?: number; init?: Init; biasInit?: Init } = {},
   ) {
     super();
-    this.weight = this.param("weight", [outFeatures, inFeatures], normal(options.std ?? 0.02), rng);
-    this.bias = options.bias ? this.param("bias", [outFeatures], zeros, rng) : undefined;
+    this.weight = this.param("weight", [outFeatures, inFeatures], options.init ?? normal(options.std ?? 0.02), rng);
+    this.bias = options.bias ? this.param("bias", [outFeatures], options.biasInit ?? zeros, rng) : undefined;
   }
 
   forward(x: tf.Tensor): tf.Tensor {

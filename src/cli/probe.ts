@@ -1,0 +1,219 @@
+/**
+ * `npx llava-more probe binding`: trains a stage-2 recipe on one image encoding (src/probes/binding_probe.ts)
+ * and writes the per-family binding curves against their shortcuts and text-only priors: binding_probe.json
+ * and binding_probe.png (through src/analysis/export.ts) in a folder under runs/probes/ or --out.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { initBackend, describeBackend } from "../backend/index.js";
+import { bindingProbeFigure, type BindingCurves } from "../analysis/binding_figure.js";
+import { FigureRenderer, writeFiguresStatic } from "../analysis/export.js";
+import { Dataset, defaultDatasetDir } from "../data/dataset.js";
+import { FeatureStore } from "../data/feature_cache.js";
+import { isVisionFamily, VISION_FAMILIES, type VisionFamily } from "../models/vision/config.js";
+import { visionConfig } from "../models/vision/registry.js";
+import { parseResolution } from "../models/vision/resolution.js";
+import { chatTemplate } from "../models/templates/registry.js";
+import { PROJECTOR_INITS, type ProjectorInit } from "../models/llava/projector.js";
+import { PRESETS, type Preset } from "../presets.js";
+import { bindingQuestions, scoreBinding, textPriorFromScenes } from "../probes/binding.js";
+import { objectsEncoding, oracleEncoding, parseCurriculum, probeFamilies, runBindingProbe, scratchLanguageModel, type ProbeResult, type SceneFeatures } from "../probes/binding_probe.js";
+import { zooFeatureTower, runsRoot } from "../study/run.js";
+import { zooLlm } from "../study/grid.js";
+import { ZOO_LLMS, type ZooLlmName } from "../train/llm_recipes.js";
+import { PROTOCOLS } from "../train/protocol.js";
+import { writeFileAtomic } from "../util/fs.js";
+import { Random } from "../util/random.js";
+import { sampleScene, type Scene } from "../world/scene.js";
+import { WORLD_PRESETS } from "../world/presets.js";
+import { defaultZooDir, towerDir } from "../zoo/zoo.js";
+import { llmDir, loadZooLlm } from "../zoo/llms.js";
+import { count, oneOf, seedOption, show, str, type Command, type Values } from "./args.js";
+
+/** The probe's defaults per preset: `small` fits ≤ 5 minutes of training on one core (docs/binding.md). */
+/**
+ * The probe's defaults per preset; the batch, rate and warmup are the protocol's stage 2 and the
+ * training scenes its own. `small`'s 150 steps train for ≤ 5 minutes (docs/binding.md); `tiny` defaults
+ * to Gemma-2's template, as LLaMA-3.1's fixed date header alone nearly fills tiny's 64 positions.
+ */
+const PROBE_DEFAULTS: Record<Preset, { steps: number; evalEvery: number; evalPerFamily: number; heldScenes: number; llm: ZooLlmName }> = {
+  tiny: { steps: 24, evalEvery: 8, evalPerFamily: 12, heldScenes: 48, llm: "gemma2-2b" },
+  small: { steps: 150, evalEvery: 50, evalPerFamily: 64, heldScenes: 300, llm: "llama3.1-8b" },
+  base: { steps: 1500, evalEvery: 100, evalPerFamily: 128, heldScenes: 600, llm: "llama3.1-8b" },
+};
+
+const ENCODINGS = ["oracle", "objects", ...VISION_FAMILIES] as const;
+
+/** Scenes drawn from the world preset (oracle and object encodings need no images). */
+const worldScenes = (preset: Preset, seed: number, label: string, n: number): Scene[] =>
+  Array.from({ length: n }, (_, i) => sampleScene(Random.stream(seed, "binding-probe-scenes", label, i), `${label}${i}`, WORLD_PRESETS[preset]));
+
+/** A zoo tower's cached features over the dataset's training scenes, or a clear error naming the build command. */
+async function towerFeatures(preset: Preset, tower: VisionFamily, zoo: string, scenes: number): Promise<{ features: SceneFeatures; scenes: Scene[] }> {
+  if (!existsSync(join(towerDir(zoo, tower), "entry.json"))) {
+    throw new Error(`the ${tower} encoding needs the ${preset} zoo's ${tower} tower, not built in ${zoo}; build it with: npx llava-more zoo --preset ${preset} --only ${tower} (the whole small zoo takes ~50 min), or use --encoding oracle|objects`);
+  }
+  const dataset = new Dataset(defaultDatasetDir(preset, 0));
+  const store = await FeatureStore.load(dataset, zooFeatureTower(zoo, tower, dataset), parseResolution("1x"), "train", { limit: scenes });
+  const all = dataset.scenes("train").slice(0, scenes);
+  return { scenes: all, features: { name: tower, tokens: store.tokens, dim: store.dim, batch: (s) => store.batch(s.map((x) => store.indexOf(x.id))) } };
+}
+
+export const PROBE_COMMANDS: Record<string, Command> = {
+  probe: {
+    summary: "probe binding: train a stage-2 recipe on an image encoding and plot binding per family against its shortcut (probe shortcuts: the references alone)",
+    usage:
+      "llava-more probe shortcuts [--preset P] [--scenes N] | llava-more probe binding [--encoding oracle|objects|<tower>] [--mixture MIX[@STEP];…] [--steps N] [--preset tiny|small] [--turns N] [--lr X] [--lr-floor F] [--projector-init normal|pytorch] [--llm NAME] [--scratch] [--out DIR]",
+    options: {
+      encoding: { type: "string", description: `image tokens: oracle (one-hot colour/category/size per patch + theme), objects (one token per object), or a zoo tower (${VISION_FAMILIES.join(", ")}); default oracle` },
+      mixture: { type: "string", description: "question stream: a mixture (llava, binding, objects), families (colour,count or colour:2,count:1), or a curriculum of them: colour@300;colour,count,exists@600;llava (default binding)" },
+      steps: { type: "string", description: "optimiser steps (default: tiny 24, small 150)" },
+      batch: { type: "string", description: "conversations per step (default: the protocol's stage-2 global batch, tiny 8, small 16)" },
+      "eval-every": { type: "string", description: "steps between binding measurements (default: tiny 8, small 50)" },
+      turns: { type: "string", description: "distinct questions per image, each answer supervised (default 1)" },
+      lr: { type: "string", description: "peak learning rate (default: the protocol's stage-2 rate, tiny 3e-3, small 2e-3)" },
+      "lr-floor": { type: "string", description: "the cosine's floor as a fraction of the peak (default 0: decays to zero)" },
+      "projector-init": { type: "string", description: `projector initialisation: ${PROJECTOR_INITS.join(" or ")} (default normal)` },
+      llm: { type: "string", description: `the LLM whose family and size the decoder has (default: tiny gemma2-2b, small llama3.1-8b): ${ZOO_LLMS.map((z) => z.name).join(", ")}` },
+      scratch: { type: "boolean", description: "a decoder from scratch even when the zoo has the LLM" },
+      preset: { type: "string", description: "tiny or small (default small)" },
+      seed: { type: "string", description: "seed of the scenes, the stream and the weights (default 0)" },
+      out: { type: "string", description: "output folder (default runs/probes/binding-<encoding>-<time>)" },
+      scenes: { type: "string", description: "probe shortcuts: world scenes to measure the binding set's shortcuts and priors on (default 1000; the prior learns from 3× as many)" },
+    },
+    async run(values: Values, positionals: string[]) {
+      if (!["binding", "shortcuts"].includes(positionals[0] ?? "") || positionals.length !== 1) throw new Error(`probe: expected the probe's name, binding or shortcuts (llava-more probe binding …), got ${positionals.length === 0 ? "nothing" : `"${positionals.join(" ")}"`}`);
+      const preset = oneOf<Preset>("preset", values["preset"], PRESETS, "small");
+      if (positionals[0] === "shortcuts") {
+        const scenes = count("scenes", values["scenes"], 1000, 1)!;
+        console.log(shortcutsMarkdown(worldScenes(preset, 1, "s", scenes), worldScenes(preset, 2, "p", 3 * scenes)));
+        return 0;
+      }
+      const defaults = PROBE_DEFAULTS[preset];
+      const stage2 = PROTOCOLS[preset].stage2;
+      const encoding = oneOf("encoding", values["encoding"], ENCODINGS, "oracle");
+      const mixtureText = str(values["mixture"]) ?? "binding";
+      const phases = parseCurriculum(mixtureText);
+      const steps = count("steps", values["steps"], defaults.steps, 1)!;
+      const batch = count("batch", values["batch"], stage2.globalBatch, 1)!;
+      const evalEvery = count("eval-every", values["eval-every"], defaults.evalEvery, 1)!;
+      const turns = count("turns", values["turns"], 1, 1)!;
+      const learningRate = positiveNumber("lr", values["lr"], stage2.learningRate);
+      const floor = positiveNumber("lr-floor", values["lr-floor"], 0, true);
+      if (floor > 1) throw new Error(`--lr-floor: expected a fraction of the peak rate from 0 to 1, got ${floor}`);
+      const projectorInit = oneOf<ProjectorInit>("projector-init", values["projector-init"], PROJECTOR_INITS, "normal");
+      const llmName = oneOf<ZooLlmName>("llm", values["llm"], ZOO_LLMS.map((z) => z.name), defaults.llm);
+      const seed = seedOption("seed", values["seed"], 0)!;
+      await initBackend();
+
+      const trainCount = PROTOCOLS[preset].trainScenes;
+      let trainScenes: Scene[];
+      let heldScenes: Scene[];
+      let features: SceneFeatures;
+      if (encoding === "oracle" || encoding === "objects") {
+        trainScenes = worldScenes(preset, seed, "t", trainCount);
+        heldScenes = worldScenes(preset, seed, "h", defaults.heldScenes);
+        const v = visionConfig("clip", preset);
+        features = encoding === "oracle" ? oracleEncoding(v.imageSize / v.patchSize) : objectsEncoding(WORLD_PRESETS[preset].maxObjects);
+      } else {
+        if (!isVisionFamily(encoding)) throw new Error(`--encoding: "${encoding}" is not a tower`);
+        const t = await towerFeatures(preset, encoding, defaultZooDir(preset, 0), trainCount + defaults.heldScenes);
+        trainScenes = t.scenes.slice(0, trainCount);
+        heldScenes = t.scenes.slice(trainCount);
+        features = t.features;
+      }
+      const entry = zooLlm(llmName);
+      const zoo = defaultZooDir(preset, 0);
+      const fromZoo = values["scratch"] !== true && existsSync(join(llmDir(zoo, llmName), "entry.json"));
+      const { model: llm, tokenizer } = fromZoo ? loadZooLlm(zoo, llmName) : scratchLanguageModel(entry.family, entry.size, preset, trainScenes, seed);
+      const template = chatTemplate(llm.config.template);
+      const llmLabel = `${llmName}-sized decoder ${fromZoo ? "from the zoo" : "from scratch"} (d ${llm.config.hiddenSize} × ${llm.config.numLayers})`;
+      const out = str(values["out"]) ?? join(runsRoot("probes"), `binding-${encoding}-${preset}-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+      mkdirSync(out, { recursive: true });
+      console.log(`binding probe: ${features.name} encoding (${features.tokens} tokens × ${features.dim}), ${llmLabel}, mixture ${mixtureText}, ${steps} steps × ${batch}, ${turns} turn(s), lr ${learningRate} (floor ${floor}), projector ${projectorInit}; ${describeBackend()}`);
+      const result = await runBindingProbe({
+        features,
+        llm,
+        tokenizer,
+        template,
+        trainScenes,
+        heldScenes,
+        phases,
+        turns,
+        steps,
+        batch,
+        learningRate,
+        minLearningRateFraction: floor,
+        warmupFraction: stage2.warmupFraction,
+        projectorInit,
+        evalEvery,
+        evalPerFamily: defaults.evalPerFamily,
+        families: probeFamilies(encoding),
+        seed,
+        progress: false,
+        onPoint: (p) =>
+          console.log(`step ${String(p.step).padStart(5)}  loss ${p.loss === null ? "  –  " : p.loss.toFixed(3)}  ${p.families.map((f) => `${f.family} ${f.accuracy.toFixed(2)}/${f.shortcut.toFixed(2)}`).join("  ")}  (${p.seconds.toFixed(0)} s)`),
+      });
+      const command = `npx llava-more probe binding ${process.argv.slice(4).join(" ")}`.trim();
+      const curves = probeCurves(result, `Binding probe: ${features.name} encoding, ${mixtureText}, ${turns} turn(s), lr ${learningRate}`, batch);
+      const json = join(out, "binding_probe.json");
+      writeFileAtomic(json, `${JSON.stringify({ command, preset, encoding, mixture: mixtureText, steps, batch, turns, learningRate, lrFloor: floor, projectorInit, llm: llmLabel, seed, backend: describeBackend(), answers: result.answers, trainSeconds: result.trainSeconds, seconds: result.seconds, set: result.set, curves, losses: result.losses }, null, 1)}\n`);
+      const written = [json];
+      try {
+        const renderer = await FigureRenderer.open();
+        try {
+          written.push(...(await writeFiguresStatic(renderer, [bindingProbeFigure(curves)], out, ["png"])));
+        } finally {
+          await renderer.close();
+        }
+      } catch (err) {
+        console.error(`binding probe: no PNG (${(err as Error).message}); the curves are in ${show(json)}`);
+      }
+      const end = result.points[result.points.length - 1]!;
+      console.log(`${result.answers} supervised answers, ${result.trainSeconds.toFixed(0)} s training + ${(result.seconds - result.trainSeconds).toFixed(0)} s measuring`);
+      console.log(`at step ${end.step}: ${end.families.map((f) => `${f.family} ${(100 * f.accuracy).toFixed(1)}% (shortcut ${(100 * f.shortcut).toFixed(1)}%, prior ${f.prior === null ? "–" : (100 * f.prior).toFixed(1)}%)`).join("; ")}`);
+      console.log(`wrote ${written.map(show).join(", ")}`);
+      return 0;
+    },
+  },
+};
+
+function positiveNumber(flag: string, value: string | boolean | undefined, fallback: number, zeroAllowed = false): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (typeof value !== "string" || !Number.isFinite(n) || n < 0 || (!zeroAllowed && n === 0)) throw new Error(`--${flag}: expected a ${zeroAllowed ? "non-negative" : "positive"} number, got "${String(value)}"`);
+  return n;
+}
+
+/** Every binding-free strategy's and the text-only prior's accuracy per family on the multi-object questions about `scenes`. */
+function shortcutsMarkdown(scenes: readonly Scene[], priorScenes: readonly Scene[]): string {
+  const questions = bindingQuestions(scenes, { seed: 0, prior: textPriorFromScenes(priorScenes, 0) });
+  const rows = scoreBinding(questions, questions.map(() => ""));
+  const pct = (x: number): string => (100 * x).toFixed(1);
+  return [
+    `Binding set on ${scenes.length} world scenes (multi-object questions; prior from ${priorScenes.length} other scenes):`,
+    "",
+    "| family | questions | shortcut (%) | its strategy | text-only prior (%) | every strategy (%) |",
+    "|---|---:|---:|---|---:|---|",
+    ...rows.map((r) => `| ${r.family} | ${r.n} | ${pct(r.shortcut)} | ${r.shortcutStrategy} | ${r.prior === null ? "–" : pct(r.prior)} | ${Object.entries(r.strategies).map(([k, v]) => `${k} ${pct(v)}`).join(", ")} |`),
+  ].join("\n");
+}
+
+/** The points as curves per family (shortcut and prior are fixed by the held-out set). */
+export function probeCurves(result: ProbeResult, title: string, batch: number): BindingCurves {
+  const first = result.points[0]!;
+  return {
+    title,
+    batch,
+    steps: result.points.map((p) => p.step),
+    loss: result.points.map((p) => p.loss),
+    families: first.families.map((f) => ({
+      family: f.family,
+      n: f.n,
+      shortcut: f.shortcut,
+      shortcutStrategy: f.shortcutStrategy,
+      prior: f.prior,
+      accuracy: result.points.map((p) => p.families.find((g) => g.family === f.family)!.accuracy),
+    })),
+  };
+}
