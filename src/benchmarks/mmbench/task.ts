@@ -83,7 +83,7 @@ function parseOptions(d: RawDoc, where: string): MmbenchDoc["options"] {
 /** What a rotation the rule-based can_infer did not settle becomes: a letter (or none, wrong), or "judge". */
 type Unsettled = (prediction: string, options: MmbenchDoc["options"]) => { letter: string | null; via: "mcq" | null } | "judge";
 
-interface MmbenchRule {
+export interface MmbenchRule {
   unsettled: Unsettled;
   judge: string;
 }

@@ -31,7 +31,7 @@ export interface ScienceQaLog {
 }
 
 /** How an answer is checked against the target letter, and the answer as that check compares it (for scoredAnswer). */
-interface SqaCheck {
+export interface SqaCheck {
   correct: (answer: string, target: string) => boolean;
   compared: (s: string) => string;
   /** What the check can credit at all: the answer forms of answeredInFormat. */
