@@ -17,7 +17,7 @@ import { expandGrid, type StudyGrid } from "../src/study/grid.js";
 import { type PairingSpec, type RunResult, runId, runWallSeconds } from "../src/analysis/run_record.js";
 import { imageTokens, inputSide, parseResolution, resolutionLabel } from "../src/models/vision/resolution.js";
 import { STUDY_GRIDS, studyGrid } from "../src/study/grids.js";
-import { currentResult, evalSuffix, expectedResultKey, readLog, resultKey, resultOptions, runPairing, WORKER_LOG, zooFeatureTower } from "../src/study/run.js";
+import { currentResult, evalSuffix, evaluatePairing, expectedResultKey, readLog, resultKey, resultOptions, runPairing, WORKER_LOG, zooFeatureTower } from "../src/study/run.js";
 import { bindingMarkdown } from "../src/analysis/lab_binding.js";
 import { findingsInputs, otherZooBuilds, readResults } from "../src/study/results.js";
 import { buildVariation } from "../src/analysis/lab_builds.js";
@@ -356,6 +356,20 @@ test("the results archive keeps a run's result and gzipped samples, and a fresh 
   assert.deepEqual(archived.table.objects(), local.table.objects().filter((row) => ids.includes((row as { run: string }).run)));
   for (const id of ids) assert.deepEqual(archived.answers[id], local.answers[id]);
   assert.equal(findingsInputs(fresh, dataDir, 8).results.length, 0);
+  // Findings under the current scoring profile read only the evaluations made under it.
+  const [firstLlm] = TINY.blocks[0]!.llms;
+  const currentSpec: PairingSpec = { llm: firstLlm!, tower: "clip", resolution: { scale: 1, s2: false }, captions: "short", seed: 0 };
+  assert.equal(findingsInputs(join(root, "runs", "tiny"), dataDir, 8, undefined, {}, "current").results.length, 0);
+  // The run's own settings, as currentResult reads them, so the evaluation reuses its weights.
+  const runFolder = join(root, "runs", "tiny", runId(currentSpec));
+  const vendored = local.results.find((r) => r.id === runId(currentSpec))!;
+  const stored = JSON.parse(readFileSync(join(runFolder, "run.json"), "utf8")) as { dataset: string; zoo?: string };
+  const messages: string[] = [];
+  await evaluatePairing({ ...resultOptions(vendored), datasetDir: stored.dataset, ...(stored.zoo !== undefined ? { zooDir: stored.zoo } : {}), lmmsEval: "current", progress: false, log: (m: string) => messages.push(m) });
+  assert.deepEqual(messages.filter((m) => m.includes("starting again")), [], "evaluating under another profile trained the run anew");
+  const current = findingsInputs(join(root, "runs", "tiny"), dataDir, 8, undefined, {}, "current");
+  assert.deepEqual(current.results.map((r) => [r.id, r.eval.lmmsEval]), [[runId(currentSpec), "current"]]);
+  assert.deepEqual(findingsInputs(join(root, "runs", "tiny"), dataDir, 8).results.map((r) => r.id), local.results.map((r) => r.id), "the vendored findings are unchanged");
   const study = await runStudy({ study: TINY, preset: "tiny", runsDir: fresh, archiveDir: archive, progress: false });
   assert.deepEqual([study.ran.length, study.skipped.length, study.results.length], [0, 2, 2]);
   // A study over runs finished before its archive existed archives them.

@@ -343,7 +343,7 @@ export const STUDY_COMMANDS: Record<string, Command> = {
   },
   findings: {
     summary: "write effects.csv (each study variable's effect on each benchmark, in seed SDs) and findings.md (the paper's findings, where each variable matters) from every finished run",
-    usage: "llava-more findings [--preset P] [--zoo-seed N] [--runs DIR] [--data DIR] [--eval-limit N] [--out DIR] [--archive DIR | --no-archive]",
+    usage: "llava-more findings [--preset P] [--zoo-seed N] [--runs DIR] [--data DIR] [--eval-limit N] [--lmms-eval vendored|current] [--out DIR] [--archive DIR | --no-archive]",
     options: {
       preset: PAIRING_OPTIONS.preset,
       "zoo-seed": { type: "string", description: "the runs on zoo build N (runs/<preset>-zooN, results/<preset>-zooN); default 0, whose findings also compare the runs of every other build there is" },
@@ -352,10 +352,12 @@ export const STUDY_COMMANDS: Record<string, Command> = {
       "no-archive": PAIRING_OPTIONS["no-archive"],
       data: { type: "string", description: "dataset the runs were scored on, for the text-only baseline (default data/generated/<preset>-seed0)" },
       "eval-limit": { type: "string", description: "use the runs' evaluations on the first N items of each benchmark (default: the full evaluations)" },
-      out: { type: "string", description: "output folder (default figures/lab)" },
+      "lmms-eval": { type: "string", description: "the runs' evaluations under this scoring profile: vendored (default) or current (those made with eval --lmms-eval current)" },
+      out: { type: "string", description: "output folder (default figures/lab; with --lmms-eval current, figures/lab/lmms-eval-current)" },
     },
     async run(values) {
       const preset = oneOf<Preset>("preset", values["preset"], PRESETS, "small");
+      const lmmsEval = oneOf<Profile>("lmms-eval", values["lmms-eval"], PROFILES, DEFAULT_PROFILE);
       const build = zooBuildOf(values, preset);
       const runs = build.runsDir ?? runsRoot(preset);
       const limit = count("eval-limit", values["eval-limit"], undefined, 1);
@@ -372,14 +374,16 @@ export const STUDY_COMMANDS: Record<string, Command> = {
           if (unchecked) await generateDataset({ preset, seed, log: console.log });
         }
       }
-      const { results, table, prior, answers } = findingsInputs(runs, dataDir, limit, archive, { seed: build.seed, ...(build.zooDir !== undefined ? { dir: build.zooDir } : {}) });
+      const { results, table, prior, answers } = findingsInputs(runs, dataDir, limit, archive, { seed: build.seed, ...(build.zooDir !== undefined ? { dir: build.zooDir } : {}) }, lmmsEval);
       if (results.length === 0) {
-        throw new Error(`no finished run${limit !== undefined ? ` evaluated with --eval-limit ${limit}` : " with a full evaluation"} in ${show(runs)}${archive !== undefined ? ` or ${show(archive)}` : ""}; run a study first (npx llava-more study --grid quick) or pass the --eval-limit its grid used`);
+        throw new Error(`no finished run${limit !== undefined ? ` evaluated with --eval-limit ${limit}` : " with a full evaluation"}${lmmsEval !== DEFAULT_PROFILE ? ` under --lmms-eval ${lmmsEval}` : ""} in ${show(runs)}${archive !== undefined ? ` or ${show(archive)}` : ""}; run a study first (npx llava-more study --grid quick) or pass the --eval-limit its grid used`);
       }
-      const { writeFindings } = await import("../analysis/lab_report.js");
+      const { defaultLabDir, writeFindings } = await import("../analysis/lab_report.js");
+      // Findings under another profile never overwrite the committed (vendored) ones.
+      const outDir = str(values["out"]) ?? (lmmsEval === DEFAULT_PROFILE ? undefined : join(defaultLabDir(), `lmms-eval-${lmmsEval}`));
       if (!prior) console.log(`no dataset at ${show(dataDir)}: findings.md leaves out the text-only baseline (generate it, or pass --data)`);
       const builds = others.length > 0 ? otherBuildResults(preset, dataDir, limit, others) : [];
-      const { files } = writeFindings(table, str(values["out"]), { results, answers, ...(prior ? { prior } : {}), ...(builds.length > 0 ? { builds } : {}) });
+      const { files } = writeFindings(table, outDir, { results, answers, ...(prior ? { prior } : {}), ...(builds.length > 0 ? { builds } : {}) });
       const buildsText = builds.map((b) => `, ${b.results.length} on zoo build ${b.zooSeed}`).join("");
       console.log(`${results.length} runs${buildsText}; wrote ${files.map(show).join(", ")}`);
       return 0;

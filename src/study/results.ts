@@ -12,6 +12,7 @@ import { topAnswers, type TopAnswer } from "../eval/results.js";
 import { TASKS } from "../benchmarks/registry.js";
 import { archivedIds, archivedResult, archiveRoot, archiveSourceOf, type ArchiveSource } from "./archive.js";
 import { currentResult, evalSuffix, runsRoot } from "./run.js";
+import type { Profile } from "../eval/profile.js";
 import type { RunResult } from "../analysis/run_record.js";
 import { zooBuildLabel } from "../zoo/zoo.js";
 
@@ -72,11 +73,12 @@ export interface FindingsInputs {
 
 /**
  * Every current run in `runsDir` (and in the archive `archiveDir`, for runs the folder lacks) evaluated
- * on `evalLimit` items (all without it), merged, with the question prior of those items. Archived
+ * on `evalLimit` items (all without it) under the scoring profile `lmmsEval` (default vendored), merged,
+ * with the question prior of those items (the baselines' one-word answers are scored the vendored way). Archived
  * results need the dataset to be checked against; without it they are left out.
  */
-export function findingsInputs(runsDir: string, datasetDir: string, evalLimit?: number, archiveDir?: string, zoo: { dir?: string; seed?: number } = {}): FindingsInputs {
-  const suffix = evalSuffix(evalLimit !== undefined ? { evalLimit } : {});
+export function findingsInputs(runsDir: string, datasetDir: string, evalLimit?: number, archiveDir?: string, zoo: { dir?: string; seed?: number } = {}, lmmsEval?: Profile): FindingsInputs {
+  const suffix = evalSuffix({ ...(evalLimit !== undefined ? { evalLimit } : {}), ...(lmmsEval !== undefined ? { lmmsEval } : {}) });
   const dataset = existsSync(join(datasetDir, "manifest.json")) ? new Dataset(datasetDir) : undefined;
   const archive = archiveDir !== undefined && dataset ? archiveSourceOf(archiveDir, dataset.manifest, zoo) : undefined;
   const found = findResults(runsDir, { suffix, ...(archive ? { archive } : {}) });
