@@ -16,13 +16,13 @@ import { STUDY_NAMES, parseStudyGrid, sizeResolutionDesign, studyGrid } from "..
 import { seedSummary } from "../analysis/lab_stats.js";
 import { readJsonFile } from "../util/jsonl.js";
 import { EVAL_SPLITS, evalSuffix, evaluatePairing, runDir, runsRoot, trainPairing, type EvalSplit, type RunOptions } from "../study/run.js";
-import { archivedIds, archiveRoot, archiveRun, archiveSourceOf, ZOO_DATASET } from "../study/archive.js";
+import { archivedIds, archiveRoot, archiveRun, archiveSourceIn, ZOO_DATASET } from "../study/archive.js";
 import { findingsInputs, findResults, otherBuildResults, otherZooBuilds, readResults } from "../study/results.js";
 import { gridTimeLeft, missingZooEntries, mergeStudy, runStudy, runStudyIndex, timeLeftText, writeSlurmScript, type StudyOptions } from "../study/runner.js";
 import { zooBuildTime, zooCommand } from "../study/notebook_zoo.js";
 import type { StudyDefinition } from "../study/grids.js";
 import { durationText } from "../util/progress.js";
-import { Dataset, defaultDatasetDir } from "../data/dataset.js";
+import { defaultDatasetDir } from "../data/dataset.js";
 import { generateDataset } from "../benchmarks/dataset.js";
 import { defaultZooDir, zooBuildLabel, zooSeedOf } from "../zoo/zoo.js";
 import { count, oneOf, seedOption, show, str, type Command, type Values } from "./args.js";
@@ -72,7 +72,7 @@ const PAIRING_OPTIONS = {
   "no-archive": { type: "boolean", description: "neither read nor write the results archive" },
   tasks: { type: "string", description: `comma-separated benchmarks (default all: ${TASK_NAMES.join(", ")})` },
   split: { type: "string", description: "evaluate on the benchmark files (default) or on the validation split (items about training scenes never trained on: what tuning uses)" },
-  "lmms-eval": { type: "string", description: "scoring profile: vendored (default) or current (lmms-eval 75571cfe; its own result-current.json, which findings leave out)" },
+  "lmms-eval": { type: "string", description: "scoring profile: vendored (default) or current (lmms-eval 75571cfe; its own result-current.json, which only findings --lmms-eval current reads)" },
 } as const;
 
 /** The runs, dataset and zoo folders a pairing or a study was given or gets from its zoo build. */
@@ -143,8 +143,7 @@ function gridList(values: Values): string[] {
   const runs = build.runsDir ?? runsRoot(preset);
   const archive = archiveDir(values, build);
   const datasetDir = str(values["data"]) ?? defaultDatasetDir(preset, 0);
-  const dataset = existsSync(join(datasetDir, "manifest.json")) ? new Dataset(datasetDir) : undefined;
-  const source = archive !== undefined && dataset ? archiveSourceOf(archive, dataset.manifest, { seed: build.seed, ...(build.zooDir !== undefined ? { dir: build.zooDir } : {}) }) : undefined;
+  const source = archiveSourceIn(archive, datasetDir, { seed: build.seed, ...(build.zooDir !== undefined ? { dir: build.zooDir } : {}) });
   const workers = count("workers", values["workers"], 1, 1)!;
   const finishedAt = new Map<string, RunResult[]>();
   const lines = STUDY_NAMES.map((name) => {
@@ -152,12 +151,13 @@ function gridList(values: Values): string[] {
     const suffix = evalSuffix(grid.evalLimit !== undefined ? { evalLimit: grid.evalLimit } : {});
     if (!finishedAt.has(suffix)) finishedAt.set(suffix, readResults(runs, { suffix, ...(source ? { archive: source } : {}) }));
     const finished = finishedAt.get(suffix)!;
+    const done = new Set(finished.map((r) => r.id));
     const pairings = expandGrid(grid);
-    const todo = pairings.filter((p) => !finished.some((r) => r.id === runId(p)));
-    const rest = todo.length > 0 ? `; the rest: ${timeLeftText(finished, todo, workers)}` : "";
-    return `${name}: ${pairings.length} runs, ${pairings.length - todo.length} finished${rest}\n  ${grid.title}`;
+    const unfinished = pairings.filter((p) => !done.has(runId(p)));
+    const rest = unfinished.length > 0 ? `; the rest: ${timeLeftText(finished, unfinished, workers)}` : "";
+    return `${name}: ${pairings.length} runs, ${pairings.length - unfinished.length} finished${rest}\n  ${grid.title}`;
   });
-  const unread = archive !== undefined && !dataset ? [`(the archive ${show(archive)} was not read: no dataset at ${show(datasetDir)} to check it against; npx llava-more generate-data --preset ${preset})`] : [];
+  const unread = archive !== undefined && source === undefined ? [`(the archive ${show(archive)} was not read: no dataset at ${show(datasetDir)} to check it against; npx llava-more generate-data --preset ${preset})`] : [];
   return [...lines, ...unread];
 }
 
@@ -178,14 +178,14 @@ function archiveDir(values: Values, build: ZooBuild): string | undefined {
 function trainingPlan(study: StudyDefinition, preset: Preset, finished: readonly RunResult[], missing: readonly string[], workers: number, lead = "npm start -- --train would train"): string {
   const pairings = expandGrid(study);
   const local = new Set(readResults(runsRoot(preset), { ids: pairings.map(runId), suffix: evalSuffix({ evalLimit: study.evalLimit }) }).map((r) => r.id));
-  const todo = pairings.filter((p) => !local.has(runId(p)));
-  if (todo.length === 0) return `every run of the study is finished in ${show(runsRoot(preset))}: npm start -- --train has nothing to train`;
-  const estimate = gridTimeLeft(finished, todo, workers);
+  const toTrain = pairings.filter((p) => !local.has(runId(p)));
+  if (toTrain.length === 0) return `every run of the study is finished in ${show(runsRoot(preset))}: npm start -- --train has nothing to train`;
+  const estimate = gridTimeLeft(finished, toTrain, workers);
   const time = estimate
     ? `about ${durationText(estimate.secondsLeft)} on ${workers} worker${workers === 1 ? "" : "s"} (the study's finished runs took ${durationText(estimate.secondsEach)} each)`
     : "time unknown (no run of the study has finished to estimate it from)";
   const zoo = missing.length > 0 ? `, after building the zoo entries it lacks, ${missing.join(", ")}: \`${zooCommand(preset)}\` (${zooBuildTime(preset)})` : "";
-  return `${lead} ${todo.length} runs anew in ${show(runsRoot(preset))}: ${todo.map(runId).join(", ")}; ${time}${zoo}. npx llava-more study --grid ${study.name} --no-archive trains the same runs.`;
+  return `${lead} ${toTrain.length} runs anew in ${show(runsRoot(preset))}: ${toTrain.map(runId).join(", ")}; ${time}${zoo}. npx llava-more study --grid ${study.name} --no-archive trains the same runs.`;
 }
 
 export const STUDY_COMMANDS: Record<string, Command> = {
@@ -237,8 +237,7 @@ export const STUDY_COMMANDS: Record<string, Command> = {
       const plan = trainingPlan(study, preset, merged.results, missing, workers);
       if (values["train"] !== true && (merged.finished === merged.total || missing.length > 0)) {
         if (merged.finished < merged.total) {
-          const lacking = expandGrid(study).map(runId).filter((id) => !merged.results.some((r) => r.id === id));
-          return keepLab(`the archive ${show(archiveDir)} holds ${merged.finished} of the study's ${merged.total} runs, lacking ${lacking.join(", ")}. ${plan}`);
+          return keepLab(`the archive ${show(archiveDir)} holds ${merged.finished} of the study's ${merged.total} runs, lacking ${merged.lacking.join(", ")}. ${plan}`);
         }
         const report = await writeLab(merged.results, merged.table);
         console.log(`\nlab study: its ${merged.finished} runs read from the archive ${show(archiveDir)}, none trained; report ${report.report.map(show).join(", ")}`);

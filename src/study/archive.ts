@@ -16,7 +16,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { defaultDatasetDir, type DatasetManifest } from "../data/dataset.js";
+import { Dataset, defaultDatasetDir, type DatasetManifest } from "../data/dataset.js";
 import type { Preset } from "../presets.js";
 import { PROTOCOLS } from "../train/protocol.js";
 import { defaultZooDir, zooBuildKey, zooEntryKey, zooSeedOf } from "../zoo/zoo.js";
@@ -118,6 +118,12 @@ export function archiveSourceOf(dir: string, dataset: DatasetManifest, zoo: { di
     ...(seed !== 0 ? { zooSeed: seed } : {}),
     ...(seed !== 0 && zooData !== undefined ? { zooDataset: readJsonFile(zooData) as DatasetManifest } : {}),
   };
+}
+
+/** archiveSourceOf against the dataset generated in `datasetDir`; undefined without an archive or without that dataset to check it against. */
+export function archiveSourceIn(dir: string | undefined, datasetDir: string, zoo: { dir?: string; seed?: number } = {}): ArchiveSource | undefined {
+  if (dir === undefined || !existsSync(join(datasetDir, "manifest.json"))) return undefined;
+  return archiveSourceOf(dir, new Dataset(datasetDir).manifest, zoo);
 }
 
 /** The key an archived result must carry to be current: its pairing and evaluation now, on this dataset and zoo. */

@@ -20,7 +20,6 @@ import type { RunResult } from "../analysis/run_record.js";
 import { notebookPreset, notebookSteps, TRAIN_ENV, trainingOptedIn } from "../data/presets.js";
 import type { Preset } from "../presets.js";
 import { buildZoo } from "../zoo/zoo.js";
-import { runId } from "../analysis/run_record.js";
 import { projectRoot } from "../util/paths.js";
 import { expandGrid } from "./grid.js";
 import { studyGrid, type StudyDefinition, type StudyName } from "./grids.js";
@@ -74,7 +73,7 @@ function readNotebookStudy(name: StudyName, study: StudyDefinition, preset: Pres
   const archive = notebookArchive(preset);
   const merged = mergeStudy({ study, preset, ...archive });
   const pairings = expandGrid(study);
-  const missing = pairings.map(runId).filter((id) => !merged.results.some((r) => r.id === id));
+  const missing = merged.lacking;
   const where = [...(archive.archiveDir !== undefined ? [`the archive ${show(archive.archiveDir)}`] : []), `the runs folder ${show(runsRoot(preset))}`].join(" and ");
   console.log(`${study.title}: ${pairings.length} runs at the ${preset} preset; ${merged.finished} read from ${where}, none trained (training is opt-in: ${TRAIN_ENV}=1)`);
   if (merged.finished === 0) {

@@ -19,8 +19,8 @@ import { durationText, progressBar, taskLine, withinTaskLine, type ProgressEstim
 import { expandGrid } from "./grid.js";
 import { type PairingSpec, type RunResult, pairingId, runId, runWallSeconds } from "../analysis/run_record.js";
 import type { StudyDefinition } from "./grids.js";
-import { Dataset, defaultDatasetDir } from "../data/dataset.js";
-import { archivedResult, archiveRun, archiveSourceOf, type ArchiveSource } from "./archive.js";
+import { defaultDatasetDir } from "../data/dataset.js";
+import { archivedResult, archiveRun, archiveSourceIn, type ArchiveSource } from "./archive.js";
 import { mergeResults, readResults, writeMergedTable } from "./results.js";
 import { evalSuffix, expectedResultKey, finishedResult, pairingArgs, runDir, runPairing, runsRoot, WORKER_LOG, type RunOptions } from "./run.js";
 
@@ -221,9 +221,7 @@ const runsRootOf = (options: StudyOptions): string => options.runsDir ?? runsRoo
 
 /** The study's archive with the manifest of its dataset, which archived results are checked against. */
 function archiveSource(options: StudyOptions): ArchiveSource | undefined {
-  const datasetDir = options.datasetDir ?? defaultDatasetDir(options.preset, 0);
-  if (options.archiveDir === undefined || !existsSync(join(datasetDir, "manifest.json"))) return undefined;
-  return archiveSourceOf(options.archiveDir, new Dataset(datasetDir).manifest, options.zooDir !== undefined ? { dir: options.zooDir } : {});
+  return archiveSourceIn(options.archiveDir, options.datasetDir ?? defaultDatasetDir(options.preset, 0), options.zooDir !== undefined ? { dir: options.zooDir } : {});
 }
 
 /** Copies a run just finished into the study's archive; a failure to archive is reported, not fatal (the run folder keeps it). */
@@ -317,14 +315,16 @@ export async function runStudyIndex(options: StudyOptions, index: number): Promi
   return runPairing({ ...runOptions(options, pairings[index]!), progress: options.progress, log: options.log });
 }
 
-/** Merges the finished results of a study without running anything. */
-export function mergeStudy(options: StudyOptions): { results: RunResult[]; table: ColumnTable; files: string[]; finished: number; total: number } {
-  const pairings = expandGrid(options.study);
+/** Merges the finished results of a study without running anything; `lacking` names the runs not finished. */
+export function mergeStudy(options: StudyOptions): { results: RunResult[]; table: ColumnTable; files: string[]; finished: number; total: number; lacking: string[] } {
+  const ids = expandGrid(options.study).map(runId);
   const suffix = evalSuffix({ evalLimit: options.study.evalLimit });
   const archive = archiveSource(options);
-  const results = readResults(runsRootOf(options), { ids: pairings.map(runId), suffix, ...(archive ? { archive } : {}) });
+  const results = readResults(runsRootOf(options), { ids, suffix, ...(archive ? { archive } : {}) });
   const table = mergeResults(results);
-  return { results, table, files: writeMergedTable(table, join(runsRootOf(options), "studies", `${options.study.name}${suffix}`)), finished: results.length, total: pairings.length };
+  const done = new Set(results.map((r) => r.id));
+  const lacking = ids.filter((id) => !done.has(id));
+  return { results, table, files: writeMergedTable(table, join(runsRootOf(options), "studies", `${options.study.name}${suffix}`)), finished: results.length, total: ids.length, lacking };
 }
 
 /** Zoo entries the study needs that the zoo folder lacks. */
