@@ -41,7 +41,7 @@ import { PROTOCOLS, stageSteps, type Protocol } from "../train/protocol.js";
 import { defaultZooDir, loadZooTower, towerDir, zooDataKey, zooEntryKey, zooTowerEntry } from "../zoo/zoo.js";
 import { llmDir, loadZooLlm } from "../zoo/llms.js";
 import { fileHash, withLock, writeFileAtomic } from "../util/fs.js";
-import { readJsonFile, writeJson } from "../util/jsonl.js";
+import { readJsonFile, readJsonl, writeJson, writeJsonl } from "../util/jsonl.js";
 import { projectRoot } from "../util/paths.js";
 import { checkSeed, hashString } from "../util/random.js";
 import { cachedFeatureModel } from "./answerer.js";
@@ -419,14 +419,7 @@ async function validationBinding(pairing: TrainedPairing, dataset: Dataset, prot
   return { questions: set.questions.length, priorQuestions: set.priorQuestions, families: bindingScores(families), curve: readBindingLog(join(dir, BINDING_LOG)) };
 }
 
-const readBindingLog = (file: string): BindingPoint[] =>
-  existsSync(file) ? readFileSync(file, "utf8").split("\n").filter((l) => l.trim() !== "").map((l, i) => {
-    try {
-      return JSON.parse(l) as BindingPoint;
-    } catch {
-      throw new Error(`${file}:${i + 1}: not a JSON binding line`);
-    }
-  }) : [];
+const readBindingLog = (file: string): BindingPoint[] => (existsSync(file) ? readJsonl(file).map((row) => row.value as BindingPoint) : []);
 
 /** Trains (or resumes) and evaluates one pairing; a finished run with the same key is returned as is. */
 export const runPairing = (options: RunOptions): Promise<RunResult> => withLock(runLock(options), runId(options.spec), () => trainAndEvaluate(options));
@@ -510,7 +503,7 @@ async function runStage(
   const steps = stageSteps(recipe, set.samples.length);
   const every = Math.max(1, Math.ceil(steps / BINDING_POINTS));
   const bindingFile = join(dir, BINDING_LOG);
-  if (measureBinding && existsSync(bindingFile)) writeFileAtomic(bindingFile, readBindingLog(bindingFile).filter((p) => p.step <= resumeFrom).map((p) => `${JSON.stringify(p)}\n`).join(""));
+  if (measureBinding && existsSync(bindingFile)) writeJsonl(bindingFile, readBindingLog(bindingFile).filter((p) => p.step <= resumeFrom));
   const afterStep = measureBinding && (async (step: number): Promise<void> => {
     if ((step + 1) % every !== 0 && step + 1 !== steps) return;
     const point = await measureBinding(step + 1);
