@@ -21,18 +21,19 @@ import * as tf from "@tensorflow/tfjs";
 import { FAMILY_NAMES, ask, type FamilyName, type QA } from "../data/questions.js";
 import { instructionSample } from "../data/instructions.js";
 import type { LlavaSample as LlavaJsonSample } from "../data/llava_json.js";
-import { CausalLM, IGNORE_INDEX } from "../models/llm/decoder.js";
+import { CausalLM } from "../models/llm/decoder.js";
 import { llmConfig, type LlmFamily } from "../models/llm/registry.js";
 import type { LlmSize } from "../models/llm/config.js";
 import { trainFamilyTokenizer } from "../models/tokenizer/family.js";
 import type { Preset } from "../presets.js";
-import { IMAGE_TOKEN_INDEX, LlavaModel, type LlavaSample } from "../models/llava/llava.js";
+import { LlavaModel, type LlavaSample } from "../models/llava/llava.js";
 import type { ProjectorInit } from "../models/llava/projector.js";
 import { encodeConversation } from "../models/templates/encode.js";
 import { chatTemplate } from "../models/templates/registry.js";
 import type { ChatTemplate, Conversation } from "../models/templates/template.js";
 import type { FamilyTokenizer } from "../models/tokenizer/tokenizer.js";
 import { trainLoop } from "../train/loop.js";
+import { fitToRoom } from "../train/llava_stages.js";
 import { Random } from "../util/random.js";
 import type { Scene } from "../world/scene.js";
 import { CATEGORIES, COLOURS, SIZES, THEMES } from "../world/vocabulary.js";
@@ -194,15 +195,6 @@ export interface ProbeSample {
   turns: number;
 }
 
-/** Right-truncates an encoded conversation to fit `room` positions (image counted as one); undefined when nothing supervised is left. */
-function fit(sample: LlavaSample, room: number): LlavaSample | undefined {
-  const ids = sample.ids.slice(0, room);
-  const labels = sample.labels.slice(0, room);
-  if (labels.slice(1).every((l) => l === IGNORE_INDEX)) return undefined;
-  if (sample.ids.includes(IMAGE_TOKEN_INDEX) && !ids.includes(IMAGE_TOKEN_INDEX)) return undefined;
-  return { ids, labels };
-}
-
 export interface StreamOptions {
   scenes: readonly Scene[];
   phases: readonly ProbePhase[];
@@ -239,7 +231,7 @@ export function stepSamples(step: number, o: StreamOptions): ProbeSample[] {
       conversation = questionConversation(qas);
       turns = qas.length;
     }
-    const sample = fit(encodeConversation(o.tokenizer, o.template, conversation), o.room);
+    const sample = fitToRoom(encodeConversation(o.tokenizer, o.template, conversation), o.room);
     if (sample) out.push({ sample, scene, turns });
   }
   return out;

@@ -66,15 +66,26 @@ export function encodeSamples(
     const hasImage = encoded.ids.includes(IMAGE_TOKEN_INDEX);
     const room = options.maxPositions - (hasImage ? options.features.tokens - 1 : 0);
     if (encoded.ids.length > room) truncated++;
-    const ids = encoded.ids.slice(0, room);
-    const labels = encoded.labels.slice(0, room);
-    if (labels.slice(1).every((l) => l === IGNORE_INDEX) || (hasImage && !ids.includes(IMAGE_TOKEN_INDEX))) {
+    const fitted = fitToRoom(encoded, room);
+    if (!fitted) {
       dropped++;
       continue;
     }
-    out.push({ ids, labels, image: scene !== undefined ? options.features.indexOf(scene) : -1 });
+    out.push({ ...fitted, image: scene !== undefined ? options.features.indexOf(scene) : -1 });
   }
   return { samples: out, truncated, dropped };
+}
+
+/**
+ * An encoded conversation right-truncated to `room` positions (its image placeholder counted as one);
+ * undefined when the cut leaves nothing supervised or cuts off the image.
+ */
+export function fitToRoom(encoded: { ids: readonly number[]; labels: readonly number[] }, room: number): { ids: number[]; labels: number[] } | undefined {
+  const ids = encoded.ids.slice(0, room);
+  const labels = encoded.labels.slice(0, room);
+  if (labels.slice(1).every((l) => l === IGNORE_INDEX)) return undefined;
+  if (encoded.ids.includes(IMAGE_TOKEN_INDEX) && !ids.includes(IMAGE_TOKEN_INDEX)) return undefined;
+  return { ids, labels };
 }
 
 export const stage1Template = plain;
