@@ -42,3 +42,20 @@ test("AdamW minimises a quadratic", () => {
   assert.ok(loss < 1e-3, `loss ${loss}`);
   opt.dispose();
 });
+
+test("a rate scale multiplies one variable's step, and a variable frozen at first starts its own bias correction", () => {
+  const a = tf.variable(tf.tensor1d([0, 0]));
+  const b = tf.variable(tf.tensor1d([0, 0]));
+  const opt = new AdamW({ learningRate: 0.1 });
+  const g = () => tf.tensor1d([1, -1]);
+  // Step 1: only `a` (b frozen), at 3× the rate: Adam's first step moves it by 3 × lr against the gradient.
+  opt.applyGradients(new Map([[a, g()]]), new Map([[a, 3]]));
+  assert.deepEqual(Array.from(b.dataSync()), [0, 0]);
+  Array.from(a.dataSync()).forEach((v, i) => assert.ok(Math.abs(v - [-0.3, 0.3][i]!) < 1e-5, `${v}`));
+  // Step 2: b's first update is a first Adam step (lr), not a late one with an uncorrected moment (√10 × lr).
+  opt.applyGradients(new Map([[a, g()], [b, g()]]));
+  Array.from(b.dataSync()).forEach((v, i) => assert.ok(Math.abs(v - [-0.1, 0.1][i]!) < 1e-5, `${v}`));
+  assert.equal(opt.momentsOf(a)!.t, 2);
+  assert.equal(opt.momentsOf(b)!.t, 1);
+  opt.dispose();
+});

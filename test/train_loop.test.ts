@@ -172,3 +172,30 @@ test("a resumed run says so in one line: where, at which step, from which folder
   }
   assert.match(written.join(""), new RegExp(`^demo stage 2: resuming at step 2 of 6 from ${join(dir, "resume")}$`, "m"));
 });
+
+test("rateScale freezes a variable for the first steps, and a run resumed mid-way keeps its update count", async () => {
+  await initBackend();
+  const options = { label: "groups", steps: 12, schedule: { learningRate: 0.05, warmupFraction: 0 }, progress: false, checkpointEvery: 3 };
+  const make = (seed: number) => {
+    const r = regression(seed);
+    const bias = tf.variable(tf.zeros([1]), true, `bias${seed}`);
+    const loss = (step: number): tf.Scalar => tf.tidy(() => tf.add(r.loss(step), tf.square(tf.sub(bias, 1)).sum()) as tf.Scalar);
+    const state = new Map<string, tf.Variable>([["w", r.w], ["bias", bias]]);
+    return { w: r.w, bias, loss, state, rateScale: (v: tf.Variable, step: number) => (v === bias ? (step < 5 ? 0 : 2) : 1) };
+  };
+  const seen: number[] = [];
+  const whole = make(11);
+  await trainLoop({ ...options, state: whole.state, trainable: [whole.w, whole.bias], loss: whole.loss, rateScale: whole.rateScale, afterStep: (s) => { if (s === 4) seen.push(whole.bias.dataSync()[0]!); } });
+  assert.equal(seen[0], 0, "the bias stays frozen through step 4");
+  assert.ok(whole.bias.dataSync()[0]! > 0.1, `the bias learns after step 5: ${whole.bias.dataSync()[0]}`);
+
+  const dir = tempDir();
+  const killed = make(12);
+  await assert.rejects(() => trainLoop({ ...options, state: killed.state, trainable: [killed.w, killed.bias], checkpointDir: dir, rateScale: killed.rateScale, loss: (s) => { if (s === 10) throw new Error("killed"); return killed.loss(s); } }), /killed/);
+  const progress = JSON.parse(readFileSync(join(dir, "resume", "progress.json"), "utf8")) as { updates?: Record<string, number> };
+  assert.deepEqual(progress.updates, { bias: 4 }, "the bias's own update count (steps 5–8) is saved");
+  const fresh = make(13);
+  await trainLoop({ ...options, state: fresh.state, trainable: [fresh.w, fresh.bias], checkpointDir: dir, loss: fresh.loss, rateScale: fresh.rateScale });
+  assert.deepEqual(Array.from(fresh.bias.dataSync()), Array.from(whole.bias.dataSync()));
+  assert.deepEqual(Array.from(fresh.w.dataSync()), Array.from(whole.w.dataSync()));
+});

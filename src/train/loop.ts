@@ -36,6 +36,11 @@ export interface TrainLoopOptions {
   loss(step: number, micro: number): tf.Scalar;
   /** Micro-batches per step (gradient accumulation); default 1. */
   microBatches?: number;
+  /**
+   * A variable's learning rate at `step` as a multiple of the schedule's (parameter groups): 0 freezes
+   * it for that step (no gradient is computed for it). Default 1 for every variable.
+   */
+  rateScale?(variable: tf.Variable, step: number): number;
   /** Called after each update with what a run log records. */
   onStep?(info: StepInfo): void;
   /** Called (and awaited) after each update: EMA teachers, centres, reading logged terms. */
@@ -87,12 +92,15 @@ const RESUME = "resume";
 
 async function saveResume(dir: string, state: Map<string, tf.Variable>, optimizer: AdamW, progress: Progress): Promise<void> {
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+  // Update counts of variables frozen for part of the run (the others' count is the optimizer's step).
+  const updates: Record<string, number> = {};
   for (const [name, v] of state) {
     tensors.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
     const moments = optimizer.momentsOf(v);
     if (moments) {
       tensors.set(`adamw.m.${name}`, { shape: v.shape, data: (await moments.m.data()) as Float32Array });
       tensors.set(`adamw.v.${name}`, { shape: v.shape, data: (await moments.v.data()) as Float32Array });
+      if (moments.t !== optimizer.step) updates[name] = moments.t;
     }
   }
   for (const [name, t] of tensors) {
@@ -103,7 +111,7 @@ async function saveResume(dir: string, state: Map<string, tf.Variable>, optimize
   rmSync(next, { recursive: true, force: true });
   mkdirSync(next, { recursive: true });
   writeFileAtomic(join(next, "state.safetensors"), encodeSafetensors(tensors, "F32"));
-  writeJson(join(next, "progress.json"), { ...progress, optimizerStep: optimizer.step });
+  writeJson(join(next, "progress.json"), { ...progress, optimizerStep: optimizer.step, ...(Object.keys(updates).length > 0 ? { updates } : {}) });
   const current = join(dir, RESUME);
   const old = join(dir, `${RESUME}.old`);
   rmSync(old, { recursive: true, force: true });
@@ -127,7 +135,7 @@ export function checkpointStep(dir: string): number {
 function loadResume(dir: string, state: Map<string, tf.Variable>, optimizer: AdamW): (Progress & { folder: string }) | undefined {
   const folder = resumeFolder(dir);
   if (!folder) return undefined;
-  const progress = readJsonFile(join(folder, "progress.json")) as Progress & { optimizerStep: number };
+  const progress = readJsonFile(join(folder, "progress.json")) as Progress & { optimizerStep: number; updates?: Record<string, number> };
   const { tensors } = readSafetensors(join(folder, "state.safetensors"));
   for (const [name, v] of state) {
     const t = tensors.get(name);
@@ -136,7 +144,7 @@ function loadResume(dir: string, state: Map<string, tf.Variable>, optimizer: Ada
     tf.tidy(() => v.assign(tf.tensor(t.data, t.shape)));
     const m = tensors.get(`adamw.m.${name}`);
     const s = tensors.get(`adamw.v.${name}`);
-    if (m && s) tf.tidy(() => optimizer.setMoments(v, tf.tensor(m.data, m.shape), tf.tensor(s.data, s.shape)));
+    if (m && s) tf.tidy(() => optimizer.setMoments(v, tf.tensor(m.data, m.shape), tf.tensor(s.data, s.shape), progress.updates?.[name] ?? progress.optimizerStep));
   }
   optimizer.step = progress.optimizerStep;
   return { step: progress.step, losses: progress.losses, folder };
@@ -146,16 +154,16 @@ function loadResume(dir: string, state: Map<string, tf.Variable>, optimizer: Ada
  * The loss and gradients of one step: one pass, or the mean over its micro-batches. Values are read
  * with `await data()`, never `dataSync()`: the WebGPU backend cannot read synchronously in Node.
  */
-async function accumulatedGradients(options: TrainLoopOptions, step: number): Promise<{ loss: number; grads: tf.NamedTensorMap }> {
+async function accumulatedGradients(options: TrainLoopOptions, step: number, trainable: tf.Variable[]): Promise<{ loss: number; grads: tf.NamedTensorMap }> {
   const micro = Math.max(1, options.microBatches ?? 1);
   let total = 0;
   let sum: tf.NamedTensorMap = {};
   for (let m = 0; m < micro; m++) {
-    const { value, grads } = tf.variableGrads(() => options.loss(step, m), options.trainable);
+    const { value, grads } = tf.variableGrads(() => options.loss(step, m), trainable);
     total += (await value.data())[0]!;
     value.dispose();
     // A variable the loss did not touch (the projector, on a micro-batch of text-only samples) has no gradient.
-    for (const v of options.trainable) if (!grads[v.name]) grads[v.name] = tf.zerosLike(v);
+    for (const v of trainable) if (!grads[v.name]) grads[v.name] = tf.zerosLike(v);
     if (m === 0) {
       sum = grads;
       continue;
@@ -201,7 +209,9 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainResult>
       const stepStarted = Date.now();
       const learningRate = cosineLearningRate(options.schedule, step, options.steps);
       optimizer.learningRate = learningRate;
-      const { loss, grads } = await accumulatedGradients(options, step);
+      const scales = options.rateScale ? new Map(options.trainable.map((v) => [v, options.rateScale!(v, step)])) : undefined;
+      const trainable = scales ? options.trainable.filter((v) => scales.get(v)! > 0) : options.trainable;
+      const { loss, grads } = await accumulatedGradients(options, step, trainable);
       if (!Number.isFinite(loss)) {
         tf.dispose(Object.values(grads));
         throw new Error(`${options.label}: loss is ${loss} at step ${step}; lower the learning rate or check the data${lastGood(options, step)}`);
@@ -218,8 +228,8 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainResult>
         }
         if (gradNorm > options.clipNorm) scale = options.clipNorm / gradNorm;
       }
-      const gradients = new Map(options.trainable.map((v) => [v, scale === 1 ? grads[v.name]! : tf.mul(grads[v.name]!, scale)]));
-      optimizer.applyGradients(gradients);
+      const gradients = new Map(trainable.map((v) => [v, scale === 1 ? grads[v.name]! : tf.mul(grads[v.name]!, scale)]));
+      optimizer.applyGradients(gradients, scales);
       tf.dispose([...Object.values(grads), ...(scale === 1 ? [] : [...gradients.values()])]);
       await options.afterStep?.(step);
       losses.push(loss);

@@ -23,7 +23,8 @@ function zeroVariable(like: tf.Tensor): tf.Variable {
 }
 
 export class AdamW {
-  private readonly moments = new Map<tf.Variable, { m: tf.Variable; v: tf.Variable }>();
+  /** Each variable's moments and its own update count `t` (bias correction), as PyTorch keeps per parameter. */
+  private readonly moments = new Map<tf.Variable, { m: tf.Variable; v: tf.Variable; t: number }>();
   private readonly beta1: number;
   private readonly beta2: number;
   private readonly eps: number;
@@ -66,25 +67,31 @@ export class AdamW {
     }
   }
 
-  applyGradients(gradients: Map<tf.Variable, tf.Tensor>): void {
+  /**
+   * One update of the variables in `gradients`. `rateScale` multiplies the learning rate per variable
+   * (a parameter group's rate, as a projector trained faster than the LLM); a variable left out of
+   * `gradients` (frozen this step) keeps its moments and update count.
+   */
+  applyGradients(gradients: Map<tf.Variable, tf.Tensor>, rateScale?: ReadonlyMap<tf.Variable, number>): void {
     this.step += 1;
     const fused = hasKernels(FUSED_ADAMW);
-    const attrs = { lr: this.learningRate, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, step: this.step };
     for (const [variable, grad] of gradients) {
       let state = this.moments.get(variable);
       if (!state) {
-        state = { m: zeroVariable(variable), v: zeroVariable(variable) };
+        state = { m: zeroVariable(variable), v: zeroVariable(variable), t: 0 };
         this.moments.set(variable, state);
       }
-      const { m, v } = state;
+      state.t += 1;
+      const { m, v, t } = state;
+      const lr = this.learningRate * (rateScale?.get(variable) ?? 1);
       const [p2, m2, v2] = tf.tidy(() => {
-        if (fused) return tf.engine().runKernel(FUSED_ADAMW, { param: variable, grad, m, v }, attrs) as tf.Tensor[];
+        if (fused) return tf.engine().runKernel(FUSED_ADAMW, { param: variable, grad, m, v }, { lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, step: t }) as tf.Tensor[];
         const mNew = tf.add(tf.mul(m, this.beta1), tf.mul(grad, 1 - this.beta1));
         const vNew = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(grad), 1 - this.beta2));
-        const mHat = tf.div(mNew, 1 - this.beta1 ** this.step);
-        const vHat = tf.div(vNew, 1 - this.beta2 ** this.step);
-        const decayed = tf.mul(variable, 1 - this.learningRate * this.weightDecay);
-        return [tf.sub(decayed, tf.mul(this.learningRate, tf.div(mHat, tf.add(tf.sqrt(vHat), this.eps)))), mNew, vNew];
+        const mHat = tf.div(mNew, 1 - this.beta1 ** t);
+        const vHat = tf.div(vNew, 1 - this.beta2 ** t);
+        const decayed = tf.mul(variable, 1 - lr * this.weightDecay);
+        return [tf.sub(decayed, tf.mul(lr, tf.div(mHat, tf.add(tf.sqrt(vHat), this.eps)))), mNew, vNew];
       });
       variable.assign(p2!);
       m.assign(m2!);
@@ -93,19 +100,20 @@ export class AdamW {
     }
   }
 
-  /** The moment estimates of a variable (undefined before its first update): for checkpoints. */
-  momentsOf(variable: tf.Variable): { m: tf.Variable; v: tf.Variable } | undefined {
+  /** The moment estimates and update count of a variable (undefined before its first update): for checkpoints. */
+  momentsOf(variable: tf.Variable): { m: tf.Variable; v: tf.Variable; t: number } | undefined {
     return this.moments.get(variable);
   }
 
-  /** Restores a variable's moment estimates from a checkpoint. */
-  setMoments(variable: tf.Variable, m: tf.Tensor, v: tf.Tensor): void {
+  /** Restores a variable's moment estimates and update count from a checkpoint. */
+  setMoments(variable: tf.Variable, m: tf.Tensor, v: tf.Tensor, t: number): void {
     const state = this.moments.get(variable);
     if (state) {
       state.m.assign(m);
       state.v.assign(v);
+      state.t = t;
     } else {
-      this.moments.set(variable, { m: tf.variable(m, false), v: tf.variable(v, false) });
+      this.moments.set(variable, { m: tf.variable(m, false), v: tf.variable(v, false), t });
     }
   }
 
