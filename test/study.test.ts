@@ -253,9 +253,13 @@ test("results of another protocol, dataset or zoo entry are stale: left out of m
   assert.deepEqual(readResults(runsDir, { suffix: "-limit8" }), []);
   assert.equal(mergeStudy({ study: { ...TINY, blocks: [{ llms: ["llama3.1-8b"], towers: ["clip"] }] }, preset: "tiny", runsDir }).finished, 0);
 
-  // Run again, the stale folder is emptied and trained afresh — but a study worker's log, opened before, stays.
+  // Evaluating a folder trained under other settings refuses and keeps it (only training starts again).
   const runFile = join(dir, "run.json");
   writeFileSync(runFile, JSON.stringify({ ...JSON.parse(readFileSync(runFile, "utf8")), key: "0badc0de" }));
+  await assert.rejects(evaluatePairing({ preset: "tiny", spec, runsDir, evalLimit: 4, progress: false }), /trained with other settings than these options give \(training key 0badc0de.*npx llava-more train --preset tiny/);
+  assert.ok(existsSync(join(dir, "model", "summary.json")) && existsSync(file), "the folder is kept");
+
+  // Run again, the stale folder is emptied and trained afresh — but a study worker's log, opened before, stays.
   writeFileSync(join(dir, WORKER_LOG), "worker started\n");
   const messages: string[] = [];
   const again = await runPairing({ preset: "tiny", spec, runsDir, evalLimit: 8, progress: false, log: (m) => messages.push(m) });

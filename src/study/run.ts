@@ -315,10 +315,17 @@ async function train(options: RunOptions): Promise<TrainedPairing> {
 }
 
 async function evaluate(options: RunOptions, trained?: TrainedPairing): Promise<RunResult> {
-  const { protocol, dataset, zoo, dir, key, suffix } = prepare(options);
+  const { protocol, dataset, zoo, dir, key, suffix, trainKey: expectedTrainKey } = prepare(options);
   const done = finishedResult(dir, suffix, key);
   if (done) return done;
   if (!trained && !existsSync(join(dir, "model", "summary.json"))) throw new Error(`${dir}: the pairing is not trained yet; run: npx llava-more train ${pairingArgs(options).join(" ")}`);
+  // Evaluating must never retrain: a folder trained under other settings (protocol, data, zoo) is kept.
+  const trainedAs = trained || !existsSync(join(dir, "run.json")) ? undefined : (readJsonFile(join(dir, "run.json")) as { key?: string; dataset?: string; zoo?: string });
+  if (trainedAs && trainedAs.key !== expectedTrainKey) {
+    throw new Error(
+      `${dir}: this pairing was trained with other settings than these options give (training key ${trainedAs.key}, these options ${expectedTrainKey}: the protocol, the dataset${trainedAs.dataset !== dataset.dir ? ` — trained on ${trainedAs.dataset}, these options ${dataset.dir}` : ""} or the zoo${trainedAs.zoo !== zoo ? ` — trained with ${trainedAs.zoo}, these options ${zoo}` : ""} differ). Evaluate it with the options it was trained with, or train it again: npx llava-more train ${pairingArgs(options).join(" ")}`,
+    );
+  }
   const started = Date.now();
   const pairing = trained ?? (await train(options));
   const { spec } = options;
