@@ -7,7 +7,9 @@ import { initBackend } from "../src/backend/index.js";
 import { Dataset } from "../src/data/dataset.js";
 import {
   completionScorer,
+  describedReading,
   forcedChoice,
+  readingItems,
   heldOutChoiceItems,
   heldOutPerplexity,
   heldOutTexts,
@@ -189,6 +191,31 @@ test("lettered multiple choice: held-out items, answered by the reply letter the
   // The tiny LLM's 64 positions hold no lettered item: none is scored, and the probe row leaves the columns out.
   assert.equal(multipleChoiceAccuracy(llama, items, "").items, 0);
   assert.equal(llmProbeRow(llmProbes(llama, dataset, { heldOutDocuments: 5, choiceItems: 5 }))["choice_acc"], undefined);
+});
+
+test("reading: binding questions about described scenes, scored by forced choice against each family's shortcut", () => {
+  const scenes = dataset.scenes("test");
+  const items = readingItems(scenes, 10);
+  const families = [...new Set(items.map((i) => i.question.family))].sort();
+  assert.deepEqual(families, ["colour", "count", "exists", "position"]);
+  for (const item of items) {
+    assert.ok(item.question.multiObject);
+    assert.ok(item.prompt.endsWith(`\nQuestion: ${item.question.question}\nAnswer:`), item.prompt);
+    assert.ok(item.prompt.startsWith("The image shows"), "the scene's dense description comes first");
+    assert.ok(item.candidates.includes(item.question.answer), `${item.question.answer} among ${item.candidates.join(",")}`);
+  }
+  // A scorer that knows the answer reads perfectly; one that always prefers "yes" scores always-yes on existence.
+  const answerOf = new Map(items.map((i) => [i.prompt, ` ${i.question.answer}`]));
+  const knowing: CompletionScorer = (requests) => requests.map((r) => r.completions.map((c) => (c === answerOf.get(r.prompt) ? 0 : -1)));
+  for (const f of describedReading(knowing, items)) assert.equal(f.accuracy, 1, f.family);
+  const yes: CompletionScorer = (requests) => requests.map((r) => r.completions.map((c) => (c === " yes" ? 0 : -1)));
+  const exists = describedReading(yes, items).find((f) => f.family === "exists")!;
+  assert.equal(exists.accuracy, exists.strategies["always yes"]);
+  // The tiny LLM's 64 positions hold only the shortest descriptions: the probe scores those alone.
+  const reading = llmProbes(llama!, dataset, { heldOutDocuments: 5, choiceItems: 5 }).reading!;
+  const fits = readingItems(scenes).filter((i) => llama!.tokenizer.encode(i.prompt).length + 4 <= llama!.model.config.maxPositions);
+  assert.ok(fits.length < readingItems(scenes).length);
+  for (const f of reading) assert.equal(f.n, fits.filter((i) => i.question.family === f.family).length, f.family);
 });
 
 test("knowledge items: closed answer sets, paraphrased prompts absent from the training text", () => {

@@ -27,6 +27,7 @@ import { Random } from "../util/random.js";
 import { sampleScene, type Scene } from "../world/scene.js";
 import { WORLD_PRESETS } from "../world/presets.js";
 import { defaultZooDir, towerDir } from "../zoo/zoo.js";
+import { completionScorer, describedReading, readingItems, HELD_OUT_READING_PER_FAMILY } from "../probes/llm_probes.js";
 import { llmDir, loadZooLlm } from "../zoo/llms.js";
 import { count, oneOf, seedOption, show, str, type Command, type Values } from "./args.js";
 
@@ -63,7 +64,7 @@ export const PROBE_COMMANDS: Record<string, Command> = {
   probe: {
     summary: "probe binding: train a stage-2 recipe on an image encoding and plot binding per family against its shortcut (probe shortcuts: the references alone)",
     usage:
-      "llava-more probe shortcuts [--preset P] [--scenes N] | llava-more probe binding [--encoding oracle|objects|<tower>] [--mixture MIX[@STEP];…] [--steps N] [--preset tiny|small] [--turns N] [--lr X] [--lr-floor F] [--projector-init normal|pytorch] [--llm NAME] [--scratch] [--out DIR]",
+      "llava-more probe shortcuts [--preset P] [--scenes N] | llava-more probe reading [--preset P] [--llm NAME] [--eval-per-family N] | llava-more probe binding [--encoding oracle|objects|<tower>] [--mixture MIX[@STEP];…] [--steps N] [--preset tiny|small] [--turns N] [--lr X] [--lr-floor F] [--projector-init normal|pytorch] [--projector-lr-scale K] [--freeze-llm N] [--eval-per-family N] [--llm NAME] [--scratch] [--out DIR]",
     options: {
       encoding: { type: "string", description: `image tokens: oracle (one-hot colour/category/size per patch + theme), objects (one token per object), or a zoo tower (${VISION_FAMILIES.join(", ")}); default oracle` },
       mixture: { type: "string", description: "question stream: a mixture (llava, binding, objects), families (colour,count or colour:2,count:1), or a curriculum of them: colour@300;colour,count,exists@600;llava (default binding)" },
@@ -74,6 +75,9 @@ export const PROBE_COMMANDS: Record<string, Command> = {
       lr: { type: "string", description: "peak learning rate (default: the protocol's stage-2 rate, tiny 3e-3, small 2e-3)" },
       "lr-floor": { type: "string", description: "the cosine's floor as a fraction of the peak (default 0: decays to zero)" },
       "projector-init": { type: "string", description: `projector initialisation: ${PROJECTOR_INITS.join(" or ")} (default normal)` },
+      "projector-lr-scale": { type: "string", description: "the projector's learning rate as a multiple of the LLM's (default 1)" },
+      "freeze-llm": { type: "string", description: "steps at the start with the LLM frozen, only the projector learning (default 0)" },
+      "eval-per-family": { type: "string", description: "held-out multi-object questions per family (default: tiny 12, small 64)" },
       llm: { type: "string", description: `the LLM whose family and size the decoder has (default: tiny gemma2-2b, small llama3.1-8b): ${ZOO_LLMS.map((z) => z.name).join(", ")}` },
       scratch: { type: "boolean", description: "a decoder from scratch even when the zoo has the LLM" },
       preset: { type: "string", description: "tiny or small (default small)" },
@@ -82,8 +86,13 @@ export const PROBE_COMMANDS: Record<string, Command> = {
       scenes: { type: "string", description: "probe shortcuts: world scenes to measure the binding set's shortcuts and priors on (default 1000; the prior learns from 3× as many)" },
     },
     async run(values: Values, positionals: string[]) {
-      if (!["binding", "shortcuts"].includes(positionals[0] ?? "") || positionals.length !== 1) throw new Error(`probe: expected the probe's name, binding or shortcuts (llava-more probe binding …), got ${positionals.length === 0 ? "nothing" : `"${positionals.join(" ")}"`}`);
+      if (!["binding", "shortcuts", "reading"].includes(positionals[0] ?? "") || positionals.length !== 1) throw new Error(`probe: expected the probe's name, binding, reading or shortcuts (llava-more probe binding …), got ${positionals.length === 0 ? "nothing" : `"${positionals.join(" ")}"`}`);
       const preset = oneOf<Preset>("preset", values["preset"], PRESETS, "small");
+      if (positionals[0] === "reading") {
+        await initBackend();
+        console.log(readingMarkdown(preset, values["llm"] === undefined ? undefined : oneOf<ZooLlmName>("llm", values["llm"], ZOO_LLMS.map((z) => z.name), "llama3.1-8b"), count("eval-per-family", values["eval-per-family"], HELD_OUT_READING_PER_FAMILY, 1)!));
+        return 0;
+      }
       if (positionals[0] === "shortcuts") {
         const scenes = count("scenes", values["scenes"], 1000, 1)!;
         console.log(shortcutsMarkdown(worldScenes(preset, 1, "s", scenes), worldScenes(preset, 2, "p", 3 * scenes)));
@@ -102,6 +111,10 @@ export const PROBE_COMMANDS: Record<string, Command> = {
       const floor = positiveNumber("lr-floor", values["lr-floor"], 0, true);
       if (floor > 1) throw new Error(`--lr-floor: expected a fraction of the peak rate from 0 to 1, got ${floor}`);
       const projectorInit = oneOf<ProjectorInit>("projector-init", values["projector-init"], PROJECTOR_INITS, "normal");
+      const projectorRateScale = positiveNumber("projector-lr-scale", values["projector-lr-scale"], 1);
+      const frozenLlmSteps = count("freeze-llm", values["freeze-llm"], 0, 0)!;
+      if (frozenLlmSteps >= steps) throw new Error(`--freeze-llm: ${frozenLlmSteps} steps leave none of the ${steps} for the LLM; expected fewer than --steps`);
+      const evalPerFamily = count("eval-per-family", values["eval-per-family"], defaults.evalPerFamily, 1)!;
       const llmName = oneOf<ZooLlmName>("llm", values["llm"], ZOO_LLMS.map((z) => z.name), defaults.llm);
       const seed = seedOption("seed", values["seed"], 0)!;
       await initBackend();
@@ -130,7 +143,7 @@ export const PROBE_COMMANDS: Record<string, Command> = {
       const llmLabel = `${llmName}-sized decoder ${fromZoo ? "from the zoo" : "from scratch"} (d ${llm.config.hiddenSize} × ${llm.config.numLayers})`;
       const out = str(values["out"]) ?? join(runsRoot("probes"), `binding-${encoding}-${preset}-${new Date().toISOString().replace(/[:.]/g, "-")}`);
       mkdirSync(out, { recursive: true });
-      console.log(`binding probe: ${features.name} encoding (${features.tokens} tokens × ${features.dim}), ${llmLabel}, mixture ${mixtureText}, ${steps} steps × ${batch}, ${turns} turn(s), lr ${learningRate} (floor ${floor}), projector ${projectorInit}; ${describeBackend()}`);
+      console.log(`binding probe: ${features.name} encoding (${features.tokens} tokens × ${features.dim}), ${llmLabel}, mixture ${mixtureText}, ${steps} steps × ${batch}, ${turns} turn(s), lr ${learningRate} (floor ${floor}), projector ${projectorInit}${projectorRateScale !== 1 ? ` at ${projectorRateScale}× the rate` : ""}${frozenLlmSteps > 0 ? `, LLM frozen for ${frozenLlmSteps} steps` : ""}; ${describeBackend()}`);
       const result = await runBindingProbe({
         features,
         llm,
@@ -146,8 +159,10 @@ export const PROBE_COMMANDS: Record<string, Command> = {
         minLearningRateFraction: floor,
         warmupFraction: stage2.warmupFraction,
         projectorInit,
+        projectorRateScale,
+        frozenLlmSteps,
         evalEvery,
-        evalPerFamily: defaults.evalPerFamily,
+        evalPerFamily,
         families: probeFamilies(encoding),
         seed,
         progress: false,
@@ -157,7 +172,7 @@ export const PROBE_COMMANDS: Record<string, Command> = {
       const command = `npx llava-more probe binding ${process.argv.slice(4).join(" ")}`.trim();
       const curves = probeCurves(result, `Binding probe: ${features.name} encoding, ${mixtureText}, ${turns} turn(s), lr ${learningRate}`, batch);
       const json = join(out, "binding_probe.json");
-      writeFileAtomic(json, `${JSON.stringify({ command, preset, encoding, mixture: mixtureText, steps, batch, turns, learningRate, lrFloor: floor, projectorInit, llm: llmLabel, seed, backend: describeBackend(), answers: result.answers, trainSeconds: result.trainSeconds, seconds: result.seconds, set: result.set, curves, losses: result.losses }, null, 1)}\n`);
+      writeFileAtomic(json, `${JSON.stringify({ command, preset, encoding, mixture: mixtureText, steps, batch, turns, learningRate, lrFloor: floor, projectorInit, projectorRateScale, frozenLlmSteps, evalPerFamily, llm: llmLabel, seed, backend: describeBackend(), answers: result.answers, trainSeconds: result.trainSeconds, seconds: result.seconds, set: result.set, curves, losses: result.losses }, null, 1)}\n`);
       const written = [json];
       try {
         const renderer = await FigureRenderer.open();
@@ -183,6 +198,35 @@ function positiveNumber(flag: string, value: string | boolean | undefined, fallb
   const n = Number(value);
   if (typeof value !== "string" || !Number.isFinite(n) || n < 0 || (!zeroAllowed && n === 0)) throw new Error(`--${flag}: expected a ${zeroAllowed ? "non-negative" : "positive"} number, got "${String(value)}"`);
   return n;
+}
+
+/**
+ * The zoo LLMs' reading (text only): binding questions about the held-out scenes' descriptions, per
+ * family against its shortcut, for every built LLM of the preset's zoo (or `only`).
+ */
+function readingMarkdown(preset: Preset, only: ZooLlmName | undefined, perFamily: number): string {
+  const zoo = defaultZooDir(preset, 0);
+  const names = ZOO_LLMS.map((z) => z.name).filter((n) => (only === undefined || n === only) && existsSync(join(llmDir(zoo, n), "entry.json")));
+  if (names.length === 0) throw new Error(`probe reading: no ${only ?? "LLM"} built in ${zoo}; build it with: npx llava-more zoo --preset ${preset}${only ? ` --only ${only}` : ""}`);
+  const items = readingItems(new Dataset(defaultDatasetDir(preset, 0)).scenes("test"), perFamily);
+  const rows = names.map((name) => {
+    const lm = loadZooLlm(zoo, name);
+    try {
+      const fitting = items.filter((i) => lm.tokenizer.encode(i.prompt).length + 4 <= lm.model.config.maxPositions);
+      return { name, families: describedReading(completionScorer(lm), fitting) };
+    } finally {
+      lm.model.dispose();
+    }
+  });
+  const pct = (x: number): string => (100 * x).toFixed(1);
+  const families = rows[0]!.families.map((f) => f.family);
+  return [
+    `Reading (text only): binding questions after each held-out scene's description, forced choice; accuracy / shortcut (%), ${zoo}:`,
+    "",
+    `| LLM | ${families.join(" | ")} |`,
+    `|---|${families.map(() => "---:").join("|")}|`,
+    ...rows.map((r) => `| ${r.name} | ${r.families.map((f) => `${pct(f.accuracy)} / ${pct(f.shortcut)} (${f.n})`).join(" | ")} |`),
+  ].join("\n");
 }
 
 /** Every binding-free strategy's and the text-only prior's accuracy per family on the multi-object questions about `scenes`. */

@@ -253,6 +253,10 @@ export interface BindingProbeOptions {
   minLearningRateFraction: number;
   warmupFraction: number;
   projectorInit: ProjectorInit;
+  /** The projector's learning rate as a multiple of the LLM's (1: one rate for both, as LLaVA's stage 2). */
+  projectorRateScale?: number;
+  /** Steps at the start during which the LLM is frozen and only the projector learns (a warm-up). */
+  frozenLlmSteps?: number;
   evalEvery: number;
   /** Held-out multi-object questions per family. */
   evalPerFamily: number;
@@ -308,6 +312,9 @@ export async function runBindingProbe(o: BindingProbeOptions): Promise<ProbeResu
   try {
     await measure(0);
     const state = new Map(model.namedParameters().filter(([, v]) => v.trainable));
+    const projector = new Set(model.projector.parameters());
+    const projectorScale = o.projectorRateScale ?? 1;
+    const frozenLlm = o.frozenLlmSteps ?? 0;
     let current: { step: number; samples: ProbeSample[] } | undefined;
     const result = await trainLoop({
       label: `binding probe (${o.features.name})`,
@@ -317,6 +324,7 @@ export async function runBindingProbe(o: BindingProbeOptions): Promise<ProbeResu
       clipNorm: 1,
       state,
       trainable: model.trainableParameters(),
+      ...(projectorScale !== 1 || frozenLlm > 0 ? { rateScale: (v: tf.Variable, step: number) => (projector.has(v) ? projectorScale : step < frozenLlm ? 0 : 1) } : {}),
       loss: (step) => {
         if (current?.step !== step) {
           current = { step, samples: stepSamples(step, stream) };

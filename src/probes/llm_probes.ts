@@ -15,6 +15,12 @@
  *   likely as the reply. Chance is 1 / options; always answering "A" scores the share of "A" answers.
  *   The corpus has no such dialogues: the probe measures whether an LLM points from an answer to its
  *   letter unaided, which every lettered benchmark needs.
+ * - reading: the binding set's questions (colour of a named object, count, existence with near misses,
+ *   position; multi-object held-out scenes) asked about the scene's description in the corpus's own
+ *   format ("<description>\nQuestion: …\nAnswer:"), each family's answers scored by forced choice and
+ *   set against the family's binding-free shortcut (src/probes/binding.ts). An LLM that cannot find the
+ *   object a question names in a text cannot do it in image tokens either: this is the look-up a LLaVA
+ *   model's LLM brings to stage 2 (docs/binding.md, "The LLM reads").
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/dataset.js";
@@ -31,6 +37,7 @@ import type { FamilyTokenizer } from "../models/tokenizer/tokenizer.js";
 import { documentStartId } from "../train/llm_pretrain.js";
 import type { Scene } from "../world/scene.js";
 import { CATEGORIES, COLOURS, MATERIALS, NAMED_OBJECTS, PLACES, THEMES } from "../world/vocabulary.js";
+import { bindingQuestions, scoreBinding, type BindingFamily, type BindingQuestion, type FamilyBinding } from "./binding.js";
 
 /** A trained LLM and its tokenizer. */
 export interface LanguageModel {
@@ -383,20 +390,59 @@ export function multipleChoiceAccuracy(lm: LanguageModel, items: readonly Choice
   };
 }
 
+// ---- reading: binding questions about a described scene ---------------------------------------------
+
+export const READING_FAMILIES = ["colour", "count", "exists", "position"] as const satisfies readonly BindingFamily[];
+export const HELD_OUT_READING_PER_FAMILY = 64;
+
+/** The answers a family's question is scored over (forced choice): every colour, counts 1–9, yes / no. */
+export const readingCandidates = (family: (typeof READING_FAMILIES)[number]): string[] =>
+  family === "colour" ? COLOURS.map((c) => c.name) : family === "count" ? ["1", "2", "3", "4", "5", "6", "7", "8", "9"] : ["yes", "no"];
+
+export interface ReadingItem {
+  question: BindingQuestion;
+  /** The scene's dense description, the question, "Answer:". */
+  prompt: string;
+  candidates: string[];
+}
+
+/** Up to `perFamily` multi-object binding questions per family about the held-out scenes, asked after each scene's description. */
+export function readingItems(testScenes: readonly Scene[], perFamily = HELD_OUT_READING_PER_FAMILY): ReadingItem[] {
+  const taken = new Map<string, number>();
+  return bindingQuestions(testScenes, { seed: HELD_OUT_SEED, families: READING_FAMILIES, label: "reading" })
+    .filter((q) => {
+      const n = taken.get(q.family) ?? 0;
+      if (!q.multiObject || n >= perFamily) return false;
+      taken.set(q.family, n + 1);
+      return true;
+    })
+    .map((q) => ({ question: q, prompt: `${denseCaption(testScenes[q.sceneIndex]!)}\nQuestion: ${q.question}\nAnswer:`, candidates: readingCandidates(q.family as (typeof READING_FAMILIES)[number]) }));
+}
+
+/** Each item's answer by forced choice among its candidates (as the corpus writes them, after a space), scored against the shortcuts. */
+export function describedReading(scorer: CompletionScorer, items: readonly ReadingItem[]): FamilyBinding[] {
+  const scores = scorer(items.map((item) => ({ prompt: item.prompt, completions: item.candidates.map((c) => ` ${c}`) })));
+  return scoreBinding(items.map((item) => item.question), scores.map((s, i) => items[i]!.candidates[forcedChoice(s)]!));
+}
+
 // ---- all probes --------------------------------------------------------------------------------
 
 export interface LlmProbeResults {
   perplexity: PerplexityResult;
   knowledge: KnowledgeResult;
   choice: ChoiceResult;
+  /** Absent in zoo manifests written before the reading probe. */
+  reading?: FamilyBinding[];
 }
 
-export function llmProbes(lm: LanguageModel, dataset: Dataset, options: { heldOutDocuments?: number; choiceItems?: number; system?: string } = {}): LlmProbeResults {
+export function llmProbes(lm: LanguageModel, dataset: Dataset, options: { heldOutDocuments?: number; choiceItems?: number; readingPerFamily?: number; system?: string } = {}): LlmProbeResults {
   const test = dataset.scenes("test");
   return {
     perplexity: heldOutPerplexity(lm, heldOutTexts(test, options.heldOutDocuments)),
     knowledge: knowledgeRecall(completionScorer(lm)),
     choice: multipleChoiceAccuracy(lm, heldOutChoiceItems(test, options.choiceItems), options.system),
+    // Items whose description does not fit the context (every one at tiny's 64 positions) are left out.
+    reading: describedReading(completionScorer(lm), readingItems(test, options.readingPerFamily).filter((item) => lm.tokenizer.encode(item.prompt).length + 4 <= lm.model.config.maxPositions)),
   };
 }
 
@@ -411,5 +457,6 @@ export function llmProbeRow(r: LlmProbeResults): Record<string, number> {
     // No lettered item fits a tiny context: the columns are left out rather than written as 0.
     ...(r.choice.items > 0 ? { choice_acc: r.choice.accuracy, choice_chance: r.choice.chance, choice_top_letter_share: Math.max(...Object.values(r.choice.letterShare)) } : {}),
     ...Object.fromEntries(Object.entries(r.knowledge.byKind).map(([k, s]) => [`knowledge_${k}_acc`, s.accuracy])),
+    ...Object.fromEntries((r.reading ?? []).flatMap((f) => [[`reading_${f.family}_acc`, f.accuracy], [`reading_${f.family}_shortcut`, f.shortcut]])),
   };
 }
