@@ -10,7 +10,7 @@ import { LLM_ARCHITECTURES } from "../src/models/llm/registry.js";
 import { projectPath } from "../src/util/paths.js";
 import { Rng } from "../src/models/module.js";
 import { LayerNorm, RMSNorm } from "../src/models/nn/norm.js";
-import { activate } from "../src/models/nn/activations.js";
+import { activate, gatedActivate } from "../src/models/nn/activations.js";
 import { Attention } from "../src/models/nn/attention.js";
 import { Linear } from "../src/models/nn/linear.js";
 import { requireTool, tempDir } from "./helpers.js";
@@ -196,6 +196,21 @@ test("fused LayerNorm and RMSNorm (forward and gradients) match the composite op
 test("fused activations (forward and gradients) match the composite ops on the CPU backend", { skip }, async () => {
   for (const kind of ["gelu", "gelu_tanh", "quick_gelu", "silu"] as const) {
     await agree(kind, [withSpecials([5, 7], 31), rnd([5, 7], 32)], (x, r) => [activate(kind, x!), tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(activate(kind, xi), r!)))(x!)], 2e-4);
+  }
+});
+
+test("fused gated activations match the composite ops on the CPU backend and give the bits of the activation and the product apart", { skip }, async () => {
+  for (const kind of ["gelu", "gelu_tanh", "quick_gelu", "silu"] as const) {
+    // 4,099 elements: several of the kernel's chunks of 4,096, the last one ragged.
+    const inputs = [withSpecials([3, 1366], 33), rnd([3, 1366], 34), rnd([3, 1366], 35)];
+    const f = (gated: boolean) => (g: tf.Tensor, u: tf.Tensor, r: tf.Tensor) => {
+      const forward = (gi: tf.Tensor, ui: tf.Tensor) => (gated ? gatedActivate(kind, gi, ui) : tf.mul(activate(kind, gi), ui));
+      return [forward(g, u), ...tf.grads((gi: tf.Tensor, ui: tf.Tensor) => tf.sum(tf.mul(forward(gi, ui), r)))([g, u])];
+    };
+    await agree(`gated ${kind}`, inputs, (g, u, r) => f(true)(g!, u!, r!), 2e-4);
+    await tf.setBackend("native");
+    const [fused, apart] = [true, false].map((gated) => tf.tidy(() => f(gated)(inputs[0]!, inputs[1]!, inputs[2]!).map((t) => Array.from(t.dataSync()))));
+    assert.deepEqual(fused, apart, `gated ${kind}: the same bits as the activation and the product apart`);
   }
 });
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "attention.h"
+#include "gated.h"
 #include "kernels.h"
 
 namespace {
@@ -453,6 +454,39 @@ napi_value AttentionBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// gatedActivation(kind, g, u, y) and gatedActivationGrad(kind, g, u, dy, dg, du)
+napi_value GatedActivation(napi_env env, napi_callback_info info) {
+  Args args(env, info, 4);
+  const int64_t kind = args.integer(0, "kind");
+  const size_t n = lengthOf(env, args.values[1]);
+  const float* g = args.array<float>(1, napi_float32_array, n, "g");
+  const float* u = args.array<float>(2, napi_float32_array, n, "u");
+  float* y = args.array<float>(3, napi_float32_array, n, "y");
+  if (args.failed || kind > 3) {
+    if (!args.failed) args.fail("gatedActivation: unknown kind");
+    return nullptr;
+  }
+  llava::gatedActivation(static_cast<int>(kind), g, u, y, static_cast<int64_t>(n));
+  return nullptr;
+}
+
+napi_value GatedActivationGrad(napi_env env, napi_callback_info info) {
+  Args args(env, info, 6);
+  const int64_t kind = args.integer(0, "kind");
+  const size_t n = lengthOf(env, args.values[1]);
+  const float* g = args.array<float>(1, napi_float32_array, n, "g");
+  const float* u = args.array<float>(2, napi_float32_array, n, "u");
+  const float* dy = args.array<float>(3, napi_float32_array, n, "dy");
+  float* dg = args.array<float>(4, napi_float32_array, n, "dg");
+  float* du = args.array<float>(5, napi_float32_array, n, "du");
+  if (args.failed || kind > 3) {
+    if (!args.failed) args.fail("gatedActivationGrad: unknown kind");
+    return nullptr;
+  }
+  llava::gatedActivationGrad(static_cast<int>(kind), g, u, dy, dg, du, static_cast<int64_t>(n));
+  return nullptr;
+}
+
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj, blas, threads;
   napi_create_object(env, &obj);
@@ -483,6 +517,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"normBackward", nullptr, NormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attentionForward", nullptr, AttentionForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attentionBackward", nullptr, AttentionBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gatedActivation", nullptr, GatedActivation, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gatedActivationGrad", nullptr, GatedActivationGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

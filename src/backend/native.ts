@@ -22,7 +22,7 @@ import { reduceKernels } from "./native/reduce.js";
 
 export type { NativeAddon } from "./native/addon.js";
 export { NativeBackend } from "./native/backend.js";
-export { FUSED_ACTIVATION, FUSED_ACTIVATION_GRAD, FUSED_ATTENTION_SOFTMAX, FUSED_ATTENTION_SOFTMAX_GRAD, FUSED_LINEAR, FUSED_LINEAR_GRAD, FUSED_NORM, FUSED_NORM_GRAD } from "./native/fused.js";
+export { FUSED_ACTIVATION, FUSED_ACTIVATION_GRAD, FUSED_GATED_ACTIVATION, FUSED_GATED_ACTIVATION_GRAD, FUSED_ATTENTION_SOFTMAX, FUSED_ATTENTION_SOFTMAX_GRAD, FUSED_LINEAR, FUSED_LINEAR_GRAD, FUSED_NORM, FUSED_NORM_GRAD } from "./native/fused.js";
 export { FUSED_ADAMW } from "./native/optimizer.js";
 export { FUSED_ATTENTION, FUSED_ATTENTION_GRAD, bitChangingFusionsAllowed, type FusedAttentionAttrs } from "./native/attention.js";
 
