@@ -41,12 +41,14 @@ interface Variant {
   lengths?: number[];
 }
 
-// Odd sizes throughout: 7 positions, head widths 6 and 5, three query heads over one key-value head.
+// Odd sizes throughout: 19 positions (two blocks of 8 lanes and a ragged tail), head widths 6 and 5,
+// three query heads over one key-value head.
+const T = 19;
 const VARIANTS: Variant[] = [
-  { label: "GQA 3/1, causal, partial RoPE, padding keys", config: { hidden: 10, numHeads: 3, numKvHeads: 1, headDim: 6 }, rotary: 4, lengths: [7, 4] },
+  { label: "GQA 3/1, causal, partial RoPE, padding keys", config: { hidden: 10, numHeads: 3, numKvHeads: 1, headDim: 6 }, rotary: 4, lengths: [19, 11] },
   { label: "2 heads, soft-cap, sliding window, full RoPE", config: { hidden: 8, numHeads: 2, numKvHeads: 2, headDim: 6, softcap: 2.5, slidingWindow: 3, scale: 0.3 }, rotary: 6 },
   { label: "non-causal with biases (ViT)", config: { hidden: 10, numHeads: 2, numKvHeads: 2, headDim: 5, causal: false, qkvBias: true, outBias: true } },
-  { label: "fused qkv, GQA 4/2, RoPE", config: { hidden: 8, numHeads: 4, numKvHeads: 2, headDim: 4, fusedQkv: true }, rotary: 4, lengths: [5, 7] },
+  { label: "fused qkv, GQA 4/2, RoPE", config: { hidden: 8, numHeads: 4, numKvHeads: 2, headDim: 4, fusedQkv: true }, rotary: 4, lengths: [13, 19] },
 ];
 
 function build(v: Variant): { attn: Attention; forward: (x: tf.Tensor) => tf.Tensor } {
@@ -67,12 +69,12 @@ function build(v: Variant): { attn: Attention; forward: (x: tf.Tensor) => tf.Ten
 test("fused attention (GQA, causal / window / padding masks, soft-cap, RoPE, odd sizes) matches the composite ops on the CPU backend, with gradients", { skip }, async () => {
   for (const v of VARIANTS) {
     const { attn, forward } = build(v);
-    await agree(v.label, [rnd([2, 7, v.config.hidden], 42), rnd([2, 7, v.config.hidden], 43)], (x, r) => {
+    await agree(v.label, [rnd([2, T, v.config.hidden], 42), rnd([2, T, v.config.hidden], 43)], (x, r) => {
       const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(forward(x!), r!)) as tf.Scalar, attn.parameters());
       return [forward(x!), value, ...attn.parameters().map((p) => grads[p.name]!), tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(forward(xi), r!)))(x!)];
     });
     await tf.setBackend("native");
-    const x = rnd([2, 7, v.config.hidden], 44);
+    const x = rnd([2, T, v.config.hidden], 44);
     assert.ok((await kernelsOf(() => forward(x))).includes(FUSED_ATTENTION), `${v.label}: the fused kernel ran`);
     x.dispose();
     attn.dispose();
@@ -82,7 +84,7 @@ test("fused attention (GQA, causal / window / padding masks, soft-cap, RoPE, odd
 test("in portable-bits mode attention takes the unfused path, which the fused one agrees with", { skip }, async () => {
   await tf.setBackend("native");
   const { attn, forward } = build(VARIANTS[0]!);
-  const x = rnd([2, 7, 10], 45);
+  const x = rnd([2, T, 10], 45);
   process.env[PORTABLE] = "1";
   const kernels = await kernelsOf(() => forward(x));
   assert.ok(!kernels.includes(FUSED_ATTENTION) && kernels.includes(tf.Softmax), `portable mode ran ${kernels.join(", ")}`);
@@ -96,10 +98,10 @@ test("in portable-bits mode attention takes the unfused path, which the fused on
   attn.dispose();
   // Without padding the unfused path keeps its fused softmax, checked against the CPU backend too.
   const plain = build(VARIANTS[1]!);
-  const y = rnd([2, 7, 8], 46);
+  const y = rnd([2, T, 8], 46);
   process.env[PORTABLE] = "1";
   assert.ok((await kernelsOf(() => plain.forward(y))).includes(FUSED_ATTENTION_SOFTMAX));
-  await agree("portable, soft-cap and window", [y, rnd([2, 7, 8], 47)], (x, r) => {
+  await agree("portable, soft-cap and window", [y, rnd([2, T, 8], 47)], (x, r) => {
     const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(plain.forward(x!), r!)) as tf.Scalar, plain.attn.parameters());
     return [value, ...plain.attn.parameters().map((p) => grads[p.name]!)];
   });

@@ -27,7 +27,7 @@ void product(const float* a, const float* b, float* c, int64_t m, int64_t n, int
 }
 
 // y = x with its first `rotary` channels rotated (RoPE at the position whose tables are c and s).
-void rotate(const float* x, float* y, int64_t d, int64_t rotary, const float* c, const float* s) {
+void rotate(const float* __restrict x, float* __restrict y, int64_t d, int64_t rotary, const float* __restrict c, const float* __restrict s) {
   const int64_t half = rotary / 2;
   for (int64_t i = 0; i < half; ++i) {
     y[i] = x[i] * c[i] - x[i + half] * s[i];
@@ -37,7 +37,7 @@ void rotate(const float* x, float* y, int64_t d, int64_t rotary, const float* c,
 }
 
 // The gradient of rotate: dx = Rᵀ dy.
-void unrotate(const float* dy, float* dx, int64_t d, int64_t rotary, const float* c, const float* s) {
+void unrotate(const float* __restrict dy, float* __restrict dx, int64_t d, int64_t rotary, const float* __restrict c, const float* __restrict s) {
   const int64_t half = rotary / 2;
   for (int64_t i = 0; i < half; ++i) {
     dx[i] = dy[i] * c[i] + dy[i + half] * s[i + half];
@@ -86,23 +86,59 @@ void gather(const Task& task, const float* q, const float* k, const float* v, co
   }
 }
 
-// One row of probabilities in place: z = cap·tanh(s·scale/cap) + mask, then softmax over the T keys.
-void softmaxRow(float* row, int64_t t, const float* keyMask, const AttentionDims& d) {
-  float mx = -std::numeric_limits<float>::infinity();
-  for (int64_t j = 0; j < d.seq; ++j) {
-    float z = row[j] * d.scale;
-    if (d.cap > 0) z = d.cap * std::tanh(z / d.cap);
-    if ((d.causal && j > t) || (d.window > 0 && t - j >= d.window)) z += kBlocked;
-    if (keyMask) z += (1.0f - keyMask[j]) * kBlocked;
-    row[j] = z;
-    mx = std::max(mx, z);
+// Sum and maximum of n floats, eight lanes at a time (a fixed order: the same bits on every call).
+float sum(const float* x, int64_t n) {
+  simd::V8 acc = simd::splat(0.0f);
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) acc += simd::load(x + j);
+  float total = 0.0f;
+  for (int lane = 0; lane < 8; ++lane) total += acc[lane];
+  for (; j < n; ++j) total += x[j];
+  return total;
+}
+float dot(const float* x, const float* y, int64_t n) {
+  simd::V8 acc = simd::splat(0.0f);
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) acc += simd::load(x + j) * simd::load(y + j);
+  float total = 0.0f;
+  for (int lane = 0; lane < 8; ++lane) total += acc[lane];
+  for (; j < n; ++j) total += x[j] * y[j];
+  return total;
+}
+float max(const float* x, int64_t n) {
+  simd::V8 acc = simd::splat(-std::numeric_limits<float>::infinity());
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const simd::V8 v = simd::load(x + j);
+    acc = simd::select(v > acc, v, acc);
   }
+  float m = -std::numeric_limits<float>::infinity();
+  for (int lane = 0; lane < 8; ++lane) m = std::max(m, acc[lane]);
+  for (; j < n; ++j) m = std::max(m, x[j]);
+  return m;
+}
+
+// One row of probabilities in place: z = cap·tanh(s·scale/cap) + mask, then softmax over the T keys.
+// The masks add what the model's additive masks add, over the ranges they block.
+void softmaxRow(float* __restrict row, int64_t t, const float* __restrict keyMask, const AttentionDims& d) {
+  const int64_t n = d.seq;
+  const float scale = d.scale, cap = d.cap;
+  if (cap > 0) {
+    simd::map(row, row, 0, n, [scale, cap](simd::V8 x) { return cap * simd::tanh(x * (scale / cap)); });
+  } else {
+    for (int64_t j = 0; j < n; ++j) row[j] *= scale;
+  }
+  if (d.causal)
+    for (int64_t j = t + 1; j < n; ++j) row[j] += kBlocked;
+  if (d.window > 0)
+    for (int64_t j = 0; j <= std::min(n - 1, t - d.window); ++j) row[j] += kBlocked;
+  if (keyMask)
+    for (int64_t j = 0; j < n; ++j) row[j] += (1.0f - keyMask[j]) * kBlocked;
+  float mx = max(row, n);
   if (std::isinf(mx) && mx < 0) mx = 0.0f;
-  simd::map(row, row, 0, d.seq, [mx](simd::V8 x) { return simd::exp(x - mx); });
-  float sum = 0.0f;
-  for (int64_t j = 0; j < d.seq; ++j) sum += row[j];
-  const float inv = 1.0f / sum;
-  for (int64_t j = 0; j < d.seq; ++j) row[j] *= inv;
+  simd::map(row, row, 0, n, [mx](simd::V8 x) { return simd::exp(x - mx); });
+  const float inv = 1.0f / sum(row, n);
+  for (int64_t j = 0; j < n; ++j) row[j] *= inv;
 }
 
 template <typename F>
@@ -156,17 +192,16 @@ void attentionBackward(const float* q, const float* k, const float* v, const flo
     float* raw = d.cap > 0 ? scratchOf(6, rows * T) : nullptr;
     if (raw) product(qs, ks, raw, rows, T, hd, false, true);
     for (int64_t i = 0; i < rows; ++i) {
-      const float* pr = p + i * T;
-      float* g = ds + i * T;
-      float dot = 0.0f;
-      for (int64_t j = 0; j < T; ++j) dot += pr[j] * g[j];
-      for (int64_t j = 0; j < T; ++j) {
-        float dz = pr[j] * (g[j] - dot) * d.scale;
-        if (d.cap > 0) {
-          const float th = std::tanh(raw[i * T + j] * d.scale / d.cap);
-          dz *= 1.0f - th * th;
-        }
-        g[j] = dz;
+      const float* __restrict pr = p + i * T;
+      float* __restrict g = ds + i * T;
+      const float rowDot = dot(pr, g, T);
+      for (int64_t j = 0; j < T; ++j) g[j] = pr[j] * (g[j] - rowDot) * d.scale;
+      if (raw) {
+        const float inner = d.scale / d.cap;
+        simd::map2(raw + i * T, g, g, 0, T, [inner](simd::V8 s, simd::V8 dz) {
+          const simd::V8 th = simd::tanh(s * inner);
+          return dz * (1.0f - th * th);
+        });
       }
     }
     product(ds, ks, dqs, rows, hd, T, false, false);
