@@ -7,6 +7,7 @@
 
 #include "attention.h"
 #include "gated.h"
+#include "loss.h"
 #include "kernels.h"
 
 namespace {
@@ -487,6 +488,34 @@ napi_value GatedActivationGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// causalLmLoss(logits, labels: Int32Array, lse, batch, seq, vocab, ignore) -> loss
+napi_value CausalLmLoss(napi_env env, napi_callback_info info) {
+  Args args(env, info, 7);
+  const int64_t batch = args.integer(3, "batch"), seq = args.integer(4, "seq"), vocab = args.integer(5, "vocab");
+  const double ignore = args.real(6, "ignore");
+  const float* logits = args.array<float>(0, napi_float32_array, batch * seq * vocab, "logits");
+  const int32_t* labels = args.array<int32_t>(1, napi_int32_array, batch * seq, "labels");
+  float* lse = args.array<float>(2, napi_float32_array, seq > 1 ? batch * (seq - 1) : 0, "lse");
+  if (args.failed) return nullptr;
+  napi_value result;
+  napi_create_double(env, llava::causalLmLossForward(logits, labels, lse, batch, seq, vocab, static_cast<int32_t>(ignore)), &result);
+  return result;
+}
+
+// causalLmLossGrad(logits, labels: Int32Array, lse, dy, dlogits, batch, seq, vocab, ignore)
+napi_value CausalLmLossGrad(napi_env env, napi_callback_info info) {
+  Args args(env, info, 9);
+  const int64_t batch = args.integer(5, "batch"), seq = args.integer(6, "seq"), vocab = args.integer(7, "vocab");
+  const double dy = args.real(3, "dy"), ignore = args.real(8, "ignore");
+  const float* logits = args.array<float>(0, napi_float32_array, batch * seq * vocab, "logits");
+  const int32_t* labels = args.array<int32_t>(1, napi_int32_array, batch * seq, "labels");
+  const float* lse = args.array<float>(2, napi_float32_array, seq > 1 ? batch * (seq - 1) : 0, "lse");
+  float* dlogits = args.array<float>(4, napi_float32_array, batch * seq * vocab, "dlogits");
+  if (args.failed) return nullptr;
+  llava::causalLmLossBackward(logits, labels, lse, static_cast<float>(dy), dlogits, batch, seq, vocab, static_cast<int32_t>(ignore));
+  return nullptr;
+}
+
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj, blas, threads;
   napi_create_object(env, &obj);
@@ -519,6 +548,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"attentionBackward", nullptr, AttentionBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gatedActivation", nullptr, GatedActivation, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gatedActivationGrad", nullptr, GatedActivationGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"causalLmLoss", nullptr, CausalLmLoss, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"causalLmLossGrad", nullptr, CausalLmLossGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

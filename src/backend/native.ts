@@ -14,6 +14,7 @@ import type { Fallback } from "./native/kernel.js";
 import { FUSED_ACTIVATION, FUSED_ATTENTION_SOFTMAX, FUSED_LINEAR, FUSED_NORM, fusedKernels } from "./native/fused.js";
 import { FUSED_ADAMW, optimizerKernels } from "./native/optimizer.js";
 import { attentionKernels, FUSED_ATTENTION } from "./native/attention.js";
+import { lossKernels } from "./native/loss.js";
 import { matmulKernels } from "./native/matmul.js";
 import { softmaxKernels } from "./native/softmax.js";
 import { elementwiseKernels } from "./native/elementwise.js";
@@ -25,6 +26,7 @@ export { NativeBackend } from "./native/backend.js";
 export { FUSED_ACTIVATION, FUSED_ACTIVATION_GRAD, FUSED_GATED_ACTIVATION, FUSED_GATED_ACTIVATION_GRAD, FUSED_ATTENTION_SOFTMAX, FUSED_ATTENTION_SOFTMAX_GRAD, FUSED_LINEAR, FUSED_LINEAR_GRAD, FUSED_NORM, FUSED_NORM_GRAD } from "./native/fused.js";
 export { FUSED_ADAMW } from "./native/optimizer.js";
 export { FUSED_ATTENTION, FUSED_ATTENTION_GRAD, bitChangingFusionsAllowed, type FusedAttentionAttrs } from "./native/attention.js";
+export { FUSED_CAUSAL_LM_LOSS, FUSED_CAUSAL_LM_LOSS_GRAD } from "./native/loss.js";
 
 /** Whether the active backend has every one of these (fused) kernels. */
 export const hasKernels = (...names: string[]): boolean => {
@@ -76,6 +78,7 @@ function nativeKernels(addon: NativeAddon, fallback: Fallback): KernelConfig[] {
     ...fusedKernels(addon),
     ...optimizerKernels(addon),
     ...attentionKernels(addon),
+    ...lossKernels(addon),
     ...matmulKernels(addon, fallback),
     ...softmaxKernels(addon, fallback),
     ...elementwiseKernels(addon, fallback),

@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend/index.js";
-import { FUSED_ATTENTION, FUSED_ATTENTION_SOFTMAX, loadNativeAddon } from "../src/backend/native.js";
+import { FUSED_ATTENTION, FUSED_ATTENTION_SOFTMAX, FUSED_CAUSAL_LM_LOSS, loadNativeAddon } from "../src/backend/native.js";
 import { buildLlmConfig } from "../src/models/llm/config.js";
-import { CausalLM, causalLmLoss } from "../src/models/llm/decoder.js";
+import { CausalLM, causalLmLoss, IGNORE_INDEX } from "../src/models/llm/decoder.js";
 import { LLM_ARCHITECTURES } from "../src/models/llm/registry.js";
 import { Rng } from "../src/models/module.js";
 import { Attention, type AttentionConfig } from "../src/models/nn/attention.js";
@@ -109,7 +109,7 @@ test("in portable-bits mode attention takes the unfused path, which the fused on
   plain.attn.dispose();
 });
 
-test("a tiny decoder trains to the same losses, to a tolerance, on the fused and the unfused attention", { skip, timeout: 120_000 }, async () => {
+test("a tiny decoder trains to the same losses, to a tolerance, on the fused paths (attention, loss) and the unfused ones", { skip, timeout: 120_000 }, async () => {
   await tf.setBackend("native");
   const config = { ...buildLlmConfig(LLM_ARCHITECTURES["llama3"], "2b", "tiny"), vocabSize: 300 };
   const losses = (portable: boolean): number[] => {
@@ -136,7 +136,7 @@ test("a tiny decoder trains to the same losses, to a tolerance, on the fused and
   assert.deepEqual(losses(false), fused, "the fused path is deterministic");
 });
 
-test("the fused attention kernels give the same bits with one thread and with three", { skip, timeout: 60_000 }, () => {
+test("the fused attention and loss kernels give the same bits with one thread and with three", { skip, timeout: 60_000 }, () => {
   // 6 × 2 (batch, key-value head) tasks, each large enough for the pool to split them across threads.
   const script = `
     import { createHash } from "node:crypto";
@@ -157,6 +157,11 @@ test("the fused attention kernels give the same bits with one thread and with th
       addon.attentionBackward(q, k, v, cos, sin, probs, dctx, dq, dk, dv, dims, 0.2, cap);
       for (const a of [ctx, probs, dq, dk, dv]) hash.update(new Uint8Array(a.buffer));
     }
+    const vocab = 500, logits = fill(batch * seq * vocab), dlogits = new Float32Array(logits.length), lse = new Float32Array(batch * (seq - 1));
+    const labels = Int32Array.from({ length: batch * seq }, (_, i) => (i % 7 === 3 ? -100 : (i * 13) % vocab));
+    const loss = addon.causalLmLoss(logits, labels, lse, batch, seq, vocab, -100);
+    addon.causalLmLossGrad(logits, labels, lse, 0.5, dlogits, batch, seq, vocab, -100);
+    for (const a of [Float32Array.of(loss), lse, dlogits]) hash.update(new Uint8Array(a.buffer));
     console.log(addon.info().threads + " " + hash.digest("hex"));`;
   const digest = (threads: number): string => {
     const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8", cwd: projectPath(), env: { ...process.env, LLAVA_MORE_THREADS: String(threads) } });
@@ -166,4 +171,22 @@ test("the fused attention kernels give the same bits with one thread and with th
     return hash!;
   };
   assert.equal(digest(3), digest(1));
+});
+
+test("the fused causal-LM loss (ignored and out-of-range labels, odd sizes) matches the composite ops, with its gradient; portable mode keeps the composite", { skip }, async () => {
+  // 3 sequences of 9 over a vocabulary of 37 (four blocks of 8 lanes and a tail): ignored labels, one past the vocabulary.
+  const [b, t, v] = [3, 9, 37];
+  const labels = Array.from({ length: b * t }, (_, i) => (i % 5 === 2 ? IGNORE_INDEX : i === 7 ? v + 3 : (i * 7) % v));
+  const loss = (x: tf.Tensor, l: tf.Tensor) => causalLmLoss(x as tf.Tensor3D, l as tf.Tensor2D);
+  await agree("causal LM loss", [rnd([b, t, v], 48), tf.tensor2d(labels, [b, t], "int32")], (x, l) => [loss(x!, l!), tf.grad((xi: tf.Tensor) => loss(xi, l!))(x!)]);
+  await agree("causal LM loss, float labels", [rnd([b, t, v], 49), tf.tensor2d(labels, [b, t], "float32")], (x, l) => [loss(x!, l!), tf.grad((xi: tf.Tensor) => loss(xi, l!))(x!)]);
+  await agree("causal LM loss, every label ignored", [rnd([2, 4, v], 50), tf.fill([2, 4], IGNORE_INDEX, "int32")], (x, l) => [loss(x!, l!), tf.grad((xi: tf.Tensor) => loss(xi, l!))(x!)]);
+  await agree("causal LM loss, one position", [rnd([2, 1, v], 51), tf.tensor2d([[1], [2]], [2, 1], "int32")], (x, l) => [loss(x!, l!), tf.grad((xi: tf.Tensor) => loss(xi, l!))(x!)]);
+  await tf.setBackend("native");
+  const x = rnd([b, t, v], 52);
+  const ids = tf.tensor2d(labels, [b, t], "int32");
+  assert.ok((await tf.profile(() => loss(x, ids))).kernelNames.includes(FUSED_CAUSAL_LM_LOSS));
+  process.env[PORTABLE] = "1";
+  assert.ok(!(await tf.profile(() => loss(x, ids))).kernelNames.includes(FUSED_CAUSAL_LM_LOSS));
+  tf.dispose([x, ids]);
 });
