@@ -37,7 +37,8 @@ export function torchPython(): string | undefined {
  * OMP_WAIT_POLICY=PASSIVE, so idle OpenMP threads do not spin against the other process's cores.
  * OPENBLAS_CORETYPE is not passed on: this process may have pinned its own OpenBLAS to older kernels
  * for portable bits (pinBlasKernels), and PyTorch's OpenBLAS should pick its kernels for the CPU, as it
- * does anywhere else (pinned to Haswell, its steps took 17–20% more CPU time here).
+ * does anywhere else (pinned to Haswell, its steps took 15–22% more CPU time here on one thread:
+ * docs/performance.md).
  */
 export function runTorchPeer(shapes: PeerShapes): TorchPeer | { skipped: string } {
   const python = torchPython();
