@@ -11,10 +11,10 @@ import { projectPath } from "../util/paths.js";
 import type { NativeAddon } from "./native/addon.js";
 import { NativeBackend } from "./native/backend.js";
 import type { Fallback } from "./native/kernel.js";
-import { FUSED_ACTIVATION, FUSED_ATTENTION_SOFTMAX, FUSED_LINEAR, FUSED_NORM, fusedKernels } from "./native/fused.js";
+import { FUSED_ACTIVATION, FUSED_ATTENTION_SOFTMAX, FUSED_GATED_ACTIVATION, FUSED_LINEAR, FUSED_NORM, fusedKernels } from "./native/fused.js";
 import { FUSED_ADAMW, optimizerKernels } from "./native/optimizer.js";
 import { attentionKernels, FUSED_ATTENTION } from "./native/attention.js";
-import { lossKernels } from "./native/loss.js";
+import { FUSED_CAUSAL_LM_LOSS, lossKernels } from "./native/loss.js";
 import { matmulKernels } from "./native/matmul.js";
 import { softmaxKernels } from "./native/softmax.js";
 import { elementwiseKernels } from "./native/elementwise.js";
@@ -132,6 +132,8 @@ export async function nativeSelfCheck(): Promise<string | undefined> {
     [FUSED_ACTIVATION, () => [0, 1, 2, 3].map((kind) => engine().runKernel(FUSED_ACTIVATION, { x: fill([8], kind) }, { kind }) as tf.Tensor)],
     [FUSED_ATTENTION_SOFTMAX, () => [engine().runKernel(FUSED_ATTENTION_SOFTMAX, { scores: fill([2, 3, 3], 6), mask: tf.tensor2d([0, -1e9, -1e9, 0, 0, -1e9, 0, 0, 0], [3, 3]) }, { scale: 0.5, cap: 2 }) as tf.Tensor]],
     [FUSED_ATTENTION, () => engine().runKernel(FUSED_ATTENTION, { q: fill([1, 3, 4], 1), k: fill([1, 3, 2], 2), v: fill([1, 3, 2], 3) }, { numHeads: 2, numKvHeads: 1, headDim: 2, rotary: 0, causal: true, window: 0, scale: 0.5, cap: 2 }) as tf.Tensor[]],
+    [FUSED_GATED_ACTIVATION, () => [engine().runKernel(FUSED_GATED_ACTIVATION, { gate: fill([9], 1), up: fill([9], 2) }, { kind: 3 }) as tf.Tensor]],
+    [FUSED_CAUSAL_LM_LOSS, () => [(engine().runKernel(FUSED_CAUSAL_LM_LOSS, { logits: fill([2, 3, 5], 3), labels: tf.tensor2d([0, 4, -100, 1, 2, 3], [2, 3], "int32") }, { ignore: -100 }) as tf.Tensor[])[0]!]],
     [FUSED_LINEAR, () => [engine().runKernel(FUSED_LINEAR, { x: fill([4, 5], 7), w: fill([3, 5], 8), b: fill([3], 9) }, {}) as tf.Tensor]],
     [FUSED_ADAMW, () => engine().runKernel(FUSED_ADAMW, { param: fill([6], 1), grad: fill([6], 2), m: fill([6], 3), v: tf.abs(fill([6], 4)) }, { lr: 0.01, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, step: 3 }) as tf.Tensor[]],
   ];
@@ -158,6 +160,13 @@ export async function nativeSelfCheck(): Promise<string | undefined> {
       const mask = tf.tensor2d([0, -1e9, -1e9, 0, 0, -1e9, 0, 0, 0], [3, 3]);
       const probs = tf.softmax(tf.add(tf.mul(tf.tanh(tf.div(tf.mul(tf.matMul(q, k!, false, true), 0.5), 2)), 2), mask));
       return [tf.reshape(tf.transpose(tf.matMul(probs, v!), [0, 2, 1, 3]), [1, 3, 4]), probs];
+    },
+    [FUSED_GATED_ACTIVATION]: () => [tf.mul(tf.mul(fill([9], 1), tf.sigmoid(fill([9], 1))), fill([9], 2))],
+    // Positions 0 and 1 of each sequence predict labels 1 and 2: (4, −100) and (2, 3); three count.
+    [FUSED_CAUSAL_LM_LOSS]: () => {
+      const logProbs = tf.logSoftmax(tf.reshape(tf.slice(fill([2, 3, 5], 3), [0, 0, 0], [2, 2, 5]), [4, 5]));
+      const picked = tf.sum(tf.mul(logProbs, tf.oneHot(tf.tensor1d([4, 0, 2, 3], "int32"), 5)), -1);
+      return [tf.neg(tf.div(tf.sum(tf.mul(picked, tf.tensor1d([1, 0, 1, 1]))), 3))];
     },
     [FUSED_LINEAR]: () => [tf.add(tf.matMul(fill([4, 5], 7), fill([3, 5], 8), false, true), fill([3], 9))],
     [FUSED_ADAMW]: () => {
