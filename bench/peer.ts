@@ -19,6 +19,8 @@ export interface TorchPeer {
   python: string;
   torch: string;
   threads: number;
+  /** OPENBLAS_CORETYPE as the peer saw it: null when its OpenBLAS chose its kernels for the CPU. */
+  openblasCoretype: string | null;
   env: Record<string, string>;
   msPerStep: { decoder: number; vit: number };
 }
@@ -33,6 +35,10 @@ export function torchPython(): string | undefined {
 /**
  * Runs the peer with as many threads as the machine has cores (what OpenBLAS takes by default) and
  * OMP_WAIT_POLICY=PASSIVE, so idle OpenMP threads do not spin against the other process's cores.
+ * OPENBLAS_CORETYPE is not passed on: this process may have pinned its own OpenBLAS to older kernels
+ * for portable bits (pinBlasKernels), and PyTorch's OpenBLAS should pick its kernels for the CPU, as it
+ * does anywhere else (pinned to Haswell, its steps took 15–22% more CPU time here on one thread:
+ * docs/performance.md).
  */
 export function runTorchPeer(shapes: PeerShapes): TorchPeer | { skipped: string } {
   const python = torchPython();
@@ -40,7 +46,8 @@ export function runTorchPeer(shapes: PeerShapes): TorchPeer | { skipped: string 
   const threads = availableParallelism();
   const env = { OMP_WAIT_POLICY: "PASSIVE", OMP_NUM_THREADS: String(threads) };
   const script = projectPath("bench", "peer_torch.py");
-  const run = spawnSync(python, [script, JSON.stringify({ ...shapes, threads })], { encoding: "utf8", env: { ...process.env, ...env } });
+  const { OPENBLAS_CORETYPE: _ours, ...inherited } = process.env;
+  const run = spawnSync(python, [script, JSON.stringify({ ...shapes, threads })], { encoding: "utf8", env: { ...inherited, ...env } });
   if (run.status !== 0) throw new Error(`${script} failed (exit ${run.status}): ${run.stderr.trim().split("\n").slice(-3).join(" | ")}`);
   const out = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as Omit<TorchPeer, "python" | "env">;
   return { python, env, ...out };

@@ -9,6 +9,7 @@ each row. Run by bench/bench.ts right after its own rows, in the same process tr
 """
 import json
 import math
+import os
 import statistics
 import sys
 import time
@@ -184,7 +185,9 @@ def main():
         return loss.item()
 
     rows["vit"] = median_ms(vit_step, steps, warmup)
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "msPerStep": rows}))
+    # The OpenBLAS kernels PyTorch ran on: null when OpenBLAS chose them for the CPU itself.
+    coretype = os.environ.get("OPENBLAS_CORETYPE")
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "openblasCoretype": coretype, "msPerStep": rows}))
 
 
 if __name__ == "__main__":

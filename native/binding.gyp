@@ -6,7 +6,7 @@
   "targets": [
     {
       "target_name": "llava_native",
-      "sources": ["src/addon.cc", "src/kernels.cc"],
+      "sources": ["src/addon.cc", "src/kernels.cc", "src/attention.cc", "src/gated.cc", "src/loss.cc"],
       "cflags_cc": ["-O3", "-march=<(march)", "-std=c++17", "-fno-exceptions"],
       "cflags_cc!": ["-fno-rtti"],
       "ldflags": ["-pthread"],

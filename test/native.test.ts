@@ -10,10 +10,11 @@ import { LLM_ARCHITECTURES } from "../src/models/llm/registry.js";
 import { projectPath } from "../src/util/paths.js";
 import { Rng } from "../src/models/module.js";
 import { LayerNorm, RMSNorm } from "../src/models/nn/norm.js";
-import { activate } from "../src/models/nn/activations.js";
+import { activate, gatedActivate } from "../src/models/nn/activations.js";
 import { Attention } from "../src/models/nn/attention.js";
 import { Linear } from "../src/models/nn/linear.js";
 import { requireTool, tempDir } from "./helpers.js";
+import { agree } from "./native_agree.js";
 import { cpSync } from "node:fs";
 import { join, sep } from "node:path";
 
@@ -23,36 +24,6 @@ const skip = requireTool(typeof addon !== "string", `native kernels unavailable:
 before(async () => {
   await initBackend();
 });
-
-/** Runs f on the native and on the CPU backend with the same inputs and compares the outputs. */
-async function agree(label: string, inputs: tf.Tensor[], f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[], tol = 1e-4): Promise<void> {
-  const raw = inputs.map((x) => ({ values: x.dataSync().slice(), shape: x.shape, dtype: x.dtype }));
-  const run = async (backend: string) => {
-    await tf.setBackend(backend);
-    return tf.tidy(() => {
-      const xs = raw.map((r) => tf.tensor(r.values, r.shape, r.dtype));
-      const out = f(...xs);
-      return (Array.isArray(out) ? out : [out]).map((t) => ({ shape: t.shape, values: Array.from(t.dataSync()) }));
-    });
-  };
-  const want = await run("cpu");
-  // The second native run gets the first run's freed output arrays back, poisoned: every kernel must
-  // write each element of its output.
-  await run("native");
-  (tf.backend() as NativeBackend).poisonPool(NaN);
-  const got = await run("native");
-  assert.equal(got.length, want.length, label);
-  got.forEach((g, i) => {
-    const w = want[i]!;
-    assert.deepEqual(g.shape, w.shape, `${label}: shape of output ${i}`);
-    g.values.forEach((v, j) => {
-      const r = w.values[j]!;
-      if (Number.isNaN(r)) assert.ok(Number.isNaN(v), `${label}[${j}]: expected NaN, got ${v}`);
-      else if (!Number.isFinite(r)) assert.equal(v, r, `${label}[${j}]`);
-      else assert.ok(Math.abs(v - r) <= tol * Math.max(1, Math.abs(r)), `${label}[${j}]: native ${v} vs cpu ${r}`);
-    });
-  });
-}
 
 const rnd = (shape: number[], seed = 1) => tf.randomNormal(shape, 0, 1, "float32", seed);
 const withSpecials = (shape: number[], seed = 2) => {
@@ -142,7 +113,7 @@ test("native backend: elementwise ops with broadcasting and non-finite values", 
   await agree("int32 add falls back to the CPU kernel", [tf.tensor([1, 2, 3], [3], "int32"), tf.tensor([4], [1], "int32")], (a, b) => tf.add(a!, b!));
 });
 
-test("native backend: slice, split, transpose, pad, concat, reductions and softmax", { skip }, async () => {
+test("native backend: slice, split, transpose, pad, concat, gather, reductions and softmax", { skip }, async () => {
   const x = rnd([2, 3, 4, 5], 10);
   await agree("slice", [x], (t) => tf.slice(t!, [1, 0, 1, 2], [1, 3, 2, -1]));
   await agree("slice empty", [x], (t) => tf.slice(t!, [0, 0, 0, 0], [2, 0, 4, 5]));
@@ -152,6 +123,12 @@ test("native backend: slice, split, transpose, pad, concat, reductions and softm
   await agree("pad", [x], (t) => tf.pad(t!, [[0, 1], [2, 0], [1, 1], [0, 0]], 0.5));
   await agree("concat", [x, rnd([2, 3, 1, 5], 11)], (a, b) => tf.concat([a!, b!], 2));
   await agree("concat with empty", [x, rnd([2, 3, 0, 5], 11)], (a, b) => tf.concat([a!, b!], 2));
+  const ids = tf.tensor2d([[2, 0], [1, 1]], [2, 2], "int32");
+  await agree("gather axis 0", [x, tf.tensor1d([1, 0, 1], "int32")], (a, i) => tf.gather(a!, i!));
+  await agree("gather axis 2, 2-d indices, and its gradient", [x, ids], (a, i) => [tf.gather(a!, i!, 2), tf.grad((xi: tf.Tensor) => tf.sum(tf.gather(xi, i!, 2)))(a!)]);
+  await agree("gather no indices", [x, tf.tensor1d([], "int32")], (a, i) => tf.gather(a!, i!, 3));
+  await tf.setBackend("native");
+  assert.throws(() => tf.gather(x, tf.tensor1d([0, 3], "int32"), 1), /GatherV2: the index value 3 is not in \[0, 2\]/);
   for (const axes of [[-1], [0], [1, 2], [0, 3], [0, 1, 2, 3]]) {
     for (const keep of [false, true]) {
       await agree(`sum ${axes} ${keep}`, [x], (t) => tf.sum(t!, axes, keep));
@@ -219,6 +196,21 @@ test("fused LayerNorm and RMSNorm (forward and gradients) match the composite op
 test("fused activations (forward and gradients) match the composite ops on the CPU backend", { skip }, async () => {
   for (const kind of ["gelu", "gelu_tanh", "quick_gelu", "silu"] as const) {
     await agree(kind, [withSpecials([5, 7], 31), rnd([5, 7], 32)], (x, r) => [activate(kind, x!), tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(activate(kind, xi), r!)))(x!)], 2e-4);
+  }
+});
+
+test("fused gated activations match the composite ops on the CPU backend and give the bits of the activation and the product apart", { skip }, async () => {
+  for (const kind of ["gelu", "gelu_tanh", "quick_gelu", "silu"] as const) {
+    // 4,099 elements: several of the kernel's chunks of 4,096, the last one ragged.
+    const inputs = [withSpecials([3, 1366], 33), rnd([3, 1366], 34), rnd([3, 1366], 35)];
+    const f = (gated: boolean) => (g: tf.Tensor, u: tf.Tensor, r: tf.Tensor) => {
+      const forward = (gi: tf.Tensor, ui: tf.Tensor) => (gated ? gatedActivate(kind, gi, ui) : tf.mul(activate(kind, gi), ui));
+      return [forward(g, u), ...tf.grads((gi: tf.Tensor, ui: tf.Tensor) => tf.sum(tf.mul(forward(gi, ui), r)))([g, u])];
+    };
+    await agree(`gated ${kind}`, inputs, (g, u, r) => f(true)(g!, u!, r!), 2e-4);
+    await tf.setBackend("native");
+    const [fused, apart] = [true, false].map((gated) => tf.tidy(() => f(gated)(inputs[0]!, inputs[1]!, inputs[2]!).map((t) => Array.from(t.dataSync()))));
+    assert.deepEqual(fused, apart, `gated ${kind}: the same bits as the activation and the product apart`);
   }
 });
 

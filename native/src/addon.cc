@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "attention.h"
+#include "gated.h"
+#include "loss.h"
 #include "kernels.h"
 
 namespace {
@@ -397,6 +400,122 @@ napi_value LinearBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Reads attention dims [batch, seq, heads, kvHeads, headDim, rotary, causal, window] and scale, cap;
+// false (after throwing) when they do not describe an attention.
+static bool attentionDims(Args& args, size_t i, llava::AttentionDims& d) {
+  int64_t v[8];
+  if (!readInts(args, i, 8, v, "dims")) return false;
+  d = {v[0], v[1], v[2], v[3], v[4], v[5], v[6] != 0, v[7], static_cast<float>(args.real(i + 1, "scale")), static_cast<float>(args.real(i + 2, "cap"))};
+  if (args.failed) return false;
+  if (d.batch <= 0 || d.seq <= 0 || d.kvHeads <= 0 || d.headDim <= 0 || d.heads % d.kvHeads != 0 || d.heads < d.kvHeads || d.rotary < 0 ||
+      d.rotary % 2 != 0 || d.rotary > d.headDim || d.window < 0) {
+    args.fail("attention: dims must be positive, heads a multiple of kvHeads, rotary even and at most headDim");
+    return false;
+  }
+  return true;
+}
+
+// attentionForward(q, k, v, cos | null, sin | null, keyMask | null, ctx, probs, dims, scale, cap)
+napi_value AttentionForward(napi_env env, napi_callback_info info) {
+  Args args(env, info, 11);
+  llava::AttentionDims d;
+  if (!attentionDims(args, 8, d)) return nullptr;
+  const int64_t tokens = d.batch * d.seq, qn = tokens * d.heads * d.headDim, kvn = tokens * d.kvHeads * d.headDim;
+  const float* q = args.array<float>(0, napi_float32_array, qn, "q");
+  const float* k = args.array<float>(1, napi_float32_array, kvn, "k");
+  const float* v = args.array<float>(2, napi_float32_array, kvn, "v");
+  const float* cos = d.rotary > 0 ? args.array<float>(3, napi_float32_array, d.seq * d.rotary, "cos") : nullptr;
+  const float* sin = d.rotary > 0 ? args.array<float>(4, napi_float32_array, d.seq * d.rotary, "sin") : nullptr;
+  const float* keyMask = args.optionalFloats(5, tokens, "keyMask");
+  float* ctx = args.array<float>(6, napi_float32_array, qn, "ctx");
+  float* probs = args.array<float>(7, napi_float32_array, d.batch * d.heads * d.seq * d.seq, "probs");
+  if (args.failed) return nullptr;
+  llava::attentionForward(q, k, v, cos, sin, keyMask, ctx, probs, d);
+  return nullptr;
+}
+
+// attentionBackward(q, k, v, cos | null, sin | null, probs, dctx, dq, dk, dv, dims, scale, cap)
+napi_value AttentionBackward(napi_env env, napi_callback_info info) {
+  Args args(env, info, 13);
+  llava::AttentionDims d;
+  if (!attentionDims(args, 10, d)) return nullptr;
+  const int64_t tokens = d.batch * d.seq, qn = tokens * d.heads * d.headDim, kvn = tokens * d.kvHeads * d.headDim;
+  const float* q = args.array<float>(0, napi_float32_array, qn, "q");
+  const float* k = args.array<float>(1, napi_float32_array, kvn, "k");
+  const float* v = args.array<float>(2, napi_float32_array, kvn, "v");
+  const float* cos = d.rotary > 0 ? args.array<float>(3, napi_float32_array, d.seq * d.rotary, "cos") : nullptr;
+  const float* sin = d.rotary > 0 ? args.array<float>(4, napi_float32_array, d.seq * d.rotary, "sin") : nullptr;
+  const float* probs = args.array<float>(5, napi_float32_array, d.batch * d.heads * d.seq * d.seq, "probs");
+  const float* dctx = args.array<float>(6, napi_float32_array, qn, "dctx");
+  float* dq = args.array<float>(7, napi_float32_array, qn, "dq");
+  float* dk = args.array<float>(8, napi_float32_array, kvn, "dk");
+  float* dv = args.array<float>(9, napi_float32_array, kvn, "dv");
+  if (args.failed) return nullptr;
+  llava::attentionBackward(q, k, v, cos, sin, probs, dctx, dq, dk, dv, d);
+  return nullptr;
+}
+
+// gatedActivation(kind, g, u, y) and gatedActivationGrad(kind, g, u, dy, dg, du)
+napi_value GatedActivation(napi_env env, napi_callback_info info) {
+  Args args(env, info, 4);
+  const int64_t kind = args.integer(0, "kind");
+  const size_t n = lengthOf(env, args.values[1]);
+  const float* g = args.array<float>(1, napi_float32_array, n, "g");
+  const float* u = args.array<float>(2, napi_float32_array, n, "u");
+  float* y = args.array<float>(3, napi_float32_array, n, "y");
+  if (args.failed || kind > 3) {
+    if (!args.failed) args.fail("gatedActivation: unknown kind");
+    return nullptr;
+  }
+  llava::gatedActivation(static_cast<int>(kind), g, u, y, static_cast<int64_t>(n));
+  return nullptr;
+}
+
+napi_value GatedActivationGrad(napi_env env, napi_callback_info info) {
+  Args args(env, info, 6);
+  const int64_t kind = args.integer(0, "kind");
+  const size_t n = lengthOf(env, args.values[1]);
+  const float* g = args.array<float>(1, napi_float32_array, n, "g");
+  const float* u = args.array<float>(2, napi_float32_array, n, "u");
+  const float* dy = args.array<float>(3, napi_float32_array, n, "dy");
+  float* dg = args.array<float>(4, napi_float32_array, n, "dg");
+  float* du = args.array<float>(5, napi_float32_array, n, "du");
+  if (args.failed || kind > 3) {
+    if (!args.failed) args.fail("gatedActivationGrad: unknown kind");
+    return nullptr;
+  }
+  llava::gatedActivationGrad(static_cast<int>(kind), g, u, dy, dg, du, static_cast<int64_t>(n));
+  return nullptr;
+}
+
+// causalLmLoss(logits, labels: Int32Array, lse, batch, seq, vocab, ignore) -> loss
+napi_value CausalLmLoss(napi_env env, napi_callback_info info) {
+  Args args(env, info, 7);
+  const int64_t batch = args.integer(3, "batch"), seq = args.integer(4, "seq"), vocab = args.integer(5, "vocab");
+  const double ignore = args.real(6, "ignore");
+  const float* logits = args.array<float>(0, napi_float32_array, batch * seq * vocab, "logits");
+  const int32_t* labels = args.array<int32_t>(1, napi_int32_array, batch * seq, "labels");
+  float* lse = args.array<float>(2, napi_float32_array, seq > 1 ? batch * (seq - 1) : 0, "lse");
+  if (args.failed) return nullptr;
+  napi_value result;
+  napi_create_double(env, llava::causalLmLossForward(logits, labels, lse, batch, seq, vocab, static_cast<int32_t>(ignore)), &result);
+  return result;
+}
+
+// causalLmLossGrad(logits, labels: Int32Array, lse, dy, dlogits, batch, seq, vocab, ignore)
+napi_value CausalLmLossGrad(napi_env env, napi_callback_info info) {
+  Args args(env, info, 9);
+  const int64_t batch = args.integer(5, "batch"), seq = args.integer(6, "seq"), vocab = args.integer(7, "vocab");
+  const double dy = args.real(3, "dy"), ignore = args.real(8, "ignore");
+  const float* logits = args.array<float>(0, napi_float32_array, batch * seq * vocab, "logits");
+  const int32_t* labels = args.array<int32_t>(1, napi_int32_array, batch * seq, "labels");
+  const float* lse = args.array<float>(2, napi_float32_array, seq > 1 ? batch * (seq - 1) : 0, "lse");
+  float* dlogits = args.array<float>(4, napi_float32_array, batch * seq * vocab, "dlogits");
+  if (args.failed) return nullptr;
+  llava::causalLmLossBackward(logits, labels, lse, static_cast<float>(dy), dlogits, batch, seq, vocab, static_cast<int32_t>(ignore));
+  return nullptr;
+}
+
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj, blas, threads;
   napi_create_object(env, &obj);
@@ -425,6 +544,12 @@ napi_value Init(napi_env env, napi_value exports) {
       {"activationGrad", nullptr, ActivationGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"normForward", nullptr, NormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"normBackward", nullptr, NormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attentionForward", nullptr, AttentionForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attentionBackward", nullptr, AttentionBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gatedActivation", nullptr, GatedActivation, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gatedActivationGrad", nullptr, GatedActivationGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"causalLmLoss", nullptr, CausalLmLoss, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"causalLmLossGrad", nullptr, CausalLmLossGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

@@ -143,6 +143,10 @@ static void parallelFor(int64_t total, double workPerItem, F body) {
   pool().run(parts, part);
 }
 
+void parallelRange(int64_t total, double workPerItem, const std::function<void(int64_t, int64_t)>& body) {
+  parallelFor(total, workPerItem, body);
+}
+
 // Built-in kernel: C = op(A) op(B) for one product, rows [r0, r1) of C. The i-k-j order keeps the
 // inner loop contiguous in B and C so the compiler vectorises it with FMA.
 static void gemmRows(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool transA,

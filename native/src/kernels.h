@@ -2,6 +2,7 @@
 // caller (TF.js CPU-backend tensors), so nothing is copied across the N-API boundary.
 #pragma once
 #include <cstdint>
+#include <functional>
 
 namespace llava {
 
@@ -62,6 +63,10 @@ void linearForward(const float* x, const float* w, const float* b, float* y, int
 // dx = dy·w, dw = dyᵀ·x, db = Σ_rows dy (db may be null).
 void linearBackward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db, int64_t rows, int64_t in,
                     int64_t out);
+
+// Runs body(begin, end) over [0, total), split across the thread pool when total · workPerItem is
+// large enough; a call from inside a pool task runs inline. For kernels in other files.
+void parallelRange(int64_t total, double workPerItem, const std::function<void(int64_t, int64_t)>& body);
 
 const char* blasName();
 int threadCount();

@@ -16,5 +16,12 @@ export interface NativeAddon {
   linearForward(x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, rows: number, inDim: number, outDim: number): void;
   linearBackward(x: Float32Array, w: Float32Array, dy: Float32Array, dx: Float32Array, dw: Float32Array, db: Float32Array | null, rows: number, inDim: number, outDim: number): void;
   adamw(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, outParam: Float32Array, outM: Float32Array, outV: Float32Array, hyper: Float64Array): void;
+  gatedActivation(kind: number, g: Float32Array, u: Float32Array, y: Float32Array): void;
+  gatedActivationGrad(kind: number, g: Float32Array, u: Float32Array, dy: Float32Array, dg: Float32Array, du: Float32Array): void;
+  causalLmLoss(logits: Float32Array, labels: Int32Array, lse: Float32Array, batch: number, seq: number, vocab: number, ignore: number): number;
+  causalLmLossGrad(logits: Float32Array, labels: Int32Array, lse: Float32Array, dy: number, dlogits: Float32Array, batch: number, seq: number, vocab: number, ignore: number): void;
+  /** dims: [batch, seq, heads, kvHeads, headDim, rotary, causal (0/1), window (0: none)]. */
+  attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, cos: Float32Array | null, sin: Float32Array | null, keyMask: Float32Array | null, ctx: Float32Array, probs: Float32Array, dims: Float64Array, scale: number, cap: number): void;
+  attentionBackward(q: Float32Array, k: Float32Array, v: Float32Array, cos: Float32Array | null, sin: Float32Array | null, probs: Float32Array, dctx: Float32Array, dq: Float32Array, dk: Float32Array, dv: Float32Array, dims: Float64Array, scale: number, cap: number): void;
   info(): { blas: "openblas" | "builtin"; threads: number };
 }

@@ -13,6 +13,11 @@ export const FUSED_ACTIVATION = "LlavaMoreActivation";
 /** Its gradient: inputs x, dy; output dx. */
 export const FUSED_ACTIVATION_GRAD = "LlavaMoreActivationGrad";
 
+/** Gated activation act(gate) ⊙ up (attr kind as above): inputs gate, up; output y. Same bits as the activation and the product apart. */
+export const FUSED_GATED_ACTIVATION = "LlavaMoreGatedActivation";
+/** Its gradient: inputs gate, up, dy; outputs dgate, dup. */
+export const FUSED_GATED_ACTIVATION_GRAD = "LlavaMoreGatedActivationGrad";
+
 /** Attention probabilities softmax(cap·tanh(s·scale/cap) + mask): inputs scores[, mask]; output probs. */
 export const FUSED_ATTENTION_SOFTMAX = "LlavaMoreAttentionSoftmax";
 /** Its gradient: inputs probs, dy, scores; output dscores. */
@@ -62,6 +67,19 @@ export function fusedKernels(addon: NativeAddon): NativeKernel[] {
     return out(args, x.shape, dx);
   };
 
+  const gated = (args: Args): TensorInfo => {
+    const { gate, up } = args.inputs as { gate: TensorInfo; up: TensorInfo };
+    const y = alloc(args, size(gate.shape));
+    addon.gatedActivation((args.attrs as { kind: number }).kind, valuesOf(be(args), gate), valuesOf(be(args), up), y);
+    return out(args, gate.shape, y);
+  };
+  const gatedGrad = (args: Args): TensorInfo[] => {
+    const { gate, up, dy } = args.inputs as { gate: TensorInfo; up: TensorInfo; dy: TensorInfo };
+    const [dg, du] = [alloc(args, size(gate.shape)), alloc(args, size(gate.shape))];
+    addon.gatedActivationGrad((args.attrs as { kind: number }).kind, valuesOf(be(args), gate), valuesOf(be(args), up), valuesOf(be(args), dy), dg, du);
+    return [out(args, gate.shape, dg), out(args, gate.shape, du)];
+  };
+
   type AttnAttrs = { scale: number; cap: number };
   const attentionSoftmax = (args: Args): TensorInfo => {
     const { scores, mask } = args.inputs as { scores: TensorInfo; mask?: TensorInfo };
@@ -105,6 +123,8 @@ export function fusedKernels(addon: NativeAddon): NativeKernel[] {
     [FUSED_ATTENTION_SOFTMAX_GRAD, attentionSoftmaxGrad],
     [FUSED_ACTIVATION, activation],
     [FUSED_ACTIVATION_GRAD, activationGrad],
+    [FUSED_GATED_ACTIVATION, gated],
+    [FUSED_GATED_ACTIVATION_GRAD, gatedGrad],
     [FUSED_NORM, norm],
     [FUSED_NORM_GRAD, normGrad],
   ];

@@ -7,6 +7,7 @@
  *   logits = lm_head(norm(h_L)) [→ cap · tanh(logits / cap) for Gemma]
  */
 import * as tf from "@tensorflow/tfjs";
+import { bitChangingFusionsAllowed, FUSED_CAUSAL_LM_LOSS, FUSED_CAUSAL_LM_LOSS_GRAD, hasKernels } from "../../backend/native.js";
 import { oneHotFloat } from "../nn/ops.js";
 import { Module, ModuleList, Rng } from "../module.js";
 import { Attention, type LayerCache } from "../nn/attention.js";
@@ -302,6 +303,7 @@ export interface GenerateOptions {
  * IGNORE_INDEX (−100) carry no loss. Returns a scalar.
  */
 export function causalLmLoss(logits: tf.Tensor3D, labels: tf.Tensor2D): tf.Scalar {
+  if (logits.dtype === "float32" && bitChangingFusionsAllowed() && hasKernels(FUSED_CAUSAL_LM_LOSS, FUSED_CAUSAL_LM_LOSS_GRAD)) return fusedCausalLmLoss(logits, labels);
   return tf.tidy(() => {
     const [b, t, v] = logits.shape;
     const predicting = tf.reshape(tf.slice(logits, [0, 0, 0], [b, t - 1, v]), [-1, v]);
@@ -313,5 +315,26 @@ export function causalLmLoss(logits: tf.Tensor3D, labels: tf.Tensor2D): tf.Scala
     const picked = tf.sum(tf.mul(logProbs, oneHotFloat(safeTargets, v)), -1);
     const count = tf.maximum(tf.sum(weights), 1);
     return tf.neg(tf.div(tf.sum(tf.mul(picked, weights)), count)) as tf.Scalar;
+  });
+}
+
+/**
+ * causalLmLoss as one kernel each way (native backend, outside portable-bits mode: it sums in another
+ * order): no shifted copy of the logits, no log-probabilities or one-hot tensors.
+ */
+function fusedCausalLmLoss(logits: tf.Tensor3D, labels: tf.Tensor2D): tf.Scalar {
+  const engine = tf.engine();
+  const attrs = { ignore: IGNORE_INDEX };
+  return tf.tidy(() => {
+    const ids = labels.dtype === "int32" ? labels : tf.cast(labels, "int32");
+    const op = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+      const [loss, lse] = engine.runKernel(FUSED_CAUSAL_LM_LOSS, { logits: x, labels: ids }, attrs) as tf.Tensor[];
+      save([x, ids, lse!]);
+      return {
+        value: loss!,
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => engine.runKernel(FUSED_CAUSAL_LM_LOSS_GRAD, { logits: saved[0]!, labels: saved[1]!, lse: saved[2]!, dy: dy as tf.Tensor }, attrs) as tf.Tensor,
+      };
+    }) as never) as (x: tf.Tensor) => tf.Scalar;
+    return op(logits);
   });
 }

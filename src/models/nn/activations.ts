@@ -1,6 +1,6 @@
 /** Activation functions as the real families define them. */
 import * as tf from "@tensorflow/tfjs";
-import { FUSED_ACTIVATION, FUSED_ACTIVATION_GRAD, hasKernels } from "../../backend/native.js";
+import { FUSED_ACTIVATION, FUSED_ACTIVATION_GRAD, FUSED_GATED_ACTIVATION, FUSED_GATED_ACTIVATION_GRAD, hasKernels } from "../../backend/native.js";
 
 export type Activation = "gelu" | "gelu_tanh" | "quick_gelu" | "silu";
 
@@ -50,4 +50,22 @@ export function activate(kind: Activation, x: tf.Tensor): tf.Tensor {
     case "silu":
       return silu(x);
   }
+}
+
+/**
+ * act(gate) ⊙ up, the gated MLP's middle: one kernel forward and one backward where the backend has
+ * them (native; the same bits as the activation and the product apart), else those two ops.
+ */
+export function gatedActivate(kind: Activation, gate: tf.Tensor, up: tf.Tensor): tf.Tensor {
+  if (gate.dtype !== "float32" || !hasKernels(FUSED_GATED_ACTIVATION, FUSED_GATED_ACTIVATION_GRAD)) return tf.mul(activate(kind, gate), up);
+  const attrs = { kind: FUSED_KIND[kind] };
+  const engine = tf.engine();
+  const op = tf.customGrad(((g: tf.Tensor, u: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([g, u]);
+    return {
+      value: engine.runKernel(FUSED_GATED_ACTIVATION, { gate: g, up: u }, attrs) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => engine.runKernel(FUSED_GATED_ACTIVATION_GRAD, { gate: saved[0]!, up: saved[1]!, dy: dy as tf.Tensor }, attrs) as tf.Tensor[],
+    };
+  }) as never) as (g: tf.Tensor, u: tf.Tensor) => tf.Tensor;
+  return op(gate, up);
 }

@@ -5,7 +5,15 @@
  *   scores = (q kᵀ) · scale,  [optionally cap · tanh(scores / cap)],  + mask,  softmax,  · v
  */
 import * as tf from "@tensorflow/tfjs";
-import { FUSED_ATTENTION_SOFTMAX, FUSED_ATTENTION_SOFTMAX_GRAD, hasKernels } from "../../backend/native.js";
+import {
+  bitChangingFusionsAllowed,
+  FUSED_ATTENTION,
+  FUSED_ATTENTION_GRAD,
+  FUSED_ATTENTION_SOFTMAX,
+  FUSED_ATTENTION_SOFTMAX_GRAD,
+  hasKernels,
+  type FusedAttentionAttrs,
+} from "../../backend/native.js";
 import { Module, type Rng } from "../module.js";
 import { Linear } from "./linear.js";
 import { applyRope } from "./rope.js";
@@ -90,6 +98,45 @@ function fusedAttentionSoftmax(raw: tf.Tensor, mask: tf.Tensor2D | undefined, sc
   return op(raw);
 }
 
+/** Whether a forward pass runs as one fused kernel: on the native backend, without a cache, outside portable-bits mode. */
+function fusedAttentionApplies(inputs: AttentionInputs): boolean {
+  return !inputs.cache && bitChangingFusionsAllowed() && hasKernels(FUSED_ATTENTION, FUSED_ATTENTION_GRAD);
+}
+
+/**
+ * The whole attention of q [B, T, H·d], k, v [B, T, H_kv·d] as one kernel and one gradient kernel:
+ * RoPE, scores, masks, soft-cap, softmax and the value product per (batch, key-value head), reading
+ * the projections as they come (no head transposes, no probabilities tensor between kernels).
+ */
+function fusedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, c: AttentionConfig, inputs: AttentionInputs): tf.Tensor {
+  const rope = inputs.rope;
+  const attrs: FusedAttentionAttrs = {
+    numHeads: c.numHeads,
+    numKvHeads: c.numKvHeads,
+    headDim: c.headDim,
+    rotary: rope ? rope.cos.shape[1] : 0,
+    causal: c.causal,
+    window: c.slidingWindow ?? 0,
+    scale: c.scale ?? 1 / Math.sqrt(c.headDim),
+    cap: c.softcap ?? 0,
+  };
+  const keyMask = inputs.keyMask ? tf.cast(inputs.keyMask, "float32") : undefined;
+  const engine = tf.engine();
+  // cos and sin go through save(): the gradient runs after the forward pass's tidy has released them.
+  const op = tf.customGrad(((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [ctx, probs] = engine.runKernel(FUSED_ATTENTION, { q: qi, k: ki, v: vi, ...(rope ? { cos: rope.cos, sin: rope.sin } : {}), ...(keyMask ? { keyMask } : {}) }, { ...attrs }) as tf.Tensor[];
+    save([qi, ki, vi, probs!, ...(rope ? [rope.cos, rope.sin] : [])]);
+    return {
+      value: ctx!,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sq, sk, sv, probsSaved, cos, sin] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor?, tf.Tensor?];
+        return engine.runKernel(FUSED_ATTENTION_GRAD, { q: sq, k: sk, v: sv, probs: probsSaved, dy: dy as tf.Tensor, ...(cos && sin ? { cos, sin } : {}) }, { ...attrs }) as tf.Tensor[];
+      },
+    };
+  }) as never) as (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => tf.Tensor;
+  return op(q, k, v);
+}
+
 export class Attention extends Module {
   private readonly q?: Linear;
   private readonly k?: Linear;
@@ -117,23 +164,23 @@ export class Attention extends Module {
     this.o = this.child(names.o, new Linear(qDim, c.hidden, rng, { bias: c.outBias }));
   }
 
+  /** q [B, T, H·d], k and v [B, T, H_kv·d]. */
+  private projections(x: tf.Tensor3D): [tf.Tensor, tf.Tensor, tf.Tensor] {
+    const c = this.config;
+    if (!this.qkv) return [this.q!.forward(x), this.k!.forward(x), this.v!.forward(x)];
+    const kvDim = c.numKvHeads * c.headDim;
+    return tf.split(this.qkv.forward(x), [c.numHeads * c.headDim, kvDim, kvDim], -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
+  }
+
   /** x [B, T, hidden] -> [B, T, hidden]. */
   forward(x: tf.Tensor3D, inputs: AttentionInputs = {}): tf.Tensor3D {
+    if (fusedAttentionApplies(inputs)) return tf.tidy(() => this.o.forward(fusedAttention(...this.projections(x), this.config, inputs)) as tf.Tensor3D);
     const c = this.config;
     const [b, t] = x.shape;
     const heads = (y: tf.Tensor, n: number) => tf.transpose(tf.reshape(y, [b, t, n, c.headDim]), [0, 2, 1, 3]) as tf.Tensor4D;
     const result = tf.tidy(() => {
-      let q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D;
-      if (this.qkv) {
-        const qDim = c.numHeads * c.headDim;
-        const kvDim = c.numKvHeads * c.headDim;
-        const [qs, ks, vs] = tf.split(this.qkv.forward(x), [qDim, kvDim, kvDim], -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
-        [q, k, v] = [heads(qs, c.numHeads), heads(ks, c.numKvHeads), heads(vs, c.numKvHeads)];
-      } else {
-        q = heads(this.q!.forward(x), c.numHeads);
-        k = heads(this.k!.forward(x), c.numKvHeads);
-        v = heads(this.v!.forward(x), c.numKvHeads);
-      }
+      const [qs, ks, vs] = this.projections(x);
+      let [q, k, v] = [heads(qs, c.numHeads), heads(ks, c.numKvHeads), heads(vs, c.numKvHeads)];
       if (inputs.rope) {
         q = applyRope(q, inputs.rope.cos, inputs.rope.sin);
         k = applyRope(k, inputs.rope.cos, inputs.rope.sin);

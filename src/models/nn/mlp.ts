@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { Module, type Rng } from "../module.js";
-import { activate, type Activation } from "./activations.js";
+import { activate, gatedActivate, type Activation } from "./activations.js";
 import { Linear } from "./linear.js";
 
 /**
@@ -41,7 +41,7 @@ export class GatedMlp extends Module {
         gate = this.gate!.forward(x);
         up = this.up!.forward(x);
       }
-      return this.down.forward(tf.mul(activate(this.activation, gate), up));
+      return this.down.forward(gatedActivate(this.activation, gate, up));
     });
   }
 }

@@ -1,0 +1,34 @@
+/** The native-kernel tests' comparison: the same computation on the native and on the CPU backend, the native run repeated on poisoned recycled buffers. */
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import type { NativeBackend } from "../src/backend/native.js";
+
+/** Runs f on the native and on the CPU backend with the same inputs and compares the outputs. */
+export async function agree(label: string, inputs: tf.Tensor[], f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[], tol = 1e-4): Promise<void> {
+  const raw = inputs.map((x) => ({ values: x.dataSync().slice(), shape: x.shape, dtype: x.dtype }));
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    return tf.tidy(() => {
+      const xs = raw.map((r) => tf.tensor(r.values, r.shape, r.dtype));
+      const out = f(...xs);
+      return (Array.isArray(out) ? out : [out]).map((t) => ({ shape: t.shape, values: Array.from(t.dataSync()) }));
+    });
+  };
+  const want = await run("cpu");
+  // The second native run gets the first run's freed output arrays back, poisoned: every kernel must
+  // write each element of its output.
+  await run("native");
+  (tf.backend() as NativeBackend).poisonPool(NaN);
+  const got = await run("native");
+  assert.equal(got.length, want.length, label);
+  got.forEach((g, i) => {
+    const w = want[i]!;
+    assert.deepEqual(g.shape, w.shape, `${label}: shape of output ${i}`);
+    g.values.forEach((v, j) => {
+      const r = w.values[j]!;
+      if (Number.isNaN(r)) assert.ok(Number.isNaN(v), `${label}[${j}]: expected NaN, got ${v}`);
+      else if (!Number.isFinite(r)) assert.equal(v, r, `${label}[${j}]`);
+      else assert.ok(Math.abs(v - r) <= tol * Math.max(1, Math.abs(r)), `${label}[${j}]: native ${v} vs cpu ${r}`);
+    });
+  });
+}
