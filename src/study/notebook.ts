@@ -9,7 +9,9 @@
  */
 import { join, relative } from "node:path";
 import type { ColumnTable } from "arquero";
-import { defaultDatasetDir } from "../data/dataset.js";
+import { Dataset, defaultDatasetDir } from "../data/dataset.js";
+import { baselineScores, questionPrior } from "../benchmarks/baselines.js";
+import type { LabScoreReferences } from "../analysis/lab_figures.js";
 import { generateDataset } from "../benchmarks/dataset.js";
 import { formShares, type EffectRow, type FormShares } from "../analysis/lab_effects.js";
 import { defaultLabDir, writeFindings } from "../analysis/lab_report.js";
@@ -30,6 +32,14 @@ export interface NotebookStudy extends StudyOutcome {
   study: StudyDefinition;
   /** Runs of the grid that neither the archive nor the runs folder holds (left untrained: no opt-in). */
   missing: string[];
+  /** The image-blind references of the grid's items (text-only prior, a random option), for `labScoresFigure`. */
+  references: LabScoreReferences;
+}
+
+/** The text-only prior and chance on the items the grid is evaluated on. */
+function studyReferences(preset: Preset, study: StudyDefinition): LabScoreReferences {
+  const dataset = new Dataset(defaultDatasetDir(preset, 0));
+  return { prior: questionPrior(dataset, study.evalLimit), chance: baselineScores("random-option", dataset, study.evalLimit) };
 }
 
 /** The notebook of each lab grid. */
@@ -64,7 +74,7 @@ export async function runNotebookStudy(name: StudyName, options: NotebookStudyOp
   const outcome = await runStudy({ study, preset, workers: options.workers ?? 1, isolate: preset !== "tiny", ...notebookArchive(preset), log: console.log });
   console.log(`${outcome.ran.length} runs now, ${outcome.skipped.length} finished before, ${outcome.failed.length} failed; ${(outcome.seconds / 60).toFixed(1)} min`);
   for (const f of outcome.failed) console.log(`failed: ${f.id}: ${f.error}`);
-  return { ...outcome, preset, study, missing: outcome.failed.map((f) => f.id) };
+  return { ...outcome, preset, study, missing: outcome.failed.map((f) => f.id), references: studyReferences(preset, study) };
 }
 
 /** The grid's finished runs, read from the archive and the runs folder; nothing trained. */
@@ -85,7 +95,7 @@ function readNotebookStudy(name: StudyName, study: StudyDefinition, preset: Pres
     console.log(missingRunsAdvice(name, preset));
     console.log(`the tables below show the ${merged.finished} runs there are`);
   }
-  return { pairings, skipped: merged.results.map((r) => r.id), ran: [], failed: [], results: merged.results, table: merged.table, files: merged.files, seconds: (Date.now() - started) / 1000, preset, study, missing };
+  return { pairings, skipped: merged.results.map((r) => r.id), ran: [], failed: [], results: merged.results, table: merged.table, files: merged.files, seconds: (Date.now() - started) / 1000, preset, study, missing, references: studyReferences(preset, study) };
 }
 
 /** How to train a grid's missing runs: the CLI (resumable, no cell time-out), or the notebook opted in. */
