@@ -1,3 +1,6 @@
+/** The addon's kernel builds (native/src/kernels.h): x86-64-v3, x86-64-v4, and -march=native where the build machine has neither. */
+export type AddonIsa = "avx2" | "avx512" | "generic";
+
 /** The N-API addon's interface: the kernels native/ compiles, which every group of native kernels calls. */
 export interface NativeAddon {
   gemm(a: Float32Array, b: Float32Array, out: Float32Array, m: number, n: number, k: number, transA: boolean, transB: boolean, aOffsets: Float64Array, bOffsets: Float64Array, builtin?: boolean): void;
@@ -16,5 +19,8 @@ export interface NativeAddon {
   linearForward(x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, rows: number, inDim: number, outDim: number): void;
   linearBackward(x: Float32Array, w: Float32Array, dy: Float32Array, dx: Float32Array, dw: Float32Array, db: Float32Array | null, rows: number, inDim: number, outDim: number): void;
   adamw(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, outParam: Float32Array, outM: Float32Array, outV: Float32Array, hyper: Float64Array): void;
-  info(): { blas: "openblas" | "builtin"; threads: number };
+  /** blasCore: OpenBLAS's kernel set in use ("builtin" without OpenBLAS); isa: the kernel build in use; isas: the builds this CPU runs, base first. */
+  info(): { blas: "openblas" | "builtin"; blasCore: string; threads: number; isa: AddonIsa; isas: AddonIsa[] };
+  /** Makes one of info().isas the build every kernel runs (src/backend/kernel_build.ts chooses it once, at load). */
+  selectKernels(isa: string): string;
 }
