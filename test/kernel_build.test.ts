@@ -1,13 +1,19 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend/index.js";
 import { chooseIsa, cpuInfo, hasAvx2Fma, kernelBuild, kernelClass, kernelModeEnv, loadNativeAddon, NATIVE_ADDON_PATH, PORTABLE_BITS_ENV, portableBits } from "../src/backend/kernel_build.js";
 import { nativeSelfCheck } from "../src/backend/native.js";
+import { resultKernels, type PairingSpec, type RunResult } from "../src/analysis/run_record.js";
+import { resultKey, resultOptions, trainKey } from "../src/study/run.js";
+import { studyKernels, writeSlurmScript } from "../src/study/runner.js";
+import { parseStudyGrid, STUDY_GRIDS, studyGrid } from "../src/study/grids.js";
+import { PROTOCOLS } from "../src/train/protocol.js";
+import { hashString } from "../src/util/random.js";
 import { projectPath } from "../src/util/paths.js";
-import { requireTool } from "./helpers.js";
+import { requireTool, tempDir } from "./helpers.js";
 
 const addon = loadNativeAddon();
 const skip = requireTool(typeof addon !== "string", `native kernels unavailable: ${typeof addon === "string" ? addon : ""}`);
@@ -92,4 +98,45 @@ test("only the AVX-512 build's own functions hold AVX-512 (EVEX) instructions, s
   const outside = [...evex.keys()].filter((name) => !name.includes("isa_avx512"));
   assert.deepEqual(outside, []);
   if (typeof addon !== "string" && addon.info().isas.includes("avx512")) assert.ok(evex.size > 0, "the AVX-512 build is compiled in, with AVX-512 code");
+});
+
+const spec: PairingSpec = { llm: "llama3.1-8b", tower: "clip", resolution: {}, captions: "short", seed: 0 };
+
+test("a run's keys carry its kernel build's class; the portable bits add nothing, so keys from before builds were recorded still match", () => {
+  const protocol = PROTOCOLS.small;
+  const zoo = { llm: "aaaa", tower: "bbbb" };
+  // The training key as it was computed before builds were recorded.
+  const { eval: _eval, validationScenes: _validation, ...training } = protocol;
+  const before = hashString(JSON.stringify({ spec, preset: "small", protocol: training, datasetKey: "d1", zoo })).toString(16).padStart(8, "0");
+  assert.equal(trainKey({ spec, preset: "small" }, protocol, "d1", zoo), before);
+  assert.equal(trainKey({ spec, preset: "small", kernels: "portable" }, protocol, "d1", zoo), before);
+  const native = trainKey({ spec, preset: "small", kernels: "avx512+SkylakeX" }, protocol, "d1", zoo);
+  assert.notEqual(native, before);
+  assert.notEqual(trainKey({ spec, preset: "small", kernels: "avx2+SkylakeX" }, protocol, "d1", zoo), native);
+  assert.equal(resultKey({ spec, preset: "small", evalLimit: 200, kernels: "portable" }, protocol, "d1", zoo), resultKey({ spec, preset: "small", evalLimit: 200 }, protocol, "d1", zoo));
+  assert.notEqual(resultKey({ spec, preset: "small", evalLimit: 200, kernels: "avx512+SkylakeX" }, protocol, "d1", zoo), resultKey({ spec, preset: "small", evalLimit: 200 }, protocol, "d1", zoo));
+  // A result names its build; one from before builds were recorded is the portable bits.
+  const old = { preset: "small", spec, eval: { limit: 200 } } as unknown as RunResult;
+  assert.equal(resultKernels(old), "portable");
+  assert.equal(resultOptions(old).kernels, "portable");
+  const fast = { ...old, kernels: { mode: "native", blasCore: "SkylakeX", addonIsa: "avx512", cpu: { model: "x", class: "x86-64-v4" }, class: "avx512+SkylakeX" } } as RunResult;
+  assert.equal(resultOptions(fast).kernels, "avx512+SkylakeX");
+});
+
+test("every built-in grid runs the portable bits, the archive's build; tiny (tests) runs the test process's; a grid file may name either", () => {
+  for (const grid of Object.values(STUDY_GRIDS)) {
+    assert.equal(grid.kernels, "portable", grid.name);
+    assert.equal(studyKernels(grid), "portable");
+    assert.equal(studyGrid(grid.name, "tiny").kernels, undefined);
+  }
+  const grid = (kernels: unknown) => ({ name: "g", title: "t", blocks: [{ llms: ["llama3.1-8b"], towers: ["clip"] }], seeds: [0], kernels });
+  assert.equal(parseStudyGrid(grid("native"), "g.json").kernels, "native");
+  assert.throws(() => parseStudyGrid(grid("fast"), "g.json"), /g\.json: field "kernels": expected one of portable, native, got "fast"/);
+  // A Slurm task starts in the grid's mode, as a worker process does.
+  const slurm = (kernels?: "portable" | "native") => readFileSync(writeSlurmScript({ study: { ...STUDY_GRIDS.quick, ...(kernels ? { kernels } : { kernels: undefined }) }, preset: "tiny", runsDir: tempDir() }).file, "utf8");
+  assert.match(slurm("portable"), /\nexport LLAVA_MORE_PORTABLE_BITS=1\nunset OPENBLAS_CORETYPE\n/);
+  assert.match(slurm("native"), /\nunset LLAVA_MORE_PORTABLE_BITS\n/);
+  assert.doesNotMatch(slurm(), /LLAVA_MORE_PORTABLE_BITS/);
+  if (portableBits()) assert.throws(() => studyKernels(parseStudyGrid(grid("native"), "g.json")), /runs the native kernels, and this process was started with LLAVA_MORE_PORTABLE_BITS=1/);
+  else assert.equal(studyKernels(parseStudyGrid(grid("native"), "g.json")), kernelBuild().class);
 });
