@@ -36,7 +36,7 @@
           "type": "static_library",
           "sources": ["src/kernels.cc"],
           "defines": ["LLAVA_ISA_NS=isa_avx512"],
-          "cflags_cc": ["-march=x86-64-v4", "-mprefer-vector-width=512", "-fPIC"]
+          "cflags_cc": ["-march=x86-64-v4", "-mprefer-vector-width=256", "-fPIC"]
         }
       ]
     }]
