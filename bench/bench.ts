@@ -11,6 +11,7 @@ import { BACKEND_NAMES, describeBackend, initBackend, useBackend, type BackendNa
 import { describeAdapter, registeredAdapter } from "../src/backend/webgpu.js";
 import { AdamW } from "../src/train/optimizer.js";
 import { loadNativeAddon, NativeBackend } from "../src/backend/native.js";
+import { describeKernelBuild, kernelBuild } from "../src/backend/kernel_build.js";
 import { buildLlmConfig, type LlmConfig } from "../src/models/llm/config.js";
 import { CausalLM, causalLmLoss, IGNORE_INDEX } from "../src/models/llm/decoder.js";
 import { LLM_ARCHITECTURES, llmConfig } from "../src/models/llm/registry.js";
@@ -347,6 +348,8 @@ async function main(): Promise<void> {
   const measured = options.backend ?? chosen.name;
   if (measured !== chosen.name) await useBackend(measured);
   console.log(`backend: ${measured === chosen.name ? describeBackend(chosen) : `${measured}${measured === "webgpu" ? ` on ${describeAdapter(registeredAdapter()!)}` : ""}`}`);
+  const kernels = kernelBuild();
+  console.log(`kernels: ${describeKernelBuild(kernels)}`);
   // The measured backend, then the reference (WebAssembly by default) when it is another.
   const names: BackendName[] = [measured, ...(options.reference && options.reference !== measured ? [options.reference] : [])];
   const leak = options.leakSteps > 0 ? await leakCheck(options.leakSteps) : undefined;
@@ -360,7 +363,7 @@ async function main(): Promise<void> {
   const cpu = cpuDescription();
   const peer = options.peer ? peerComparison(results[0]!.rows, options) : undefined;
   if (peer) {
-    console.log(`\nsame sitting against PyTorch on ${cpu.model} [${cpu.flags.join(" ")}]:`);
+    console.log(`\nsame sitting against PyTorch on ${cpu.model} [${cpu.flags.join(" ")}], ${kernels.mode} kernels (${kernels.class}):`);
     if ("skipped" in peer.torch) console.log(`  PyTorch peer skipped: ${peer.torch.skipped}`);
     else console.log(`  PyTorch ${peer.torch.torch}, ${peer.torch.threads} threads, ${Object.entries(peer.torch.env).map(([k, v]) => `${k}=${v}`).join(" ")}`);
     for (const r of peer.rows) console.log(`  ${r.name.padEnd(46)} ours ${r.ours.toFixed(0).padStart(6)}  PyTorch ${r.torch.toFixed(0).padStart(6)} ${r.unit.padEnd(9)} ratio ${r.ratio.toFixed(2)}x`);
@@ -373,6 +376,7 @@ async function main(): Promise<void> {
     ...(measured === "webgpu" ? { adapter: registeredAdapter() } : {}),
     node: process.version,
     cpu,
+    kernels,
     options: { steps: options.steps, warmup: options.warmup, only: options.only?.source ?? null, leakSteps: options.leakSteps, batchScale: options.batchScale },
     results,
     peer: peer ?? null,

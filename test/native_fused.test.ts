@@ -67,6 +67,7 @@ function build(v: Variant): { attn: Attention; forward: (x: tf.Tensor) => tf.Ten
 }
 
 test("fused attention (GQA, causal / window / padding masks, soft-cap, RoPE, odd sizes) matches the composite ops on the CPU backend, with gradients", { skip }, async () => {
+  delete process.env[PORTABLE]; // the default build's fused path, whatever mode the suite runs in
   for (const v of VARIANTS) {
     const { attn, forward } = build(v);
     await agree(v.label, [rnd([2, T, v.config.hidden], 42), rnd([2, T, v.config.hidden], 43)], (x, r) => {
@@ -174,6 +175,7 @@ test("the fused attention and loss kernels give the same bits with one thread an
 });
 
 test("the fused causal-LM loss (ignored and out-of-range labels, odd sizes) matches the composite ops, with its gradient; portable mode keeps the composite", { skip }, async () => {
+  delete process.env[PORTABLE]; // the default build's fused path, whatever mode the suite runs in
   // 3 sequences of 9 over a vocabulary of 37 (four blocks of 8 lanes and a tail): ignored labels, one past the vocabulary.
   const [b, t, v] = [3, 9, 37];
   const labels = Array.from({ length: b * t }, (_, i) => (i % 5 === 2 ? IGNORE_INDEX : i === 7 ? v + 3 : (i * 7) % v));

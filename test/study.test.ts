@@ -17,6 +17,7 @@ import { expandGrid, type StudyGrid } from "../src/study/grid.js";
 import { type PairingSpec, type RunResult, runId, runWallSeconds } from "../src/analysis/run_record.js";
 import { imageTokens, inputSide, parseResolution, resolutionLabel } from "../src/models/vision/resolution.js";
 import { STUDY_GRIDS, studyGrid } from "../src/study/grids.js";
+import { kernelBuild } from "../src/backend/kernel_build.js";
 import { currentResult, evalSuffix, evaluatePairing, expectedResultKey, readLog, resultKey, resultOptions, runPairing, WORKER_LOG, zooFeatureTower } from "../src/study/run.js";
 import { bindingMarkdown } from "../src/analysis/lab_binding.js";
 import { findingsInputs, otherZooBuilds, readResults } from "../src/study/results.js";
@@ -120,6 +121,10 @@ test("a tiny grid of two pairings trains both stages, evaluates, merges, and ski
     assert.equal(log.filter((l) => l.stage === 2).length, r.stage2.steps);
     assert.ok(log.every((l) => Number.isFinite(l.loss) && l.tokens_per_second > 0 && l.backend.length > 0 && l.learning_rate >= 0));
     assert.ok(existsSync(join(root, "runs", "tiny", r.id, "eval-limit8", "results.json")));
+    // The result and run.json name the kernel build and CPU; the key carries the build's class.
+    assert.deepEqual(r.kernels, kernelBuild());
+    assert.deepEqual((JSON.parse(readFileSync(join(root, "runs", "tiny", r.id, "run.json"), "utf8")) as { kernels: unknown }).kernels, kernelBuild());
+    assert.equal(resultOptions(r).kernels, kernelBuild().class);
   }
   for (const f of outcome.files) assert.ok(existsSync(f), f);
   assert.match(readFileSync(outcome.files[0]!, "utf8"), /^run,llm,family,size,llm_params,tower,resolution,image_size,s2,captions,seed,benchmark,score/);

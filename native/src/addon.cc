@@ -9,6 +9,38 @@
 #include "gated.h"
 #include "loss.h"
 #include "kernels.h"
+#include "parallel.h"
+
+#ifdef USE_OPENBLAS
+#include <cblas.h>
+#endif
+
+namespace {
+
+// The kernel builds this CPU can run, the base build first (kernels.h), and the one in use: the base
+// build until selectKernels picks another.
+std::vector<const llava::Kernels*> runnableBuilds() {
+  std::vector<const llava::Kernels*> builds{&llava::LLAVA_ISA_NS::kernels()};
+#ifdef LLAVA_HAVE_AVX512
+  // The x86-64-v4 set; libgcc also checks that the OS saves the AVX-512 registers.
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512cd"))
+    builds.push_back(&llava::isa_avx512::kernels());
+#endif
+  return builds;
+}
+
+const std::vector<const llava::Kernels*>& builds() {
+  static const std::vector<const llava::Kernels*> b = runnableBuilds();
+  return b;
+}
+
+const llava::Kernels* active = builds().front();
+
+}  // namespace
+
+const llava::Kernels& llava::activeKernels() { return *active; }
 
 namespace {
 
@@ -117,7 +149,7 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
       return nullptr;
     }
   }
-  llava::batchedGemm(a, b, out, static_cast<int64_t>(batch), m, n, k, transA, transB, ao.data(), bo.data(), args.flag(10));
+  active->batchedGemm(a, b, out, static_cast<int64_t>(batch), m, n, k, transA, transB, ao.data(), bo.data(), args.flag(10));
   return nullptr;
 }
 
@@ -128,7 +160,7 @@ napi_value Softmax(napi_env env, napi_callback_info info) {
   const float* x = args.array<float>(0, napi_float32_array, rows * cols, "x");
   float* out = args.array<float>(1, napi_float32_array, rows * cols, "out");
   if (args.failed) return nullptr;
-  llava::softmaxRows(x, out, rows, cols);
+  active->softmaxRows(x, out, rows, cols);
   return nullptr;
 }
 
@@ -178,7 +210,7 @@ napi_value Binary(napi_env env, napi_callback_info info) {
     if (!args.failed) args.fail("binary: unknown op");
     return nullptr;
   }
-  if (total > 0) llava::binary(static_cast<int>(op), a, b, out, static_cast<int>(rank), shape, sa, sb);
+  if (total > 0) active->binary(static_cast<int>(op), a, b, out, static_cast<int>(rank), shape, sa, sb);
   return nullptr;
 }
 
@@ -193,7 +225,7 @@ napi_value Unary(napi_env env, napi_callback_info info) {
     if (!args.failed) args.fail("unary: unknown op");
     return nullptr;
   }
-  llava::unary(static_cast<int>(op), x, out, static_cast<int64_t>(n));
+  active->unary(static_cast<int>(op), x, out, static_cast<int64_t>(n));
   return nullptr;
 }
 
@@ -208,7 +240,7 @@ napi_value Copy(napi_env env, napi_callback_info info) {
   const float* src = args.array<float>(0, napi_float32_array, srcOffset + extent(rank, shape, ss), "src");
   float* dst = args.array<float>(2, napi_float32_array, dstOffset + extent(rank, shape, ds), "dst");
   if (args.failed) return nullptr;
-  if (extent(rank, shape, ss) > 0) llava::stridedCopy(src + srcOffset, dst + dstOffset, static_cast<int>(rank), shape, ss, ds);
+  if (extent(rank, shape, ss) > 0) active->stridedCopy(src + srcOffset, dst + dstOffset, static_cast<int>(rank), shape, ss, ds);
   return nullptr;
 }
 
@@ -222,7 +254,7 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
     if (!args.failed) args.fail("reduce: unknown op");
     return nullptr;
   }
-  llava::reduceRows(static_cast<int>(op), x, out, rows, cols);
+  active->reduceRows(static_cast<int>(op), x, out, rows, cols);
   return nullptr;
 }
 
@@ -236,7 +268,7 @@ napi_value ReduceCols(napi_env env, napi_callback_info info) {
     if (!args.failed) args.fail("reduceCols: op must be 0 (sum) or 1 (mean)");
     return nullptr;
   }
-  llava::reduceCols(static_cast<int>(op), x, out, rows, cols);
+  active->reduceCols(static_cast<int>(op), x, out, rows, cols);
   return nullptr;
 }
 
@@ -253,7 +285,7 @@ napi_value AdamW(napi_env env, napi_callback_info info) {
   float* ov = args.array<float>(6, napi_float32_array, n, "outV");
   const double* h = args.array<double>(7, napi_float64_array, 7, "hyper");
   if (args.failed) return nullptr;
-  if (n > 0) llava::adamw(param, grad, m, v, op, om, ov, static_cast<int64_t>(n), h[0], h[1], h[2], h[3], h[4], h[5], h[6]);
+  if (n > 0) active->adamw(param, grad, m, v, op, om, ov, static_cast<int64_t>(n), h[0], h[1], h[2], h[3], h[4], h[5], h[6]);
   return nullptr;
 }
 
@@ -276,7 +308,7 @@ napi_value NormForward(napi_env env, napi_callback_info info) {
     args.fail("normForward: x is not a whole number of rows of width d");
     return nullptr;
   }
-  llava::normForward(x, w, b, out, mean, rstd, rows, d, static_cast<float>(eps), center, static_cast<float>(offset));
+  active->normForward(x, w, b, out, mean, rstd, rows, d, static_cast<float>(eps), center, static_cast<float>(offset));
   return nullptr;
 }
 
@@ -301,7 +333,7 @@ napi_value NormBackward(napi_env env, napi_callback_info info) {
     args.fail("normBackward: x is not a whole number of rows of width d");
     return nullptr;
   }
-  llava::normBackward(x, w, dy, mean, rstd, dx, dw, db, rows, d, center, static_cast<float>(offset));
+  active->normBackward(x, w, dy, mean, rstd, dx, dw, db, rows, d, center, static_cast<float>(offset));
   return nullptr;
 }
 
@@ -316,7 +348,7 @@ napi_value Activation(napi_env env, napi_callback_info info) {
     if (!args.failed) args.fail("activation: unknown kind");
     return nullptr;
   }
-  llava::activation(static_cast<int>(kind), x, out, static_cast<int64_t>(n));
+  active->activation(static_cast<int>(kind), x, out, static_cast<int64_t>(n));
   return nullptr;
 }
 
@@ -331,7 +363,7 @@ napi_value ActivationGrad(napi_env env, napi_callback_info info) {
     if (!args.failed) args.fail("activationGrad: unknown kind");
     return nullptr;
   }
-  llava::activationGrad(static_cast<int>(kind), x, dy, dx, static_cast<int64_t>(n));
+  active->activationGrad(static_cast<int>(kind), x, dy, dx, static_cast<int64_t>(n));
   return nullptr;
 }
 
@@ -349,7 +381,7 @@ napi_value AttentionSoftmax(napi_env env, napi_callback_info info) {
     args.fail("attentionSoftmax: scores are not whole [Tq, Tk] blocks");
     return nullptr;
   }
-  llava::attentionSoftmax(scores, mask, y, static_cast<int64_t>(n) / tk, tq, tk, static_cast<float>(scale), static_cast<float>(cap));
+  active->attentionSoftmax(scores, mask, y, static_cast<int64_t>(n) / tk, tq, tk, static_cast<float>(scale), static_cast<float>(cap));
   return nullptr;
 }
 
@@ -368,7 +400,7 @@ napi_value AttentionSoftmaxGrad(napi_env env, napi_callback_info info) {
     args.fail("attentionSoftmaxGrad: not whole rows of Tk");
     return nullptr;
   }
-  llava::attentionSoftmaxGrad(y, dy, scores, ds, static_cast<int64_t>(n) / tk, tk, static_cast<float>(scale), static_cast<float>(cap));
+  active->attentionSoftmaxGrad(y, dy, scores, ds, static_cast<int64_t>(n) / tk, tk, static_cast<float>(scale), static_cast<float>(cap));
   return nullptr;
 }
 
@@ -381,7 +413,7 @@ napi_value LinearForward(napi_env env, napi_callback_info info) {
   const float* b = args.optionalFloats(2, out, "b");
   float* y = args.array<float>(3, napi_float32_array, rows * out, "y");
   if (args.failed) return nullptr;
-  llava::linearForward(x, w, b, y, rows, in, out);
+  active->linearForward(x, w, b, y, rows, in, out);
   return nullptr;
 }
 
@@ -396,7 +428,7 @@ napi_value LinearBackward(napi_env env, napi_callback_info info) {
   float* dw = args.array<float>(4, napi_float32_array, out * in, "dw");
   float* db = args.optionalFloats(5, out, "db");
   if (args.failed) return nullptr;
-  llava::linearBackward(x, w, dy, dx, dw, db, rows, in, out);
+  active->linearBackward(x, w, dy, dx, dw, db, rows, in, out);
   return nullptr;
 }
 
@@ -516,14 +548,59 @@ napi_value CausalLmLossGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// The OpenBLAS kernel set in use ("Haswell", "SkylakeX", …), "builtin" without OpenBLAS.
+const char* blasCore() {
+#ifdef USE_OPENBLAS
+  return openblas_get_corename();
+#else
+  return "builtin";
+#endif
+}
+
 napi_value Info(napi_env env, napi_callback_info) {
-  napi_value obj, blas, threads;
+  napi_value obj, blas, core, threads, isa, isas;
   napi_create_object(env, &obj);
-  napi_create_string_utf8(env, llava::blasName(), NAPI_AUTO_LENGTH, &blas);
+#ifdef USE_OPENBLAS
+  napi_create_string_utf8(env, "openblas", NAPI_AUTO_LENGTH, &blas);
+#else
+  napi_create_string_utf8(env, "builtin", NAPI_AUTO_LENGTH, &blas);
+#endif
+  napi_create_string_utf8(env, blasCore(), NAPI_AUTO_LENGTH, &core);
   napi_create_int32(env, llava::threadCount(), &threads);
+  napi_create_string_utf8(env, active->isa, NAPI_AUTO_LENGTH, &isa);
+  napi_create_array_with_length(env, builds().size(), &isas);
+  for (size_t i = 0; i < builds().size(); ++i) {
+    napi_value name;
+    napi_create_string_utf8(env, builds()[i]->isa, NAPI_AUTO_LENGTH, &name);
+    napi_set_element(env, isas, static_cast<uint32_t>(i), name);
+  }
   napi_set_named_property(env, obj, "blas", blas);
+  napi_set_named_property(env, obj, "blasCore", core);
   napi_set_named_property(env, obj, "threads", threads);
+  napi_set_named_property(env, obj, "isa", isa);
+  napi_set_named_property(env, obj, "isas", isas);
   return obj;
+}
+
+// selectKernels(isa): makes one of info().isas the build every kernel runs; returns its name.
+napi_value SelectKernels(napi_env env, napi_callback_info info) {
+  Args args(env, info, 1);
+  char name[32] = {0};
+  size_t length = 0;
+  if (!args.failed && napi_get_value_string_utf8(env, args.values[0], name, sizeof name, &length) != napi_ok) args.fail("isa: expected a string");
+  if (args.failed) return nullptr;
+  for (const llava::Kernels* build : builds()) {
+    if (std::string(build->isa) == name) {
+      active = build;
+      napi_value result;
+      napi_create_string_utf8(env, active->isa, NAPI_AUTO_LENGTH, &result);
+      return result;
+    }
+  }
+  std::string known;
+  for (const llava::Kernels* build : builds()) known += (known.empty() ? "" : ", ") + std::string(build->isa);
+  args.fail(std::string("selectKernels: no kernel build \"") + name + "\" for this CPU; it runs " + known);
+  return nullptr;
 }
 
 napi_value Init(napi_env env, napi_value exports) {
@@ -551,6 +628,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"causalLmLoss", nullptr, CausalLmLoss, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"causalLmLossGrad", nullptr, CausalLmLossGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"selectKernels", nullptr, SelectKernels, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

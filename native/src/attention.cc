@@ -11,9 +11,14 @@
 #include <vector>
 
 #include "kernels.h"
+#include "parallel.h"
 #include "simd.h"
 
 namespace llava {
+
+// Compiled once, in the addon's base build; the lane sums below are written for its 8 lanes.
+namespace simd = LLAVA_ISA_NS::simd;
+static_assert(simd::kLanes == 8, "compiled for an 8-lane build");
 
 namespace {
 
@@ -23,7 +28,7 @@ constexpr float kBlocked = -1e9f;
 // C = op(A) · op(B) for one product on the calling thread (inside a pool task the product runs inline).
 void product(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool transA, bool transB) {
   const int64_t zero = 0;
-  batchedGemm(a, b, c, 1, m, n, k, transA, transB, &zero, &zero);
+  activeKernels().batchedGemm(a, b, c, 1, m, n, k, transA, transB, &zero, &zero, false);
 }
 
 // y = x with its first `rotary` channels rotated (RoPE at the position whose tables are c and s).
@@ -88,7 +93,7 @@ void gather(const Task& task, const float* q, const float* k, const float* v, co
 
 // Sum and maximum of n floats, eight lanes at a time (a fixed order: the same bits on every call).
 float sum(const float* x, int64_t n) {
-  simd::V8 acc = simd::splat(0.0f);
+  simd::V acc = simd::splat(0.0f);
   int64_t j = 0;
   for (; j + 8 <= n; j += 8) acc += simd::load(x + j);
   float total = 0.0f;
@@ -97,7 +102,7 @@ float sum(const float* x, int64_t n) {
   return total;
 }
 float dot(const float* x, const float* y, int64_t n) {
-  simd::V8 acc = simd::splat(0.0f);
+  simd::V acc = simd::splat(0.0f);
   int64_t j = 0;
   for (; j + 8 <= n; j += 8) acc += simd::load(x + j) * simd::load(y + j);
   float total = 0.0f;
@@ -106,10 +111,10 @@ float dot(const float* x, const float* y, int64_t n) {
   return total;
 }
 float max(const float* x, int64_t n) {
-  simd::V8 acc = simd::splat(-std::numeric_limits<float>::infinity());
+  simd::V acc = simd::splat(-std::numeric_limits<float>::infinity());
   int64_t j = 0;
   for (; j + 8 <= n; j += 8) {
-    const simd::V8 v = simd::load(x + j);
+    const simd::V v = simd::load(x + j);
     acc = simd::select(v > acc, v, acc);
   }
   float m = -std::numeric_limits<float>::infinity();
@@ -124,7 +129,7 @@ void softmaxRow(float* __restrict row, int64_t t, const float* __restrict keyMas
   const int64_t n = d.seq;
   const float scale = d.scale, cap = d.cap;
   if (cap > 0) {
-    simd::map(row, row, 0, n, [scale, cap](simd::V8 x) { return cap * simd::tanh(x * (scale / cap)); });
+    simd::map(row, row, 0, n, [scale, cap](simd::V x) { return cap * simd::tanh(x * (scale / cap)); });
   } else {
     for (int64_t j = 0; j < n; ++j) row[j] *= scale;
   }
@@ -136,7 +141,7 @@ void softmaxRow(float* __restrict row, int64_t t, const float* __restrict keyMas
     for (int64_t j = 0; j < n; ++j) row[j] += (1.0f - keyMask[j]) * kBlocked;
   float mx = max(row, n);
   if (std::isinf(mx) && mx < 0) mx = 0.0f;
-  simd::map(row, row, 0, n, [mx](simd::V8 x) { return simd::exp(x - mx); });
+  simd::map(row, row, 0, n, [mx](simd::V x) { return simd::exp(x - mx); });
   const float inv = 1.0f / sum(row, n);
   for (int64_t j = 0; j < n; ++j) row[j] *= inv;
 }
@@ -198,8 +203,8 @@ void attentionBackward(const float* q, const float* k, const float* v, const flo
       for (int64_t j = 0; j < T; ++j) g[j] = pr[j] * (g[j] - rowDot) * d.scale;
       if (raw) {
         const float inner = d.scale / d.cap;
-        simd::map2(raw + i * T, g, g, 0, T, [inner](simd::V8 s, simd::V8 dz) {
-          const simd::V8 th = simd::tanh(s * inner);
+        simd::map2(raw + i * T, g, g, 0, T, [inner](simd::V s, simd::V dz) {
+          const simd::V th = simd::tanh(s * inner);
           return dz * (1.0f - th * th);
         });
       }

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "kernels.h"
+#include "parallel.h"
 
 namespace llava {
 
@@ -24,7 +25,7 @@ void forEachChunk(int64_t n, double workPerElement, F body) {
 
 void gatedActivation(int kind, const float* g, const float* u, float* y, int64_t n) {
   forEachChunk(n, 24.0, [&](int64_t i0, int64_t len) {
-    activation(kind, g + i0, y + i0, len);
+    activeKernels().activation(kind, g + i0, y + i0, len);
     for (int64_t i = i0; i < i0 + len; ++i) y[i] *= u[i];
   });
 }
@@ -32,8 +33,8 @@ void gatedActivation(int kind, const float* g, const float* u, float* y, int64_t
 void gatedActivationGrad(int kind, const float* g, const float* u, const float* dy, float* dg, float* du, int64_t n) {
   forEachChunk(n, 60.0, [&](int64_t i0, int64_t len) {
     for (int64_t i = i0; i < i0 + len; ++i) dg[i] = dy[i] * u[i];
-    activationGrad(kind, g + i0, dg + i0, dg + i0, len);
-    activation(kind, g + i0, du + i0, len);
+    activeKernels().activationGrad(kind, g + i0, dg + i0, dg + i0, len);
+    activeKernels().activation(kind, g + i0, du + i0, len);
     for (int64_t i = i0; i < i0 + len; ++i) du[i] *= dy[i];
   });
 }

@@ -1,151 +1,27 @@
-#include <cstdlib>
+// The kernels, compiled once per instruction set (binding.gyp): LLAVA_ISA_NS names the build
+// (isa_avx2, isa_avx512, isa_generic), and everything here lives in that namespace, inline helpers
+// included, so the linker cannot keep one build's copy of a helper for the other. The standard
+// library's templates both builds instantiate are shared: the addon's own objects come first at link
+// time, so their base-build copies are kept (test/kernel_build.test.ts reads the addon to check).
 #include "kernels.h"
-#include "simd.h"
+#include "parallel.h"
 
 #include <algorithm>
-#include <cstring>
 #include <cmath>
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <functional>
-#include <mutex>
+#include <cstring>
 #include <limits>
-#include <thread>
 #include <vector>
 
 #ifdef USE_OPENBLAS
 #include <cblas.h>
 #endif
 
+#include "simd.h"
+
 namespace llava {
+namespace LLAVA_ISA_NS {
 
-using simd::V8;
-
-// LLAVA_MORE_THREADS overrides the count: the study runner gives each worker process its share of the cores.
-int threadCount() {
-  static const int n = [] {
-    if (const char* env = std::getenv("LLAVA_MORE_THREADS")) {
-      const int v = std::atoi(env);
-      if (v >= 1) return std::min(v, 64);
-    }
-    return static_cast<int>(std::max(1u, std::min(8u, std::thread::hardware_concurrency())));
-  }();
-  return n;
-}
-
-namespace {
-
-// A persistent pool of threadCount() − 1 workers: starting a thread per kernel call costs tens of
-// microseconds, and a training step makes over a thousand calls. Waking a sleeping worker through a
-// condition variable cost ~45 µs a call on this machine's VM, so a worker spins for a short while
-// after each job before it sleeps (kernels follow each other within microseconds during a step),
-// and sleeps for good when the process goes idle.
-class Pool {
- public:
-  explicit Pool(int workers) {
-    for (int i = 0; i < workers; ++i) threads_.emplace_back([this, i] { loop(i + 1); });
-  }
-
-  // Calls f(part) for every part in [0, parts); part 0 on the calling thread. Every worker
-  // acknowledges every job (those without a part just count down), so no worker can still be
-  // reading a job when the next one is posted.
-  void run(int parts, const std::function<void(int)>& f) {
-    job_ = &f;
-    parts_ = parts;
-    pending_.store(static_cast<int>(threads_.size()), std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_seq_cst);
-    if (sleepers_.load(std::memory_order_seq_cst) > 0) {
-      std::lock_guard<std::mutex> lock(mu_);
-      wake_.notify_all();
-    }
-    inPool() = true;
-    f(0);
-    inPool() = false;
-    for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
-      if (spin < 4096) cpuRelax();
-      else std::this_thread::yield();
-    }
-    job_ = nullptr;
-  }
-
-  static bool& inPool() {
-    thread_local bool value = false;
-    return value;
-  }
-
- private:
-  static void cpuRelax() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-  }
-
-  // Spins up to ~200 µs for the next job, then sleeps until one is posted.
-  uint64_t awaitJob(uint64_t seen) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
-    for (int spin = 0;; ++spin) {
-      const uint64_t g = generation_.load(std::memory_order_acquire);
-      if (g != seen) return g;
-      cpuRelax();
-      if ((spin & 255) == 255 && std::chrono::steady_clock::now() > until) break;
-    }
-    std::unique_lock<std::mutex> lock(mu_);
-    sleepers_.fetch_add(1, std::memory_order_seq_cst);
-    wake_.wait(lock, [&] { return generation_.load(std::memory_order_seq_cst) != seen; });
-    sleepers_.fetch_sub(1, std::memory_order_seq_cst);
-    return generation_.load(std::memory_order_acquire);
-  }
-
-  void loop(int id) {
-    inPool() = true;
-    uint64_t seen = 0;
-    for (;;) {
-      seen = awaitJob(seen);
-      if (id < parts_) (*job_)(id);
-      pending_.fetch_sub(1, std::memory_order_release);
-    }
-  }
-
-  std::vector<std::thread> threads_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  // Written by run() before the generation bump and read by workers after they see it.
-  const std::function<void(int)>* job_ = nullptr;
-  int parts_ = 0;
-  std::atomic<int> pending_{0};
-  std::atomic<int> sleepers_{0};
-  std::atomic<uint64_t> generation_{0};
-};
-
-Pool& pool() {
-  // Never destroyed: its workers sleep until the process exits.
-  static Pool* p = new Pool(threadCount() - 1);
-  return *p;
-}
-
-}  // namespace
-
-// Runs body(begin, end) over [0, total) split across the cores when the work is large enough.
-template <typename F>
-static void parallelFor(int64_t total, double workPerItem, F body) {
-  const int threads = threadCount();
-  if (threads == 1 || total < 2 || total * workPerItem < 2e5 || Pool::inPool()) {
-    body(0, total);
-    return;
-  }
-  const int parts = static_cast<int>(std::min<int64_t>(threads, total));
-  const int64_t chunk = (total + parts - 1) / parts;
-  const std::function<void(int)> part = [&](int p) {
-    const int64_t begin = p * chunk, end = std::min(total, begin + chunk);
-    if (begin < end) body(begin, end);
-  };
-  pool().run(parts, part);
-}
-
-void parallelRange(int64_t total, double workPerItem, const std::function<void(int64_t, int64_t)>& body) {
-  parallelFor(total, workPerItem, body);
-}
+using simd::V;
 
 // Built-in kernel: C = op(A) op(B) for one product, rows [r0, r1) of C. The i-k-j order keeps the
 // inner loop contiguous in B and C so the compiler vectorises it with FMA.
@@ -209,17 +85,21 @@ static void gemmOne(const float* a, const float* b, float* c, int64_t m, int64_t
       blasGemm(a, b, c, m, n, k, transA, transB, lda, ldb, n);
       return;
     }
-    // Blocks of C's rows (rows of op(A)), one per thread, each a multiple of kBlasRowAlign rows.
-    // OpenBLAS gives such a block the same bits as those rows of the whole product (its kernels
-    // group rows by 12), so the result is the one-thread result whatever the thread count; a block
-    // edge elsewhere, or a split of C's columns, changes the bits of the rows around it.
-    constexpr int64_t kBlasRowAlign = 48;
-    const int64_t threads = threadCount();
-    const int64_t chunk = ((m + threads - 1) / threads + kBlasRowAlign - 1) / kBlasRowAlign * kBlasRowAlign;
+    // Blocks of C's rows (rows of op(A)), each a multiple of kBlasRowAlign rows, cut by the product's
+    // shape alone and shared out among the threads: the result is the same bits whatever the thread
+    // count. OpenBLAS's Haswell kernels (the portable bits) give such a block the same bits as those
+    // rows of the whole product (they group rows by 12); its SkylakeX kernels do not for every
+    // shape (A·Bᵀ with 100 rows, measured), so the blocks must not depend on the thread count. A
+    // block edge off the alignment, or a split of C's columns, changes the bits of the rows around it.
+    constexpr int64_t kBlasRowAlign = 48, kMaxBlocks = 8;
+    const int64_t wanted = std::clamp<int64_t>(m / kBlasRowAlign, 1, kMaxBlocks);
+    const int64_t chunk = ((m + wanted - 1) / wanted + kBlasRowAlign - 1) / kBlasRowAlign * kBlasRowAlign;
     const int64_t parts = (m + chunk - 1) / chunk;
     parallelFor(parts, static_cast<double>(chunk * n * k), [&](int64_t p0, int64_t p1) {
-      const int64_t r0 = p0 * chunk, r1 = std::min(m, p1 * chunk);
-      blasGemm(transA ? a + r0 : a + r0 * k, b, c + r0 * n, r1 - r0, n, k, transA, transB, lda, ldb, n);
+      for (int64_t p = p0; p < p1; ++p) {
+        const int64_t r0 = p * chunk, r1 = std::min(m, r0 + chunk);
+        blasGemm(transA ? a + r0 : a + r0 * k, b, c + r0 * n, r1 - r0, n, k, transA, transB, lda, ldb, n);
+      }
     });
     return;
   }
@@ -249,7 +129,7 @@ void batchedGemm(const float* a, const float* b, float* c, int64_t batch, int64_
 // row's maximum. A row of −inf gives 0 / 0 = NaN, as TF.js does.
 static void expNormalise(const float* in, float* out, int64_t n, float mx) {
   if (std::isinf(mx) && mx < 0) mx = 0.0f;
-  simd::map(in, out, 0, n, [mx](V8 v) { return simd::exp(v - mx); });
+  simd::map(in, out, 0, n, [mx](V v) { return simd::exp(v - mx); });
   float sum = 0.0f;
   for (int64_t j = 0; j < n; ++j) sum += out[j];
   const float inv = 1.0f / sum;
@@ -372,12 +252,12 @@ static void unaryVectorLoop(Op f, const float* x, float* out, int64_t n) {
 void unary(int op, const float* x, float* out, int64_t n) {
   switch (op) {
     case kNeg: return unaryLoop([](float v) { return -v; }, x, out, n);
-    case kExp: return unaryVectorLoop([](V8 v) { return simd::exp(v); }, x, out, n);
+    case kExp: return unaryVectorLoop([](V v) { return simd::exp(v); }, x, out, n);
     case kLog: return unaryLoop([](float v) { return std::log(v); }, x, out, n);
     case kSqrt: return unaryLoop([](float v) { return std::sqrt(v); }, x, out, n);
     case kRsqrt: return unaryLoop([](float v) { return 1.0f / std::sqrt(v); }, x, out, n);
     case kSquare: return unaryLoop([](float v) { return v * v; }, x, out, n);
-    case kSigmoid: return unaryVectorLoop([](V8 v) { return simd::sigmoid(v); }, x, out, n);
+    case kSigmoid: return unaryVectorLoop([](V v) { return simd::sigmoid(v); }, x, out, n);
     case kTanh: return unaryLoop([](float v) { return std::tanh(v); }, x, out, n);
     case kErf: return unaryLoop([](float v) { return std::erf(v); }, x, out, n);
     case kAbs: return unaryLoop([](float v) { return std::fabs(v); }, x, out, n);
@@ -516,7 +396,7 @@ namespace {
 constexpr float kSqrt2OverPi = 0.7978845608028654f;
 
 template <int Kind>
-inline V8 act(V8 x) {
+inline V act(V x) {
   if constexpr (Kind == 0) return 0.5f * x * (1.0f + simd::erf(x * 0.7071067811865476f));
   if constexpr (Kind == 1) return 0.5f * x * (1.0f + simd::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
   if constexpr (Kind == 2) return x * simd::sigmoid(1.702f * x);
@@ -524,21 +404,21 @@ inline V8 act(V8 x) {
 }
 
 template <int Kind>
-inline V8 actDerivative(V8 x) {
+inline V actDerivative(V x) {
   if constexpr (Kind == 0) {
     return 0.5f * (1.0f + simd::erf(x * 0.7071067811865476f)) + x * 0.3989422804014327f * simd::exp(-0.5f * x * x);
   }
   if constexpr (Kind == 1) {
-    const V8 u = kSqrt2OverPi * (x + 0.044715f * x * x * x);
-    const V8 t = simd::tanh(u);
+    const V u = kSqrt2OverPi * (x + 0.044715f * x * x * x);
+    const V t = simd::tanh(u);
     return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * kSqrt2OverPi * (1.0f + 3.0f * 0.044715f * x * x);
   }
   if constexpr (Kind == 2) {
-    const V8 s = simd::sigmoid(1.702f * x);
+    const V s = simd::sigmoid(1.702f * x);
     return s + 1.702f * x * s * (1.0f - s);
   }
   if constexpr (Kind == 3) {
-    const V8 s = simd::sigmoid(x);
+    const V s = simd::sigmoid(x);
     return s * (1.0f + x * (1.0f - s));
   }
 }
@@ -552,7 +432,7 @@ static void activationLoop(const float* x, float* out, int64_t n) {
 template <int Kind>
 static void activationGradLoop(const float* x, const float* dy, float* dx, int64_t n) {
   parallelFor(n, 30.0, [=](int64_t i0, int64_t i1) {
-    simd::map2(x, dy, dx, i0, i1, [](V8 v, V8 g) { return g * actDerivative<Kind>(v); });
+    simd::map2(x, dy, dx, i0, i1, [](V v, V g) { return g * actDerivative<Kind>(v); });
   });
 }
 
@@ -616,7 +496,7 @@ void attentionSoftmaxGrad(const float* y, const float* dy, const float* scores, 
 
 void linearForward(const float* x, const float* w, const float* b, float* y, int64_t rows, int64_t in, int64_t out) {
   const int64_t zero = 0;
-  batchedGemm(x, w, y, 1, rows, out, in, false, true, &zero, &zero);
+  batchedGemm(x, w, y, 1, rows, out, in, false, true, &zero, &zero, false);
   if (b) {
     parallelFor(rows, static_cast<double>(out), [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r)
@@ -628,17 +508,20 @@ void linearForward(const float* x, const float* w, const float* b, float* y, int
 void linearBackward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db, int64_t rows, int64_t in,
                     int64_t out) {
   const int64_t zero = 0;
-  batchedGemm(dy, w, dx, 1, rows, in, out, false, false, &zero, &zero);
-  batchedGemm(dy, x, dw, 1, out, in, rows, true, false, &zero, &zero);
+  batchedGemm(dy, w, dx, 1, rows, in, out, false, false, &zero, &zero, false);
+  batchedGemm(dy, x, dw, 1, out, in, rows, true, false, &zero, &zero, false);
   if (db) reduceCols(0, dy, db, rows, out);
 }
 
-const char* blasName() {
-#ifdef USE_OPENBLAS
-  return "openblas";
-#else
-  return "builtin";
-#endif
+#define LLAVA_QUOTE(ns) #ns
+#define LLAVA_NAME_OF(ns) LLAVA_QUOTE(ns)
+
+const Kernels& kernels() {
+  // The build's name without "isa_": "avx2", "avx512", "generic".
+  static const Kernels table{LLAVA_NAME_OF(LLAVA_ISA_NS) + 4, batchedGemm, softmaxRows, binary, unary, stridedCopy, reduceCols, reduceRows, adamw, normForward, normBackward,
+                             activation, activationGrad, attentionSoftmax, attentionSoftmaxGrad, linearForward, linearBackward};
+  return table;
 }
 
+}  // namespace LLAVA_ISA_NS
 }  // namespace llava

@@ -8,9 +8,14 @@
 #include <vector>
 
 #include "kernels.h"
+#include "parallel.h"
 #include "simd.h"
 
 namespace llava {
+
+// Compiled once, in the addon's base build; the lane sums below are written for its 8 lanes.
+namespace simd = LLAVA_ISA_NS::simd;
+static_assert(simd::kLanes == 8, "compiled for an 8-lane build");
 
 namespace {
 
@@ -19,7 +24,7 @@ float logSumExp(const float* x, int64_t n, float* scratch) {
   float mx = -std::numeric_limits<float>::infinity();
   for (int64_t j = 0; j < n; ++j) mx = std::max(mx, x[j]);
   const float shift = std::isinf(mx) ? 0.0f : mx;
-  simd::map(x, scratch, 0, n, [shift](simd::V8 v) { return simd::exp(v - shift); });
+  simd::map(x, scratch, 0, n, [shift](simd::V v) { return simd::exp(v - shift); });
   float sum = 0.0f;
   for (int64_t j = 0; j < n; ++j) sum += scratch[j];
   return shift + std::log(sum);
@@ -77,7 +82,7 @@ void causalLmLossBackward(const float* logits, const int32_t* labels, const floa
         continue;
       }
       const float shift = lse[b * (seq - 1) + t];
-      simd::map(p.row, out, 0, vocab, [shift, scale](simd::V8 v) { return simd::exp(v - shift) * scale; });
+      simd::map(p.row, out, 0, vocab, [shift, scale](simd::V v) { return simd::exp(v - shift) * scale; });
       out[p.label] -= scale;
     }
   });

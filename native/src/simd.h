@@ -1,74 +1,82 @@
-// Eight-lane float math written with GCC/Clang vector extensions, so exp-based loops run as SIMD on
-// whatever the compiler targets (AVX2 with -march=native here, two SSE halves elsewhere). GCC 12
-// would not vectorise the scalar exp: the clamp before the floor left control flow in the loop.
+// Float math on one vector register written with GCC/Clang vector extensions, so exp-based loops run
+// as SIMD on whatever the compiler targets: sixteen lanes in the AVX-512 build, eight in the AVX2 one
+// (two SSE halves elsewhere). GCC 12 would not vectorise the scalar exp: the clamp before the floor
+// left control flow in the loop. Included by kernels.cc only, inside its instruction set's namespace.
 #pragma once
 #include <cstdint>
 #include <cstring>
 #include <limits>
 
-namespace llava::simd {
+namespace llava {
+namespace LLAVA_ISA_NS {
+namespace simd {
 
-typedef float V8 __attribute__((vector_size(32)));
-typedef int32_t I8 __attribute__((vector_size(32)));
+#ifdef __AVX512F__
+constexpr int kLanes = 16;
+#else
+constexpr int kLanes = 8;
+#endif
+typedef float V __attribute__((vector_size(kLanes * 4)));
+typedef int32_t I __attribute__((vector_size(kLanes * 4)));
 
-inline V8 splat(float v) { return V8{} + v; }
-inline V8 load(const float* p) {
-  V8 v;
+inline V splat(float v) { return V{} + v; }
+inline V load(const float* p) {
+  V v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
-inline void store(float* p, V8 v) { std::memcpy(p, &v, sizeof v); }
-inline V8 select(I8 mask, V8 a, V8 b) { return mask ? a : b; }
-inline V8 bitsToFloat(I8 v) {
-  V8 f;
+inline void store(float* p, V v) { std::memcpy(p, &v, sizeof v); }
+inline V select(I mask, V a, V b) { return mask ? a : b; }
+inline V bitsToFloat(I v) {
+  V f;
   std::memcpy(&f, &v, sizeof f);
   return f;
 }
-inline I8 floatToBits(V8 v) {
-  I8 i;
+inline I floatToBits(V v) {
+  I i;
   std::memcpy(&i, &v, sizeof i);
   return i;
 }
 
 // exp(x) = 2^k · e^r with r in [−ln2/2, ln2/2] and Cephes' degree-6 polynomial for e^r (relative error
 // ~2e-7). Saturates like expf: +inf above ~88.7, 0 below ~−87.3, NaN stays NaN.
-inline V8 exp(V8 x) {
-  V8 xc = select(x != x, splat(0.0f), x);
+inline V exp(V x) {
+  V xc = select(x != x, splat(0.0f), x);
   xc = select(xc < -87.3f, splat(-87.3f), xc);
   xc = select(xc > 88.7f, splat(88.7f), xc);
-  const V8 kf = xc * 1.44269504088896341f + 0.5f;
-  const I8 truncated = __builtin_convertvector(kf, I8);
-  const I8 ki = truncated + (__builtin_convertvector(truncated, V8) > kf);  // floor: the mask is −1 where true
-  const V8 k = __builtin_convertvector(ki, V8);
-  const V8 r = xc - k * 0.693359375f + k * 2.12194440e-4f;
-  V8 p = splat(1.9875691500e-4f);
+  const V kf = xc * 1.44269504088896341f + 0.5f;
+  const I truncated = __builtin_convertvector(kf, I);
+  const I ki = truncated + (__builtin_convertvector(truncated, V) > kf);  // floor: the mask is −1 where true
+  const V k = __builtin_convertvector(ki, V);
+  const V r = xc - k * 0.693359375f + k * 2.12194440e-4f;
+  V p = splat(1.9875691500e-4f);
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
-  const V8 e = p * r * r + r + 1.0f;
-  V8 y = e * bitsToFloat((ki + 127) << 23);
+  const V e = p * r * r + r + 1.0f;
+  V y = e * bitsToFloat((ki + 127) << 23);
   y = select(x > 88.7f, splat(std::numeric_limits<float>::infinity()), y);
   y = select(x < -87.3f, splat(0.0f), y);
   return select(x != x, x, y);
 }
 
-inline V8 sigmoid(V8 x) { return 1.0f / (1.0f + exp(-x)); }
+inline V sigmoid(V x) { return 1.0f / (1.0f + exp(-x)); }
 // tanh(u) = 1 − 2 / (e^{2u} + 1), exact at ±inf.
-inline V8 tanh(V8 u) { return 1.0f - 2.0f / (exp(2.0f * u) + 1.0f); }
-inline V8 abs(V8 x) { return bitsToFloat(floatToBits(x) & 0x7fffffff); }
+inline V tanh(V u) { return 1.0f - 2.0f / (exp(2.0f * u) + 1.0f); }
+inline V abs(V x) { return bitsToFloat(floatToBits(x) & 0x7fffffff); }
 
 // erf by Abramowitz & Stegun 7.1.26 (absolute error ≤ 1.5e-7), odd-extended.
-inline V8 erf(V8 x) {
-  const V8 a = abs(x);
-  const V8 t = 1.0f / (1.0f + 0.3275911f * a);
-  V8 p = splat(1.061405429f);
+inline V erf(V x) {
+  const V a = abs(x);
+  const V t = 1.0f / (1.0f + 0.3275911f * a);
+  V p = splat(1.061405429f);
   p = p * t - 1.453152027f;
   p = p * t + 1.421413741f;
   p = p * t - 0.284496736f;
   p = p * t + 0.254829592f;
-  const V8 y = 1.0f - p * t * exp(-a * a);
+  const V y = 1.0f - p * t * exp(-a * a);
   return select(x < 0.0f, -y, y);
 }
 
@@ -76,9 +84,9 @@ inline V8 erf(V8 x) {
 template <typename F>
 inline void map(const float* x, float* out, int64_t i0, int64_t i1, F f) {
   int64_t i = i0;
-  for (; i + 8 <= i1; i += 8) store(out + i, f(load(x + i)));
+  for (; i + kLanes <= i1; i += kLanes) store(out + i, f(load(x + i)));
   if (i < i1) {
-    float in[8] = {0}, res[8];
+    float in[kLanes] = {0}, res[kLanes];
     std::memcpy(in, x + i, static_cast<size_t>(i1 - i) * sizeof(float));
     store(res, f(load(in)));
     std::memcpy(out + i, res, static_cast<size_t>(i1 - i) * sizeof(float));
@@ -89,9 +97,9 @@ inline void map(const float* x, float* out, int64_t i0, int64_t i1, F f) {
 template <typename F>
 inline void map2(const float* x, const float* y, float* out, int64_t i0, int64_t i1, F f) {
   int64_t i = i0;
-  for (; i + 8 <= i1; i += 8) store(out + i, f(load(x + i), load(y + i)));
+  for (; i + kLanes <= i1; i += kLanes) store(out + i, f(load(x + i), load(y + i)));
   if (i < i1) {
-    float a[8] = {0}, b[8] = {0}, res[8];
+    float a[kLanes] = {0}, b[kLanes] = {0}, res[kLanes];
     std::memcpy(a, x + i, static_cast<size_t>(i1 - i) * sizeof(float));
     std::memcpy(b, y + i, static_cast<size_t>(i1 - i) * sizeof(float));
     store(res, f(load(a), load(b)));
@@ -99,4 +107,6 @@ inline void map2(const float* x, const float* y, float* out, int64_t i0, int64_t
   }
 }
 
-}  // namespace llava::simd
+}  // namespace simd
+}  // namespace LLAVA_ISA_NS
+}  // namespace llava

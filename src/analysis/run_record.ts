@@ -4,6 +4,7 @@
  * (src/study/run.ts) and the analysis reads them, so they live here, below both.
  */
 import type { GpuAdapterInfo } from "../backend/webgpu.js";
+import { PORTABLE_CLASS, type KernelBuild } from "../backend/kernel_build.js";
 import type { CaptionStyle } from "../data/captions.js";
 import type { VisionFamily } from "../models/vision/config.js";
 import { resolutionLabel, type ResolutionSpec } from "../models/vision/resolution.js";
@@ -82,6 +83,11 @@ export interface RunResult {
   };
   backend: string;
   /**
+   * The kernel build and CPU it ran on (src/backend/kernel_build.ts); absent in runs before builds were
+   * recorded, which all ran the portable bits. Its class is part of the run's key.
+   */
+  kernels?: KernelBuild;
+  /**
    * SHA-1 of the zoo weights the run started from (the LLM's and the tower's model.safetensors). Two
    * builds of one entry by the same recipe differ where the machines' floating point does (the native
    * kernels are compiled for the CPU they build on), so this tells runs of different builds apart.
@@ -93,6 +99,9 @@ export interface RunResult {
   seconds: number;
   finished: string;
 }
+
+/** The class of the kernel build a result was computed with ("portable" for results from before builds were recorded). */
+export const resultKernels = (r: Pick<RunResult, "kernels">): string => r.kernels?.class ?? PORTABLE_CLASS;
 
 /**
  * A run's wall time. `seconds` gains a process's time only when it finishes, so a run killed and

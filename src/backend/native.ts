@@ -5,9 +5,6 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { KernelConfig, KernelFunc } from "@tensorflow/tfjs";
-import { createRequire } from "node:module";
-import { existsSync, readFileSync } from "node:fs";
-import { projectPath } from "../util/paths.js";
 import type { NativeAddon } from "./native/addon.js";
 import { NativeBackend } from "./native/backend.js";
 import type { Fallback } from "./native/kernel.js";
@@ -34,43 +31,7 @@ export const hasKernels = (...names: string[]): boolean => {
   return names.every((name) => tf.getKernel(name, backend) !== undefined);
 };
 
-export const NATIVE_ADDON_PATH = (): string => projectPath("native", "build", "Release", "llava_native.node");
-
-/**
- * OpenBLAS picks its sgemm kernels by CPU (on this machine's AMD EPYC "Cooperlake", an AVX-512 kernel),
- * and each kernel sums in its own order, so one seed gave other weights on another CPU. Pinned to the
- * Haswell (AVX2 + FMA) kernels wherever the CPU has them, every such machine multiplies alike, as the
- * addon's own kernels do (compiled for x86-64-v3, native/detect-march.cjs); measured here, a 384³
- * sgemm on one thread ran at 94.5 GFLOP/s pinned and 95.6 unpinned. Read when OpenBLAS loads (with
- * the addon); an OPENBLAS_CORETYPE already set is kept.
- */
-export function pinBlasKernels(): void {
-  if (process.env["OPENBLAS_CORETYPE"] === undefined && hasAvx2Fma()) process.env["OPENBLAS_CORETYPE"] = "Haswell";
-}
-
-/** Whether this is an x86-64 CPU with AVX2 and FMA (Linux's /proc/cpuinfo; false where it cannot be read). */
-export function hasAvx2Fma(): boolean {
-  if (process.arch !== "x64") return false;
-  try {
-    const flags = /^flags\s*:(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "";
-    return /\bavx2\b/.test(flags) && /\bfma\b/.test(flags);
-  } catch {
-    return false;
-  }
-}
-
-/** The built addon, or the reason it cannot be used. */
-export function loadNativeAddon(): NativeAddon | string {
-  if (process.env["LLAVA_MORE_NATIVE"] === "off") return "turned off by LLAVA_MORE_NATIVE=off";
-  const path = NATIVE_ADDON_PATH();
-  if (!existsSync(path)) return "native kernels not built (npm run build:native; needs a C++ compiler)";
-  pinBlasKernels();
-  try {
-    return createRequire(projectPath("package.json"))(path) as NativeAddon;
-  } catch (err) {
-    return `native addon failed to load: ${(err as Error).message.split("\n")[0]}`;
-  }
-}
+export { hasAvx2Fma, loadNativeAddon, NATIVE_ADDON_PATH, pinBlasKernels } from "./kernel_build.js";
 
 /** Every native kernel, group by group (native/), in the order they are registered. */
 function nativeKernels(addon: NativeAddon, fallback: Fallback): KernelConfig[] {

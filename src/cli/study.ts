@@ -18,7 +18,7 @@ import { readJsonFile } from "../util/jsonl.js";
 import { EVAL_SPLITS, evalSuffix, evaluatePairing, runDir, runsRoot, trainPairing, type EvalSplit, type RunOptions } from "../study/run.js";
 import { archivedIds, archiveRoot, archiveRun, archiveSourceIn, ZOO_DATASET } from "../study/archive.js";
 import { findingsInputs, findResults, otherBuildResults, otherZooBuilds, readResults } from "../study/results.js";
-import { gridTimeLeft, missingZooEntries, mergeStudy, runStudy, runStudyIndex, timeLeftText, writeSlurmScript, type StudyOptions } from "../study/runner.js";
+import { gridTimeLeft, missingZooEntries, mergeStudy, runStudy, runStudyIndex, studyKernels, timeLeftText, writeSlurmScript, type StudyOptions } from "../study/runner.js";
 import { zooBuildTime, zooCommand } from "../study/notebook_zoo.js";
 import type { StudyDefinition } from "../study/grids.js";
 import { durationText } from "../util/progress.js";
@@ -149,8 +149,10 @@ function gridList(values: Values): string[] {
   const lines = STUDY_NAMES.map((name) => {
     const grid = studyGrid(name, preset);
     const suffix = evalSuffix(grid.evalLimit !== undefined ? { evalLimit: grid.evalLimit } : {});
-    if (!finishedAt.has(suffix)) finishedAt.set(suffix, readResults(runs, { suffix, ...(source ? { archive: source } : {}) }));
-    const finished = finishedAt.get(suffix)!;
+    const kernels = studyKernels(grid);
+    const read = `${suffix} ${kernels}`;
+    if (!finishedAt.has(read)) finishedAt.set(read, readResults(runs, { suffix, kernels, ...(source ? { archive: source } : {}) }));
+    const finished = finishedAt.get(read)!;
     const done = new Set(finished.map((r) => r.id));
     const pairings = expandGrid(grid);
     const unfinished = pairings.filter((p) => !done.has(runId(p)));
@@ -177,7 +179,7 @@ function archiveDir(values: Values, build: ZooBuild): string | undefined {
  */
 function trainingPlan(study: StudyDefinition, preset: Preset, finished: readonly RunResult[], missing: readonly string[], workers: number, lead = "npm start -- --train would train"): string {
   const pairings = expandGrid(study);
-  const local = new Set(readResults(runsRoot(preset), { ids: pairings.map(runId), suffix: evalSuffix({ evalLimit: study.evalLimit }) }).map((r) => r.id));
+  const local = new Set(readResults(runsRoot(preset), { ids: pairings.map(runId), suffix: evalSuffix({ evalLimit: study.evalLimit }), kernels: studyKernels(study) }).map((r) => r.id));
   const toTrain = pairings.filter((p) => !local.has(runId(p)));
   if (toTrain.length === 0) return `every run of the study is finished in ${show(runsRoot(preset))}: npm start -- --train has nothing to train`;
   const estimate = gridTimeLeft(finished, toTrain, workers);

@@ -7,6 +7,7 @@ import { buildZoo, defaultZooDir, zooEntryNames } from "../zoo/zoo.js";
 import { tableToMarkdown } from "../analysis/render.js";
 import { zooBytes, zooView } from "../analysis/zoo_tables.js";
 import { adviseBackend, describeBackend, initBackend } from "../backend/index.js";
+import { describeKernelBuild, portableUnlessSet } from "../backend/kernel_build.js";
 import { oneOf, seedOption, show, type Command } from "./args.js";
 
 /** Re-runs this CLI detached, output appended to <dir>/build.log; returns the log's path. */
@@ -42,8 +43,10 @@ export const ZOO_COMMANDS: Record<string, Command> = {
         console.log("stopping it is safe: run the same command again and it resumes where it stopped");
         return 0;
       }
+      // The zoo serves the study grids, which run the portable bits: it is built the same way unless LLAVA_MORE_PORTABLE_BITS says otherwise.
+      portableUnlessSet();
       await initBackend();
-      console.log(describeBackend());
+      console.log(`${describeBackend()}; ${describeKernelBuild()}`);
       adviseBackend();
       const started = Date.now();
       const { manifest, built, skipped } = await buildZoo({ preset, seed, dir, only, log: console.log });

@@ -24,7 +24,7 @@ import { parseJsonLines, readJsonFile, writeJson } from "../util/jsonl.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { projectRoot } from "../util/paths.js";
 import { finishedResult, resultKey, resultOptions } from "./run.js";
-import type { RunResult } from "../analysis/run_record.js";
+import { resultKernels, type RunResult } from "../analysis/run_record.js";
 
 /** Where archived results live: $LLAVA_MORE_RESULTS, else results/ in the project, one folder per preset. */
 export const archiveRoot = (preset: string): string => join(process.env["LLAVA_MORE_RESULTS"] ?? join(projectRoot(), "results"), preset);
@@ -47,6 +47,11 @@ export function archiveRun(runFolder: string, archive: string, suffix = ""): str
   for (const file of samples) checkSamples(join(evalFolder, file), result, join(runFolder, `result${suffix}.json`));
   const to = join(archive, result.id);
   const resultFile = join(to, `result${suffix}.json`);
+  // One archive holds one kernel build's runs: the committed one, the portable bits (src/study/grids.ts).
+  const before = finishedResult(to, suffix);
+  if (before && resultKernels(before) !== resultKernels(result)) {
+    throw new Error(`${resultFile} holds a run computed with the ${resultKernels(before)} kernel build; ${result.id} was computed with ${resultKernels(result)} and is not archived over it (src/backend/kernel_build.ts)`);
+  }
   rmSync(resultFile, { force: true });
   const toEval = join(to, `eval${suffix}`);
   rmSync(toEval, { recursive: true, force: true });

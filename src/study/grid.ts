@@ -3,6 +3,7 @@
  * stage-1 caption set × seed, and expands into pairings (one training run each). LLMs are zoo
  * entries, which fix family and size (gemma2-2b and gemma2-9b are the size ladder of one family).
  */
+import type { KernelMode } from "../backend/kernel_build.js";
 import type { CaptionStyle } from "../data/captions.js";
 import type { LlmFamily, LlmSize } from "../models/llm/config.js";
 import type { VisionFamily } from "../models/vision/config.js";
@@ -22,6 +23,12 @@ export interface StudyGrid {
   title: string;
   blocks: readonly GridBlock[];
   seeds: readonly number[];
+  /**
+   * The kernel build its runs must be computed with (src/backend/kernel_build.ts): the study runner
+   * starts its workers in that mode, and only results of that build count for the grid. Absent: the
+   * build of the process that runs it.
+   */
+  kernels?: KernelMode;
 }
 
 export function zooLlm(name: ZooLlmName): { name: ZooLlmName; family: LlmFamily; size: LlmSize } {

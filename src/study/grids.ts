@@ -2,9 +2,11 @@
  * The study's grids, one per lab notebook plus the quick study behind `npm start`. Each is data:
  * blocks of LLM × tower × resolution × stage-1 captions, and the seeds. `studyGrid(name, preset)`
  * shrinks a grid for `tiny` (tests): the first block, the first two levels of each of its axes, two
- * seeds and 8 items per benchmark, so every notebook still runs end to end in seconds.
+ * seeds and 8 items per benchmark, so every notebook still runs end to end in seconds, in whatever
+ * kernel build the test process runs (tiny has no archive to keep current).
  */
 import type { Preset } from "../presets.js";
+import { KERNEL_MODES } from "../backend/kernel_build.js";
 import { CAPTION_STYLES } from "../data/captions.js";
 import { VISION_FAMILIES } from "../models/vision/config.js";
 import { ZOO_LLMS } from "../train/llm_recipes.js";
@@ -18,6 +20,12 @@ export interface StudyDefinition extends StudyGrid {
 }
 
 const SEEDS = [0, 1] as const;
+/**
+ * Every grid's runs are computed with the portable bits (LLAVA_MORE_PORTABLE_BITS=1): the runs in
+ * results/ were trained that way, so they stay current on any x86-64 CPU with AVX2, and the grids share
+ * run folders (one pairing is in several grids), which must hold one build's runs.
+ */
+const KERNELS = "portable";
 /** Items per benchmark in the notebooks' grids (~1,900 questions, about a minute per run at `small`). */
 const NOTEBOOK_EVAL = 200;
 
@@ -27,6 +35,7 @@ export const STUDY_GRIDS = {
     title: "Quick lab study: SigLIP vs CLIP with LLaMA-3.1-8B (finding 4)",
     blocks: [{ llms: ["llama3.1-8b"], towers: ["clip", "siglip"] }],
     seeds: SEEDS,
+    kernels: KERNELS,
     // The notebooks' evaluation: the quick study's runs are the calibration grid's first ones.
     evalLimit: NOTEBOOK_EVAL,
   },
@@ -35,6 +44,7 @@ export const STUDY_GRIDS = {
     title: "LLM comparison: the paper's LLMs with CLIP",
     blocks: [{ llms: ["vicuna-7b", "llama3-8b", "llama3.1-8b", "gemma2-9b", "phi4-mini-3.8b", "r1-distill-llama-8b"], towers: ["clip"] }],
     seeds: SEEDS,
+    kernels: KERNELS,
     evalLimit: NOTEBOOK_EVAL,
   },
   backbones: {
@@ -45,6 +55,7 @@ export const STUDY_GRIDS = {
       { llms: ["llama3.1-8b"], towers: ["clip", "siglip"], resolutions: [{ s2: true }] },
     ],
     seeds: SEEDS,
+    kernels: KERNELS,
     evalLimit: NOTEBOOK_EVAL,
   },
   resolution: {
@@ -52,6 +63,7 @@ export const STUDY_GRIDS = {
     title: "LLM size × image resolution: Gemma-2 2B and 9B with CLIP at 0.75×, 1×, 1× + S2",
     blocks: [{ llms: ["gemma2-2b", "gemma2-9b"], towers: ["clip"], resolutions: [{ scale: 0.75 }, {}, { s2: true }] }],
     seeds: SEEDS,
+    kernels: KERNELS,
     evalLimit: NOTEBOOK_EVAL,
   },
   pretraining: {
@@ -59,6 +71,7 @@ export const STUDY_GRIDS = {
     title: "Stage-1 data: short, dense and noisy captions (LLaMA-3.1-8B + CLIP)",
     blocks: [{ llms: ["llama3.1-8b"], towers: ["clip"], captions: ["short", "dense", "noisy"] }],
     seeds: SEEDS,
+    kernels: KERNELS,
     evalLimit: NOTEBOOK_EVAL,
   },
   calibration: {
@@ -85,6 +98,7 @@ export const STUDY_GRIDS = {
       { llms: ["gemma2-9b"], towers: ["siglip2"] },
     ],
     seeds: [0, 1, 2],
+    kernels: KERNELS,
     evalLimit: NOTEBOOK_EVAL,
   },
   sizeResolution: {
@@ -93,6 +107,7 @@ export const STUDY_GRIDS = {
     // LLaMA-3.1-8B + CLIP at 1× is the calibration grid's anchor and the explorer's reference cell.
     blocks: [{ llms: ["gemma2-2b", "llama3.1-8b", "gemma2-9b"], towers: ["clip"], resolutions: [{ scale: 0.75 }, {}, { s2: true }] }],
     seeds: [0, 1, 2],
+    kernels: KERNELS,
     evalLimit: NOTEBOOK_EVAL,
   },
 } as const satisfies Record<string, StudyDefinition>;
@@ -113,7 +128,8 @@ export function studyGrid(name: string, preset: Preset): StudyDefinition {
     ...(b.resolutions ? { resolutions: firstTwo(b.resolutions)! } : {}),
     ...(b.captions ? { captions: firstTwo(b.captions)! } : {}),
   }));
-  return { ...grid, blocks: blocks.slice(0, 1), seeds: grid.seeds.slice(0, 2), evalLimit: 8 };
+  const { kernels: _kernels, ...rest } = grid;
+  return { ...rest, blocks: blocks.slice(0, 1), seeds: grid.seeds.slice(0, 2), evalLimit: 8 };
 }
 
 /** A grid read from JSON (a StudyDefinition), each field checked; errors name `where` and the field. */
@@ -127,6 +143,7 @@ export function parseStudyGrid(raw: unknown, where: string): StudyDefinition {
   if (typeof g["title"] !== "string") fail("title", "a string");
   if (!Array.isArray(g["seeds"]) || g["seeds"].length === 0 || !g["seeds"].every((x) => Number.isSafeInteger(x) && x >= 0 && x <= MAX_SEED)) fail("seeds", `a non-empty array of seeds, each ${SEED_RANGE}`);
   if (g["evalLimit"] !== undefined && !(Number.isInteger(g["evalLimit"]) && (g["evalLimit"] as number) > 0)) fail("evalLimit", "a positive integer");
+  if (g["kernels"] !== undefined && !(KERNEL_MODES as readonly unknown[]).includes(g["kernels"])) fail("kernels", `one of ${KERNEL_MODES.join(", ")}, got ${JSON.stringify(g["kernels"])}`);
   if (!Array.isArray(g["blocks"]) || g["blocks"].length === 0) fail("blocks", "a non-empty array of {llms, towers, resolutions?, captions?}");
   const names: Record<string, readonly string[]> = { llms: ZOO_LLMS.map((z) => z.name), towers: VISION_FAMILIES, captions: CAPTION_STYLES };
   (g["blocks"] as unknown[]).forEach((b, i) => {

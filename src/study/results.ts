@@ -13,7 +13,7 @@ import { TASKS } from "../benchmarks/registry.js";
 import { archivedIds, archivedResult, archiveRoot, archiveSourceOf, type ArchiveSource } from "./archive.js";
 import { currentResult, evalSuffix, runsRoot } from "./run.js";
 import type { Profile } from "../eval/profile.js";
-import type { RunResult } from "../analysis/run_record.js";
+import { resultKernels, type RunResult } from "../analysis/run_record.js";
 import { zooBuildLabel } from "../zoo/zoo.js";
 
 /** The README-column rows of one finished run. */
@@ -42,19 +42,28 @@ export function resultRows(result: RunResult): LabScoreRow[] {
  * or holds only a stale result of, is read from the archive when one is given. Results of an older
  * protocol, dataset or zoo entry are left out (`currentResult`, `archivedResult`). Sorted by run id.
  */
-export function findResults(runsDir: string, options: { ids?: readonly string[]; suffix?: string; archive?: ArchiveSource } = {}): { result: RunResult; folder: string }[] {
+export function findResults(runsDir: string, options: FindOptions = {}): { result: RunResult; folder: string }[] {
   const suffix = options.suffix ?? "";
+  const ofBuild = (r: RunResult | undefined): RunResult | undefined => (r && (options.kernels === undefined || resultKernels(r) === options.kernels) ? r : undefined);
   const local = existsSync(runsDir) ? readdirSync(runsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name) : [];
   const ids = options.ids ?? [...new Set([...local, ...(options.archive ? archivedIds(options.archive.dir) : [])])].sort();
   return ids.flatMap((id) => {
-    const result = currentResult(join(runsDir, id), suffix);
+    const result = ofBuild(currentResult(join(runsDir, id), suffix));
     if (result) return [{ result, folder: join(runsDir, id) }];
-    const archived = options.archive ? archivedResult(options.archive, id, suffix) : undefined;
+    const archived = options.archive ? ofBuild(archivedResult(options.archive, id, suffix)) : undefined;
     return archived ? [{ result: archived, folder: join(options.archive!.dir, id) }] : [];
   });
 }
 
-export const readResults = (runsDir: string, options: { ids?: readonly string[]; suffix?: string; archive?: ArchiveSource } = {}): RunResult[] =>
+export interface FindOptions {
+  ids?: readonly string[];
+  suffix?: string;
+  archive?: ArchiveSource;
+  /** Only results of this kernel build's class (src/backend/kernel_build.ts; a grid's, `studyKernels`); default: any. */
+  kernels?: string;
+}
+
+export const readResults = (runsDir: string, options: FindOptions = {}): RunResult[] =>
   findResults(runsDir, options).map((r) => r.result);
 
 export const mergeResults = (results: readonly RunResult[]): ColumnTable => labTable(results.flatMap(resultRows));

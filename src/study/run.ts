@@ -20,6 +20,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSyn
 import { totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { backendInfo, describeBackend } from "../backend/index.js";
+import { describeKernelBuild, kernelBuild, PORTABLE_BITS_ENV, PORTABLE_CLASS, type KernelBuild } from "../backend/kernel_build.js";
 import { CAPTION_STYLES } from "../data/captions.js";
 import { Dataset, defaultDatasetDir, type DatasetPart } from "../data/dataset.js";
 import { evaluateAll, saveEvaluation, type TaskEvaluation } from "../eval/runner.js";
@@ -49,7 +50,7 @@ import { FeatureStore, type FeatureTower } from "../data/feature_cache.js";
 import { checkResolution, resolutionLabel } from "../models/vision/resolution.js";
 import { visionConfig } from "../models/vision/registry.js";
 import { zooLlm } from "./grid.js";
-import { runId, type BindingPoint, type PairingSpec, type RunResult, type StageSummary } from "../analysis/run_record.js";
+import { resultKernels, runId, type BindingPoint, type PairingSpec, type RunResult, type StageSummary } from "../analysis/run_record.js";
 
 export const EVAL_SPLITS = ["benchmark", "validation"] as const;
 export type EvalSplit = (typeof EVAL_SPLITS)[number];
@@ -69,6 +70,12 @@ export interface RunOptions {
   split?: EvalSplit;
   /** The scoring profile (src/eval/profile.ts; default vendored): another one gets its own result file, result-current.json. */
   lmmsEval?: Profile;
+  /**
+   * The class of the kernel build the run is trained and evaluated with (src/backend/kernel_build.ts):
+   * "portable" or a native build's, such as "avx512+SkylakeX". Default: this process's build. A process
+   * of another build refuses to train or evaluate the run.
+   */
+  kernels?: string;
   progress?: boolean;
   log?: (line: string) => void;
   /** Stops the run with an error after this step of a stage (tests simulate a kill with it). */
@@ -80,10 +87,15 @@ export const runsRoot = (preset: string): string => join(process.env["LLAVA_MORE
 
 export const runDir = (options: Pick<RunOptions, "preset" | "spec" | "runsDir">): string => join(options.runsDir ?? runsRoot(options.preset), runId(options.spec));
 
-/** Identifies what a run trains: pairing, preset, the protocol's training part, the data and the zoo entries. */
-export function trainKey(options: Pick<RunOptions, "spec" | "preset">, protocol: Protocol, datasetKey: string, zooKeys: ZooKeys = {}): string {
+/**
+ * Identifies what a run trains: pairing, preset, the protocol's training part, the data, the zoo
+ * entries and the kernel build's class. The portable bits (and `kernels` absent) add nothing, so the
+ * keys of runs trained before builds were recorded, all in the portable bits, still match.
+ */
+export function trainKey(options: Pick<RunOptions, "spec" | "preset" | "kernels">, protocol: Protocol, datasetKey: string, zooKeys: ZooKeys = {}): string {
   const { eval: _eval, validationScenes: _validation, ...training } = protocol;
-  return hashString(JSON.stringify({ spec: options.spec, preset: options.preset, protocol: training, datasetKey, zoo: zooKeys })).toString(16).padStart(8, "0");
+  const kernels = (options.kernels ?? PORTABLE_CLASS) !== PORTABLE_CLASS ? { kernels: options.kernels } : {};
+  return hashString(JSON.stringify({ spec: options.spec, preset: options.preset, protocol: training, datasetKey, zoo: zooKeys, ...kernels })).toString(16).padStart(8, "0");
 }
 
 /** The build keys of the zoo entries a run starts from: a rebuilt LLM or tower makes its runs train again. */
@@ -93,7 +105,7 @@ export interface ZooKeys {
 }
 
 /** Identifies a run's result: what it trained and how it was evaluated. */
-export function resultKey(options: Pick<RunOptions, "spec" | "preset" | "evalLimit" | "tasks" | "split" | "lmmsEval">, protocol: Protocol, datasetKey: string, zooKeys: ZooKeys = {}): string {
+export function resultKey(options: Pick<RunOptions, "spec" | "preset" | "evalLimit" | "tasks" | "split" | "lmmsEval" | "kernels">, protocol: Protocol, datasetKey: string, zooKeys: ZooKeys = {}): string {
   const tasks = [...(options.tasks ?? TASK_NAMES)];
   const split = options.split === "validation" ? { split: "validation", scenes: protocol.validationScenes } : {};
   // The default profile adds nothing, so the keys of runs scored before profiles existed still match.
@@ -139,6 +151,7 @@ export const resultOptions = (result: RunResult): RunOptions => ({
   ...(result.eval.tasks && Object.keys(result.eval.tasks).join(",") !== TASK_NAMES.join(",") ? { tasks: Object.keys(result.eval.tasks) } : {}),
   // A result without the field was scored before profiles existed: vendored.
   ...(result.eval.lmmsEval !== undefined && result.eval.lmmsEval !== DEFAULT_PROFILE ? { lmmsEval: result.eval.lmmsEval } : {}),
+  kernels: resultKernels(result),
 });
 
 /** A study worker's output, in its run folder (see `runStudy`). */
@@ -176,7 +189,8 @@ interface PreparedRun {
  */
 const RUN_PARTS = ["images", "scenes", "stage1", "stage2", "benchmarks"] as const satisfies readonly DatasetPart[];
 
-function prepare(options: RunOptions): PreparedRun {
+function prepare(given: RunOptions): PreparedRun {
+  const options = { ...given, kernels: given.kernels ?? kernelBuild().class };
   validateSpec(options.spec);
   const protocol = options.protocol ?? PROTOCOLS[options.preset];
   const dataset = new Dataset(options.datasetDir ?? defaultDatasetDir(options.preset, 0));
@@ -231,7 +245,19 @@ export function zooFeatureTower(zoo: string, family: VisionFamily, dataset: Data
   return { family, entry, config, dataKey: dataset.contentKey(["images", "scenes"], zooDataKey(dataset.manifest)), load: () => loadZooTower(zoo, family).tower };
 }
 
+/** Refuses a run whose kernel build is not this process's: it would get another run's bits under its key. */
+function checkKernels(options: RunOptions): KernelBuild {
+  const build = kernelBuild();
+  const want = options.kernels ?? build.class;
+  if (want !== build.class) {
+    const how = want === PORTABLE_CLASS ? `set ${PORTABLE_BITS_ENV}=1` : `unset ${PORTABLE_BITS_ENV}, on a CPU whose native build is ${want}`;
+    throw new Error(`${runId(options.spec)}: the run needs the ${want} kernel build, and this process runs ${build.class} (${describeKernelBuild(build)}); ${how}`);
+  }
+  return build;
+}
+
 async function train(options: RunOptions): Promise<TrainedPairing> {
+  const kernels = checkKernels(options);
   const { protocol, dataset, zoo, dir, trainKey: key } = prepare(options);
   const log = options.log ?? (() => {});
   const started = Date.now();
@@ -241,7 +267,7 @@ async function train(options: RunOptions): Promise<TrainedPairing> {
     for (const entry of readdirSync(dir)) if (entry !== WORKER_LOG) rmSync(join(dir, entry), { recursive: true, force: true });
   }
   mkdirSync(dir, { recursive: true });
-  writeJson(join(dir, "run.json"), { id: runId(options.spec), key, preset: options.preset, spec: options.spec, protocol, dataset: dataset.dir, zoo });
+  writeJson(join(dir, "run.json"), { id: runId(options.spec), key, preset: options.preset, spec: options.spec, protocol, dataset: dataset.dir, zoo, kernels });
 
   const { spec } = options;
   // One cache holds the training scenes and the validation scenes after them; training sees only the first.
@@ -318,6 +344,7 @@ async function evaluate(options: RunOptions, trained?: TrainedPairing): Promise<
   const { protocol, dataset, zoo, dir, key, suffix, trainKey: expectedTrainKey } = prepare(options);
   const done = finishedResult(dir, suffix, key);
   if (done) return done;
+  const kernels = checkKernels(options);
   if (!trained && !existsSync(join(dir, "model", "summary.json"))) throw new Error(`${dir}: the pairing is not trained yet; run: npx llava-more train ${pairingArgs(options).join(" ")}`);
   // Evaluating must never retrain: a folder trained under other settings (protocol, data, zoo) is kept.
   const trainedAs = trained || !existsSync(join(dir, "run.json")) ? undefined : (readJsonFile(join(dir, "run.json")) as { key?: string; dataset?: string; zoo?: string });
@@ -367,6 +394,7 @@ async function evaluate(options: RunOptions, trained?: TrainedPairing): Promise<
         seconds: (Date.now() - started) / 1000,
       },
       backend: describeBackend(),
+      kernels,
       zooWeights: { llm: fileHash(join(llmDir(zoo, spec.llm), "model.safetensors")), tower: fileHash(join(towerDir(zoo, spec.tower), "model.safetensors")) },
       ...(backendInfo().adapter ? { adapter: backendInfo().adapter } : {}),
       seconds: (readJsonFile(join(dir, "seconds.json")) as { seconds: number }).seconds,

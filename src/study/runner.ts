@@ -10,6 +10,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import type { Preset } from "../presets.js";
+import { kernelBuild, kernelMode, kernelModeEnv, PORTABLE_BITS_ENV, PORTABLE_CLASS, type KernelMode } from "../backend/kernel_build.js";
 import { defaultZooDir, towerDir } from "../zoo/zoo.js";
 import { mean } from "../util/stats.js";
 import { llmDir } from "../zoo/llms.js";
@@ -17,7 +18,7 @@ import { writeFileAtomic } from "../util/fs.js";
 import { projectRoot } from "../util/paths.js";
 import { durationText, progressBar, taskLine, withinTaskLine, type ProgressEstimate } from "../util/progress.js";
 import { expandGrid } from "./grid.js";
-import { type PairingSpec, type RunResult, pairingId, runId, runWallSeconds } from "../analysis/run_record.js";
+import { type PairingSpec, type RunResult, pairingId, resultKernels, runId, runWallSeconds } from "../analysis/run_record.js";
 import type { StudyDefinition } from "./grids.js";
 import { defaultDatasetDir } from "../data/dataset.js";
 import { archivedResult, archiveRun, archiveSourceIn, type ArchiveSource } from "./archive.js";
@@ -59,9 +60,25 @@ export interface StudyOutcome {
   seconds: number;
 }
 
+/** The kernel mode a study's runs are computed in: the grid's, else this process's. */
+const studyMode = (study: StudyDefinition): KernelMode => study.kernels ?? kernelMode();
+
+/**
+ * The class of the kernel build a study's runs must carry (src/backend/kernel_build.ts): "portable" for
+ * a portable grid, else this process's native build, which a process in portable mode cannot know.
+ */
+export function studyKernels(study: StudyDefinition): string {
+  if (study.kernels === "portable") return PORTABLE_CLASS;
+  if (study.kernels === "native" && kernelMode() === "portable") {
+    throw new Error(`the "${study.name}" grid runs the native kernels, and this process was started with ${PORTABLE_BITS_ENV}=1, which hides which those are here; unset it`);
+  }
+  return kernelBuild().class;
+}
+
 const runOptions = (options: StudyOptions, spec: PairingSpec): RunOptions => ({
   preset: options.preset,
   spec,
+  kernels: studyKernels(options.study),
   ...(options.runsDir !== undefined ? { runsDir: options.runsDir } : {}),
   ...(options.datasetDir !== undefined ? { datasetDir: options.datasetDir } : {}),
   ...(options.zooDir !== undefined ? { zooDir: options.zooDir } : {}),
@@ -91,11 +108,12 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
   const finished: RunResult[] = [];
   const todo: PairingSpec[] = [];
   const archive = archiveSource(options);
+  const kernels = studyKernels(options.study);
   for (const spec of pairings) {
-    // A result with another key (older protocol, data or zoo entry) is stale: runPairing trains it again.
+    // A result with another key (older protocol, data, zoo entry or kernel build) is stale: runPairing trains it again.
     const run = runOptions(options, spec);
     const local = finishedResult(runDir(run), suffix, expectedResultKey(run));
-    const archived = archive ? archivedResult(archive, runId(spec), suffix) : undefined;
+    const archived = archive ? ofBuild(archivedResult(archive, runId(spec), suffix), kernels) : undefined;
     // A run finished before (by `train --eval`, or before the archive) is archived now.
     if (local && archive && archived?.key !== local.key) archiveFinished(options, spec, suffix, log);
     const result = local ?? archived;
@@ -118,7 +136,8 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
   if (skipped.length > 0) log(`${options.study.name}: ${skipped.length} of ${pairings.length} runs already finished${resumeText(finished, runnableAtStart, blocked, workers)}`);
   const failed: { id: string; error: string }[] = [];
   const ran: string[] = [];
-  const inProcess = workers === 1 && options.isolate !== true;
+  // This process computes the runs itself only in the grid's kernel mode: OpenBLAS picks its kernels once, when it loads.
+  const inProcess = workers === 1 && options.isolate !== true && studyMode(options.study) === kernelMode();
   // The bar's own rate would count a resumed run's few minutes as a whole run's: it reads the runs' recorded wall time instead.
   const bar = progressBar(`study ${options.study.name}`, todo.length, {
     silent: options.progress === false || inProcess || todo.length === 0,
@@ -151,7 +170,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
         const line = lineOf(spec);
         if (line) line.show(`running in a worker process; follow it with: tail -f ${workerLog}`);
         else log(`${id}: running in a worker process; follow it with: tail -f ${workerLog}`);
-        const code = await runWorker(workerArgs(options, spec), dir, threads);
+        const code = await runWorker(workerArgs(options, spec), dir, threads, studyMode(options.study));
         if (code === 0) line?.end("finished", `its log: ${workerLog}`);
         else line?.end("failed", `the worker exited with code ${code}; see ${workerLog}`);
         if (code === 0) {
@@ -234,11 +253,11 @@ function archiveFinished(options: StudyOptions, spec: PairingSpec, suffix: strin
   }
 }
 
-/** The CLI in a child process (output to <run>/worker.log), with its share of the cores. */
-function runWorker(args: string[], dir: string, threads: number): Promise<number> {
+/** The CLI in a child process (output to <run>/worker.log), with its share of the cores, in the grid's kernel mode. */
+function runWorker(args: string[], dir: string, threads: number, mode: KernelMode): Promise<number> {
   mkdirSync(dir, { recursive: true });
   const fd = openSync(join(dir, WORKER_LOG), "a");
-  const env = { ...process.env, LLAVA_MORE_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+  const env = { ...kernelModeEnv(mode), LLAVA_MORE_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
   const child = spawn(process.execPath, ["--import", "tsx", join(projectRoot(), "src", "cli", "index.ts"), ...args], { cwd: projectRoot(), env, stdio: ["ignore", fd, fd] });
   return new Promise((resolve) => {
     child.on("close", (code) => {
@@ -299,6 +318,7 @@ export function writeSlurmScript(options: StudyOptions, slurm: SlurmOptions = {}
     `: "\${SLURM_ARRAY_TASK_ID:?run this script with sbatch (or set SLURM_ARRAY_TASK_ID to a task index)}"`,
     `export LLAVA_MORE_THREADS="\${SLURM_CPUS_PER_TASK:-${slurm.cpusPerTask ?? 2}}"`,
     `export OPENBLAS_NUM_THREADS="$LLAVA_MORE_THREADS"`,
+    ...modeLines(options.study.kernels),
     `cd ${quote(projectRoot())}`,
     `exec ${cli} study ${shared} --index "$SLURM_ARRAY_TASK_ID"`,
     "",
@@ -306,6 +326,15 @@ export function writeSlurmScript(options: StudyOptions, slurm: SlurmOptions = {}
   writeFileAtomic(file, script);
   chmodSync(file, 0o755);
   return { file, gridFile, tasks: pairings.length };
+}
+
+/** A result if it was computed with the kernel build of class `kernels`. */
+const ofBuild = (result: RunResult | undefined, kernels: string): RunResult | undefined => (result && resultKernels(result) === kernels ? result : undefined);
+
+/** The shell lines that start a Slurm task in the grid's kernel mode (as kernelModeEnv does for a worker). */
+function modeLines(mode: KernelMode | undefined): string[] {
+  if (mode === "portable") return [`export ${PORTABLE_BITS_ENV}=1`, "unset OPENBLAS_CORETYPE"];
+  return mode === "native" ? [`unset ${PORTABLE_BITS_ENV}`] : [];
 }
 
 /** Runs pairing `index` of the study in this process (a Slurm array task). */
@@ -320,7 +349,7 @@ export function mergeStudy(options: StudyOptions): { results: RunResult[]; table
   const ids = expandGrid(options.study).map(runId);
   const suffix = evalSuffix({ evalLimit: options.study.evalLimit });
   const archive = archiveSource(options);
-  const results = readResults(runsRootOf(options), { ids, suffix, ...(archive ? { archive } : {}) });
+  const results = readResults(runsRootOf(options), { ids, suffix, kernels: studyKernels(options.study), ...(archive ? { archive } : {}) });
   const table = mergeResults(results);
   const done = new Set(results.map((r) => r.id));
   const lacking = ids.filter((id) => !done.has(id));

@@ -6,6 +6,7 @@
  * probe scores, wall time); entries already built with the same settings are skipped, and an entry
  * interrupted mid-way resumes from its last training checkpoint.
  */
+import { kernelBuild, PORTABLE_CLASS } from "../backend/kernel_build.js";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { backendInfo } from "../backend/index.js";
@@ -91,16 +92,20 @@ export function zooDataKey(manifest: Pick<DatasetManifest, "key" | "parts">): st
   return hashString(JSON.stringify(ZOO_PARTS.map((p) => parts[p]))).toString(16).padStart(8, "0");
 }
 
-/** What an entry is built from: changing any of it (the recipe included) rebuilds the entry. */
-const entryKey = (preset: Preset, seed: number, name: string, steps: number | undefined, datasetKey: string): string =>
-  hashString(JSON.stringify({ v: ZOO_VERSION, preset, seed, name, steps, datasetKey, recipe: entryRecipe(preset, name) })).toString(16).padStart(8, "0");
+/**
+ * What an entry is built from: changing any of it (the recipe included) rebuilds the entry. The kernel
+ * build's class (src/backend/kernel_build.ts) counts too; the portable bits add nothing, so the zoos
+ * built before builds were recorded, all in the portable bits, keep their keys.
+ */
+const entryKey = (preset: Preset, seed: number, name: string, steps: number | undefined, datasetKey: string, kernels: string): string =>
+  hashString(JSON.stringify({ v: ZOO_VERSION, preset, seed, name, steps, datasetKey, recipe: entryRecipe(preset, name), ...(kernels !== PORTABLE_CLASS ? { kernels } : {}) })).toString(16).padStart(8, "0");
 
 /**
  * The key a build of an entry from this dataset gets, whether or not it is built: without `steps`, the
- * key of `npx llava-more zoo`'s default build (every recipe at its own steps).
+ * key of `npx llava-more zoo`'s default build (every recipe at its own steps, in the portable bits).
  */
-export const zooBuildKey = (preset: Preset, seed: number, name: string, manifest: Pick<DatasetManifest, "key" | "parts">, steps?: number): string =>
-  entryKey(preset, seed, name, steps, zooDataKey(manifest));
+export const zooBuildKey = (preset: Preset, seed: number, name: string, manifest: Pick<DatasetManifest, "key" | "parts">, steps?: number, kernels: string = PORTABLE_CLASS): string =>
+  entryKey(preset, seed, name, steps, zooDataKey(manifest), kernels);
 
 /** The build key of a zoo entry, from the zoo's manifest; undefined when the zoo has no such entry. */
 export function zooEntryKey(zoo: string, name: string): string | undefined {
@@ -161,8 +166,9 @@ export async function buildZoo(options: BuildZooOptions = {}): Promise<{ dir: st
   if (unknown.length > 0) throw new Error(`unknown zoo entr${unknown.length > 1 ? "ies" : "y"} ${unknown.join(", ")}; expected some of ${zooEntryNames().join(", ")}`);
   const built: string[] = [];
   const skipped: string[] = [];
+  const kernels = kernelBuild().class;
   for (const name of names) {
-    const key = zooBuildKey(preset, seed, name, dataset.manifest, options.steps);
+    const key = zooBuildKey(preset, seed, name, dataset.manifest, options.steps, kernels);
     if (manifest.entries[name]?.key === key) {
       skipped.push(name);
       continue;

@@ -1,3 +1,6 @@
+/** The addon's kernel builds (native/src/kernels.h): x86-64-v3, x86-64-v4, and -march=native where the build machine has neither. */
+export type AddonIsa = "avx2" | "avx512" | "generic";
+
 /** The N-API addon's interface: the kernels native/ compiles, which every group of native kernels calls. */
 export interface NativeAddon {
   gemm(a: Float32Array, b: Float32Array, out: Float32Array, m: number, n: number, k: number, transA: boolean, transB: boolean, aOffsets: Float64Array, bOffsets: Float64Array, builtin?: boolean): void;
@@ -23,5 +26,8 @@ export interface NativeAddon {
   /** dims: [batch, seq, heads, kvHeads, headDim, rotary, causal (0/1), window (0: none)]. */
   attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, cos: Float32Array | null, sin: Float32Array | null, keyMask: Float32Array | null, ctx: Float32Array, probs: Float32Array, dims: Float64Array, scale: number, cap: number): void;
   attentionBackward(q: Float32Array, k: Float32Array, v: Float32Array, cos: Float32Array | null, sin: Float32Array | null, probs: Float32Array, dctx: Float32Array, dq: Float32Array, dk: Float32Array, dv: Float32Array, dims: Float64Array, scale: number, cap: number): void;
-  info(): { blas: "openblas" | "builtin"; threads: number };
+  /** blasCore: OpenBLAS's kernel set in use ("builtin" without OpenBLAS); isa: the kernel build in use; isas: the builds this CPU runs, base first. */
+  info(): { blas: "openblas" | "builtin"; blasCore: string; threads: number; isa: AddonIsa; isas: AddonIsa[] };
+  /** Makes one of info().isas the build every kernel runs (src/backend/kernel_build.ts chooses it once, at load). */
+  selectKernels(isa: string): string;
 }

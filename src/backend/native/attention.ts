@@ -2,6 +2,7 @@
 import type { TensorInfo } from "@tensorflow/tfjs";
 import type { NativeAddon } from "./addon.js";
 import { alloc, be, out, size, valuesOf, type Args, type NativeKernel } from "./kernel.js";
+import { portableBits } from "../kernel_build.js";
 
 /**
  * Whole attention of a layer: inputs q [B, T, H·d], k, v [B, T, H_kv·d][, cos, sin [T, rotary]][, keyMask
@@ -30,7 +31,7 @@ export interface FusedAttentionAttrs {
  * bits) may be used: not in portable-bits mode (LLAVA_MORE_PORTABLE_BITS=1), which keeps the bits of
  * the unfused path.
  */
-export const bitChangingFusionsAllowed = (): boolean => process.env["LLAVA_MORE_PORTABLE_BITS"] !== "1";
+export const bitChangingFusionsAllowed = (): boolean => !portableBits();
 
 export function attentionKernels(addon: NativeAddon): NativeKernel[] {
   const dims = (q: TensorInfo, a: FusedAttentionAttrs): Float64Array => {
