@@ -14,6 +14,7 @@ import { lossDrop } from "../src/train/loop.js";
 import { clipObjective } from "../src/train/objectives/clip.js";
 import { EpochSampler, infoNceLoss, sigmoidLoss } from "../src/train/objectives/contrastive.js";
 import type { TowerObjective, TowerPretrainResult } from "../src/train/objectives/objective.js";
+import { PATCH_PHRASES } from "../src/train/objectives/patch_phrases.js";
 import { priorLogitBias, siglipObjective } from "../src/train/objectives/siglip.js";
 import { decoderExample, maskedCosineLoss, randomPatchMask, siglip2Objective, SIGLIP2_RECIPES } from "../src/train/objectives/siglip2.js";
 import { Random } from "../src/util/random.js";
@@ -160,7 +161,7 @@ async function meanRank(result: TowerPretrainResult, n: number): Promise<number>
 }
 
 const runs: [TowerObjective, "clip" | "siglip" | "siglip2", string[]][] = [
-  [clipObjective, "clip", ["infonce"]],
+  [clipObjective, "clip", ["infonce", "patch"]],
   [siglipObjective, "siglip", ["sigmoid"]],
   [siglip2Objective, "siglip2", ["sigmoid", "caption", "dense"]],
 ];
@@ -175,8 +176,10 @@ for (const [objective, family, terms] of runs) {
     // every pair at the prior log-odds, −log(1/B) − (B − 1)·log(1 − 1/B).
     const b = result.batchSize;
     const blind = family === "clip" ? Math.log(b) : Math.log(b) + (b - 1) * Math.log(b / (b - 1));
-    const own = family === "clip" ? drop.last : result.finalTerms["sigmoid"]!;
+    const own = result.finalTerms[family === "clip" ? "infonce" : "sigmoid"]!;
     assert.ok(own < blind - 0.05, `${objective.name}: ${own} vs the input-blind ${blind}`);
+    // CLIP's per-object term: below a patch that knows nothing, log of the number of phrases.
+    if (terms.includes("patch")) assert.ok(result.finalTerms["patch"]! < Math.log(PATCH_PHRASES.length) - 0.5, `${objective.name}: per-object term ${result.finalTerms["patch"]}`);
     assert.deepEqual(Object.keys(result.finalTerms).sort(), [...terms].sort());
     for (const v of Object.values(result.finalTerms)) assert.ok(Number.isFinite(v));
     assert.ok(result.data.includes("dense 50%"), result.data);

@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/dataset.js";
 import { denseCaption } from "../data/captions.js";
 import { PixelCache } from "../data/pixel_cache.js";
-import { squarePlacement } from "../data/preprocess.js";
+import { patchObjects } from "../data/patch_objects.js";
 import { patchGrid } from "../models/vision/config.js";
 import type { VisionTower } from "../models/vision/vit.js";
 import type { TextSide } from "../train/objectives/objective.js";
@@ -83,31 +83,11 @@ export function patchLabels(raw: Uint8Array, size: number, grid: number, backgro
 }
 
 /**
- * Per patch of the padded square image (grid × grid): the category index of the object whose
- * disc covers the patch centre (the nearest centre where discs overlap), else -1. The scene graph
- * gives the geometry; the image is centred on a square of its long side, as `padToSquare` does.
+ * Per patch of the padded square image (grid × grid): the category index of the object whose disc,
+ * shrunk to 0.8 of its radius, covers the patch centre (the nearest centre where discs overlap), else -1.
  */
 export function patchCategories(scene: Scene, grid: number): number[] {
-  const { side, left, top } = squarePlacement(scene.width, scene.height);
-  const short = Math.min(scene.width, scene.height);
-  const labels: number[] = [];
-  for (let gy = 0; gy < grid; gy++) {
-    for (let gx = 0; gx < grid; gx++) {
-      const x = ((gx + 0.5) / grid) * side - left;
-      const y = ((gy + 0.5) / grid) * side - top;
-      let best = -1;
-      let nearest = Infinity;
-      for (const o of scene.objects) {
-        const d = Math.hypot(x - o.cx * scene.width, y - o.cy * scene.height);
-        if (d <= 0.8 * o.radius * short && d < nearest) {
-          nearest = d;
-          best = CATEGORIES.findIndex((c) => c.name === o.category);
-        }
-      }
-      labels.push(best);
-    }
-  }
-  return labels;
+  return patchObjects(scene, grid, 0.8).map((i) => (i < 0 ? -1 : CATEGORIES.findIndex((c) => c.name === scene.objects[i]!.category)));
 }
 
 interface Features {

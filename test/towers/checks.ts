@@ -39,6 +39,9 @@ export function towerChecks(family: VisionFamily): void {
     const tail = tf.slice(hidden, [0, c.dropLeadingTokens, 0], [-1, -1, -1]);
     assert.ok(tf.max(tf.abs(tf.sub(tail, feats))).dataSync()[0]! === 0, family);
     assert.deepEqual(tower.pooled(x).shape, [2, c.hiddenSize]);
+    const both = tower.featuresAndLast(x);
+    assert.ok(tf.max(tf.abs(tf.sub(both.features, feats))).dataSync()[0]! < 1e-6, `${family}: one pass gives the same features`);
+    assert.ok(tf.max(tf.abs(tf.sub(both.last, tower.lastHidden(x)))).dataSync()[0]! < 1e-6, `${family}: one pass gives the same last hidden state`);
     tower.dispose();
   });
 

@@ -241,6 +241,23 @@ export class VisionTower extends Module {
     });
   }
 
+  /** `features` and `lastHidden` from one forward pass (objectives that train the LLaVA features directly). */
+  featuresAndLast(images: tf.Tensor4D): { features: tf.Tensor3D; last: tf.Tensor3D } {
+    const c = this.config;
+    const select = c.numLayers + 1 + c.selectLayer;
+    return tf.tidy(() => {
+      let h = this.body.embeddings.forward(images);
+      if (this.body.preNorm) h = this.body.preNorm.forward(h) as tf.Tensor3D;
+      let selected = h;
+      this.body.layers.items.forEach((layer, i) => {
+        h = layer.forward(h);
+        if (i + 1 === select) selected = h;
+      });
+      const features = c.dropLeadingTokens > 0 ? (tf.slice(selected, [0, c.dropLeadingTokens, 0], [-1, -1, -1]) as tf.Tensor3D) : selected;
+      return { features, last: this.body.postNorm.forward(h) as tf.Tensor3D };
+    });
+  }
+
   /** The last block's output after the final LayerNorm, every token (CLS, registers, patches): [B, lead + N, d]. */
   lastHidden(images: tf.Tensor4D, mask?: PatchMask): tf.Tensor3D {
     return tf.tidy(() => this.body.postNorm.forward(this.hiddenStates(images, this.config.numLayers, mask)) as tf.Tensor3D);

@@ -8,7 +8,7 @@ import { captionsByScene, PixelCache } from "../../data/pixel_cache.js";
 import type { Module } from "../../models/module.js";
 import { CaptionTokenizer } from "../../models/text/caption_tokenizer.js";
 import { TEXT_PRESETS, textEncoderConfig } from "../../models/text/text_encoder.js";
-import { ContrastiveTextSide, textSideConfig, type ContrastiveKind } from "../../models/text/text_side.js";
+import { ContrastiveTextSide, l2normalize, textSideConfig, type ContrastiveKind } from "../../models/text/text_side.js";
 import type { VisionConfig } from "../../models/vision/config.js";
 import { visionConfig } from "../../models/vision/registry.js";
 import { VisionTower } from "../../models/vision/vit.js";
@@ -16,6 +16,7 @@ import { Random } from "../../util/random.js";
 import type { Scene } from "../../world/scene.js";
 import { recipeOptimisation, trainLoop, type TrainResult } from "../loop.js";
 import type { TowerPretrainContext, TowerPretrainResult } from "./objective.js";
+import { PATCH_PHRASES, PatchPhraseHead, patchPhraseTerm, type PatchPhraseRecipe } from "./patch_phrases.js";
 
 // ---- losses ----------------------------------------------------------------------------------
 
@@ -130,6 +131,8 @@ export interface ContrastiveRecipe {
   weightDecay: number;
   clipNorm: number;
   captionMix: CaptionMix;
+  /** The per-object term on the LLaVA patch features (patch_phrases.ts); absent = the caption loss alone. */
+  patchPhrases?: PatchPhraseRecipe;
 }
 
 /**
@@ -210,6 +213,8 @@ export interface TextAlignedSetup {
   data: CaptionData;
   sampler: EpochSampler;
   steps: number;
+  /** Present when the recipe has the per-object term. */
+  patchHead?: PatchPhraseHead;
 }
 
 /** The tower, a fresh text side of `kind` sized to it, the data and the sampler of a run. */
@@ -225,8 +230,25 @@ export async function setupTextAligned(ctx: TowerPretrainContext, kind: Contrast
   init(tower, ctx.seed);
   init(textSide, ctx.seed + 1);
   const sampler = new EpochSampler(ctx.seed, data.pixels.count, recipe.batchSize);
-  return { vision, tower, textSide, data, sampler, steps: ctx.steps ?? recipe.steps };
+  const patchHead = recipe.patchPhrases ? new PatchPhraseHead(vision.hiddenSize, projection, ctx.seed + 4) : undefined;
+  return { vision, tower, textSide, data, sampler, steps: ctx.steps ?? recipe.steps, ...(patchHead ? { patchHead } : {}) };
 }
+
+/**
+ * The tower's last hidden state for a batch and, when the recipe has the per-object term, that term
+ * on the same pass's LLaVA features (with the text side's scale, and its bias for the sigmoid).
+ */
+export function towerPass(setup: TextAlignedSetup, images: tf.Tensor4D, indices: readonly number[], sigmoid: boolean): { last: tf.Tensor3D; patch?: tf.Scalar } {
+  const { tower, textSide, patchHead } = setup;
+  if (!patchHead) return { last: tower.lastHidden(images) };
+  const { features, last } = tower.featuresAndLast(images);
+  const phrases = l2normalize(textSide.projectTexts(PATCH_PHRASES));
+  const scenes = indices.map((i) => setup.data.scenes[i]!);
+  return { last, patch: patchPhraseTerm(patchHead, features, scenes, phrases, textSide.logitScale, sigmoid ? textSide.logitBias : undefined) };
+}
+
+/** The modules a run trains and checkpoints: the tower, the text side and, when there, the per-object head. */
+export const alignedModules = (setup: TextAlignedSetup): Record<string, Module> => ({ tower: setup.tower, text: setup.textSide, ...(setup.patchHead ? { patch_head: setup.patchHead } : {}) });
 
 /** One step's images (normalised) and a caption for each, drawn from the mix. */
 export function captionBatch(setup: TextAlignedSetup, seed: number, step: number, mix: CaptionMix): { indices: number[]; images: tf.Tensor4D; captions: string[] } {
@@ -306,7 +328,9 @@ export function describeData(setup: TextAlignedSetup, recipe: ContrastiveRecipe,
   return (
     `${n} training images at ${setup.vision.imageSize} px, no augmentation; each image's caption drawn per step from the stage-1 sets ` +
     `(${describeMix(recipe.captionMix)}), ${setup.textSide.config.text_config.contextLength}-token context; ` +
-    `${setup.steps} steps × ${setup.sampler.batchSize} = ${pairs} pairs (${(pairs / n).toFixed(2)} epochs)${extra}`
+    `${setup.steps} steps × ${setup.sampler.batchSize} = ${pairs} pairs (${(pairs / n).toFixed(2)} epochs)` +
+    (recipe.patchPhrases ? `; every patch under an object matched against the ${PATCH_PHRASES.length} colour–category phrases (weight ${recipe.patchPhrases.weight})` : "") +
+    extra
   );
 }
 
@@ -322,7 +346,7 @@ export function textAlignedResult(
   return {
     tower: setup.tower,
     textSide: setup.textSide,
-    extras: options.extras ?? {},
+    extras: { ...(setup.patchHead ? { patch_head: setup.patchHead } : {}), ...options.extras },
     losses: run.losses,
     finalTerms: terms.final(),
     steps: setup.steps,

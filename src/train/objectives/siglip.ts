@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Preset } from "../../presets.js";
 import { l2normalize, loadTextSide } from "../../models/text/text_side.js";
 import { moduleState } from "../loop.js";
-import { captionBatch, DEFAULT_CAPTION_MIX, runTextAligned, setupTextAligned, sigmoidLoss, TermLog, textAlignedResult, trainableOf, type ContrastiveRecipe } from "./contrastive.js";
+import { alignedModules, captionBatch, DEFAULT_CAPTION_MIX, runTextAligned, setupTextAligned, sigmoidLoss, TermLog, textAlignedResult, towerPass, trainableOf, type ContrastiveRecipe } from "./contrastive.js";
 import type { TowerObjective, TowerPretrainResult } from "./objective.js";
 
 export interface SiglipRecipe extends ContrastiveRecipe {
@@ -60,14 +60,19 @@ export const siglipObjective: TowerObjective = {
     const terms = new TermLog();
     const loss = (step: number): tf.Scalar =>
       tf.tidy(() => {
-        const { images, captions } = captionBatch(setup, ctx.seed, step, recipe.captionMix);
-        const x = l2normalize(textSide.projectImage(tower.pooled(images)));
+        const { indices, images, captions } = captionBatch(setup, ctx.seed, step, recipe.captionMix);
+        const { last, patch } = towerPass(setup, images, indices, true);
+        const x = l2normalize(textSide.projectImage(tower.pool(last)));
         const y = l2normalize(textSide.projectTexts(captions));
         const l = sigmoidLoss(x, y, textSide.logitScale, textSide.logitBias!);
-        terms.record({ sigmoid: l });
-        return l;
+        if (!patch) {
+          terms.record({ sigmoid: l });
+          return l;
+        }
+        terms.record({ sigmoid: l, patch });
+        return tf.add(l, tf.mul(patch, recipe.patchPhrases!.weight)) as tf.Scalar;
       });
-    const run = await runTextAligned(ctx, `siglip ${ctx.family} ${ctx.preset}`, recipe, setup.steps, moduleState({ tower, text: textSide }), trainableOf([tower, textSide]), loss, terms);
+    const run = await runTextAligned(ctx, `siglip ${ctx.family} ${ctx.preset}`, recipe, setup.steps, moduleState(alignedModules(setup)), trainableOf(Object.values(alignedModules(setup))), loss, terms);
     return textAlignedResult(setup, recipe, run, terms, started);
   },
 

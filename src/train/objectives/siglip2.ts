@@ -26,7 +26,7 @@ import { VisionTower } from "../../models/vision/vit.js";
 import { Random } from "../../util/random.js";
 import type { Scene } from "../../world/scene.js";
 import { moduleState } from "../loop.js";
-import { captionBatch, runTextAligned, setupTextAligned, sigmoidLoss, TermLog, textAlignedResult, trainableOf } from "./contrastive.js";
+import { alignedModules, captionBatch, runTextAligned, setupTextAligned, sigmoidLoss, TermLog, textAlignedResult, towerPass, trainableOf } from "./contrastive.js";
 import type { TowerObjective, TowerPretrainResult } from "./objective.js";
 import { SIGLIP_RECIPES, type SiglipRecipe } from "./siglip.js";
 
@@ -146,7 +146,7 @@ export const siglip2Objective: TowerObjective = {
     const loss = (step: number): tf.Scalar =>
       tf.tidy(() => {
         const { indices, images, captions } = captionBatch(setup, ctx.seed, step, recipe.captionMix);
-        const last = tower.lastHidden(images);
+        const { last, patch: patchTerm } = towerPass(setup, images, indices, true);
         const x = l2normalize(textSide.projectImage(tower.pool(last)));
         const y = l2normalize(textSide.projectTexts(captions));
         const sigmoid = sigmoidLoss(x, y, textSide.logitScale, textSide.logitBias!);
@@ -158,6 +158,10 @@ export const siglip2Objective: TowerObjective = {
 
         let total = tf.add(sigmoid, tf.mul(caption, recipe.decoderWeight));
         const recorded: Record<string, tf.Scalar> = { sigmoid, caption };
+        if (patchTerm) {
+          total = tf.add(total, tf.mul(patchTerm, recipe.patchPhrases!.weight));
+          recorded["patch"] = patchTerm;
+        }
         if (step >= denseFrom && recipe.denseWeight > 0) {
           const sub = tf.slice(images, [0, 0, 0, 0], [denseBatch, -1, -1, -1]) as tf.Tensor4D;
           const n = patches.shape[1];
@@ -177,8 +181,8 @@ export const siglip2Objective: TowerObjective = {
         return total as tf.Scalar;
       });
 
-    const state = moduleState({ tower, text: textSide, decoder, dense, teacher });
-    const trainable = trainableOf([tower, textSide, decoder, dense]);
+    const state = moduleState({ ...alignedModules(setup), decoder, dense, teacher });
+    const trainable = trainableOf([...Object.values(alignedModules(setup)), decoder, dense]);
     const run = await runTextAligned(ctx, `siglip2 ${ctx.family} ${ctx.preset}`, recipe, setup.steps, state, trainable, loss, terms, () => emaUpdate(teacher, tower, recipe.emaMomentum));
     return textAlignedResult(setup, recipe, run, terms, started, {
       extras: { decoder, dense_head: dense, teacher },
