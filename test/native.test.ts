@@ -4,9 +4,6 @@ import { spawnSync } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend/index.js";
 import { loadNativeAddon, nativeSelfCheck, NativeBackend } from "../src/backend/native.js";
-import { buildLlmConfig } from "../src/models/llm/config.js";
-import { CausalLM, causalLmLoss } from "../src/models/llm/decoder.js";
-import { LLM_ARCHITECTURES } from "../src/models/llm/registry.js";
 import { projectPath } from "../src/util/paths.js";
 import { Rng } from "../src/models/module.js";
 import { LayerNorm, RMSNorm } from "../src/models/nn/norm.js";
@@ -14,7 +11,7 @@ import { activate, gatedActivate } from "../src/models/nn/activations.js";
 import { Attention } from "../src/models/nn/attention.js";
 import { Linear } from "../src/models/nn/linear.js";
 import { requireTool, tempDir } from "./helpers.js";
-import { agree } from "./native_agree.js";
+import { agree, tinyDecoderLosses } from "./native_agree.js";
 import { cpSync } from "node:fs";
 import { join, sep } from "node:path";
 
@@ -238,21 +235,9 @@ test("fused linear layers (with and without bias) and their gradients match the 
 });
 
 test("a tiny training run gives the same losses on the native and the CPU backend", { skip, timeout: 120_000 }, async () => {
-  const config = { ...buildLlmConfig(LLM_ARCHITECTURES["llama3"], "2b", "tiny"), vocabSize: 300 };
   const losses = async (backend: string) => {
     await tf.setBackend(backend);
-    const model = new CausalLM(config, 7);
-    const ids = tf.tensor2d(Array.from({ length: 4 * 12 }, (_, i) => (i * 11 + 5) % config.vocabSize), [4, 12], "int32");
-    const optimizer = tf.train.adam(1e-2);
-    const out: number[] = [];
-    for (let step = 0; step < 15; step++) {
-      const loss = optimizer.minimize(() => causalLmLoss(model.forward(ids), ids), true, model.trainableParameters())!;
-      out.push(loss.dataSync()[0]!);
-      loss.dispose();
-    }
-    optimizer.dispose();
-    model.dispose();
-    return out;
+    return tinyDecoderLosses(15);
   };
   const cpu = await losses("cpu");
   const native = await losses("native");

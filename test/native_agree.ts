@@ -2,6 +2,27 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import type { NativeBackend } from "../src/backend/native.js";
+import { buildLlmConfig } from "../src/models/llm/config.js";
+import { CausalLM, causalLmLoss } from "../src/models/llm/decoder.js";
+import { LLM_ARCHITECTURES } from "../src/models/llm/registry.js";
+
+/** The losses of `steps` Adam steps of a tiny LLaMA-3 decoder on one fixed batch, on the active backend. */
+export function tinyDecoderLosses(steps: number): number[] {
+  const config = { ...buildLlmConfig(LLM_ARCHITECTURES["llama3"], "2b", "tiny"), vocabSize: 300 };
+  const model = new CausalLM(config, 7);
+  const ids = tf.tensor2d(Array.from({ length: 4 * 12 }, (_, i) => (i * 11 + 5) % config.vocabSize), [4, 12], "int32");
+  const optimizer = tf.train.adam(1e-2);
+  const out: number[] = [];
+  for (let step = 0; step < steps; step++) {
+    const loss = optimizer.minimize(() => causalLmLoss(model.forward(ids), ids), true, model.trainableParameters())!;
+    out.push(loss.dataSync()[0]!);
+    loss.dispose();
+  }
+  optimizer.dispose();
+  ids.dispose();
+  model.dispose();
+  return out;
+}
 
 /** Runs f on the native and on the CPU backend with the same inputs and compares the outputs. */
 export async function agree(label: string, inputs: tf.Tensor[], f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[], tol = 1e-4): Promise<void> {

@@ -4,15 +4,13 @@ import { spawnSync } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend/index.js";
 import { FUSED_ATTENTION, FUSED_ATTENTION_SOFTMAX, FUSED_CAUSAL_LM_LOSS, loadNativeAddon } from "../src/backend/native.js";
-import { buildLlmConfig } from "../src/models/llm/config.js";
-import { CausalLM, causalLmLoss, IGNORE_INDEX } from "../src/models/llm/decoder.js";
-import { LLM_ARCHITECTURES } from "../src/models/llm/registry.js";
+import { causalLmLoss, IGNORE_INDEX } from "../src/models/llm/decoder.js";
 import { Rng } from "../src/models/module.js";
 import { Attention, type AttentionConfig } from "../src/models/nn/attention.js";
 import { ropeInverseFrequencies, ropeTables } from "../src/models/nn/rope.js";
 import { projectPath } from "../src/util/paths.js";
 import { requireTool } from "./helpers.js";
-import { agree } from "./native_agree.js";
+import { agree, tinyDecoderLosses } from "./native_agree.js";
 
 const addon = loadNativeAddon();
 const skip = requireTool(typeof addon !== "string", `native kernels unavailable: ${typeof addon === "string" ? addon : ""}`);
@@ -112,23 +110,10 @@ test("in portable-bits mode attention takes the unfused path, which the fused on
 
 test("a tiny decoder trains to the same losses, to a tolerance, on the fused paths (attention, loss) and the unfused ones", { skip, timeout: 120_000 }, async () => {
   await tf.setBackend("native");
-  const config = { ...buildLlmConfig(LLM_ARCHITECTURES["llama3"], "2b", "tiny"), vocabSize: 300 };
   const losses = (portable: boolean): number[] => {
     if (portable) process.env[PORTABLE] = "1";
     else delete process.env[PORTABLE];
-    const model = new CausalLM(config, 7);
-    const ids = tf.tensor2d(Array.from({ length: 4 * 12 }, (_, i) => (i * 11 + 5) % config.vocabSize), [4, 12], "int32");
-    const optimizer = tf.train.adam(1e-2);
-    const out: number[] = [];
-    for (let step = 0; step < 12; step++) {
-      const loss = optimizer.minimize(() => causalLmLoss(model.forward(ids), ids), true, model.trainableParameters())!;
-      out.push(loss.dataSync()[0]!);
-      loss.dispose();
-    }
-    optimizer.dispose();
-    ids.dispose();
-    model.dispose();
-    return out;
+    return tinyDecoderLosses(12);
   };
   const unfused = losses(true);
   const fused = losses(false);

@@ -10,6 +10,7 @@ import { folderHash } from "../src/util/fs.js";
 import { loadZooLlm } from "../src/zoo/llms.js";
 import { towerProbeView, zooLossFigure, zooView } from "../src/analysis/zoo_tables.js";
 import { tempDir } from "./helpers.js";
+import { kernelBuild } from "../src/backend/kernel_build.js";
 
 test("the zoo builds a tower and an LLM with manifests, skips them when built, and loads them back", { timeout: 600_000 }, async () => {
   await initBackend();
@@ -34,11 +35,13 @@ test("the zoo builds a tower and an LLM with manifests, skips them when built, a
   const again = await buildZoo({ preset: "tiny", dir, only: ["siglip", "gemma2-2b"], steps: 3, progress: false });
   assert.deepEqual(again.built, []);
   assert.deepEqual(again.skipped, ["siglip", "gemma2-2b"]);
-  // The build key is computable without building (what the results archive checks against); --steps is part of it.
+  // The build key is computable without building (what the results archive checks against); --steps
+  // and the kernel build this process runs (nothing for the portable bits) are part of it.
   const manifest = new Dataset(defaultDatasetDir("tiny", 0)).manifest;
-  assert.equal(zooBuildKey("tiny", 0, "siglip", manifest, 3), tower.key);
-  assert.equal(zooBuildKey("tiny", 0, "gemma2-2b", manifest, 3), llm.key);
-  assert.notEqual(zooBuildKey("tiny", 0, "siglip", manifest), tower.key);
+  const kernels = kernelBuild().class;
+  assert.equal(zooBuildKey("tiny", 0, "siglip", manifest, 3, kernels), tower.key);
+  assert.equal(zooBuildKey("tiny", 0, "gemma2-2b", manifest, 3, kernels), llm.key);
+  assert.notEqual(zooBuildKey("tiny", 0, "siglip", manifest, undefined, kernels), tower.key);
 
   // A changed recipe is a different entry: only that entry is rebuilt.
   const recipe = SIGLIP_RECIPES.tiny;

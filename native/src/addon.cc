@@ -447,22 +447,37 @@ static bool attentionDims(Args& args, size_t i, llava::AttentionDims& d) {
   return true;
 }
 
+// The first five arguments of both attention kernels: q, k, v and the RoPE tables (null without RoPE).
+struct AttentionInputs {
+  const float *q, *k, *v, *cos, *sin;
+  int64_t tokens, qn, kvn, probs;
+};
+
+static AttentionInputs attentionInputs(Args& args, const llava::AttentionDims& d) {
+  AttentionInputs in{};
+  in.tokens = d.batch * d.seq;
+  in.qn = in.tokens * d.heads * d.headDim;
+  in.kvn = in.tokens * d.kvHeads * d.headDim;
+  in.probs = d.batch * d.heads * d.seq * d.seq;
+  in.q = args.array<float>(0, napi_float32_array, in.qn, "q");
+  in.k = args.array<float>(1, napi_float32_array, in.kvn, "k");
+  in.v = args.array<float>(2, napi_float32_array, in.kvn, "v");
+  in.cos = d.rotary > 0 ? args.array<float>(3, napi_float32_array, d.seq * d.rotary, "cos") : nullptr;
+  in.sin = d.rotary > 0 ? args.array<float>(4, napi_float32_array, d.seq * d.rotary, "sin") : nullptr;
+  return in;
+}
+
 // attentionForward(q, k, v, cos | null, sin | null, keyMask | null, ctx, probs, dims, scale, cap)
 napi_value AttentionForward(napi_env env, napi_callback_info info) {
   Args args(env, info, 11);
   llava::AttentionDims d;
   if (!attentionDims(args, 8, d)) return nullptr;
-  const int64_t tokens = d.batch * d.seq, qn = tokens * d.heads * d.headDim, kvn = tokens * d.kvHeads * d.headDim;
-  const float* q = args.array<float>(0, napi_float32_array, qn, "q");
-  const float* k = args.array<float>(1, napi_float32_array, kvn, "k");
-  const float* v = args.array<float>(2, napi_float32_array, kvn, "v");
-  const float* cos = d.rotary > 0 ? args.array<float>(3, napi_float32_array, d.seq * d.rotary, "cos") : nullptr;
-  const float* sin = d.rotary > 0 ? args.array<float>(4, napi_float32_array, d.seq * d.rotary, "sin") : nullptr;
-  const float* keyMask = args.optionalFloats(5, tokens, "keyMask");
-  float* ctx = args.array<float>(6, napi_float32_array, qn, "ctx");
-  float* probs = args.array<float>(7, napi_float32_array, d.batch * d.heads * d.seq * d.seq, "probs");
+  const AttentionInputs in = attentionInputs(args, d);
+  const float* keyMask = args.optionalFloats(5, in.tokens, "keyMask");
+  float* ctx = args.array<float>(6, napi_float32_array, in.qn, "ctx");
+  float* probs = args.array<float>(7, napi_float32_array, in.probs, "probs");
   if (args.failed) return nullptr;
-  llava::attentionForward(q, k, v, cos, sin, keyMask, ctx, probs, d);
+  llava::attentionForward(in.q, in.k, in.v, in.cos, in.sin, keyMask, ctx, probs, d);
   return nullptr;
 }
 
@@ -471,19 +486,14 @@ napi_value AttentionBackward(napi_env env, napi_callback_info info) {
   Args args(env, info, 13);
   llava::AttentionDims d;
   if (!attentionDims(args, 10, d)) return nullptr;
-  const int64_t tokens = d.batch * d.seq, qn = tokens * d.heads * d.headDim, kvn = tokens * d.kvHeads * d.headDim;
-  const float* q = args.array<float>(0, napi_float32_array, qn, "q");
-  const float* k = args.array<float>(1, napi_float32_array, kvn, "k");
-  const float* v = args.array<float>(2, napi_float32_array, kvn, "v");
-  const float* cos = d.rotary > 0 ? args.array<float>(3, napi_float32_array, d.seq * d.rotary, "cos") : nullptr;
-  const float* sin = d.rotary > 0 ? args.array<float>(4, napi_float32_array, d.seq * d.rotary, "sin") : nullptr;
-  const float* probs = args.array<float>(5, napi_float32_array, d.batch * d.heads * d.seq * d.seq, "probs");
-  const float* dctx = args.array<float>(6, napi_float32_array, qn, "dctx");
-  float* dq = args.array<float>(7, napi_float32_array, qn, "dq");
-  float* dk = args.array<float>(8, napi_float32_array, kvn, "dk");
-  float* dv = args.array<float>(9, napi_float32_array, kvn, "dv");
+  const AttentionInputs in = attentionInputs(args, d);
+  const float* probs = args.array<float>(5, napi_float32_array, in.probs, "probs");
+  const float* dctx = args.array<float>(6, napi_float32_array, in.qn, "dctx");
+  float* dq = args.array<float>(7, napi_float32_array, in.qn, "dq");
+  float* dk = args.array<float>(8, napi_float32_array, in.kvn, "dk");
+  float* dv = args.array<float>(9, napi_float32_array, in.kvn, "dv");
   if (args.failed) return nullptr;
-  llava::attentionBackward(q, k, v, cos, sin, probs, dctx, dq, dk, dv, d);
+  llava::attentionBackward(in.q, in.k, in.v, in.cos, in.sin, probs, dctx, dq, dk, dv, d);
   return nullptr;
 }
 
