@@ -13,6 +13,7 @@ import { Random } from "../src/util/random.js";
 import { sampleScene, type Scene, type SceneObject } from "../src/world/scene.js";
 import { WORLD_PRESETS } from "../src/world/presets.js";
 import { CATEGORIES, COLOURS, SIZES, THEMES } from "../src/world/vocabulary.js";
+import { buildZoo, defaultZooDir } from "../src/zoo/zoo.js";
 
 before(async () => {
   await initBackend();
@@ -119,6 +120,27 @@ test("the probe refuses a tower encoding without a zoo, naming the command that 
     await assert.rejects(main(["probe", "binding", "--preset", "tiny", "--encoding", "siglip", "--out", mkdtempSync(join(tmpdir(), "probe-"))]), /needs the tiny zoo's siglip tower, not built in .*; build it with: npx llava-more zoo --preset tiny --only siglip/);
     await assert.rejects(main(["probe", "colour"]), /expected the probe's name, binding/);
   } finally {
+    if (before === undefined) delete process.env["LLAVA_MORE_ZOO"];
+    else process.env["LLAVA_MORE_ZOO"] = before;
+  }
+});
+
+test("npx llava-more probe reading tabulates each built zoo LLM's look-up in text against the shortcuts, and names the build command without one", { timeout: 300_000 }, async () => {
+  const before = process.env["LLAVA_MORE_ZOO"];
+  const zoo = mkdtempSync(join(tmpdir(), "reading-zoo-"));
+  process.env["LLAVA_MORE_ZOO"] = zoo;
+  const log = mock.method(console, "log", () => {});
+  try {
+    await assert.rejects(main(["probe", "reading", "--preset", "tiny", "--llm", "gemma2-2b"]), /no gemma2-2b built in .*; build it with: npx llava-more zoo --preset tiny --only gemma2-2b/);
+    await buildZoo({ preset: "tiny", dir: defaultZooDir("tiny", 0), only: ["gemma2-2b"], steps: 2, progress: false });
+    assert.equal(await main(["probe", "reading", "--preset", "tiny"]), 0);
+    const text = String(log.mock.calls.at(-1)!.arguments[0]);
+    assert.match(text, /\| LLM \| colour \| count \| exists \| position \|/);
+    const row = text.split("\n").find((l) => l.startsWith("| gemma2-2b |"))!;
+    assert.equal(row.split("|").length - 3, 4, row);
+    assert.ok(/\d+\.\d \/ \d+\.\d \(\d+\)|–/.test(row), row);
+  } finally {
+    log.mock.restore();
     if (before === undefined) delete process.env["LLAVA_MORE_ZOO"];
     else process.env["LLAVA_MORE_ZOO"] = before;
   }

@@ -27,7 +27,7 @@ import { Random } from "../util/random.js";
 import { sampleScene, type Scene } from "../world/scene.js";
 import { WORLD_PRESETS } from "../world/presets.js";
 import { defaultZooDir, towerDir } from "../zoo/zoo.js";
-import { completionScorer, describedReading, readingItems, HELD_OUT_READING_PER_FAMILY } from "../probes/llm_probes.js";
+import { completionScorer, describedReading, readingItems, HELD_OUT_READING_PER_FAMILY, READING_FAMILIES } from "../probes/llm_probes.js";
 import { llmDir, loadZooLlm } from "../zoo/llms.js";
 import { count, oneOf, seedOption, show, str, type Command, type Values } from "./args.js";
 
@@ -219,13 +219,17 @@ function readingMarkdown(preset: Preset, only: ZooLlmName | undefined, perFamily
     }
   });
   const pct = (x: number): string => (100 * x).toFixed(1);
-  const families = rows[0]!.families.map((f) => f.family);
+  // An LLM whose context holds none of a family's questions (tiny's 64 positions) shows "–" there.
+  const cell = (r: (typeof rows)[number], family: string): string => {
+    const f = r.families.find((x) => x.family === family);
+    return f ? `${pct(f.accuracy)} / ${pct(f.shortcut)} (${f.n})` : "–";
+  };
   return [
-    `Reading (text only): binding questions after each held-out scene's description, forced choice; accuracy / shortcut (%), ${zoo}:`,
+    `Reading (text only): binding questions after each held-out scene's description, forced choice; accuracy / shortcut (%) (questions that fit the LLM's context), ${zoo}:`,
     "",
-    `| LLM | ${families.join(" | ")} |`,
-    `|---|${families.map(() => "---:").join("|")}|`,
-    ...rows.map((r) => `| ${r.name} | ${r.families.map((f) => `${pct(f.accuracy)} / ${pct(f.shortcut)} (${f.n})`).join(" | ")} |`),
+    `| LLM | ${READING_FAMILIES.join(" | ")} |`,
+    `|---|${READING_FAMILIES.map(() => "---:").join("|")}|`,
+    ...rows.map((r) => `| ${r.name} | ${READING_FAMILIES.map((f) => cell(r, f)).join(" | ")} |`),
   ].join("\n");
 }
 
