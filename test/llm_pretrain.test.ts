@@ -8,6 +8,7 @@ import { Dataset } from "../src/data/dataset.js";
 import {
   completionScorer,
   describedReading,
+  fitsContext,
   forcedChoice,
   readingItems,
   heldOutChoiceItems,
@@ -213,7 +214,7 @@ test("reading: binding questions about described scenes, scored by forced choice
   assert.equal(exists.accuracy, exists.strategies["always yes"]);
   // The tiny LLM's 64 positions hold only the shortest descriptions: the probe scores those alone.
   const reading = llmProbes(llama!, dataset, { heldOutDocuments: 5, choiceItems: 5 }).reading!;
-  const fits = readingItems(scenes).filter((i) => llama!.tokenizer.encode(i.prompt).length + 4 <= llama!.model.config.maxPositions);
+  const fits = readingItems(scenes).filter((i) => fitsContext(llama!, i));
   assert.ok(fits.length < readingItems(scenes).length);
   for (const f of reading) assert.equal(f.n, fits.filter((i) => i.question.family === f.family).length, f.family);
 });

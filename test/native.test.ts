@@ -11,7 +11,7 @@ import { activate, gatedActivate } from "../src/models/nn/activations.js";
 import { Attention } from "../src/models/nn/attention.js";
 import { Linear } from "../src/models/nn/linear.js";
 import { requireTool, tempDir } from "./helpers.js";
-import { agree, tinyDecoderLosses } from "./native_agree.js";
+import { agree, digestWithThreads, tinyDecoderLosses } from "./native_agree.js";
 import { cpSync } from "node:fs";
 import { join, sep } from "node:path";
 
@@ -304,12 +304,5 @@ test("the norm backward and matmul kernels give the same bits with one thread an
       hash.update(new Uint8Array(c.buffer));
     }
     console.log(addon.info().threads + " " + hash.digest("hex"));`;
-  const digest = (threads: number): string => {
-    const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8", cwd: projectPath(), env: { ...process.env, LLAVA_MORE_THREADS: String(threads) } });
-    assert.equal(run.status, 0, run.stderr);
-    const [count, hash] = run.stdout.trim().split(" ");
-    assert.equal(count, String(threads), "the addon took its thread count from LLAVA_MORE_THREADS");
-    return hash!;
-  };
-  assert.equal(digest(3), digest(1));
+  assert.equal(digestWithThreads(script, 3), digestWithThreads(script, 1));
 });

@@ -1,10 +1,12 @@
 /** The native-kernel tests' comparison: the same computation on the native and on the CPU backend, the native run repeated on poisoned recycled buffers. */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
 import type { NativeBackend } from "../src/backend/native.js";
 import { buildLlmConfig } from "../src/models/llm/config.js";
 import { CausalLM, causalLmLoss } from "../src/models/llm/decoder.js";
 import { LLM_ARCHITECTURES } from "../src/models/llm/registry.js";
+import { projectPath } from "../src/util/paths.js";
 
 /** The losses of `steps` Adam steps of a tiny LLaMA-3 decoder on one fixed batch, on the active backend. */
 export function tinyDecoderLosses(steps: number): number[] {
@@ -52,4 +54,17 @@ export async function agree(label: string, inputs: tf.Tensor[], f: (...xs: tf.Te
       else assert.ok(Math.abs(v - r) <= tol * Math.max(1, Math.abs(r)), `${label}[${j}]: native ${v} vs cpu ${r}`);
     });
   });
+}
+
+/**
+ * Runs an ES-module script (which prints "<the addon's thread count> <digest>") in a process started
+ * with LLAVA_MORE_THREADS=threads and returns the digest: kernels whose bits must not depend on the
+ * thread count compare two of these.
+ */
+export function digestWithThreads(script: string, threads: number): string {
+  const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8", cwd: projectPath(), env: { ...process.env, LLAVA_MORE_THREADS: String(threads) } });
+  assert.equal(run.status, 0, run.stderr);
+  const [count, hash] = run.stdout.trim().split(" ");
+  assert.equal(count, String(threads), "the addon took its thread count from LLAVA_MORE_THREADS");
+  return hash!;
 }

@@ -1,6 +1,5 @@
 import { test, before, afterEach } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend/index.js";
 import { FUSED_ATTENTION, FUSED_ATTENTION_SOFTMAX, FUSED_CAUSAL_LM_LOSS, loadNativeAddon } from "../src/backend/native.js";
@@ -10,7 +9,7 @@ import { Attention, type AttentionConfig } from "../src/models/nn/attention.js";
 import { ropeInverseFrequencies, ropeTables } from "../src/models/nn/rope.js";
 import { projectPath } from "../src/util/paths.js";
 import { requireTool } from "./helpers.js";
-import { agree, tinyDecoderLosses } from "./native_agree.js";
+import { agree, digestWithThreads, tinyDecoderLosses } from "./native_agree.js";
 
 const addon = loadNativeAddon();
 const skip = requireTool(typeof addon !== "string", `native kernels unavailable: ${typeof addon === "string" ? addon : ""}`);
@@ -149,14 +148,7 @@ test("the fused attention and loss kernels give the same bits with one thread an
     addon.causalLmLossGrad(logits, labels, lse, 0.5, dlogits, batch, seq, vocab, -100);
     for (const a of [Float32Array.of(loss), lse, dlogits]) hash.update(new Uint8Array(a.buffer));
     console.log(addon.info().threads + " " + hash.digest("hex"));`;
-  const digest = (threads: number): string => {
-    const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8", cwd: projectPath(), env: { ...process.env, LLAVA_MORE_THREADS: String(threads) } });
-    assert.equal(run.status, 0, run.stderr);
-    const [count, hash] = run.stdout.trim().split(" ");
-    assert.equal(count, String(threads), "the addon took its thread count from LLAVA_MORE_THREADS");
-    return hash!;
-  };
-  assert.equal(digest(3), digest(1));
+  assert.equal(digestWithThreads(script, 3), digestWithThreads(script, 1));
 });
 
 test("the fused causal-LM loss (ignored and out-of-range labels, odd sizes) matches the composite ops, with its gradient; portable mode keeps the composite", { skip }, async () => {

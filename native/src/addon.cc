@@ -337,6 +337,13 @@ napi_value NormBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Whether the arguments were read and `kind` names an activation (0 GELU, 1 GELU-tanh, 2 quick-GELU,
+// 3 SiLU); false after throwing.
+static bool knownActivation(Args& args, int64_t kind, const char* kernel) {
+  if (!args.failed && kind > 3) args.fail(std::string(kernel) + ": unknown kind");
+  return !args.failed;
+}
+
 // activation(kind, x, out) and activationGrad(kind, x, dy, dx)
 napi_value Activation(napi_env env, napi_callback_info info) {
   Args args(env, info, 3);
@@ -344,10 +351,7 @@ napi_value Activation(napi_env env, napi_callback_info info) {
   const size_t n = lengthOf(env, args.values[1]);
   const float* x = args.array<float>(1, napi_float32_array, n, "x");
   float* out = args.array<float>(2, napi_float32_array, n, "out");
-  if (args.failed || kind > 3) {
-    if (!args.failed) args.fail("activation: unknown kind");
-    return nullptr;
-  }
+  if (!knownActivation(args, kind, "activation")) return nullptr;
   active->activation(static_cast<int>(kind), x, out, static_cast<int64_t>(n));
   return nullptr;
 }
@@ -359,10 +363,7 @@ napi_value ActivationGrad(napi_env env, napi_callback_info info) {
   const float* x = args.array<float>(1, napi_float32_array, n, "x");
   const float* dy = args.array<float>(2, napi_float32_array, n, "dy");
   float* dx = args.array<float>(3, napi_float32_array, n, "dx");
-  if (args.failed || kind > 3) {
-    if (!args.failed) args.fail("activationGrad: unknown kind");
-    return nullptr;
-  }
+  if (!knownActivation(args, kind, "activationGrad")) return nullptr;
   active->activationGrad(static_cast<int>(kind), x, dy, dx, static_cast<int64_t>(n));
   return nullptr;
 }
@@ -505,10 +506,7 @@ napi_value GatedActivation(napi_env env, napi_callback_info info) {
   const float* g = args.array<float>(1, napi_float32_array, n, "g");
   const float* u = args.array<float>(2, napi_float32_array, n, "u");
   float* y = args.array<float>(3, napi_float32_array, n, "y");
-  if (args.failed || kind > 3) {
-    if (!args.failed) args.fail("gatedActivation: unknown kind");
-    return nullptr;
-  }
+  if (!knownActivation(args, kind, "gatedActivation")) return nullptr;
   llava::gatedActivation(static_cast<int>(kind), g, u, y, static_cast<int64_t>(n));
   return nullptr;
 }
@@ -522,10 +520,7 @@ napi_value GatedActivationGrad(napi_env env, napi_callback_info info) {
   const float* dy = args.array<float>(3, napi_float32_array, n, "dy");
   float* dg = args.array<float>(4, napi_float32_array, n, "dg");
   float* du = args.array<float>(5, napi_float32_array, n, "du");
-  if (args.failed || kind > 3) {
-    if (!args.failed) args.fail("gatedActivationGrad: unknown kind");
-    return nullptr;
-  }
+  if (!knownActivation(args, kind, "gatedActivationGrad")) return nullptr;
   llava::gatedActivationGrad(static_cast<int>(kind), g, u, dy, dg, du, static_cast<int64_t>(n));
   return nullptr;
 }

@@ -27,7 +27,7 @@ import { Random } from "../util/random.js";
 import { sampleScene, type Scene } from "../world/scene.js";
 import { WORLD_PRESETS } from "../world/presets.js";
 import { defaultZooDir, towerDir } from "../zoo/zoo.js";
-import { completionScorer, describedReading, readingItems, HELD_OUT_READING_PER_FAMILY, READING_FAMILIES } from "../probes/llm_probes.js";
+import { completionScorer, describedReading, fitsContext, readingItems, HELD_OUT_READING_PER_FAMILY, READING_FAMILIES } from "../probes/llm_probes.js";
 import { llmDir, loadZooLlm } from "../zoo/llms.js";
 import { count, oneOf, seedOption, show, str, type Command, type Values } from "./args.js";
 
@@ -212,8 +212,7 @@ function readingMarkdown(preset: Preset, only: ZooLlmName | undefined, perFamily
   const rows = names.map((name) => {
     const lm = loadZooLlm(zoo, name);
     try {
-      const fitting = items.filter((i) => lm.tokenizer.encode(i.prompt).length + 4 <= lm.model.config.maxPositions);
-      return { name, families: describedReading(completionScorer(lm), fitting) };
+      return { name, families: describedReading(completionScorer(lm), items.filter((i) => fitsContext(lm, i))) };
     } finally {
       lm.model.dispose();
     }

@@ -419,6 +419,9 @@ export function readingItems(testScenes: readonly Scene[], perFamily = HELD_OUT_
     .map((q) => ({ question: q, prompt: `${denseCaption(testScenes[q.sceneIndex]!)}\nQuestion: ${q.question}\nAnswer:`, candidates: readingCandidates(q.family as (typeof READING_FAMILIES)[number]) }));
 }
 
+/** Whether an item's prompt and its longest answer fit the model's context (every one at `small`, only the shortest descriptions at `tiny`'s 64 positions). */
+export const fitsContext = (lm: LanguageModel, item: ReadingItem): boolean => lm.tokenizer.encode(item.prompt).length + 4 <= lm.model.config.maxPositions;
+
 /** Each item's answer by forced choice among its candidates (as the corpus writes them, after a space), scored against the shortcuts. */
 export function describedReading(scorer: CompletionScorer, items: readonly ReadingItem[]): FamilyBinding[] {
   const scores = scorer(items.map((item) => ({ prompt: item.prompt, completions: item.candidates.map((c) => ` ${c}`) })));
@@ -441,8 +444,7 @@ export function llmProbes(lm: LanguageModel, dataset: Dataset, options: { heldOu
     perplexity: heldOutPerplexity(lm, heldOutTexts(test, options.heldOutDocuments)),
     knowledge: knowledgeRecall(completionScorer(lm)),
     choice: multipleChoiceAccuracy(lm, heldOutChoiceItems(test, options.choiceItems), options.system),
-    // Items whose description does not fit the context (every one at tiny's 64 positions) are left out.
-    reading: describedReading(completionScorer(lm), readingItems(test, options.readingPerFamily).filter((item) => lm.tokenizer.encode(item.prompt).length + 4 <= lm.model.config.maxPositions)),
+    reading: describedReading(completionScorer(lm), readingItems(test, options.readingPerFamily).filter((item) => fitsContext(lm, item))),
   };
 }
 
