@@ -20,7 +20,7 @@ import { STUDY_GRIDS, studyGrid } from "../src/study/grids.js";
 import { kernelBuild } from "../src/backend/kernel_build.js";
 import { currentResult, evalSuffix, evaluatePairing, expectedResultKey, readLog, resultKey, resultOptions, runPairing, WORKER_LOG, zooFeatureTower } from "../src/study/run.js";
 import { bindingMarkdown } from "../src/analysis/lab_binding.js";
-import { findingsInputs, otherZooBuilds, readResults } from "../src/study/results.js";
+import { findingsInputs, otherKernelsText, otherZooBuilds, readResults } from "../src/study/results.js";
 import { buildVariation } from "../src/analysis/lab_builds.js";
 import { labTable } from "../src/analysis/lab_stats.js";
 import { parseCsv } from "../src/util/csv.js";
@@ -359,16 +359,22 @@ test("the results archive keeps a run's result and gzipped samples, and a fresh 
   // A runs folder without these runs: the archive stands in for them, in findings and in the study.
   const dataDir = defaultDatasetDir("tiny", 0);
   const fresh = tempDir();
-  const local = findingsInputs(join(root, "runs", "tiny"), dataDir, 8);
-  const archived = findingsInputs(fresh, dataDir, 8, archive);
+  const local = findingsInputs(join(root, "runs", "tiny"), dataDir, { evalLimit: 8 });
+  const archived = findingsInputs(fresh, dataDir, { evalLimit: 8, archiveDir: archive });
   assert.deepEqual(archived.results.map((r) => r.id), ids);
   assert.deepEqual(archived.table.objects(), local.table.objects().filter((row) => ids.includes((row as { run: string }).run)));
   for (const id of ids) assert.deepEqual(archived.answers[id], local.answers[id]);
-  assert.equal(findingsInputs(fresh, dataDir, 8).results.length, 0);
+  assert.equal(findingsInputs(fresh, dataDir, { evalLimit: 8 }).results.length, 0);
+  // Findings read one kernel build's runs and count the others they leave out.
+  const build = kernelBuild().class;
+  assert.deepEqual(findingsInputs(join(root, "runs", "tiny"), dataDir, { evalLimit: 8, kernels: build }).results.map((r) => r.id), local.results.map((r) => r.id));
+  const otherBuild = findingsInputs(join(root, "runs", "tiny"), dataDir, { evalLimit: 8, archiveDir: archive, kernels: "avx2+Zen" });
+  assert.deepEqual([otherBuild.results.length, otherBuild.otherKernels], [0, { [build]: local.results.length }]);
+  assert.match(otherKernelsText(otherBuild.otherKernels, "why"), new RegExp(`left out ${local.results.length} runs of the ${build.replace(/[.+]/g, "\\$&")} kernel build \\(why\\)`));
   // Findings under the current scoring profile read only the evaluations made under it.
   const [firstLlm] = TINY.blocks[0]!.llms;
   const currentSpec: PairingSpec = { llm: firstLlm!, tower: "clip", resolution: { scale: 1, s2: false }, captions: "short", seed: 0 };
-  assert.equal(findingsInputs(join(root, "runs", "tiny"), dataDir, 8, undefined, {}, "current").results.length, 0);
+  assert.equal(findingsInputs(join(root, "runs", "tiny"), dataDir, { evalLimit: 8, lmmsEval: "current" }).results.length, 0);
   // The run's own settings, as currentResult reads them, so the evaluation reuses its weights.
   const runFolder = join(root, "runs", "tiny", runId(currentSpec));
   const vendored = local.results.find((r) => r.id === runId(currentSpec))!;
@@ -376,9 +382,9 @@ test("the results archive keeps a run's result and gzipped samples, and a fresh 
   const messages: string[] = [];
   await evaluatePairing({ ...resultOptions(vendored), datasetDir: stored.dataset, ...(stored.zoo !== undefined ? { zooDir: stored.zoo } : {}), lmmsEval: "current", progress: false, log: (m: string) => messages.push(m) });
   assert.deepEqual(messages.filter((m) => m.includes("starting again")), [], "evaluating under another profile trained the run anew");
-  const current = findingsInputs(join(root, "runs", "tiny"), dataDir, 8, undefined, {}, "current");
+  const current = findingsInputs(join(root, "runs", "tiny"), dataDir, { evalLimit: 8, lmmsEval: "current" });
   assert.deepEqual(current.results.map((r) => [r.id, r.eval.lmmsEval]), [[runId(currentSpec), "current"]]);
-  assert.deepEqual(findingsInputs(join(root, "runs", "tiny"), dataDir, 8).results.map((r) => r.id), local.results.map((r) => r.id), "the vendored findings are unchanged");
+  assert.deepEqual(findingsInputs(join(root, "runs", "tiny"), dataDir, { evalLimit: 8 }).results.map((r) => r.id), local.results.map((r) => r.id), "the vendored findings are unchanged");
   const study = await runStudy({ study: TINY, preset: "tiny", runsDir: fresh, archiveDir: archive, progress: false });
   assert.deepEqual([study.ran.length, study.skipped.length, study.results.length], [0, 2, 2]);
   // A study over runs finished before its archive existed archives them.

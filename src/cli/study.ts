@@ -17,7 +17,8 @@ import { seedSummary } from "../analysis/lab_stats.js";
 import { readJsonFile } from "../util/jsonl.js";
 import { EVAL_SPLITS, evalSuffix, evaluatePairing, runDir, runsRoot, trainPairing, type EvalSplit, type RunOptions } from "../study/run.js";
 import { archivedIds, archiveRoot, archiveRun, archiveSourceIn, ZOO_DATASET } from "../study/archive.js";
-import { findingsInputs, findResults, otherBuildResults, otherZooBuilds, readResults } from "../study/results.js";
+import { findingsInputs, findResults, otherBuildResults, otherKernelsText, otherZooBuilds, readResults } from "../study/results.js";
+import { KERNEL_MODES, type KernelMode } from "../backend/kernel_build.js";
 import { gridTimeLeft, missingZooEntries, mergeStudy, runStudy, runStudyIndex, studyKernels, timeLeftText, writeSlurmScript, type StudyOptions } from "../study/runner.js";
 import { zooBuildTime, zooCommand } from "../study/notebook_zoo.js";
 import type { StudyDefinition } from "../study/grids.js";
@@ -225,7 +226,11 @@ export const STUDY_COMMANDS: Record<string, Command> = {
       // The lab report of these runs; effects.csv and findings.md speak for every run finished at this
       // evaluation setting (the calibration grid's too).
       const writeLab = (results: RunResult[], table: ColumnTable): ReturnType<typeof writeLabReport> => {
-        const findings = { ...findingsInputs(runsRoot(preset), defaultDatasetDir(preset, 0), study.evalLimit, archiveDir), builds: otherBuildResults(preset, defaultDatasetDir(preset, 0), study.evalLimit) };
+        const kernels = studyKernels(study);
+        const inputs = findingsInputs(runsRoot(preset), defaultDatasetDir(preset, 0), { ...(study.evalLimit !== undefined ? { evalLimit: study.evalLimit } : {}), archiveDir, kernels });
+        const leftOut = otherKernelsText(inputs.otherKernels, "the study compares one kernel build's runs");
+        if (leftOut) console.log(`lab findings read the ${kernels} kernel build's runs${leftOut}`);
+        const findings = { ...inputs, builds: otherBuildResults(preset, defaultDatasetDir(preset, 0), study.evalLimit, kernels) };
         const seconds = results.reduce((sum, r) => sum + runWallSeconds(r), 0);
         // The size × resolution explorer shows every cell of its grid that any finished run fills.
         const explorer = sizeResolutionFigure(seedSummary(findings.table), sizeResolutionDesign(preset));
@@ -344,7 +349,7 @@ export const STUDY_COMMANDS: Record<string, Command> = {
   },
   findings: {
     summary: "write effects.csv (each study variable's effect on each benchmark, in seed SDs) and findings.md (the paper's findings, where each variable matters) from every finished run",
-    usage: "llava-more findings [--preset P] [--zoo-seed N] [--runs DIR] [--data DIR] [--eval-limit N] [--lmms-eval vendored|current] [--out DIR] [--archive DIR | --no-archive]",
+    usage: "llava-more findings [--preset P] [--zoo-seed N] [--runs DIR] [--data DIR] [--eval-limit N] [--lmms-eval vendored|current] [--kernels portable|native|any] [--out DIR] [--archive DIR | --no-archive]",
     options: {
       preset: PAIRING_OPTIONS.preset,
       "zoo-seed": { type: "string", description: "the runs on zoo build N (runs/<preset>-zooN, results/<preset>-zooN); default 0, whose findings also compare the runs of every other build there is" },
@@ -354,6 +359,7 @@ export const STUDY_COMMANDS: Record<string, Command> = {
       data: { type: "string", description: "dataset the runs were scored on, for the text-only baseline (default data/generated/<preset>-seed0)" },
       "eval-limit": { type: "string", description: "use the runs' evaluations on the first N items of each benchmark (default: the full evaluations)" },
       "lmms-eval": { type: "string", description: "the runs' evaluations under this scoring profile: vendored (default) or current (those made with eval --lmms-eval current)" },
+      kernels: { type: "string", description: "the runs of one kernel build: portable (the bits every built-in grid runs in; the default at small), native (this CPU's fast build) or any (mix them)" },
       out: { type: "string", description: "output folder (default figures/lab; with --lmms-eval current, figures/lab/lmms-eval-current)" },
     },
     async run(values) {
@@ -375,7 +381,11 @@ export const STUDY_COMMANDS: Record<string, Command> = {
           if (unchecked) await generateDataset({ preset, seed, log: console.log });
         }
       }
-      const { results, table, prior, answers } = findingsInputs(runs, dataDir, limit, archive, { seed: build.seed, ...(build.zooDir !== undefined ? { dir: build.zooDir } : {}) }, lmmsEval);
+      const kernelsWanted = oneOf<KernelMode | "any">("kernels", values["kernels"], [...KERNEL_MODES, "any"], studyGrid("quick", preset).kernels ?? "native");
+      const kernels = kernelsWanted === "any" ? undefined : studyKernels({ ...studyGrid("quick", preset), kernels: kernelsWanted });
+      const zoo = { seed: build.seed, ...(build.zooDir !== undefined ? { dir: build.zooDir } : {}) };
+      const { results, table, prior, answers, otherKernels } = findingsInputs(runs, dataDir, { ...(limit !== undefined ? { evalLimit: limit } : {}), ...(archive !== undefined ? { archiveDir: archive } : {}), zoo, lmmsEval, ...(kernels !== undefined ? { kernels } : {}) });
+      const leftOut = otherKernelsText(otherKernels, "--kernels native or any reads them");
       if (results.length === 0) {
         throw new Error(`no finished run${limit !== undefined ? ` evaluated with --eval-limit ${limit}` : " with a full evaluation"}${lmmsEval !== DEFAULT_PROFILE ? ` under --lmms-eval ${lmmsEval}` : ""} in ${show(runs)}${archive !== undefined ? ` or ${show(archive)}` : ""}; run a study first (npx llava-more study --grid quick) or pass the --eval-limit its grid used`);
       }
@@ -383,10 +393,10 @@ export const STUDY_COMMANDS: Record<string, Command> = {
       // Findings under another profile never overwrite the committed (vendored) ones.
       const outDir = str(values["out"]) ?? (lmmsEval === DEFAULT_PROFILE ? undefined : join(defaultLabDir(), `lmms-eval-${lmmsEval}`));
       if (!prior) console.log(`no dataset at ${show(dataDir)}: findings.md leaves out the text-only baseline (generate it, or pass --data)`);
-      const builds = others.length > 0 ? otherBuildResults(preset, dataDir, limit, others) : [];
+      const builds = others.length > 0 ? otherBuildResults(preset, dataDir, limit, kernels, others) : [];
       const { files } = writeFindings(table, outDir, { results, answers, ...(prior ? { prior } : {}), ...(builds.length > 0 ? { builds } : {}) });
       const buildsText = builds.map((b) => `, ${b.results.length} on zoo build ${b.zooSeed}`).join("");
-      console.log(`${results.length} runs${buildsText}; wrote ${files.map(show).join(", ")}`);
+      console.log(`${results.length} runs${kernels !== undefined ? ` of the ${kernels} kernel build` : ""}${buildsText}${leftOut}; wrote ${files.map(show).join(", ")}`);
       return 0;
     },
   },

@@ -25,7 +25,7 @@ import { buildZoo } from "../zoo/zoo.js";
 import { projectRoot } from "../util/paths.js";
 import { expandGrid } from "./grid.js";
 import { studyGrid, type StudyDefinition, type StudyName } from "./grids.js";
-import { mergeStudy, runStudy, type StudyOutcome } from "./runner.js";
+import { mergeStudy, runStudy, studyKernels, type StudyOutcome } from "./runner.js";
 
 export interface NotebookStudy extends StudyOutcome {
   preset: Preset;
@@ -133,11 +133,13 @@ export interface StudyFindings {
 export function writeStudyFindings(lab: NotebookStudy): StudyFindings {
   const runs = runsRoot(lab.preset);
   const dataDir = defaultDatasetDir(lab.preset, 0);
-  const { results, table, prior, answers } = findingsInputs(runs, dataDir, lab.study.evalLimit, notebookArchive(lab.preset).archiveDir);
+  const kernels = studyKernels(lab.study);
+  const archiveDir = notebookArchive(lab.preset).archiveDir;
+  const { results, table, prior, answers } = findingsInputs(runs, dataDir, { ...(lab.study.evalLimit !== undefined ? { evalLimit: lab.study.evalLimit } : {}), ...(archiveDir !== undefined ? { archiveDir } : {}), kernels });
   if (!prior) throw new Error(`${dataDir}: no dataset for the text-only baseline; generate it with: npx llava-more generate-data`);
   const outDir = lab.preset === "small" ? defaultLabDir() : join(runs, "findings");
   // At small, the runs on other zoo builds (runs/small-zooN, results/small-zooN) too, as the CLI's findings.
-  const builds = notebookArchive(lab.preset).archiveDir !== undefined ? otherBuildResults(lab.preset, dataDir, lab.study.evalLimit) : [];
+  const builds = archiveDir !== undefined ? otherBuildResults(lab.preset, dataDir, lab.study.evalLimit, kernels) : [];
   const { files, effects, habits } = writeFindings(table, outDir, { prior, results, answers, ...(builds.length > 0 ? { builds } : {}) });
   return { results, table, effects, prior, inForm: formShares(table, answers), habitEffects: habits, files };
 }

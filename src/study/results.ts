@@ -78,23 +78,53 @@ export interface FindingsInputs {
   chance?: Record<string, number>;
   /** Run id → benchmark (README column) → its most frequent answer (from the run's sample logs). */
   answers: Record<string, Record<string, TopAnswer>>;
+  /** Finished runs left out because another kernel build computed them: build class → runs. */
+  otherKernels: Record<string, number>;
+}
+
+export interface FindingsOptions {
+  /** Use the runs' evaluations on the first N items of each benchmark (default: the full evaluations). */
+  evalLimit?: number;
+  /** The results archive that stands in for runs the folder lacks. */
+  archiveDir?: string;
+  /** The zoo build the archive's results are checked against. */
+  zoo?: { dir?: string; seed?: number };
+  /** The scoring profile of the evaluations (default vendored). */
+  lmmsEval?: Profile;
+  /**
+   * Only the runs of this kernel build's class: one comparison never mixes builds, whose bits differ.
+   * Default: every build (tests and callers that have checked it themselves).
+   */
+  kernels?: string;
 }
 
 /**
  * Every current run in `runsDir` (and in the archive `archiveDir`, for runs the folder lacks) evaluated
- * on `evalLimit` items (all without it) under the scoring profile `lmmsEval` (default vendored), merged,
- * with the question prior of those items (the baselines' one-word answers are scored the vendored way). Archived
- * results need the dataset to be checked against; without it they are left out.
+ * on `evalLimit` items (all without it) under the scoring profile `lmmsEval` (default vendored) and
+ * computed by the kernel build `kernels`, merged, with the question prior of those items (the
+ * baselines' one-word answers are scored the vendored way). Archived results need the dataset to be
+ * checked against; without it they are left out.
  */
-export function findingsInputs(runsDir: string, datasetDir: string, evalLimit?: number, archiveDir?: string, zoo: { dir?: string; seed?: number } = {}, lmmsEval?: Profile): FindingsInputs {
+export function findingsInputs(runsDir: string, datasetDir: string, options: FindingsOptions = {}): FindingsInputs {
+  const { evalLimit, archiveDir, zoo = {}, lmmsEval, kernels } = options;
   const suffix = evalSuffix({ ...(evalLimit !== undefined ? { evalLimit } : {}), ...(lmmsEval !== undefined ? { lmmsEval } : {}) });
   const dataset = existsSync(join(datasetDir, "manifest.json")) ? new Dataset(datasetDir) : undefined;
   const archive = archiveDir !== undefined && dataset ? archiveSourceOf(archiveDir, dataset.manifest, zoo) : undefined;
-  const found = findResults(runsDir, { suffix, ...(archive ? { archive } : {}) });
+  const every = findResults(runsDir, { suffix, ...(archive ? { archive } : {}) });
+  const found = kernels === undefined ? every : findResults(runsDir, { suffix, kernels, ...(archive ? { archive } : {}) });
+  const kept = new Set(found.map((f) => f.result.id));
+  const otherKernels: Record<string, number> = {};
+  for (const { result } of every) if (!kept.has(result.id)) otherKernels[resultKernels(result)] = (otherKernels[resultKernels(result)] ?? 0) + 1;
   const results = found.map((f) => f.result);
   const table = mergeResults(results);
   const answers = Object.fromEntries(found.map((f) => [f.result.id, topAnswers(join(f.folder, `eval${suffix}`), TASKS)]));
-  return dataset ? { results, table, answers, prior: questionPrior(dataset, evalLimit), chance: baselineScores("random-option", dataset, evalLimit) } : { results, table, answers };
+  return dataset ? { results, table, answers, otherKernels, prior: questionPrior(dataset, evalLimit), chance: baselineScores("random-option", dataset, evalLimit) } : { results, table, answers, otherKernels };
+}
+
+/** "; left out 3 runs of the avx512+SkylakeX kernel build (--kernels …)" — empty when none was left out. */
+export function otherKernelsText(otherKernels: Record<string, number>, how: string): string {
+  const parts = Object.entries(otherKernels).map(([build, n]) => `${n} run${n === 1 ? "" : "s"} of the ${build} kernel build`);
+  return parts.length > 0 ? `; left out ${parts.join(" and ")} (${how})` : "";
 }
 
 /** Writes the merged table as CSV and JSON (atomically) and returns their paths. */
@@ -133,10 +163,10 @@ export interface BuildResults {
  * The runs of every other zoo build of the preset (`otherZooBuilds`), each from its runs folder and
  * archive, evaluated on `evalLimit` items: what findings.md compares the seed-0 zoo's runs with.
  */
-export function otherBuildResults(preset: string, datasetDir: string, evalLimit?: number, zooSeeds: readonly number[] = otherZooBuilds(preset)): BuildResults[] {
+export function otherBuildResults(preset: string, datasetDir: string, evalLimit?: number, kernels?: string, zooSeeds: readonly number[] = otherZooBuilds(preset)): BuildResults[] {
   return zooSeeds.flatMap((zooSeed) => {
     const label = zooBuildLabel(preset, zooSeed);
-    const { table, results } = findingsInputs(runsRoot(label), datasetDir, evalLimit, archiveRoot(label), { seed: zooSeed });
+    const { table, results } = findingsInputs(runsRoot(label), datasetDir, { ...(evalLimit !== undefined ? { evalLimit } : {}), archiveDir: archiveRoot(label), zoo: { seed: zooSeed }, ...(kernels !== undefined ? { kernels } : {}) });
     return results.length > 0 ? [{ zooSeed, table, results }] : [];
   });
 }
