@@ -133,7 +133,9 @@ test("npx llava-more probe reading tabulates each built zoo LLM's look-up in tex
   try {
     await assert.rejects(main(["probe", "reading", "--preset", "tiny", "--llm", "gemma2-2b"]), /no gemma2-2b built in .*; build it with: npx llava-more zoo --preset tiny --only gemma2-2b/);
     await buildZoo({ preset: "tiny", dir: defaultZooDir("tiny", 0), only: ["gemma2-2b"], steps: 2, progress: false });
-    assert.equal(await main(["probe", "reading", "--preset", "tiny"]), 0);
+    const empty = mkdtempSync(join(tmpdir(), "empty-zoo-"));
+    await assert.rejects(main(["probe", "reading", "--preset", "tiny", "--zoo", empty]), (e: Error) => e.message.includes(`no LLM built in ${empty}`));
+    assert.equal(await main(["probe", "reading", "--preset", "tiny", "--zoo", defaultZooDir("tiny", 0)]), 0);
     const text = String(log.mock.calls.at(-1)!.arguments[0]);
     assert.match(text, /\| LLM \| colour \| count \| exists \| position \|/);
     const row = text.split("\n").find((l) => l.startsWith("| gemma2-2b |"))!;

@@ -64,7 +64,7 @@ export const PROBE_COMMANDS: Record<string, Command> = {
   probe: {
     summary: "probe binding: train a stage-2 recipe on an image encoding and plot binding per family against its shortcut (probe shortcuts: the references alone)",
     usage:
-      "llava-more probe shortcuts [--preset P] [--scenes N] | llava-more probe reading [--preset P] [--llm NAME] [--eval-per-family N] | llava-more probe binding [--encoding oracle|objects|<tower>] [--mixture MIX[@STEP];…] [--steps N] [--preset tiny|small] [--turns N] [--lr X] [--lr-floor F] [--projector-init normal|pytorch] [--projector-lr-scale K] [--freeze-llm N] [--eval-per-family N] [--llm NAME] [--scratch] [--out DIR]",
+      "llava-more probe shortcuts [--preset P] [--scenes N] | llava-more probe reading [--preset P] [--zoo DIR] [--llm NAME] [--eval-per-family N] | llava-more probe binding [--encoding oracle|objects|<tower>] [--mixture MIX[@STEP];…] [--steps N] [--preset tiny|small] [--turns N] [--lr X] [--lr-floor F] [--projector-init normal|pytorch] [--projector-lr-scale K] [--freeze-llm N] [--eval-per-family N] [--llm NAME] [--scratch] [--zoo DIR] [--out DIR]",
     options: {
       encoding: { type: "string", description: `image tokens: oracle (one-hot colour/category/size per patch + theme), objects (one token per object), or a zoo tower (${VISION_FAMILIES.join(", ")}); default oracle` },
       mixture: { type: "string", description: "question stream: a mixture (llava, binding, objects), families (colour,count or colour:2,count:1), or a curriculum of them: colour@300;colour,count,exists@600;llava (default binding)" },
@@ -80,6 +80,7 @@ export const PROBE_COMMANDS: Record<string, Command> = {
       "eval-per-family": { type: "string", description: "held-out multi-object questions per family (default: tiny 12, small 64)" },
       llm: { type: "string", description: `the LLM whose family and size the decoder has (default: tiny gemma2-2b, small llama3.1-8b): ${ZOO_LLMS.map((z) => z.name).join(", ")}` },
       scratch: { type: "boolean", description: "a decoder from scratch even when the zoo has the LLM" },
+      zoo: { type: "string", description: "model zoo folder the LLM and tower come from (default data/zoo/<preset>)" },
       preset: { type: "string", description: "tiny or small (default small)" },
       seed: { type: "string", description: "seed of the scenes, the stream and the weights (default 0)" },
       out: { type: "string", description: "output folder (default runs/probes/binding-<encoding>-<time>)" },
@@ -88,9 +89,10 @@ export const PROBE_COMMANDS: Record<string, Command> = {
     async run(values: Values, positionals: string[]) {
       if (!["binding", "shortcuts", "reading"].includes(positionals[0] ?? "") || positionals.length !== 1) throw new Error(`probe: expected the probe's name, binding, reading or shortcuts (llava-more probe binding …), got ${positionals.length === 0 ? "nothing" : `"${positionals.join(" ")}"`}`);
       const preset = oneOf<Preset>("preset", values["preset"], PRESETS, "small");
+      const zoo = str(values["zoo"]) ?? defaultZooDir(preset, 0);
       if (positionals[0] === "reading") {
         await initBackend();
-        console.log(readingMarkdown(preset, values["llm"] === undefined ? undefined : oneOf<ZooLlmName>("llm", values["llm"], ZOO_LLMS.map((z) => z.name), "llama3.1-8b"), count("eval-per-family", values["eval-per-family"], HELD_OUT_READING_PER_FAMILY, 1)!));
+        console.log(readingMarkdown(preset, zoo, values["llm"] === undefined ? undefined : oneOf<ZooLlmName>("llm", values["llm"], ZOO_LLMS.map((z) => z.name), "llama3.1-8b"), count("eval-per-family", values["eval-per-family"], HELD_OUT_READING_PER_FAMILY, 1)!));
         return 0;
       }
       if (positionals[0] === "shortcuts") {
@@ -130,13 +132,12 @@ export const PROBE_COMMANDS: Record<string, Command> = {
         features = encoding === "oracle" ? oracleEncoding(v.imageSize / v.patchSize) : objectsEncoding(WORLD_PRESETS[preset].maxObjects);
       } else {
         if (!isVisionFamily(encoding)) throw new Error(`--encoding: "${encoding}" is not a tower`);
-        const t = await towerFeatures(preset, encoding, defaultZooDir(preset, 0), trainCount + defaults.heldScenes);
+        const t = await towerFeatures(preset, encoding, zoo, trainCount + defaults.heldScenes);
         trainScenes = t.scenes.slice(0, trainCount);
         heldScenes = t.scenes.slice(trainCount);
         features = t.features;
       }
       const entry = zooLlm(llmName);
-      const zoo = defaultZooDir(preset, 0);
       const fromZoo = values["scratch"] !== true && existsSync(join(llmDir(zoo, llmName), "entry.json"));
       const { model: llm, tokenizer } = fromZoo ? loadZooLlm(zoo, llmName) : scratchLanguageModel(entry.family, entry.size, preset, trainScenes, seed);
       const template = chatTemplate(llm.config.template);
@@ -202,10 +203,9 @@ function positiveNumber(flag: string, value: string | boolean | undefined, fallb
 
 /**
  * The zoo LLMs' reading (text only): binding questions about the held-out scenes' descriptions, per
- * family against its shortcut, for every built LLM of the preset's zoo (or `only`).
+ * family against its shortcut, for every built LLM of the zoo `zoo` (or `only`).
  */
-function readingMarkdown(preset: Preset, only: ZooLlmName | undefined, perFamily: number): string {
-  const zoo = defaultZooDir(preset, 0);
+function readingMarkdown(preset: Preset, zoo: string, only: ZooLlmName | undefined, perFamily: number): string {
   const names = ZOO_LLMS.map((z) => z.name).filter((n) => (only === undefined || n === only) && existsSync(join(llmDir(zoo, n), "entry.json")));
   if (names.length === 0) throw new Error(`probe reading: no ${only ?? "LLM"} built in ${zoo}; build it with: npx llava-more zoo --preset ${preset}${only ? ` --only ${only}` : ""}`);
   const items = readingItems(new Dataset(defaultDatasetDir(preset, 0)).scenes("test"), perFamily);
