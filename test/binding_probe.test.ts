@@ -14,6 +14,8 @@ import { sampleScene, type Scene, type SceneObject } from "../src/world/scene.js
 import { WORLD_PRESETS } from "../src/world/presets.js";
 import { CATEGORIES, COLOURS, SIZES, THEMES } from "../src/world/vocabulary.js";
 import { buildZoo, defaultZooDir } from "../src/zoo/zoo.js";
+import { loadZooLlm } from "../src/zoo/llms.js";
+import { readingSequences } from "../src/probes/reading_phase.js";
 
 before(async () => {
   await initBackend();
@@ -141,6 +143,37 @@ test("npx llava-more probe reading tabulates each built zoo LLM's look-up in tex
     const row = text.split("\n").find((l) => l.startsWith("| gemma2-2b |"))!;
     assert.equal(row.split("|").length - 3, 4, row);
     assert.ok(/\d+\.\d \/ \d+\.\d \(\d+\)|–/.test(row), row);
+  } finally {
+    log.mock.restore();
+    if (before === undefined) delete process.env["LLAVA_MORE_ZOO"];
+    else process.env["LLAVA_MORE_ZOO"] = before;
+  }
+});
+
+test("a reading phase supervises only the answers after each description, lowers its loss, and leaves a zoo that probe reading reads", { timeout: 300_000 }, async () => {
+  const before = process.env["LLAVA_MORE_ZOO"];
+  process.env["LLAVA_MORE_ZOO"] = mkdtempSync(join(tmpdir(), "reading-phase-zoo-"));
+  const log = mock.method(console, "log", () => {});
+  try {
+    await buildZoo({ preset: "tiny", dir: defaultZooDir("tiny", 0), only: ["gemma2-2b"], steps: 2, progress: false });
+    const lm = loadZooLlm(defaultZooDir("tiny", 0), "gemma2-2b");
+    const scenes = Array.from({ length: 30 }, (_, i) => sampleScene(Random.stream(4, "reading-phase", i), `r${i}`, WORLD_PRESETS.small));
+    const sequences = readingSequences(lm, scenes, { families: ["colour", "count"], turns: 3, seqLen: 512, seed: 0 });
+    assert.ok(sequences.length > 0);
+    for (const s of sequences) {
+      const text = lm.tokenizer.decode(s.ids);
+      const answers = [...text.matchAll(/\nAnswer: ([^\n]+)/g)].map((m) => m[1]!.trim());
+      assert.ok(answers.length >= 1 && answers.length <= 3, text);
+      assert.deepEqual(lm.tokenizer.decode(s.ids.filter((_, t) => s.labels[t] !== IGNORE_INDEX)).trim().split(/\s+/), answers, "only the answers carry labels");
+    }
+    const out = mkdtempSync(join(tmpdir(), "reading-phase-"));
+    assert.equal(await main(["probe", "reading", "--preset", "tiny", "--train", "12", "--eval-every", "6", "--turns", "2", "--out", out]), 0);
+    const record = JSON.parse(readFileSync(join(out, "reading_phase.json"), "utf8")) as { points: { step: number; loss?: number; families: { family: string }[] }[] };
+    assert.deepEqual(record.points.map((p) => p.step), [0, 6, 12]);
+    assert.ok(record.points[2]!.loss! < record.points[1]!.loss!, `loss ${record.points[1]!.loss} → ${record.points[2]!.loss}`);
+    assert.equal(await main(["probe", "reading", "--preset", "tiny", "--zoo", join(out, "zoo")]), 0);
+    assert.match(String(log.mock.calls.at(-1)!.arguments[0]), /\| gemma2-2b \|/);
+    await assert.rejects(main(["probe", "reading", "--preset", "tiny", "--train", "2", "--families", "colour,theme"]), /--families.*theme/);
   } finally {
     log.mock.restore();
     if (before === undefined) delete process.env["LLAVA_MORE_ZOO"];

@@ -3,7 +3,7 @@
  * and writes the per-family binding curves against their shortcuts and text-only priors: binding_probe.json
  * and binding_probe.png (through src/analysis/export.ts) in a folder under runs/probes/ or --out.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { initBackend, describeBackend } from "../backend/index.js";
 import { bindingProbeFigure, type BindingCurves } from "../analysis/binding_figure.js";
@@ -17,6 +17,8 @@ import { chatTemplate } from "../models/templates/registry.js";
 import { PROJECTOR_INITS, type ProjectorInit } from "../models/llava/projector.js";
 import { PRESETS, type Preset } from "../presets.js";
 import { bindingQuestions, scoreBinding, textPriorFromScenes } from "../probes/binding.js";
+import { trainReadingPhase } from "../probes/reading_phase.js";
+import { saveCheckpoint } from "../models/checkpoint.js";
 import { objectsEncoding, oracleEncoding, parseCurriculum, probeFamilies, runBindingProbe, scratchLanguageModel, type ProbeResult, type SceneFeatures } from "../probes/binding_probe.js";
 import { zooFeatureTower, runsRoot } from "../study/run.js";
 import { zooLlm } from "../study/grid.js";
@@ -30,6 +32,7 @@ import { defaultZooDir, towerDir } from "../zoo/zoo.js";
 import { completionScorer, describedReading, fitsContext, readingItems, HELD_OUT_READING_PER_FAMILY, READING_FAMILIES } from "../probes/llm_probes.js";
 import { llmDir, loadZooLlm } from "../zoo/llms.js";
 import { count, oneOf, seedOption, show, str, type Command, type Values } from "./args.js";
+import { readJsonFile } from "../util/jsonl.js";
 
 /** The probe's defaults per preset: `small` fits ≤ 5 minutes of training on one core (docs/binding.md). */
 /**
@@ -64,11 +67,13 @@ export const PROBE_COMMANDS: Record<string, Command> = {
   probe: {
     summary: "probe binding: train a stage-2 recipe on an image encoding and plot binding per family against its shortcut (probe shortcuts: the references alone)",
     usage:
-      "llava-more probe shortcuts [--preset P] [--scenes N] | llava-more probe reading [--preset P] [--zoo DIR] [--llm NAME] [--eval-per-family N] | llava-more probe binding [--encoding oracle|objects|<tower>] [--mixture MIX[@STEP];…] [--steps N] [--preset tiny|small] [--turns N] [--lr X] [--lr-floor F] [--projector-init normal|pytorch] [--projector-lr-scale K] [--freeze-llm N] [--eval-per-family N] [--llm NAME] [--scratch] [--zoo DIR] [--out DIR]",
+      "llava-more probe shortcuts [--preset P] [--scenes N] | llava-more probe reading [--preset P] [--zoo DIR] [--llm NAME] [--eval-per-family N] [--train N [--families F,…] [--turns N] [--lr X] [--eval-every N] [--scratch] [--out DIR]] | llava-more probe binding [--encoding oracle|objects|<tower>] [--mixture MIX[@STEP];…] [--steps N] [--preset tiny|small] [--turns N] [--lr X] [--lr-floor F] [--projector-init normal|pytorch] [--projector-lr-scale K] [--freeze-llm N] [--eval-per-family N] [--llm NAME] [--scratch] [--zoo DIR] [--out DIR]",
     options: {
       encoding: { type: "string", description: `image tokens: oracle (one-hot colour/category/size per patch + theme), objects (one token per object), or a zoo tower (${VISION_FAMILIES.join(", ")}); default oracle` },
       mixture: { type: "string", description: "question stream: a mixture (llava, binding, objects), families (colour,count or colour:2,count:1), or a curriculum of them: colour@300;colour,count,exists@600;llava (default binding)" },
       steps: { type: "string", description: "optimiser steps (default: tiny 24, small 150)" },
+      train: { type: "string", description: "probe reading: train the LLM for N steps of a reading phase (descriptions, then questions; answers supervised) and measure it as it goes" },
+      families: { type: "string", description: `probe reading --train: the families asked (default ${READING_FAMILIES.join(",")})` },
       batch: { type: "string", description: "conversations per step (default: the protocol's stage-2 global batch, tiny 8, small 16)" },
       "eval-every": { type: "string", description: "steps between binding measurements (default: tiny 8, small 50)" },
       turns: { type: "string", description: "distinct questions per image, each answer supervised (default 1)" },
@@ -90,6 +95,7 @@ export const PROBE_COMMANDS: Record<string, Command> = {
       if (!["binding", "shortcuts", "reading"].includes(positionals[0] ?? "") || positionals.length !== 1) throw new Error(`probe: expected the probe's name, binding, reading or shortcuts (llava-more probe binding …), got ${positionals.length === 0 ? "nothing" : `"${positionals.join(" ")}"`}`);
       const preset = oneOf<Preset>("preset", values["preset"], PRESETS, "small");
       const zoo = str(values["zoo"]) ?? defaultZooDir(preset, 0);
+      if (positionals[0] === "reading" && values["train"] !== undefined) return await readingPhaseCommand(values, preset, zoo);
       if (positionals[0] === "reading") {
         await initBackend();
         console.log(readingMarkdown(preset, zoo, values["llm"] === undefined ? undefined : oneOf<ZooLlmName>("llm", values["llm"], ZOO_LLMS.map((z) => z.name), "llama3.1-8b"), count("eval-per-family", values["eval-per-family"], HELD_OUT_READING_PER_FAMILY, 1)!));
@@ -231,6 +237,58 @@ function readingMarkdown(preset: Preset, zoo: string, only: ZooLlmName | undefin
     ...rows.map((r) => `| ${r.name} | ${READING_FAMILIES.map((f) => cell(r, f)).join(" | ")} |`),
   ].join("\n");
 }
+
+/**
+ * `probe reading --train N`: a reading phase on the zoo LLM (or one from scratch), measured every
+ * --eval-every steps; writes reading_phase.json and the retrained LLM as a zoo of one
+ * (<out>/zoo/llms/<name>), which `probe binding --zoo <out>/zoo` and `probe reading --zoo` read.
+ */
+async function readingPhaseCommand(values: Values, preset: Preset, zoo: string): Promise<number> {
+  const defaults = PROBE_DEFAULTS[preset];
+  const steps = count("train", values["train"], undefined, 1)!;
+  const llmName = oneOf<ZooLlmName>("llm", values["llm"], ZOO_LLMS.map((z) => z.name), defaults.llm);
+  const families = (str(values["families"]) ?? READING_FAMILIES.join(",")).split(",").map((f) => oneOf<(typeof READING_FAMILIES)[number]>("families", f.trim(), READING_FAMILIES, "colour"));
+  const options = {
+    families,
+    turns: count("turns", values["turns"], 4, 1)!,
+    steps,
+    learningRate: positiveNumber("lr", values["lr"], 1e-3),
+    rows: 8,
+    seqLen: READING_ROW[preset],
+    evalEvery: count("eval-every", values["eval-every"], Math.max(1, Math.round(steps / 10)), 1)!,
+    seed: seedOption("seed", values["seed"], 0)!,
+    progress: true,
+    log: console.log,
+  };
+  const perFamily = count("eval-per-family", values["eval-per-family"], HELD_OUT_READING_PER_FAMILY, 1)!;
+  await initBackend();
+  const dataset = new Dataset(defaultDatasetDir(preset, 0));
+  const trainScenes = dataset.scenes("train");
+  const fromZoo = values["scratch"] !== true;
+  if (fromZoo && !existsSync(join(llmDir(zoo, llmName), "entry.json"))) throw new Error(`probe reading --train: no ${llmName} built in ${zoo}; build it with: npx llava-more zoo --preset ${preset} --only ${llmName}, or pass --scratch`);
+  const { family, size } = zooLlm(llmName);
+  const lm = fromZoo ? loadZooLlm(zoo, llmName) : scratchLanguageModel(family, size, preset, trainScenes, options.seed);
+  const out = str(values["out"]) ?? join(runsRoot("probes"), `reading-${llmName}-${preset}-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+  mkdirSync(out, { recursive: true });
+  const started = Date.now();
+  const heldOut = readingItems(dataset.scenes("test"), perFamily).filter((item) => (families as readonly string[]).includes(item.question.family));
+  const points = await trainReadingPhase(lm, trainScenes, heldOut, options);
+  const saved = join(out, "zoo", "llms", llmName);
+  if (fromZoo) cpSync(llmDir(zoo, llmName), saved, { recursive: true });
+  else mkdirSync(saved, { recursive: true });
+  saveCheckpoint(saved, lm.model, lm.model.config);
+  lm.tokenizer.save(saved);
+  const { log: _log, progress: _progress, ...recorded } = options;
+  const entry0 = fromZoo ? (readJsonFile(join(saved, "entry.json")) as Record<string, unknown>) : { kind: "llm", name: llmName };
+  writeFileAtomic(join(saved, "entry.json"), `${JSON.stringify({ ...entry0, readingPhase: { from: fromZoo ? llmDir(zoo, llmName) : "scratch", ...recorded } }, null, 1)}\n`);
+  const json = join(out, "reading_phase.json");
+  writeFileAtomic(json, `${JSON.stringify({ command: `npx llava-more probe ${process.argv.slice(3).join(" ")}`, preset, llm: llmName, from: fromZoo ? zoo : "scratch", ...recorded, seconds: (Date.now() - started) / 1000, backend: describeBackend(), points }, null, 1)}\n`);
+  console.log(`wrote ${show(json)}; the retrained LLM: npx llava-more probe binding --zoo ${show(join(out, "zoo"))} --llm ${llmName} …`);
+  return 0;
+}
+
+/** Row length of the reading phase: a description and four questions fit (tiny: the LLM's 64 positions). */
+const READING_ROW: Record<Preset, number> = { tiny: 64, small: 256, base: 512 };
 
 /** Every binding-free strategy's and the text-only prior's accuracy per family on the multi-object questions about `scenes`. */
 function shortcutsMarkdown(scenes: readonly Scene[], priorScenes: readonly Scene[]): string {
