@@ -298,16 +298,17 @@ inline void columnTiles(int64_t cols, std::vector<Span>& tiles) {
 // Rows of C cut into tiles of at most kTileRows within one group of both groupings (and one half of a
 // group of 12), so a tile's rows sum alike.
 inline void rowTiles(int64_t offset, int64_t rows, std::vector<Span>& tiles) {
-  std::vector<bool> edge(static_cast<size_t>(rows) + 1, false);
-  edge[0] = edge[rows] = true;
+  thread_local std::vector<uint8_t> edge;
+  edge.assign(static_cast<size_t>(rows) + 1, 0);
+  edge[0] = edge[rows] = 1;
   auto groupEdges = [&](bool first) {
     for (int64_t j = 0; j < rows;) {
       int64_t call = rows - j;
       if (first) call = call >= 12 ? 12 : call > 4 ? 4 : call;
       for (int64_t done = 0; done < call;) {
         const int64_t g = laterGroup(call - done);
-        edge[j + done] = true;
-        if (g == 12) edge[j + done + 6] = true;
+        edge[j + done] = 1;
+        if (g == 12) edge[j + done + 6] = 1;
         done += g;
       }
       j += call;
@@ -344,15 +345,31 @@ inline void gemm(const float* a, const float* b, float* c, int64_t m, int64_t n,
   };
   thread_local std::vector<TileB> tileB;
   if (rowBlock <= 0) rowBlock = m;
-  kindFirst.resize(m);
-  kindLater.resize(m);
-  rTiles.clear();
-  for (int64_t b0 = 0; b0 < m; b0 += rowBlock) {
-    const int64_t rows = std::min(rowBlock, m - b0);
-    rowKinds(rows, kindFirst.data() + b0, kindLater.data() + b0);
-    rowTiles(b0, rows, rTiles);
+  // The summation order's map depends on the shape alone: kept for the next call of the same shape
+  // (a batch of products, the shares of one).
+  thread_local int64_t mapped[3] = {-1, -1, -1};
+  if (mapped[0] != m || mapped[1] != n || mapped[2] != rowBlock) {
+    kindFirst.resize(m);
+    kindLater.resize(m);
+    rTiles.clear();
+    for (int64_t b0 = 0; b0 < m; b0 += rowBlock) {
+      const int64_t rows = std::min(rowBlock, m - b0);
+      rowKinds(rows, kindFirst.data() + b0, kindLater.data() + b0);
+      rowTiles(b0, rows, rTiles);
+    }
+    columnTiles(n, cTiles);
+    code.resize(n);
+    columnCodes(n, code.data());
+    tileMasks.assign(cTiles.size() * 16, 0);
+    for (size_t t = 0; t < cTiles.size(); ++t)
+      for (int i = 0; i < cTiles[t].size; ++i)
+        for (uint8_t kf = 0; kf < 4; ++kf)
+          for (uint8_t kl = 0; kl < 4; ++kl)
+            if (splits(code[cTiles[t].start + i], kf, kl)) tileMasks[t * 16 + kf * 4 + kl] |= 1u << i;
+    mapped[0] = m;
+    mapped[1] = n;
+    mapped[2] = rowBlock;
   }
-  columnTiles(n, cTiles);
   const int64_t allTiles = static_cast<int64_t>(cTiles.size()), allRowTiles = static_cast<int64_t>(rTiles.size());
   const int64_t shared = transA ? allRowTiles : allTiles, from = shared * part / parts, to = shared * (part + 1) / parts;
   if (from >= to) return;
@@ -364,15 +381,6 @@ inline void gemm(const float* a, const float* b, float* c, int64_t m, int64_t n,
       for (int64_t j = rTiles[rt].start; j < rTiles[rt].start + rTiles[rt].size; ++j) std::fill(c + j * ldc + i0, c + j * ldc + i1, 0.0f);
     return;
   }
-  code.resize(n);
-  columnCodes(n, code.data());
-  tileMasks.assign(allTiles * 16, 0);
-  for (int64_t t = tBegin; t < tEnd; ++t)
-    for (int i = 0; i < cTiles[t].size; ++i)
-      for (uint8_t kf = 0; kf < 4; ++kf)
-        for (uint8_t kl = 0; kl < 4; ++kl)
-          if (splits(code[cTiles[t].start + i], kf, kl)) tileMasks[t * 16 + kf * 4 + kl] |= 1u << i;
-
   packedB.resize(static_cast<size_t>(kQ * (kBlockCols + 2 * kTileCols)));
   packedA.resize(static_cast<size_t>(kQ * 2 * kTileRows));
   tileB.resize(static_cast<size_t>(kBlockCols / Vec::kLanes + 2));
@@ -418,8 +426,13 @@ inline void gemm(const float* a, const float* b, float* c, int64_t m, int64_t n,
         int64_t rs = lda, ks = 1;
         if (transA) {
           float* packed = packedA.data();
-          for (int64_t p = 0; p < kc; ++p)
-            for (int r = 0; r < rows; ++r) packed[p * rows + r] = a[(ls + p) * lda + r0 + r];
+          for (int64_t p = 0; p < kc; ++p) {
+            const float* src = a + (ls + p) * lda + r0;
+            float* d = packed + p * rows;
+            int r = 0;
+            for (; r + Vec::kLanes <= rows; r += Vec::kLanes) Vec::store(d + r, Vec::load(src + r));
+            if (r < rows) Vec::storePart(d + r, Vec::loadPart(src + r, rows - r), rows - r);
+          }
           pa = packed;
           rs = 1;
           ks = rows;
