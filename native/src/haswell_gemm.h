@@ -390,13 +390,15 @@ inline void gemm(const float* a, const float* b, float* c, int64_t m, int64_t n,
       // A block of column tiles.
       int64_t t1 = t0, width = 0;
       while (t1 < tEnd && width < kBlockCols) width += (cTiles[t1++].size + Vec::kLanes - 1) / Vec::kLanes * Vec::kLanes;
-      // Where each tile reads B: in place (B's rows hold a whole tile's columns), else packed as
-      // [p][tile width], zero past the tile's columns.
+      // Where each tile reads B: in place (B's rows hold a whole tile's columns, and are not a multiple
+      // of 4 KiB apart, which would put all of them in one set of the L1 cache: 1024³ ran 1.06× OpenBLAS
+      // in place, 1.24× packed), else packed as [p][tile width], zero past the tile's columns.
+      const bool inPlace = !transB && ldb % 1024 != 0;
       float* dst = packedB.data();
       for (int64_t t = t0; t < t1; ++t) {
         const int64_t i0 = cTiles[t].start;
         const int w = cTiles[t].size, tw = (w + Vec::kLanes - 1) / Vec::kLanes * Vec::kLanes;
-        if (!transB && w == tw) {
+        if (inPlace && w == tw) {
           tileB[t - t0] = {b + ls * ldb + i0, ldb};
           continue;
         }
