@@ -61,8 +61,9 @@ test("haswell-order sgemm: the bits of OpenBLAS's Haswell sgemm on random shapes
     for (let i = 0; i < 120; i++) shapes.push([edges[rand(edges.length) - 1], edges[rand(edges.length) - 1], edges[rand(edges.length) - 1], rand(2) === 1, rand(2) === 1]);
     for (let i = 0; i < 200; i++) shapes.push([rand(i % 5 === 0 ? 1100 : 300), rand(i % 7 === 0 ? 1100 : 300), rand(i % 3 === 0 ? 1300 : 300), rand(2) === 1, rand(2) === 1]);
     // The bench's issue shapes (decoder 16 x 96 tokens, d256, ffn 688, vocab 512; ViT 32 x 65 tokens,
-    // d192, mlp 768) and the small presets' widths: forward x·wᵀ, dx = dy·w, dw = dyᵀ·x.
-    for (const [rows, widths] of [[1536, [[256, 256], [256, 688], [688, 256], [256, 512], [256, 128]]], [2080, [[192, 192], [192, 768], [768, 192], [192, 576]]], [1024, [[512, 1376], [1376, 512], [512, 384]]]]) {
+    // d192, mlp 768) and the small LLM presets on 8 x 128 tokens (llama3 small: d256, k/v 64, ffn 896,
+    // vocab 2052; gemma2 small: d128, ffn 512, vocab 4096): forward x·wᵀ, dx = dy·w, dw = dyᵀ·x.
+    for (const [rows, widths] of [[1536, [[256, 256], [256, 688], [688, 256], [256, 512]]], [2080, [[192, 192], [192, 768], [768, 192]]], [1024, [[256, 64], [256, 896], [896, 256], [256, 2052], [128, 512], [512, 128], [128, 4096]]]]) {
       for (const [inW, outW] of widths) shapes.push([rows, outW, inW, false, true], [rows, inW, outW, false, false], [outW, inW, rows, true, false]);
     }
     const mismatches = [];
