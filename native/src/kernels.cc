@@ -92,8 +92,8 @@ static void gemmOne(const float* a, const float* b, float* c, int64_t m, int64_t
     const int64_t wanted = std::clamp<int64_t>(m / kBlasRowAlign, 1, kMaxBlocks);
     const int64_t chunk = !mayThread ? m : ((m + wanted - 1) / wanted + kBlasRowAlign - 1) / kBlasRowAlign * kBlasRowAlign;
     if (const SgemmFn standIn = sgemmStandIn()) {
-      // The same blocks' bits from haswell_gemm.h, which can share C out by columns instead (its bits
-      // do not depend on the sharing): every thread gets all rows and a quarter or half of the columns.
+      // The same blocks' bits from haswell_gemm.h, which shares the work out differently (its bits do
+      // not depend on the sharing): four shares of C's columns, or of its rows where A is transposed.
       constexpr int kColumnShares = 4;
       if (!mayThread) {
         standIn(a, b, c, m, n, k, transA, transB, lda, ldb, n, chunk, 0, 1);

@@ -20,7 +20,8 @@ enum BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kMaximum = 4, kMinimum =
 enum UnaryOp { kNeg = 0, kExp = 1, kLog = 2, kSqrt = 3, kRsqrt = 4, kSquare = 5, kSigmoid = 6, kTanh = 7, kErf = 8, kAbs = 9, kRelu = 10 };
 
 // C [m, n] (row stride ldc) = op(A) op(B), each block of rowBlock rows of C bit for bit what one
-// single-threaded cblas_sgemm call on those rows gives; computes share `part` of `parts` of C's columns.
+// single-threaded cblas_sgemm call on those rows gives; computes share `part` of `parts` of C (of its
+// columns, or of its rows where A is transposed).
 using SgemmFn = void (*)(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool transA, bool transB, int64_t lda,
                          int64_t ldb, int64_t ldc, int64_t rowBlock, int part, int parts);
 
