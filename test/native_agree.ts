@@ -58,11 +58,11 @@ export async function agree(label: string, inputs: tf.Tensor[], f: (...xs: tf.Te
 
 /**
  * Runs an ES-module script (which prints "<the addon's thread count> <digest>") in a process started
- * with LLAVA_MORE_THREADS=threads and returns the digest: kernels whose bits must not depend on the
+ * with LLAVA_MORE_THREADS=threads (in env, default this process's) and returns the digest: kernels whose bits must not depend on the
  * thread count compare two of these.
  */
-export function digestWithThreads(script: string, threads: number): string {
-  const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8", cwd: projectPath(), env: { ...process.env, LLAVA_MORE_THREADS: String(threads) } });
+export function digestWithThreads(script: string, threads: number, env: NodeJS.ProcessEnv = process.env): string {
+  const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8", cwd: projectPath(), env: { ...env, LLAVA_MORE_THREADS: String(threads) } });
   assert.equal(run.status, 0, run.stderr);
   const [count, hash] = run.stdout.trim().split(" ");
   assert.equal(count, String(threads), "the addon took its thread count from LLAVA_MORE_THREADS");

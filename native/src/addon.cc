@@ -2,6 +2,8 @@
 #include <node_api.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -38,9 +40,33 @@ const std::vector<const llava::Kernels*>& builds() {
 
 const llava::Kernels* active = builds().front();
 
+// The sgemm routes: OpenBLAS, or a build's haswellOrderGemm ("haswell-order/avx512"), which gives the
+// bits of OpenBLAS 0.3.21's Haswell kernels (haswell_gemm.h).
+const char* const kOpenBlas = "openblas";
+std::string routeName(const llava::Kernels* build) { return std::string("haswell-order/") + build->isa; }
+
+// By default the widest build's haswellOrderGemm stands in for OpenBLAS wherever OpenBLAS is 0.3.21 on
+// its Haswell kernels (the portable bits) and that build has AVX-512: it computes the same bits faster
+// there (docs/performance.md); with AVX2 alone OpenBLAS is faster. LLAVA_MORE_SGEMM=openblas keeps
+// OpenBLAS.
+const llava::Kernels* defaultStandIn() {
+#ifdef USE_OPENBLAS
+  const char* keep = std::getenv("LLAVA_MORE_SGEMM");
+  if (keep != nullptr && std::strcmp(keep, kOpenBlas) == 0) return nullptr;
+  const std::string config = openblas_get_config();
+  const bool haswell021 = std::strcmp(openblas_get_corename(), "Haswell") == 0 && config.rfind("OpenBLAS 0.3.21 ", 0) == 0;
+  const llava::Kernels* widest = builds().back();
+  if (haswell021 && widest->haswellOrderGemm != nullptr && std::strcmp(widest->isa, "avx512") == 0) return widest;
+#endif
+  return nullptr;
+}
+
+const llava::Kernels* standIn = defaultStandIn();
+
 }  // namespace
 
 const llava::Kernels& llava::activeKernels() { return *active; }
+llava::SgemmFn llava::sgemmStandIn() { return standIn ? standIn->haswellOrderGemm : nullptr; }
 
 namespace {
 
@@ -562,6 +588,9 @@ const char* blasCore() {
 #endif
 }
 
+// What computes the products OpenBLAS would: "openblas", "haswell-order/<isa>", or "builtin" without OpenBLAS.
+std::string sgemmRoute() { return standIn ? routeName(standIn) : std::string(blasCore()) == "builtin" ? "builtin" : kOpenBlas; }
+
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj, blas, core, threads, isa, isas;
   napi_create_object(env, &obj);
@@ -584,7 +613,42 @@ napi_value Info(napi_env env, napi_callback_info) {
   napi_set_named_property(env, obj, "threads", threads);
   napi_set_named_property(env, obj, "isa", isa);
   napi_set_named_property(env, obj, "isas", isas);
+  napi_value sgemm;
+  napi_create_string_utf8(env, sgemmRoute().c_str(), NAPI_AUTO_LENGTH, &sgemm);
+  napi_set_named_property(env, obj, "sgemm", sgemm);
   return obj;
+}
+
+// setSgemm(route): what computes the products OpenBLAS would, "openblas" or "haswell-order/<isa>" of a
+// build this CPU runs (for tests and timing; the default is chosen at load); returns the route before.
+napi_value SetSgemm(napi_env env, napi_callback_info info) {
+  Args args(env, info, 1);
+  char name[64] = {0};
+  size_t length = 0;
+  if (!args.failed && napi_get_value_string_utf8(env, args.values[0], name, sizeof name, &length) != napi_ok) args.fail("route: expected a string");
+  if (args.failed) return nullptr;
+  napi_value before;
+  napi_create_string_utf8(env, sgemmRoute().c_str(), NAPI_AUTO_LENGTH, &before);
+  std::string known;
+#ifdef USE_OPENBLAS
+  if (std::strcmp(name, kOpenBlas) == 0) {
+    standIn = nullptr;
+    return before;
+  }
+  known = kOpenBlas;
+  for (const llava::Kernels* build : builds()) {
+    if (build->haswellOrderGemm == nullptr) continue;
+    if (routeName(build) == name) {
+      standIn = build;
+      return before;
+    }
+    known += ", " + routeName(build);
+  }
+#else
+  known = "none (built without OpenBLAS)";
+#endif
+  args.fail(std::string("setSgemm: no route \"") + name + "\"; this addon has " + known);
+  return nullptr;
 }
 
 // selectKernels(isa): makes one of info().isas the build every kernel runs; returns its name.
@@ -634,6 +698,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"causalLmLossGrad", nullptr, CausalLmLossGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"selectKernels", nullptr, SelectKernels, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setSgemm", nullptr, SetSgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

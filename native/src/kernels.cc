@@ -17,6 +17,7 @@
 #endif
 
 #include "simd.h"
+#include "haswell_gemm.h"
 
 namespace llava {
 namespace LLAVA_ISA_NS {
@@ -81,19 +82,32 @@ static void gemmOne(const float* a, const float* b, float* c, int64_t m, int64_t
   if (!builtin) {
     blasSingleThreaded();
     const int64_t lda = transA ? m : k, ldb = transB ? k : n;
+    // Blocks of C's rows (rows of op(A)), each a multiple of kBlasRowAlign rows, cut by the product's
+    // shape alone, each one OpenBLAS call: the result is the same bits whatever the thread count.
+    // OpenBLAS's Haswell kernels (the portable bits) give such a block the same bits as those rows of
+    // the whole product (they group rows by 12); its SkylakeX kernels do not for every shape (A·Bᵀ
+    // with 100 rows, measured), so the blocks must not depend on the thread count. A block edge off the
+    // alignment, or a split of C's columns, changes the bits of the rows around it.
+    constexpr int64_t kBlasRowAlign = 48, kMaxBlocks = 8;
+    const int64_t wanted = std::clamp<int64_t>(m / kBlasRowAlign, 1, kMaxBlocks);
+    const int64_t chunk = !mayThread ? m : ((m + wanted - 1) / wanted + kBlasRowAlign - 1) / kBlasRowAlign * kBlasRowAlign;
+    if (const SgemmFn standIn = sgemmStandIn()) {
+      // The same blocks' bits from haswell_gemm.h, which shares the work out differently (its bits do
+      // not depend on the sharing): four shares of C's columns, or of its rows where A is transposed.
+      constexpr int kColumnShares = 4;
+      if (!mayThread) {
+        standIn(a, b, c, m, n, k, transA, transB, lda, ldb, n, chunk, 0, 1);
+        return;
+      }
+      parallelFor(kColumnShares, static_cast<double>(m * n * k) / kColumnShares, [&](int64_t s0, int64_t s1) {
+        for (int64_t share = s0; share < s1; ++share) standIn(a, b, c, m, n, k, transA, transB, lda, ldb, n, chunk, static_cast<int>(share), kColumnShares);
+      });
+      return;
+    }
     if (!mayThread) {
       blasGemm(a, b, c, m, n, k, transA, transB, lda, ldb, n);
       return;
     }
-    // Blocks of C's rows (rows of op(A)), each a multiple of kBlasRowAlign rows, cut by the product's
-    // shape alone and shared out among the threads: the result is the same bits whatever the thread
-    // count. OpenBLAS's Haswell kernels (the portable bits) give such a block the same bits as those
-    // rows of the whole product (they group rows by 12); its SkylakeX kernels do not for every
-    // shape (A·Bᵀ with 100 rows, measured), so the blocks must not depend on the thread count. A
-    // block edge off the alignment, or a split of C's columns, changes the bits of the rows around it.
-    constexpr int64_t kBlasRowAlign = 48, kMaxBlocks = 8;
-    const int64_t wanted = std::clamp<int64_t>(m / kBlasRowAlign, 1, kMaxBlocks);
-    const int64_t chunk = ((m + wanted - 1) / wanted + kBlasRowAlign - 1) / kBlasRowAlign * kBlasRowAlign;
     const int64_t parts = (m + chunk - 1) / chunk;
     parallelFor(parts, static_cast<double>(chunk * n * k), [&](int64_t p0, int64_t p1) {
       for (int64_t p = p0; p < p1; ++p) {
@@ -516,10 +530,17 @@ void linearBackward(const float* x, const float* w, const float* dy, float* dx, 
 #define LLAVA_QUOTE(ns) #ns
 #define LLAVA_NAME_OF(ns) LLAVA_QUOTE(ns)
 
+#if defined(LLAVA_HASWELL_ORDER_GEMM_SIMD) && defined(USE_OPENBLAS)
+static const SgemmFn kHaswellOrderGemm = haswell_order::gemm;
+#else
+static const SgemmFn kHaswellOrderGemm = nullptr;
+#endif
+
 const Kernels& kernels() {
   // The build's name without "isa_": "avx2", "avx512", "generic".
   static const Kernels table{LLAVA_NAME_OF(LLAVA_ISA_NS) + 4, batchedGemm, softmaxRows, binary, unary, stridedCopy, reduceCols, reduceRows, adamw, normForward, normBackward,
-                             activation, activationGrad, attentionSoftmax, attentionSoftmaxGrad, linearForward, linearBackward};
+                             activation, activationGrad, attentionSoftmax, attentionSoftmaxGrad, linearForward, linearBackward,
+                             kHaswellOrderGemm};
   return table;
 }
 

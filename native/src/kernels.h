@@ -19,6 +19,12 @@ namespace llava {
 enum BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kMaximum = 4, kMinimum = 5, kSquaredDifference = 6 };
 enum UnaryOp { kNeg = 0, kExp = 1, kLog = 2, kSqrt = 3, kRsqrt = 4, kSquare = 5, kSigmoid = 6, kTanh = 7, kErf = 8, kAbs = 9, kRelu = 10 };
 
+// C [m, n] (row stride ldc) = op(A) op(B), each block of rowBlock rows of C bit for bit what one
+// single-threaded cblas_sgemm call on those rows gives; computes share `part` of `parts` of C (of its
+// columns, or of its rows where A is transposed).
+using SgemmFn = void (*)(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool transA, bool transB, int64_t lda,
+                         int64_t ldb, int64_t ldc, int64_t rowBlock, int part, int parts);
+
 struct Kernels {
   // The instruction set of this build: "avx2", "avx512" or "generic".
   const char* isa;
@@ -78,6 +84,10 @@ struct Kernels {
   // dx = dy·w, dw = dyᵀ·x, db = Σ_rows dy (db may be null).
   void (*linearBackward)(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db, int64_t rows, int64_t in,
                       int64_t out);
+
+  // An SgemmFn giving the bits of OpenBLAS 0.3.21's Haswell kernels (haswell_gemm.h) with this build's
+  // vectors; null in a build without AVX2 or without OpenBLAS.
+  SgemmFn haswellOrderGemm;
 };
 
 // The table of the build that includes this header (LLAVA_ISA_NS: in the addon, the base build that
@@ -86,6 +96,11 @@ namespace LLAVA_ISA_NS { const Kernels& kernels(); }
 #ifdef LLAVA_HAVE_AVX512
 namespace isa_avx512 { const Kernels& kernels(); }
 #endif
+
+// What computes the products OpenBLAS would (addon.cc): null for OpenBLAS itself, or a build's
+// haswellOrderGemm where it gives OpenBLAS's bits faster (OpenBLAS on its Haswell kernels, a CPU with
+// AVX-512). Read by every build's gemm.
+SgemmFn sgemmStandIn();
 
 // The build selected at load (addon.cc): the kernels compiled once outside the builds (attention.cc,
 // gated.cc, loss.cc) reach the products and activations through it.

@@ -53,6 +53,12 @@ export interface KernelBuild {
   mode: KernelMode;
   /** OpenBLAS's kernel set in use ("Haswell", "SkylakeX", …); "builtin" for the addon's own matmul; "none" without the addon. */
   blasCore: string;
+  /**
+   * What computes OpenBLAS's products (absent in runs recorded before it was): "openblas", or
+   * "haswell-order/avx512" where the addon's own sgemm gives OpenBLAS 0.3.21's Haswell bits faster
+   * (native/src/haswell_gemm.h); "builtin" or "none" as blasCore. The bits are the same either way, so the class ignores it.
+   */
+  sgemm?: string;
   /** The addon's kernel build in use; "none" without the addon (the WebAssembly or CPU backend computes). */
   addonIsa: AddonIsa | "none";
   cpu: CpuInfo;
@@ -152,11 +158,15 @@ export function kernelBuild(): KernelBuild {
   const addon = loadNativeAddon();
   const info = typeof addon === "string" ? undefined : addon.info();
   const build = { blasCore: info?.blasCore ?? "none", addonIsa: info?.isa ?? ("none" as const) };
-  return { mode: kernelMode(), ...build, cpu: cpuInfo(), class: kernelClass(build) };
+  return { mode: kernelMode(), ...build, sgemm: info?.sgemm ?? "none", cpu: cpuInfo(), class: kernelClass(build) };
 }
 
-/** One line for logs: "native kernels avx512 + OpenBLAS SkylakeX on Intel(R) Xeon(R) Processor (x86-64-v4+amx)". */
+/**
+ * One line for logs: "native kernels avx512 + OpenBLAS SkylakeX on Intel(R) Xeon(R) Processor (x86-64-v4+amx)", "portable kernels
+ * avx2 + OpenBLAS Haswell (its bits by haswell-order/avx512) on …".
+ */
 export function describeKernelBuild(build: KernelBuild = kernelBuild()): string {
-  const kernels = build.addonIsa === "none" ? "no native kernels" : `${build.mode} kernels ${build.addonIsa} + ${build.blasCore === "builtin" ? "built-in matmul" : `OpenBLAS ${build.blasCore}`}`;
+  const blas = build.blasCore === "builtin" ? "built-in matmul" : `OpenBLAS ${build.blasCore}${build.sgemm?.startsWith("haswell-order/") ? ` (its bits by ${build.sgemm})` : ""}`;
+  const kernels = build.addonIsa === "none" ? "no native kernels" : `${build.mode} kernels ${build.addonIsa} + ${blas}`;
   return `${kernels} on ${build.cpu.model} (${build.cpu.class})`;
 }

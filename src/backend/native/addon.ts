@@ -26,8 +26,14 @@ export interface NativeAddon {
   /** dims: [batch, seq, heads, kvHeads, headDim, rotary, causal (0/1), window (0: none)]. */
   attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, cos: Float32Array | null, sin: Float32Array | null, keyMask: Float32Array | null, ctx: Float32Array, probs: Float32Array, dims: Float64Array, scale: number, cap: number): void;
   attentionBackward(q: Float32Array, k: Float32Array, v: Float32Array, cos: Float32Array | null, sin: Float32Array | null, probs: Float32Array, dctx: Float32Array, dq: Float32Array, dk: Float32Array, dv: Float32Array, dims: Float64Array, scale: number, cap: number): void;
-  /** blasCore: OpenBLAS's kernel set in use ("builtin" without OpenBLAS); isa: the kernel build in use; isas: the builds this CPU runs, base first. */
-  info(): { blas: "openblas" | "builtin"; blasCore: string; threads: number; isa: AddonIsa; isas: AddonIsa[] };
+  /**
+   * blasCore: OpenBLAS's kernel set in use ("builtin" without OpenBLAS); isa: the kernel build in use; isas: the builds this CPU runs,
+   * base first; sgemm: what computes OpenBLAS's products, "openblas" or "haswell-order/<isa>" (the bits of OpenBLAS 0.3.21's Haswell
+   * kernels with that build's vectors, chosen at load where it is faster), "builtin" without OpenBLAS.
+   */
+  info(): { blas: "openblas" | "builtin"; blasCore: string; threads: number; isa: AddonIsa; isas: AddonIsa[]; sgemm: string };
   /** Makes one of info().isas the build every kernel runs (src/backend/kernel_build.ts chooses it once, at load). */
   selectKernels(isa: string): string;
+  /** Sets info().sgemm ("openblas" or "haswell-order/<isa>", for tests and timing); returns the route before. */
+  setSgemm(route: string): string;
 }
