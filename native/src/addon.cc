@@ -133,6 +133,18 @@ struct Args {
     return t == napi_null ? nullptr : array<float>(i, napi_float32_array, minLength, name);
   }
 
+  // A short string argument ("" after a failure or a non-string).
+  std::string text(size_t i, const char* name) {
+    if (failed) return "";
+    char buffer[64] = {0};
+    size_t length = 0;
+    if (napi_get_value_string_utf8(env, values[i], buffer, sizeof buffer, &length) != napi_ok) {
+      fail(std::string(name) + ": expected a string");
+      return "";
+    }
+    return std::string(buffer, length);
+  }
+
   bool flag(size_t i) {
     bool v = false;
     if (!failed) napi_get_value_bool(env, values[i], &v);
@@ -623,15 +635,13 @@ napi_value Info(napi_env env, napi_callback_info) {
 // build this CPU runs (for tests and timing; the default is chosen at load); returns the route before.
 napi_value SetSgemm(napi_env env, napi_callback_info info) {
   Args args(env, info, 1);
-  char name[64] = {0};
-  size_t length = 0;
-  if (!args.failed && napi_get_value_string_utf8(env, args.values[0], name, sizeof name, &length) != napi_ok) args.fail("route: expected a string");
+  const std::string name = args.text(0, "route");
   if (args.failed) return nullptr;
   napi_value before;
   napi_create_string_utf8(env, sgemmRoute().c_str(), NAPI_AUTO_LENGTH, &before);
   std::string known;
 #ifdef USE_OPENBLAS
-  if (std::strcmp(name, kOpenBlas) == 0) {
+  if (name == kOpenBlas) {
     standIn = nullptr;
     return before;
   }
@@ -654,9 +664,7 @@ napi_value SetSgemm(napi_env env, napi_callback_info info) {
 // selectKernels(isa): makes one of info().isas the build every kernel runs; returns its name.
 napi_value SelectKernels(napi_env env, napi_callback_info info) {
   Args args(env, info, 1);
-  char name[32] = {0};
-  size_t length = 0;
-  if (!args.failed && napi_get_value_string_utf8(env, args.values[0], name, sizeof name, &length) != napi_ok) args.fail("isa: expected a string");
+  const std::string name = args.text(0, "isa");
   if (args.failed) return nullptr;
   for (const llava::Kernels* build : builds()) {
     if (std::string(build->isa) == name) {
