@@ -36,23 +36,43 @@ export function resultRows(result: RunResult): LabScoreRow[] {
   }));
 }
 
+/** A finished result and the run folder it was read from. */
+export interface FoundResult {
+  result: RunResult;
+  folder: string;
+}
+
 /**
  * Every finished, current result under `runsDir` (or only those of the runs named in `ids`) for an
  * evaluation setting (see evalSuffix), with the run folder it was read from; a run the folder lacks,
  * or holds only a stale result of, is read from the archive when one is given. Results of an older
  * protocol, dataset or zoo entry are left out (`currentResult`, `archivedResult`). Sorted by run id.
  */
-export function findResults(runsDir: string, options: FindOptions = {}): { result: RunResult; folder: string }[] {
+export const findResults = (runsDir: string, options: FindOptions = {}): FoundResult[] => findResultsOfBuild(runsDir, options).found;
+
+/**
+ * `findResults`, and the runs it left out only because another kernel build than `options.kernels`
+ * computed every finished result of theirs (the local one, else the archived one).
+ */
+export function findResultsOfBuild(runsDir: string, options: FindOptions = {}): { found: FoundResult[]; otherBuild: RunResult[] } {
   const suffix = options.suffix ?? "";
-  const ofBuild = (r: RunResult | undefined): RunResult | undefined => (r && (options.kernels === undefined || resultKernels(r) === options.kernels) ? r : undefined);
+  const ofBuild = (r: RunResult | undefined): boolean => r !== undefined && (options.kernels === undefined || resultKernels(r) === options.kernels);
   const local = existsSync(runsDir) ? readdirSync(runsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name) : [];
   const ids = options.ids ?? [...new Set([...local, ...(options.archive ? archivedIds(options.archive.dir) : [])])].sort();
-  return ids.flatMap((id) => {
-    const result = ofBuild(currentResult(join(runsDir, id), suffix));
-    if (result) return [{ result, folder: join(runsDir, id) }];
-    const archived = options.archive ? ofBuild(archivedResult(options.archive, id, suffix)) : undefined;
-    return archived ? [{ result: archived, folder: join(options.archive!.dir, id) }] : [];
-  });
+  const found: FoundResult[] = [];
+  const otherBuild: RunResult[] = [];
+  for (const id of ids) {
+    const result = currentResult(join(runsDir, id), suffix);
+    if (ofBuild(result)) {
+      found.push({ result: result!, folder: join(runsDir, id) });
+      continue;
+    }
+    const archived = options.archive ? archivedResult(options.archive, id, suffix) : undefined;
+    const leftOut = result ?? archived;
+    if (ofBuild(archived)) found.push({ result: archived!, folder: join(options.archive!.dir, id) });
+    else if (leftOut) otherBuild.push(leftOut);
+  }
+  return { found, otherBuild };
 }
 
 export interface FindOptions {
@@ -110,11 +130,9 @@ export function findingsInputs(runsDir: string, datasetDir: string, options: Fin
   const suffix = evalSuffix({ ...(evalLimit !== undefined ? { evalLimit } : {}), ...(lmmsEval !== undefined ? { lmmsEval } : {}) });
   const dataset = existsSync(join(datasetDir, "manifest.json")) ? new Dataset(datasetDir) : undefined;
   const archive = archiveDir !== undefined && dataset ? archiveSourceOf(archiveDir, dataset.manifest, zoo) : undefined;
-  const every = findResults(runsDir, { suffix, ...(archive ? { archive } : {}) });
-  const found = kernels === undefined ? every : findResults(runsDir, { suffix, kernels, ...(archive ? { archive } : {}) });
-  const kept = new Set(found.map((f) => f.result.id));
+  const { found, otherBuild } = findResultsOfBuild(runsDir, { suffix, ...(kernels !== undefined ? { kernels } : {}), ...(archive ? { archive } : {}) });
   const otherKernels: Record<string, number> = {};
-  for (const { result } of every) if (!kept.has(result.id)) otherKernels[resultKernels(result)] = (otherKernels[resultKernels(result)] ?? 0) + 1;
+  for (const result of otherBuild) otherKernels[resultKernels(result)] = (otherKernels[resultKernels(result)] ?? 0) + 1;
   const results = found.map((f) => f.result);
   const table = mergeResults(results);
   const answers = Object.fromEntries(found.map((f) => [f.result.id, topAnswers(join(f.folder, `eval${suffix}`), TASKS)]));
