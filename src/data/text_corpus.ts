@@ -39,10 +39,13 @@ const WORLD_FACTS = worldFacts();
 /** Families whose answers follow from the scene's description (what text-only QA can teach). */
 export const DESCRIBED_FAMILIES: readonly FamilyName[] = ["colour", "shape", "count", "exists", "position", "size", "texture", "label", "sign", "material", "origin", "weight", "name"];
 
+/** A question about a described scene as the corpus asks it, up to its answer (which follows after a space). */
+export const describedQuestion = (question: string): string => `\nQuestion: ${question}\nAnswer:`;
+
 function describedQa(scene: Scene, rng: Random): string | undefined {
   for (let tries = 0; tries < 10; tries++) {
     const qa = ask(rng.pick(DESCRIBED_FAMILIES), scene, rng);
-    if (qa) return `${denseCaption(scene)}\nQuestion: ${qa.question}\nAnswer: ${qa.answer}`;
+    if (qa) return `${denseCaption(scene)}${describedQuestion(qa.question)} ${qa.answer}`;
   }
   return undefined;
 }

@@ -28,7 +28,7 @@ import { worldFacts } from "../data/knowledge.js";
 import { capitalise, grams, withArticle } from "../data/language.js";
 import { denseCaption } from "../data/captions.js";
 import { OPTION_LETTERS, ask, multipleChoicePrompt, optionsFor } from "../data/questions.js";
-import { DESCRIBED_FAMILIES, textDocument, type TextDoc } from "../data/text_corpus.js";
+import { DESCRIBED_FAMILIES, describedQuestion, textDocument, type TextDoc } from "../data/text_corpus.js";
 import { Random } from "../util/random.js";
 import { chatTemplate } from "../models/templates/registry.js";
 import type { CausalLM } from "../models/llm/decoder.js";
@@ -416,7 +416,7 @@ export function readingItems(testScenes: readonly Scene[], perFamily = HELD_OUT_
       taken.set(q.family, n + 1);
       return true;
     })
-    .map((q) => ({ question: q, prompt: `${denseCaption(testScenes[q.sceneIndex]!)}\nQuestion: ${q.question}\nAnswer:`, candidates: readingCandidates(q.family as (typeof READING_FAMILIES)[number]) }));
+    .map((q) => ({ question: q, prompt: `${denseCaption(testScenes[q.sceneIndex]!)}${describedQuestion(q.question)}`, candidates: readingCandidates(q.family as (typeof READING_FAMILIES)[number]) }));
 }
 
 /** Whether an item's prompt and its longest answer fit the model's context (every one at `small`, only the shortest descriptions at `tiny`'s 64 positions). */

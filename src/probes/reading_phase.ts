@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { denseCaption } from "../data/captions.js";
+import { describedQuestion } from "../data/text_corpus.js";
 import { causalLmLoss, IGNORE_INDEX } from "../models/llm/decoder.js";
 import { documentStartId, packSequences, type LabelledSequence } from "../train/llm_pretrain.js";
 import { moduleState, trainLoop } from "../train/loop.js";
@@ -60,7 +61,7 @@ export function readingSequences(lm: LanguageModel, scenes: readonly Scene[], o:
     const ids = [start, ...lm.tokenizer.encode(denseCaption(scenes[sceneIndex]!))];
     const labels = ids.map(() => IGNORE_INDEX);
     for (const { question, answer } of qas.slice(0, o.turns)) {
-      const head = lm.tokenizer.encode(`\nQuestion: ${question}\nAnswer:`);
+      const head = lm.tokenizer.encode(describedQuestion(question));
       const reply = lm.tokenizer.encode(` ${answer}`);
       ids.push(...head, ...reply);
       labels.push(...head.map(() => IGNORE_INDEX), ...reply);
