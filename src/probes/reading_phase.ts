@@ -9,8 +9,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { denseCaption } from "../data/captions.js";
 import { describedQuestion } from "../data/text_corpus.js";
-import { causalLmLoss, IGNORE_INDEX } from "../models/llm/decoder.js";
-import { documentStartId, packSequences, type LabelledSequence } from "../train/llm_pretrain.js";
+import { IGNORE_INDEX } from "../models/llm/decoder.js";
+import { documentStartId, packSequences, rowsLoss, type LabelledSequence } from "../train/llm_pretrain.js";
 import { moduleState, trainLoop } from "../train/loop.js";
 import { Random } from "../util/random.js";
 import type { Scene } from "../world/scene.js";
@@ -94,12 +94,7 @@ export async function trainReadingPhase(lm: LanguageModel, trainScenes: readonly
     state: moduleState({ model: lm.model }),
     trainable: lm.model.trainableParameters(),
     progress: o.progress ?? false,
-    loss: (step) =>
-      tf.tidy(() => {
-        const batch = packSequences(pool, Random.stream(o.seed, "reading-phase-rows", step), o.rows, o.seqLen, 0);
-        const shape: [number, number] = [o.rows, o.seqLen];
-        return causalLmLoss(lm.model.forward(tf.tensor2d(batch.ids.flat(), shape, "int32")), tf.tensor2d(batch.labels.flat(), shape, "int32"));
-      }),
+    loss: (step) => tf.tidy(() => rowsLoss(lm.model, packSequences(pool, Random.stream(o.seed, "reading-phase-rows", step), o.rows, o.seqLen, 0), o.seqLen)),
     onStep: (info) => {
       lossSum += info.loss;
       lossSteps++;

@@ -141,6 +141,12 @@ function textStream(tokenizer: FamilyTokenizer, docs: readonly TextDoc[], templa
   return { stream, documents };
 }
 
+/** The next-token loss of rows of `seqLen` token ids (labels IGNORE_INDEX where nothing is supervised). */
+export function rowsLoss(model: CausalLM, rows: Pick<TokenRows, "ids" | "labels">, seqLen: number): tf.Scalar {
+  const shape: [number, number] = [rows.ids.length, seqLen];
+  return causalLmLoss(model.forward(tf.tensor2d(rows.ids.flat(), shape, "int32")), tf.tensor2d(rows.labels.flat(), shape, "int32"));
+}
+
 /** The rows of text-phase step `step`: consecutive windows of the stream, wrapping round at its end. */
 export function streamRows(stream: readonly number[], step: number, rows: number, seqLen: number): TokenRows {
   const windows = Math.floor(stream.length / seqLen);
@@ -282,12 +288,7 @@ export async function pretrainLlm(options: LlmPretrainOptions): Promise<LlmPretr
         trainable,
         checkpointDir: options.checkpointDir && join(options.checkpointDir, plan.phase),
         progress: options.progress,
-        loss: (step) =>
-          tf.tidy(() => {
-            const { ids, labels } = plan.rows(step);
-            const shape: [number, number] = [ids.length, plan.recipe.seqLen];
-            return causalLmLoss(model.forward(tf.tensor2d(ids.flat(), shape, "int32")), tf.tensor2d(labels.flat(), shape, "int32"));
-          }),
+        loss: (step) => tf.tidy(() => rowsLoss(model, plan.rows(step), plan.recipe.seqLen)),
       });
       let tokens = 0;
       let supervisedTokens = 0;
