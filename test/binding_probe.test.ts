@@ -7,7 +7,7 @@ import { initBackend } from "../src/backend/index.js";
 import { main } from "../src/cli/index.js";
 import { IGNORE_INDEX } from "../src/models/llm/decoder.js";
 import { chatTemplate } from "../src/models/templates/registry.js";
-import { objectsEncoding, oracleEncoding, parseCurriculum, phaseAt, probeFamilies, scratchLanguageModel, stepSamples } from "../src/probes/binding_probe.js";
+import { listingConversation, LISTING_PROMPT, objectsEncoding, oracleEncoding, parseCurriculum, phaseAt, probeFamilies, scratchLanguageModel, stepSamples } from "../src/probes/binding_probe.js";
 import { findChromium } from "../src/analysis/export.js";
 import { Random } from "../src/util/random.js";
 import { sampleScene, type Scene, type SceneObject } from "../src/world/scene.js";
@@ -30,6 +30,7 @@ test("curricula parse into phases; bad text names the phase and what was expecte
   assert.deepEqual(phases[0], { mixture: { kind: "families", weights: { colour: 1 } }, until: 300 });
   assert.deepEqual(phases[1], { mixture: { kind: "families", weights: { colour: 1, count: 2, exists: 1 } }, until: 600 });
   assert.deepEqual(phases[2], { mixture: { kind: "llava" } });
+  assert.deepEqual(parseCurriculum("listing@500;colour")[0], { mixture: { kind: "listing" }, until: 500 });
   assert.equal(phaseAt(phases, 299), phases[0]);
   assert.equal(phaseAt(phases, 300), phases[1]);
   assert.equal(phaseAt(phases, 10_000), phases[2]);
@@ -39,6 +40,20 @@ test("curricula parse into phases; bad text names the phase and what was expecte
   assert.throws(() => parseCurriculum("colour:0"), /weight "0" of colour must be a positive number/);
   assert.deepEqual(probeFamilies("oracle"), ["colour", "count", "exists", "position"]);
   assert.deepEqual(probeFamilies("clip"), ["colour", "count", "exists", "position", "label"]);
+});
+
+test("a listing names the colour of every object whose category is unique, in a seeded random order", () => {
+  const s = scene([obj(0, "star", "red", 0, 0), obj(1, "ring", "blue", 1, 0), obj(2, "ring", "green", 2, 0), obj(3, "cube", "yellow", 0, 2)]);
+  const answers = new Set<string>();
+  for (let i = 0; i < 20; i++) {
+    const listing = listingConversation(s, new Random(i))!;
+    assert.equal(listing.facts, 2, "the two rings are left out: a colour question cannot name them");
+    assert.equal(listing.conversation.turns.length, 1);
+    assert.equal(listing.conversation.turns[0]!.user, `<image>\n${LISTING_PROMPT}`);
+    answers.add(listing.conversation.turns[0]!.assistant);
+  }
+  assert.deepEqual([...answers].sort(), ["The cube is yellow. The star is red.", "The star is red. The cube is yellow."]);
+  assert.equal(listingConversation(scene([obj(0, "ring", "blue", 0, 0), obj(1, "ring", "red", 1, 0)]), new Random(0)), undefined);
 });
 
 test("the oracle encoding marks each patch with the object under its centre and the theme; the objects encoding one token per object", () => {
@@ -89,6 +104,13 @@ test("a step's samples are a function of the step; several turns ask distinct qu
     // One supervised run of tokens per answer turn.
     const runs = s.sample.labels.filter((l, i) => l !== IGNORE_INDEX && (i === 0 || s.sample.labels[i - 1] === IGNORE_INDEX)).length;
     assert.equal(runs, s.turns);
+  }
+  // A listing phase: one supervised answer naming `turns` colours, after the listing prompt.
+  for (const s of stepSamples(0, { ...options, phases: parseCurriculum("listing") })) {
+    const text = tokenizer.decode(s.sample.ids.filter((id) => id >= 0));
+    assert.ok(text.includes(LISTING_PROMPT), text);
+    const answer = tokenizer.decode(s.sample.ids.filter((id, i) => id >= 0 && s.sample.labels[i] !== IGNORE_INDEX));
+    assert.equal([...answer.matchAll(/The [a-z]+ is [a-z]+\./g)].length, s.turns, answer);
   }
   model.dispose();
 });

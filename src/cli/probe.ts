@@ -70,7 +70,7 @@ export const PROBE_COMMANDS: Record<string, Command> = {
       "llava-more probe shortcuts [--preset P] [--scenes N] | llava-more probe reading [--preset P] [--zoo DIR] [--llm NAME] [--eval-per-family N] [--train N [--families F,…] [--turns N] [--lr X] [--eval-every N] [--scratch] [--out DIR]] | llava-more probe binding [--encoding oracle|objects|<tower>] [--mixture MIX[@STEP];…] [--steps N] [--preset tiny|small] [--turns N] [--lr X] [--lr-floor F] [--projector-init normal|pytorch] [--projector-lr-scale K] [--freeze-llm N] [--eval-per-family N] [--llm NAME] [--scratch] [--zoo DIR] [--out DIR]",
     options: {
       encoding: { type: "string", description: `image tokens: oracle (one-hot colour/category/size per patch + theme), objects (one token per object), or a zoo tower (${VISION_FAMILIES.join(", ")}); default oracle` },
-      mixture: { type: "string", description: "question stream: a mixture (llava, binding, objects), families (colour,count or colour:2,count:1), or a curriculum of them: colour@300;colour,count,exists@600;llava (default binding)" },
+      mixture: { type: "string", description: "question stream: a mixture (llava, listing, binding, objects), families (colour,count or colour:2,count:1), or a curriculum of them: colour@300;colour,count,exists@600;llava (default binding)" },
       steps: { type: "string", description: "optimiser steps (default: tiny 24, small 150)" },
       train: { type: "string", description: "probe reading: train the LLM for N steps of a reading phase (descriptions, then questions; answers supervised) and measure it as it goes" },
       families: { type: "string", description: `probe reading --train: the families asked (default ${READING_FAMILIES.join(",")})` },

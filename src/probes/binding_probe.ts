@@ -114,8 +114,12 @@ export function objectsEncoding(maxObjects: number): SceneFeatures {
   });
 }
 
-/** `llava`: the stage-2 mixture's own samples; otherwise question families with weights. */
-export type ProbeMixture = { kind: "llava" } | { kind: "families"; weights: Partial<Record<FamilyName, number>> };
+/**
+ * `llava`: the stage-2 mixture's own samples; `listing`: one turn naming the colour of every object
+ * whose category is unique ("The star is red. The ring is blue."), as region descriptions
+ * (RefCOCO, Visual Genome) in LLaVA-665K; otherwise question families with weights.
+ */
+export type ProbeMixture = { kind: "llava" } | { kind: "listing" } | { kind: "families"; weights: Partial<Record<FamilyName, number>> };
 
 /** A curriculum phase: its mixture until step `until` (exclusive; the last phase runs to the end). */
 export interface ProbePhase {
@@ -126,13 +130,14 @@ export interface ProbePhase {
 /** Named mixtures: `binding` is the prototype's theme / colour / count / existence at 25% each. */
 export const NAMED_MIXTURES: Record<string, ProbeMixture> = {
   llava: { kind: "llava" },
+  listing: { kind: "listing" },
   binding: { kind: "families", weights: { theme: 1, colour: 1, count: 1, exists: 1 } },
   objects: { kind: "families", weights: { colour: 1, count: 1, exists: 1, position: 1 } },
 };
 
 /**
  * A curriculum from text: phases joined by ";", each `MIXTURE[@UNTIL]` where MIXTURE is a named
- * mixture (llava, binding, objects), one family, families joined by "," (equal weights) or
+ * mixture (llava, listing, binding, objects), one family, families joined by "," (equal weights) or
  * `family:weight` pairs; UNTIL is the step the phase ends at (every phase but the last needs one).
  * "colour@300;colour,count,exists@600;llava".
  */
@@ -176,6 +181,22 @@ function familyTurns(scene: Scene, weights: Partial<Record<FamilyName, number>>,
   return out;
 }
 
+export const LISTING_PROMPT = "What color is each object?";
+
+/**
+ * The colour of each object a colour question could name (its category unique in the scene), in a
+ * random order: each colour follows its category two tokens back, so it is learned by finding that
+ * category among the image tokens — the look-up a colour question needs, without first carrying the
+ * category from the question to the answer. Undefined when no category is unique.
+ */
+export function listingConversation(scene: Scene, rng: Random): { conversation: Conversation; facts: number } | undefined {
+  const named = scene.objects.filter((o) => scene.objects.filter((p) => p.category === o.category).length === 1);
+  if (named.length === 0) return undefined;
+  const order = rng.shuffle(named);
+  const answer = order.map((o) => `The ${o.category} is ${o.colour}.`).join(" ");
+  return { conversation: { turns: [{ user: `<image>\n${LISTING_PROMPT}`, assistant: answer }], system: "" }, facts: order.length };
+}
+
 /** A question conversation: `<image>` in the first turn, each question as the GQA analogue asks it. */
 export const questionConversation = (qas: readonly QA[]): Conversation => ({
   turns: qas.map((qa, i) => ({ user: `${i === 0 ? "<image>\n" : ""}${bindingPrompt(qa.question)}`, assistant: qa.answer })),
@@ -191,7 +212,7 @@ const llavaConversation = (sample: LlavaJsonSample): Conversation => {
 export interface ProbeSample {
   sample: LlavaSample;
   scene: Scene;
-  /** Supervised answer turns. */
+  /** Supervised answer turns (in a listing, the colours it names). */
   turns: number;
 }
 
@@ -224,6 +245,12 @@ export function stepSamples(step: number, o: StreamOptions): ProbeSample[] {
       scene = byId.get(s.image)!;
       conversation = llavaConversation(s);
       turns = conversation.turns.length;
+    } else if (phase.mixture.kind === "listing") {
+      scene = rng.pick(o.scenes);
+      const listing = listingConversation(scene, rng);
+      if (!listing) continue;
+      conversation = listing.conversation;
+      turns = listing.facts;
     } else {
       scene = rng.pick(o.scenes);
       const qas = familyTurns(scene, phase.mixture.weights, o.turns, rng);
