@@ -516,7 +516,7 @@ napi_value AttentionForward(napi_env env, napi_callback_info info) {
   float* ctx = args.array<float>(6, napi_float32_array, in.qn, "ctx");
   float* probs = args.array<float>(7, napi_float32_array, in.probs, "probs");
   if (args.failed) return nullptr;
-  llava::attentionForward(in.q, in.k, in.v, in.cos, in.sin, keyMask, ctx, probs, d);
+  active->attentionForward(in.q, in.k, in.v, in.cos, in.sin, keyMask, ctx, probs, d);
   return nullptr;
 }
 
@@ -532,7 +532,7 @@ napi_value AttentionBackward(napi_env env, napi_callback_info info) {
   float* dk = args.array<float>(8, napi_float32_array, in.kvn, "dk");
   float* dv = args.array<float>(9, napi_float32_array, in.kvn, "dv");
   if (args.failed) return nullptr;
-  llava::attentionBackward(in.q, in.k, in.v, in.cos, in.sin, probs, dctx, dq, dk, dv, d);
+  active->attentionBackward(in.q, in.k, in.v, in.cos, in.sin, probs, dctx, dq, dk, dv, d);
   return nullptr;
 }
 

@@ -540,7 +540,7 @@ const Kernels& kernels() {
   // The build's name without "isa_": "avx2", "avx512", "generic".
   static const Kernels table{LLAVA_NAME_OF(LLAVA_ISA_NS) + 4, batchedGemm, softmaxRows, binary, unary, stridedCopy, reduceCols, reduceRows, adamw, normForward, normBackward,
                              activation, activationGrad, attentionSoftmax, attentionSoftmaxGrad, linearForward, linearBackward,
-                             kHaswellOrderGemm};
+                             kHaswellOrderGemm, attentionForward, attentionBackward};
   return table;
 }
 
