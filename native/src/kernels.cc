@@ -108,10 +108,15 @@ static void gemmOne(const float* a, const float* b, float* c, int64_t m, int64_t
       blasGemm(a, b, c, m, n, k, transA, transB, lda, ldb, n);
       return;
     }
-    const int64_t parts = (m + chunk - 1) / chunk;
-    parallelFor(parts, static_cast<double>(chunk * n * k), [&](int64_t p0, int64_t p1) {
+    // OpenBLAS itself: the blocks spread C's kBlasRowAlign-row units evenly (their sizes differ by one
+    // unit at most, the larger ones spread out), so that the pool's contiguous shares of the blocks
+    // hold about as many rows each. Blocks of `chunk` rows left the last block short: 2,080 rows (the
+    // ViT's) gave the two threads 1,152 and 928 rows; now 1,056 and 1,024.
+    const int64_t units = (m + kBlasRowAlign - 1) / kBlasRowAlign, parts = std::min(units, kMaxBlocks);
+    const auto edge = [&](int64_t p) { return std::min(m, p * units / parts * kBlasRowAlign); };
+    parallelFor(parts, static_cast<double>(m * n * k) / static_cast<double>(parts), [&](int64_t p0, int64_t p1) {
       for (int64_t p = p0; p < p1; ++p) {
-        const int64_t r0 = p * chunk, r1 = std::min(m, r0 + chunk);
+        const int64_t r0 = edge(p), r1 = edge(p + 1);
         blasGemm(transA ? a + r0 : a + r0 * k, b, c + r0 * n, r1 - r0, n, k, transA, transB, lda, ldb, n);
       }
     });
