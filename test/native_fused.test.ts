@@ -154,7 +154,7 @@ test("the fused attention and loss kernels give the same bits with one thread an
       const ctx = new Float32Array(q.length), probs = new Float32Array(batch * heads * seq * seq);
       const [dq, dk, dv] = [new Float32Array(q.length), new Float32Array(k.length), new Float32Array(v.length)];
       for (const [causal, window, cap] of [[1, 0, 0], [1, 7, 3], [0, 0, 0]]) {
-        const dims = Float64Array.from([batch, seq, heads, kvHeads, hd, rotary, causal, window]);
+        const dims = Float64Array.from([batch, seq, heads, kvHeads, hd, rotary, causal, window, 0]);
         addon.attentionForward(q, k, v, cos, sin, keyMask, ctx, probs, dims, 0.2, cap);
         addon.attentionBackward(q, k, v, cos, sin, probs, dctx, dq, dk, dv, dims, 0.2, cap);
         for (const a of [ctx, probs, dq, dk, dv]) hash.update(new Uint8Array(a.buffer));
@@ -167,6 +167,38 @@ test("the fused attention and loss kernels give the same bits with one thread an
     for (const a of [Float32Array.of(loss), lse, dlogits]) hash.update(new Uint8Array(a.buffer));
     console.log(addon.info().threads + " " + hash.digest("hex"));`;
   assert.equal(digestWithThreads(script, 3), digestWithThreads(script, 1));
+});
+
+test("the fused attention gives the same bits reading q, k, v side by side in one projection as reading them apart, and its gradient lands in one tensor", { skip }, () => {
+  if (typeof addon === "string") return;
+  const [batch, seq, heads, kvHeads, hd] = [3, 19, 4, 2, 16];
+  let s = 99;
+  const fill = (n: number) => Float32Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) * 4 - 2);
+  const [qw, kvw, width] = [heads * hd, kvHeads * hd, (heads + 2 * kvHeads) * hd];
+  const qkv = fill(batch * seq * width);
+  const columns = (from: number, n: number) => Float32Array.from({ length: batch * seq * n }, (_, i) => qkv[Math.floor(i / n) * width + from + (i % n)]!);
+  const [q, k, v, dctx] = [columns(0, qw), columns(qw, kvw), columns(qw + kvw, kvw), fill(batch * seq * qw)];
+  for (const [rotary, causal, cap] of [[8, 1, 0], [0, 0, 2]]) {
+    const [cos, sin] = rotary ? [fill(seq * rotary), fill(seq * rotary)] : [null, null];
+    const run = (packed: boolean) => {
+      const dims = Float64Array.from([batch, seq, heads, kvHeads, hd, rotary, causal, 0, packed ? 1 : 0]);
+      const [ctx, probs] = [new Float32Array(batch * seq * qw), new Float32Array(batch * heads * seq * seq)];
+      addon.attentionForward(packed ? qkv : q, packed ? null : k, packed ? null : v, cos, sin, null, ctx, probs, dims, 0.25, cap);
+      const grads = packed ? [new Float32Array(qkv.length).fill(NaN)] : [new Float32Array(q.length), new Float32Array(k.length), new Float32Array(v.length)];
+      addon.attentionBackward(packed ? qkv : q, packed ? null : k, packed ? null : v, cos, sin, probs, dctx, grads[0]!, grads[1] ?? null, grads[2] ?? null, dims, 0.25, cap);
+      return { ctx, probs, grads };
+    };
+    const [apart, together] = [run(false), run(true)];
+    assert.deepEqual(together.ctx, apart.ctx);
+    assert.deepEqual(together.probs, apart.probs);
+    const dqkv = together.grads[0]!;
+    const sideBySide = Float32Array.from({ length: dqkv.length }, (_, i) => {
+      const [row, col] = [Math.floor(i / width), i % width];
+      const [g, from, n] = col < qw ? [apart.grads[0]!, 0, qw] : col < qw + kvw ? [apart.grads[1]!, qw, kvw] : [apart.grads[2]!, qw + kvw, kvw];
+      return g[row * n + col - from]!;
+    });
+    assert.deepEqual(dqkv, sideBySide, "every element of dqkv written, with the separate gradients' bits");
+  }
 });
 
 test("the fused causal-LM loss (ignored and out-of-range labels, odd sizes) matches the composite ops, with its gradient; portable mode keeps the composite", { skip }, async () => {

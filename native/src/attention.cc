@@ -65,12 +65,16 @@ void unrotate(const float* __restrict dy, float* __restrict dx, int64_t d, int64
 struct Task {
   const AttentionDims& dims;
   int64_t b, g, rep, rows;
-  int64_t qStride() const { return dims.heads * dims.headDim; }
-  int64_t kvStride() const { return dims.kvHeads * dims.headDim; }
+  int64_t qStride() const { return dims.qStride; }
+  int64_t kvStride() const { return dims.kvStride; }
+  int64_t ctxStride() const { return dims.heads * dims.headDim; }
   // Offset of query row i (head g·rep + i / T, position i % T) in a [B, T, H·d] array.
-  int64_t qOffset(int64_t i) const {
+  int64_t qOffset(int64_t i) const { return offset(i, qStride()); }
+  // The same row's offset in the context [B, T, H·d].
+  int64_t ctxOffset(int64_t i) const { return offset(i, ctxStride()); }
+  int64_t offset(int64_t i, int64_t stride) const {
     const int64_t t = i % dims.seq, h = g * rep + i / dims.seq;
-    return (b * dims.seq + t) * qStride() + h * dims.headDim;
+    return (b * dims.seq + t) * stride + h * dims.headDim;
   }
   int64_t kvOffset(int64_t t) const { return (b * dims.seq + t) * kvStride() + g * dims.headDim; }
 };
@@ -251,10 +255,10 @@ void attentionForward(const float* q, const float* k, const float* v, const floa
         const Rows qr = rotated ? Rows{qs + i0 * dp, dp} : Rows{const_cast<float*>(q) + task.qOffset(i0), task.qStride()};
         product(qr.p, qr.ld, 1, kt, Tp, scores, Tp, n, Tp, hd);
         for (int64_t i = 0; i < n; ++i) softmaxRow(scores + i * Tp, p + (i0 + i) * T, t0 + i, Tp, mask, d);
-        const Rows out = whole ? Rows{ctx + task.qOffset(i0), task.qStride()} : Rows{scratchOf(5, kRowBlock * dp), dp};
+        const Rows out = whole ? Rows{ctx + task.ctxOffset(i0), task.ctxStride()} : Rows{scratchOf(5, kRowBlock * dp), dp};
         product(p + i0 * T, T, 1, vs.p, vs.ld, out.p, out.ld, n, dp, T);
         if (!whole)
-          for (int64_t i = 0; i < n; ++i) std::copy(out.row(i), out.row(i) + hd, ctx + task.qOffset(i0 + i));
+          for (int64_t i = 0; i < n; ++i) std::copy(out.row(i), out.row(i) + hd, ctx + task.ctxOffset(i0 + i));
       }
     }
   });
@@ -269,7 +273,7 @@ void attentionBackward(const float* q, const float* k, const float* v, const flo
     // and written where it is; otherwise they are gathered into padded scratch (RoPE applied).
     const bool direct = d.rotary == 0 && dp == hd && task.rep == 1;
     Rows qs{const_cast<float*>(q) + task.qOffset(0), task.qStride()}, ks{const_cast<float*>(k) + task.kvOffset(0), task.kvStride()};
-    Rows dos{const_cast<float*>(dctx) + task.qOffset(0), task.qStride()};
+    Rows dos{const_cast<float*>(dctx) + task.ctxOffset(0), task.ctxStride()};
     Rows dqs{dq + task.qOffset(0), task.qStride()}, dks{dk + task.kvOffset(0), task.kvStride()}, dvs{dv + task.kvOffset(0), task.kvStride()};
     if (!direct) {
       qs = Rows{scratchOf(0, rows * dp), dp};
@@ -280,7 +284,7 @@ void attentionBackward(const float* q, const float* k, const float* v, const flo
       gatherQueries(task, q, cos, sin, d.rotary, qs.p, dp);
       gatherKeys(task, k, cos, sin, d.rotary, ks.p, dp);
       for (int64_t i = 0; i < rows; ++i) {
-        std::copy(dctx + task.qOffset(i), dctx + task.qOffset(i) + hd, dos.row(i));
+        std::copy(dctx + task.ctxOffset(i), dctx + task.ctxOffset(i) + hd, dos.row(i));
         std::fill(dos.row(i) + hd, dos.row(i + 1), 0.0f);
       }
     }

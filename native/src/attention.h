@@ -17,6 +17,10 @@ struct AttentionDims {
   float scale;
   // Soft-cap of the scaled scores, cap · tanh(s / cap) (0: none).
   float cap;
+  // Floats from one token's q (dq) to the next, and k, v (dk, dv): H·d and H_kv·d apart, or both
+  // (H + 2·H_kv)·d where q, k and v are column blocks of one projection [B, T, (H + 2·H_kv)·d]. The
+  // context and its gradient are always [B, T, H·d].
+  int64_t qStride, kvStride;
 };
 
 #ifndef LLAVA_ISA_NS
