@@ -68,7 +68,7 @@ struct Task {
   int64_t qStride() const { return dims.qStride; }
   int64_t kvStride() const { return dims.kvStride; }
   int64_t ctxStride() const { return dims.heads * dims.headDim; }
-  // Offset of query row i (head g·rep + i / T, position i % T) in a [B, T, H·d] array.
+  // Offset of query row i (head g·rep + i / T, position i % T) in q (and dq), rows qStride apart.
   int64_t qOffset(int64_t i) const { return offset(i, qStride()); }
   // The same row's offset in the context [B, T, H·d].
   int64_t ctxOffset(int64_t i) const { return offset(i, ctxStride()); }
