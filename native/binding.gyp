@@ -34,7 +34,7 @@
         {
           "target_name": "llava_kernels_avx512",
           "type": "static_library",
-          "sources": ["src/kernels.cc"],
+          "sources": ["src/kernels.cc", "src/attention.cc"],
           "defines": ["LLAVA_ISA_NS=isa_avx512"],
           "cflags_cc": ["-march=x86-64-v4", "-mprefer-vector-width=256", "-fPIC"]
         }

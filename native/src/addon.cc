@@ -471,12 +471,16 @@ napi_value LinearBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// Reads attention dims [batch, seq, heads, kvHeads, headDim, rotary, causal, window] and scale, cap;
-// false (after throwing) when they do not describe an attention.
-static bool attentionDims(Args& args, size_t i, llava::AttentionDims& d) {
-  int64_t v[8];
-  if (!readInts(args, i, 8, v, "dims")) return false;
-  d = {v[0], v[1], v[2], v[3], v[4], v[5], v[6] != 0, v[7], static_cast<float>(args.real(i + 1, "scale")), static_cast<float>(args.real(i + 2, "cap"))};
+// Reads attention dims [batch, seq, heads, kvHeads, headDim, rotary, causal, window, packed] and scale,
+// cap; false (after throwing) when they do not describe an attention. packed: q, k and v (and their
+// gradients) are one array [B, T, (H + 2·H_kv)·d], passed as q with k and v null.
+static bool attentionDims(Args& args, size_t i, llava::AttentionDims& d, bool& packed) {
+  int64_t v[9];
+  if (!readInts(args, i, 9, v, "dims")) return false;
+  packed = v[8] != 0;
+  const int64_t qkvStride = (v[2] + 2 * v[3]) * v[4];
+  d = {v[0], v[1], v[2], v[3], v[4], v[5], v[6] != 0, v[7], static_cast<float>(args.real(i + 1, "scale")), static_cast<float>(args.real(i + 2, "cap")),
+       packed ? qkvStride : v[2] * v[4], packed ? qkvStride : v[3] * v[4]};
   if (args.failed) return false;
   if (d.batch <= 0 || d.seq <= 0 || d.kvHeads <= 0 || d.headDim <= 0 || d.heads % d.kvHeads != 0 || d.heads < d.kvHeads || d.rotary < 0 ||
       d.rotary % 2 != 0 || d.rotary > d.headDim || d.window < 0) {
@@ -486,53 +490,69 @@ static bool attentionDims(Args& args, size_t i, llava::AttentionDims& d) {
   return true;
 }
 
-// The first five arguments of both attention kernels: q, k, v and the RoPE tables (null without RoPE).
+// The first five arguments of both attention kernels: q, k, v (or the packed projection and two nulls)
+// and the RoPE tables (null without RoPE).
 struct AttentionInputs {
   const float *q, *k, *v, *cos, *sin;
   int64_t tokens, qn, kvn, probs;
 };
 
-static AttentionInputs attentionInputs(Args& args, const llava::AttentionDims& d) {
+static AttentionInputs attentionInputs(Args& args, const llava::AttentionDims& d, bool packed) {
   AttentionInputs in{};
   in.tokens = d.batch * d.seq;
   in.qn = in.tokens * d.heads * d.headDim;
   in.kvn = in.tokens * d.kvHeads * d.headDim;
   in.probs = d.batch * d.heads * d.seq * d.seq;
-  in.q = args.array<float>(0, napi_float32_array, in.qn, "q");
-  in.k = args.array<float>(1, napi_float32_array, in.kvn, "k");
-  in.v = args.array<float>(2, napi_float32_array, in.kvn, "v");
+  if (packed) {
+    in.q = args.array<float>(0, napi_float32_array, in.tokens * d.qStride, "qkv");
+    in.k = in.q ? in.q + d.heads * d.headDim : nullptr;
+    in.v = in.k ? in.k + d.kvHeads * d.headDim : nullptr;
+  } else {
+    in.q = args.array<float>(0, napi_float32_array, in.qn, "q");
+    in.k = args.array<float>(1, napi_float32_array, in.kvn, "k");
+    in.v = args.array<float>(2, napi_float32_array, in.kvn, "v");
+  }
   in.cos = d.rotary > 0 ? args.array<float>(3, napi_float32_array, d.seq * d.rotary, "cos") : nullptr;
   in.sin = d.rotary > 0 ? args.array<float>(4, napi_float32_array, d.seq * d.rotary, "sin") : nullptr;
   return in;
 }
 
-// attentionForward(q, k, v, cos | null, sin | null, keyMask | null, ctx, probs, dims, scale, cap)
+// attentionForward(q | qkv, k | null, v | null, cos | null, sin | null, keyMask | null, ctx, probs, dims, scale, cap)
 napi_value AttentionForward(napi_env env, napi_callback_info info) {
   Args args(env, info, 11);
   llava::AttentionDims d;
-  if (!attentionDims(args, 8, d)) return nullptr;
-  const AttentionInputs in = attentionInputs(args, d);
+  bool packed = false;
+  if (!attentionDims(args, 8, d, packed)) return nullptr;
+  const AttentionInputs in = attentionInputs(args, d, packed);
   const float* keyMask = args.optionalFloats(5, in.tokens, "keyMask");
   float* ctx = args.array<float>(6, napi_float32_array, in.qn, "ctx");
   float* probs = args.array<float>(7, napi_float32_array, in.probs, "probs");
   if (args.failed) return nullptr;
-  llava::attentionForward(in.q, in.k, in.v, in.cos, in.sin, keyMask, ctx, probs, d);
+  active->attentionForward(in.q, in.k, in.v, in.cos, in.sin, keyMask, ctx, probs, d);
   return nullptr;
 }
 
-// attentionBackward(q, k, v, cos | null, sin | null, probs, dctx, dq, dk, dv, dims, scale, cap)
+// attentionBackward(q | qkv, k | null, v | null, cos | null, sin | null, probs, dctx, dq | dqkv, dk | null, dv | null, dims, scale, cap)
 napi_value AttentionBackward(napi_env env, napi_callback_info info) {
   Args args(env, info, 13);
   llava::AttentionDims d;
-  if (!attentionDims(args, 10, d)) return nullptr;
-  const AttentionInputs in = attentionInputs(args, d);
+  bool packed = false;
+  if (!attentionDims(args, 10, d, packed)) return nullptr;
+  const AttentionInputs in = attentionInputs(args, d, packed);
   const float* probs = args.array<float>(5, napi_float32_array, in.probs, "probs");
   const float* dctx = args.array<float>(6, napi_float32_array, in.qn, "dctx");
-  float* dq = args.array<float>(7, napi_float32_array, in.qn, "dq");
-  float* dk = args.array<float>(8, napi_float32_array, in.kvn, "dk");
-  float* dv = args.array<float>(9, napi_float32_array, in.kvn, "dv");
+  float *dq = nullptr, *dk = nullptr, *dv = nullptr;
+  if (packed) {
+    dq = args.array<float>(7, napi_float32_array, in.tokens * d.qStride, "dqkv");
+    dk = dq ? dq + d.heads * d.headDim : nullptr;
+    dv = dk ? dk + d.kvHeads * d.headDim : nullptr;
+  } else {
+    dq = args.array<float>(7, napi_float32_array, in.qn, "dq");
+    dk = args.array<float>(8, napi_float32_array, in.kvn, "dk");
+    dv = args.array<float>(9, napi_float32_array, in.kvn, "dv");
+  }
   if (args.failed) return nullptr;
-  llava::attentionBackward(in.q, in.k, in.v, in.cos, in.sin, probs, dctx, dq, dk, dv, d);
+  active->attentionBackward(in.q, in.k, in.v, in.cos, in.sin, probs, dctx, dq, dk, dv, d);
   return nullptr;
 }
 

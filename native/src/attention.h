@@ -1,5 +1,7 @@
 // Fused self-attention for training: RoPE, scores, masks, soft-cap, softmax and the value product in
 // one call per layer, reading q, k, v straight from the projections' [B, T, heads · d] layout.
+// attention.cc is compiled once per instruction set, like kernels.cc (kernels.h): the addon calls the
+// selected build's functions through its Kernels table.
 #pragma once
 #include <cstdint>
 
@@ -15,7 +17,16 @@ struct AttentionDims {
   float scale;
   // Soft-cap of the scaled scores, cap · tanh(s / cap) (0: none).
   float cap;
+  // Floats from one token's q (dq) to the next, and k, v (dk, dv): H·d and H_kv·d apart, or both
+  // (H + 2·H_kv)·d where q, k and v are column blocks of one projection [B, T, (H + 2·H_kv)·d]. The
+  // context and its gradient are always [B, T, H·d].
+  int64_t qStride, kvStride;
 };
+
+#ifndef LLAVA_ISA_NS
+#error "LLAVA_ISA_NS must name the instruction-set build (binding.gyp defines it)"
+#endif
+namespace LLAVA_ISA_NS {
 
 // ctx [B, T, H·d] = softmax(cap·tanh(rope(q)·rope(k)ᵀ·scale / cap) + mask) · v per head, query head h
 // reading key-value head ⌊h / (H / H_kv)⌋; q [B, T, H·d], k and v [B, T, H_kv·d]. keyMask [B, T]
@@ -28,4 +39,5 @@ void attentionForward(const float* q, const float* k, const float* v, const floa
 void attentionBackward(const float* q, const float* k, const float* v, const float* cos, const float* sin, const float* probs,
                        const float* dctx, float* dq, float* dk, float* dv, const AttentionDims& dims);
 
+}  // namespace LLAVA_ISA_NS
 }  // namespace llava

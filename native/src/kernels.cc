@@ -12,6 +12,10 @@
 #include <limits>
 #include <vector>
 
+#if defined(__AVX512F__) || defined(__FMA__)
+#include <immintrin.h>
+#endif
+
 #ifdef USE_OPENBLAS
 #include <cblas.h>
 #endif
@@ -108,10 +112,15 @@ static void gemmOne(const float* a, const float* b, float* c, int64_t m, int64_t
       blasGemm(a, b, c, m, n, k, transA, transB, lda, ldb, n);
       return;
     }
-    const int64_t parts = (m + chunk - 1) / chunk;
-    parallelFor(parts, static_cast<double>(chunk * n * k), [&](int64_t p0, int64_t p1) {
+    // OpenBLAS itself: the blocks spread C's kBlasRowAlign-row units evenly (their sizes differ by one
+    // unit at most, the larger ones spread out), so that the pool's contiguous shares of the blocks
+    // hold about as many rows each. Blocks of `chunk` rows left the last block short: 2,080 rows (the
+    // ViT's) gave the two threads 1,152 and 928 rows; now 1,056 and 1,024.
+    const int64_t units = (m + kBlasRowAlign - 1) / kBlasRowAlign, parts = std::min(units, kMaxBlocks);
+    const auto edge = [&](int64_t p) { return std::min(m, p * units / parts * kBlasRowAlign); };
+    parallelFor(parts, static_cast<double>(m * n * k) / static_cast<double>(parts), [&](int64_t p0, int64_t p1) {
       for (int64_t p = p0; p < p1; ++p) {
-        const int64_t r0 = p * chunk, r1 = std::min(m, r0 + chunk);
+        const int64_t r0 = edge(p), r1 = edge(p + 1);
         blasGemm(transA ? a + r0 : a + r0 * k, b, c + r0 * n, r1 - r0, n, k, transA, transB, lda, ldb, n);
       }
     });
@@ -328,19 +337,60 @@ void reduceRows(int op, const float* x, float* out, int64_t rows, int64_t cols) 
   });
 }
 
+// The value of x as computed, rounded: the compiler cannot contract the operation that made it with the
+// one that uses it (a product into the difference that follows, say).
+template <typename T>
+inline T rounded(T x) {
+  asm("" : "+v"(x));
+  return x;
+}
+
+// One AdamW step over [i0, i1), explicitly vectorised: the scalar loop stayed scalar (its sqrt kept
+// errno), and its bits depended on which products the compiler fused. Each element goes through the
+// operations that loop compiled to (GCC 12, both builds): mᵢ = fma(β₁, m, (1 − β₁)·g), vᵢ = fma(β₂, v,
+// ((1 − β₂)·g)·g), p = param·fma(−lr, wd, 1), out = p − (lr·(mᵢ / bc₁)) / (√(vᵢ / bc₂) + ε), each other
+// product and quotient rounded on its own: the same bits as before, in the portable mode too.
+static void adamwRange(const float* param, const float* grad, const float* m, const float* v, float* outParam, float* outM, float* outV,
+                       int64_t i0, int64_t i1, float lr, float beta1, float beta2, float eps, float weightDecay, float biasCorrection1,
+                       float biasCorrection2) {
+  const float decay = std::fma(-lr, weightDecay, 1.0f), keep1 = 1.0f - beta1, keep2 = 1.0f - beta2;
+  int64_t i = i0;
+#if defined(__AVX512F__) || defined(__FMA__)
+#if defined(__AVX512F__)
+  const auto fma = [](V a, V b, V c) -> V { return _mm512_fmadd_ps(a, b, c); };
+  const auto sqrt = [](V x) -> V { return _mm512_sqrt_ps(x); };
+#else
+  const auto fma = [](V a, V b, V c) -> V { return _mm256_fmadd_ps(a, b, c); };
+  const auto sqrt = [](V x) -> V { return _mm256_sqrt_ps(x); };
+#endif
+  for (; i + simd::kLanes <= i1; i += simd::kLanes) {
+    const V g = simd::load(grad + i);
+    const V mi = fma(simd::splat(beta1), simd::load(m + i), rounded(keep1 * g));
+    const V vi = fma(simd::splat(beta2), simd::load(v + i), rounded(rounded(keep2 * g) * g));
+    const V p = rounded(simd::load(param + i) * decay);
+    const V step = rounded(lr * rounded(mi / biasCorrection1));
+    simd::store(outM + i, mi);
+    simd::store(outV + i, vi);
+    simd::store(outParam + i, p - step / (sqrt(rounded(vi / biasCorrection2)) + eps));
+  }
+#endif
+  for (; i < i1; ++i) {
+    const float g = grad[i];
+    const float mi = std::fma(beta1, m[i], rounded(keep1 * g));
+    const float vi = std::fma(beta2, v[i], rounded(rounded(keep2 * g) * g));
+    const float p = rounded(param[i] * decay);
+    const float step = rounded(lr * rounded(mi / biasCorrection1));
+    outM[i] = mi;
+    outV[i] = vi;
+    outParam[i] = p - step / (std::sqrt(rounded(vi / biasCorrection2)) + eps);
+  }
+}
+
 void adamw(const float* param, const float* grad, const float* m, const float* v, float* outParam, float* outM, float* outV,
            int64_t n, float lr, float beta1, float beta2, float eps, float weightDecay, float biasCorrection1,
            float biasCorrection2) {
-  parallelFor(n, 12.0, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      const float g = grad[i];
-      const float mi = beta1 * m[i] + (1.0f - beta1) * g;
-      const float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
-      const float p = param[i] * (1.0f - lr * weightDecay);
-      outM[i] = mi;
-      outV[i] = vi;
-      outParam[i] = p - lr * (mi / biasCorrection1) / (std::sqrt(vi / biasCorrection2) + eps);
-    }
+  parallelFor(n, 12.0, [=](int64_t i0, int64_t i1) {
+    adamwRange(param, grad, m, v, outParam, outM, outV, i0, i1, lr, beta1, beta2, eps, weightDecay, biasCorrection1, biasCorrection2);
   });
 }
 
@@ -540,7 +590,7 @@ const Kernels& kernels() {
   // The build's name without "isa_": "avx2", "avx512", "generic".
   static const Kernels table{LLAVA_NAME_OF(LLAVA_ISA_NS) + 4, batchedGemm, softmaxRows, binary, unary, stridedCopy, reduceCols, reduceRows, adamw, normForward, normBackward,
                              activation, activationGrad, attentionSoftmax, attentionSoftmaxGrad, linearForward, linearBackward,
-                             kHaswellOrderGemm};
+                             kHaswellOrderGemm, attentionForward, attentionBackward};
   return table;
 }
 

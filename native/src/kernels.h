@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <functional>
 
+#include "attention.h"
+
 #ifndef LLAVA_ISA_NS
 #error "LLAVA_ISA_NS must name the instruction-set build (binding.gyp defines it)"
 #endif
@@ -88,6 +90,12 @@ struct Kernels {
   // An SgemmFn giving the bits of OpenBLAS 0.3.21's Haswell kernels (haswell_gemm.h) with this build's
   // vectors; null in a build without AVX2 or without OpenBLAS.
   SgemmFn haswellOrderGemm;
+
+  // The fused attention and its gradient (attention.h), compiled in this build.
+  void (*attentionForward)(const float* q, const float* k, const float* v, const float* cos, const float* sin, const float* keyMask, float* ctx,
+                           float* probs, const AttentionDims& dims);
+  void (*attentionBackward)(const float* q, const float* k, const float* v, const float* cos, const float* sin, const float* probs,
+                            const float* dctx, float* dq, float* dk, float* dv, const AttentionDims& dims);
 };
 
 // The table of the build that includes this header (LLAVA_ISA_NS: in the addon, the base build that
@@ -102,8 +110,8 @@ namespace isa_avx512 { const Kernels& kernels(); }
 // AVX-512). Read by every build's gemm.
 SgemmFn sgemmStandIn();
 
-// The build selected at load (addon.cc): the kernels compiled once outside the builds (attention.cc,
-// gated.cc, loss.cc) reach the products and activations through it.
+// The build selected at load (addon.cc): the kernels compiled once outside the builds (gated.cc,
+// loss.cc) reach the products and activations through it.
 const Kernels& activeKernels();
 
 }  // namespace llava

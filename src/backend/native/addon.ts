@@ -24,8 +24,10 @@ export interface NativeAddon {
   causalLmLoss(logits: Float32Array, labels: Int32Array, lse: Float32Array, batch: number, seq: number, vocab: number, ignore: number): number;
   causalLmLossGrad(logits: Float32Array, labels: Int32Array, lse: Float32Array, dy: number, dlogits: Float32Array, batch: number, seq: number, vocab: number, ignore: number): void;
   /** dims: [batch, seq, heads, kvHeads, headDim, rotary, causal (0/1), window (0: none)]. */
-  attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, cos: Float32Array | null, sin: Float32Array | null, keyMask: Float32Array | null, ctx: Float32Array, probs: Float32Array, dims: Float64Array, scale: number, cap: number): void;
-  attentionBackward(q: Float32Array, k: Float32Array, v: Float32Array, cos: Float32Array | null, sin: Float32Array | null, probs: Float32Array, dctx: Float32Array, dq: Float32Array, dk: Float32Array, dv: Float32Array, dims: Float64Array, scale: number, cap: number): void;
+  /** q, k, v, or with dims[8] = 1 the packed projection qkv [B, T, (H + 2·H_kv)·d] as q and k, v null. */
+  attentionForward(q: Float32Array, k: Float32Array | null, v: Float32Array | null, cos: Float32Array | null, sin: Float32Array | null, keyMask: Float32Array | null, ctx: Float32Array, probs: Float32Array, dims: Float64Array, scale: number, cap: number): void;
+  /** Packed as attentionForward: then dq is dqkv, and dk, dv null. */
+  attentionBackward(q: Float32Array, k: Float32Array | null, v: Float32Array | null, cos: Float32Array | null, sin: Float32Array | null, probs: Float32Array, dctx: Float32Array, dq: Float32Array, dk: Float32Array | null, dv: Float32Array | null, dims: Float64Array, scale: number, cap: number): void;
   /**
    * blasCore: OpenBLAS's kernel set in use ("builtin" without OpenBLAS); isa: the kernel build in use; isas: the builds this CPU runs,
    * base first; sgemm: what computes OpenBLAS's products, "openblas" or "haswell-order/<isa>" (the bits of OpenBLAS 0.3.21's Haswell

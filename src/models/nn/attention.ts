@@ -15,7 +15,7 @@ import {
   type FusedAttentionAttrs,
 } from "../../backend/native.js";
 import { Module, type Rng } from "../module.js";
-import { Linear } from "./linear.js";
+import { Linear, matMulWeight } from "./linear.js";
 import { applyRope } from "./rope.js";
 
 export interface AttentionConfig {
@@ -104,11 +104,13 @@ function fusedAttentionApplies(inputs: AttentionInputs): boolean {
 }
 
 /**
- * The whole attention of q [B, T, H·d], k, v [B, T, H_kv·d] as one kernel and one gradient kernel:
- * RoPE, scores, masks, soft-cap, softmax and the value product per (batch, key-value head), reading
- * the projections as they come (no head transposes, no probabilities tensor between kernels).
+ * The whole attention of qkv [B, T, (H + 2·H_kv)·d] — the q, k and v projections side by side, as one
+ * product makes them — as one kernel and one gradient kernel: RoPE, scores, masks, soft-cap, softmax
+ * and the value product per (batch, key-value head), reading the projections where they are (no
+ * split, no head transposes, no probabilities tensor between kernels) and writing their gradients
+ * into one tensor, so the three projections' input gradient is one product, not three and two adds.
  */
-function fusedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, c: AttentionConfig, inputs: AttentionInputs): tf.Tensor {
+function fusedAttention(qkv: tf.Tensor, c: AttentionConfig, inputs: AttentionInputs): tf.Tensor {
   const rope = inputs.rope;
   const attrs: FusedAttentionAttrs = {
     numHeads: c.numHeads,
@@ -123,18 +125,18 @@ function fusedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, c: AttentionCo
   const keyMask = inputs.keyMask ? tf.cast(inputs.keyMask, "float32") : undefined;
   const engine = tf.engine();
   // cos and sin go through save(): the gradient runs after the forward pass's tidy has released them.
-  const op = tf.customGrad(((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor, save: tf.GradSaveFunc) => {
-    const [ctx, probs] = engine.runKernel(FUSED_ATTENTION, { q: qi, k: ki, v: vi, ...(rope ? { cos: rope.cos, sin: rope.sin } : {}), ...(keyMask ? { keyMask } : {}) }, { ...attrs }) as tf.Tensor[];
-    save([qi, ki, vi, probs!, ...(rope ? [rope.cos, rope.sin] : [])]);
+  const op = tf.customGrad(((packed: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [ctx, probs] = engine.runKernel(FUSED_ATTENTION, { qkv: packed, ...(rope ? { cos: rope.cos, sin: rope.sin } : {}), ...(keyMask ? { keyMask } : {}) }, { ...attrs }) as tf.Tensor[];
+    save([packed, probs!, ...(rope ? [rope.cos, rope.sin] : [])]);
     return {
       value: ctx!,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [sq, sk, sv, probsSaved, cos, sin] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor?, tf.Tensor?];
-        return engine.runKernel(FUSED_ATTENTION_GRAD, { q: sq, k: sk, v: sv, probs: probsSaved, dy: dy as tf.Tensor, ...(cos && sin ? { cos, sin } : {}) }, { ...attrs }) as tf.Tensor[];
+        const [sqkv, probsSaved, cos, sin] = saved as [tf.Tensor, tf.Tensor, tf.Tensor?, tf.Tensor?];
+        return engine.runKernel(FUSED_ATTENTION_GRAD, { qkv: sqkv, probs: probsSaved, dy: dy as tf.Tensor, ...(cos && sin ? { cos, sin } : {}) }, { ...attrs }) as tf.Tensor[];
       },
     };
-  }) as never) as (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => tf.Tensor;
-  return op(q, k, v);
+  }) as never) as (qkv: tf.Tensor) => tf.Tensor;
+  return op(qkv);
 }
 
 export class Attention extends Module {
@@ -172,9 +174,17 @@ export class Attention extends Module {
     return tf.split(this.qkv.forward(x), [c.numHeads * c.headDim, kvDim, kvDim], -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
   }
 
+  /** q, k and v side by side [B, T, (H + 2·H_kv)·d]: one product, separate projections' weights concatenated. */
+  private packedProjections(x: tf.Tensor3D): tf.Tensor {
+    if (this.qkv) return this.qkv.forward(x);
+    const [q, k, v] = [this.q!, this.k!, this.v!];
+    const bias = q.bias && k.bias && v.bias ? tf.concat([q.bias, k.bias, v.bias]) : undefined;
+    return matMulWeight(x, tf.concat([q.weight, k.weight, v.weight]), bias);
+  }
+
   /** x [B, T, hidden] -> [B, T, hidden]. */
   forward(x: tf.Tensor3D, inputs: AttentionInputs = {}): tf.Tensor3D {
-    if (fusedAttentionApplies(inputs)) return tf.tidy(() => this.o.forward(fusedAttention(...this.projections(x), this.config, inputs)) as tf.Tensor3D);
+    if (fusedAttentionApplies(inputs)) return tf.tidy(() => this.o.forward(fusedAttention(this.packedProjections(x), this.config, inputs)) as tf.Tensor3D);
     const c = this.config;
     const [b, t] = x.shape;
     const heads = (y: tf.Tensor, n: number) => tf.transpose(tf.reshape(y, [b, t, n, c.headDim]), [0, 2, 1, 3]) as tf.Tensor4D;
