@@ -5,7 +5,7 @@
  * (held-out scenes) draw from the same families, so the benchmarks test what training teaches.
  */
 import type { Random } from "../util/random.js";
-import { countByCategory, relation, uniquelyNamed, type Scene, type SceneObject } from "../world/scene.js";
+import { countByCategory, namedByCategory, relation, uniquelyNamed, type Scene, type SceneObject } from "../world/scene.js";
 import { CATEGORIES, COLOURS, LABEL_ALPHABET, MATERIALS, PLACES, SIZES, TEXTURES, THEMES, categoryNamed, namedObject, NAMED_OBJECTS } from "../world/vocabulary.js";
 import { themeNamed } from "../world/scene.js";
 import { placePhrase, plural, withArticle } from "./language.js";
@@ -87,7 +87,7 @@ const objectScene = (scene: Scene): boolean => scene.kind === "objects";
 
 export const FAMILIES: Record<FamilyName, Asker> = {
   colour: (scene, rng) => {
-    const candidates = scene.objects.filter((o) => scene.objects.filter((p) => p.category === o.category).length === 1);
+    const candidates = namedByCategory(scene);
     if (candidates.length === 0) return undefined;
     const o = rng.pick(candidates);
     return { family: "colour", question: `What color is the ${o.category}?`, answer: o.colour, domain: COLOUR_NAMES, about: [o.id] };

@@ -35,7 +35,7 @@ import type { FamilyTokenizer } from "../models/tokenizer/tokenizer.js";
 import { trainLoop } from "../train/loop.js";
 import { fitToRoom } from "../train/llava_stages.js";
 import { Random } from "../util/random.js";
-import type { Scene } from "../world/scene.js";
+import { namedByCategory, type Scene } from "../world/scene.js";
 import { CATEGORIES, COLOURS, SIZES, THEMES } from "../world/vocabulary.js";
 import { BINDING_FAMILIES, type BindingFamily, type FamilyBinding } from "./binding.js";
 import { bindingPrompt, bindingSet, measureBinding, type BindingSet } from "./binding_eval.js";
@@ -190,7 +190,7 @@ export const LISTING_PROMPT = "What color is each object?";
  * category from the question to the answer. Undefined when no category is unique.
  */
 export function listingConversation(scene: Scene, rng: Random): { conversation: Conversation; facts: number } | undefined {
-  const named = scene.objects.filter((o) => scene.objects.filter((p) => p.category === o.category).length === 1);
+  const named = namedByCategory(scene);
   if (named.length === 0) return undefined;
   const order = rng.shuffle(named);
   const answer = order.map((o) => `The ${o.category} is ${o.colour}.`).join(" ");

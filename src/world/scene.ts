@@ -163,6 +163,11 @@ export function uniquelyNamed(scene: Scene): SceneObject[] {
   return scene.objects.filter((o) => scene.objects.filter((p) => p.category === o.category && p.colour === o.colour).length === 1);
 }
 
+/** Objects whose category is unique in the scene: safe to refer to as "the star" (what a colour question names). */
+export function namedByCategory(scene: Scene): SceneObject[] {
+  return scene.objects.filter((o) => objectsOf(scene, o.category).length === 1);
+}
+
 /** Horizontal and vertical relation of a to b on the grid ("left"/"right"/"above"/"below"), if they differ. */
 export function relation(a: SceneObject, b: SceneObject): { horizontal?: "left" | "right"; vertical?: "above" | "below" } {
   return {
