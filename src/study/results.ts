@@ -36,6 +36,10 @@ export function resultRows(result: RunResult): LabScoreRow[] {
   }));
 }
 
+/** Whether `result` is there and was computed with the kernel build of class `kernels` (any build when undefined). */
+export const ofBuild = (result: RunResult | undefined, kernels: string | undefined): result is RunResult =>
+  result !== undefined && (kernels === undefined || resultKernels(result) === kernels);
+
 /** A finished result and the run folder it was read from. */
 export interface FoundResult {
   result: RunResult;
@@ -56,20 +60,19 @@ export const findResults = (runsDir: string, options: FindOptions = {}): FoundRe
  */
 export function findResultsOfBuild(runsDir: string, options: FindOptions = {}): { found: FoundResult[]; otherBuild: RunResult[] } {
   const suffix = options.suffix ?? "";
-  const ofBuild = (r: RunResult | undefined): boolean => r !== undefined && (options.kernels === undefined || resultKernels(r) === options.kernels);
   const local = existsSync(runsDir) ? readdirSync(runsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name) : [];
   const ids = options.ids ?? [...new Set([...local, ...(options.archive ? archivedIds(options.archive.dir) : [])])].sort();
   const found: FoundResult[] = [];
   const otherBuild: RunResult[] = [];
   for (const id of ids) {
     const result = currentResult(join(runsDir, id), suffix);
-    if (ofBuild(result)) {
-      found.push({ result: result!, folder: join(runsDir, id) });
+    if (ofBuild(result, options.kernels)) {
+      found.push({ result, folder: join(runsDir, id) });
       continue;
     }
     const archived = options.archive ? archivedResult(options.archive, id, suffix) : undefined;
     const leftOut = result ?? archived;
-    if (ofBuild(archived)) found.push({ result: archived!, folder: join(options.archive!.dir, id) });
+    if (ofBuild(archived, options.kernels)) found.push({ result: archived, folder: join(options.archive!.dir, id) });
     else if (leftOut) otherBuild.push(leftOut);
   }
   return { found, otherBuild };

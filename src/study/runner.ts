@@ -18,11 +18,11 @@ import { writeFileAtomic } from "../util/fs.js";
 import { projectRoot } from "../util/paths.js";
 import { durationText, progressBar, taskLine, withinTaskLine, type ProgressEstimate } from "../util/progress.js";
 import { expandGrid } from "./grid.js";
-import { type PairingSpec, type RunResult, pairingId, resultKernels, runId, runWallSeconds } from "../analysis/run_record.js";
+import { type PairingSpec, type RunResult, pairingId, runId, runWallSeconds } from "../analysis/run_record.js";
 import type { StudyDefinition } from "./grids.js";
 import { defaultDatasetDir } from "../data/dataset.js";
 import { archivedResult, archiveRun, archiveSourceIn, type ArchiveSource } from "./archive.js";
-import { mergeResults, readResults, writeMergedTable } from "./results.js";
+import { mergeResults, ofBuild, readResults, writeMergedTable } from "./results.js";
 import { evalSuffix, expectedResultKey, finishedResult, pairingArgs, runDir, runPairing, runsRoot, WORKER_LOG, type RunOptions } from "./run.js";
 
 export interface StudyOptions {
@@ -113,7 +113,8 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
     // A result with another key (older protocol, data, zoo entry or kernel build) is stale: runPairing trains it again.
     const run = runOptions(options, spec);
     const local = finishedResult(runDir(run), suffix, expectedResultKey(run));
-    const archived = archive ? ofBuild(archivedResult(archive, runId(spec), suffix), kernels) : undefined;
+    const stored = archive ? archivedResult(archive, runId(spec), suffix) : undefined;
+    const archived = ofBuild(stored, kernels) ? stored : undefined;
     // A run finished before (by `train --eval`, or before the archive) is archived now.
     if (local && archive && archived?.key !== local.key) archiveFinished(options, spec, suffix, log);
     const result = local ?? archived;
@@ -327,9 +328,6 @@ export function writeSlurmScript(options: StudyOptions, slurm: SlurmOptions = {}
   chmodSync(file, 0o755);
   return { file, gridFile, tasks: pairings.length };
 }
-
-/** A result if it was computed with the kernel build of class `kernels`. */
-const ofBuild = (result: RunResult | undefined, kernels: string): RunResult | undefined => (result && resultKernels(result) === kernels ? result : undefined);
 
 /** The shell lines that start a Slurm task in the grid's kernel mode (as kernelModeEnv does for a worker). */
 function modeLines(mode: KernelMode | undefined): string[] {
