@@ -7,7 +7,7 @@ import { initBackend } from "../src/backend/index.js";
 import { main } from "../src/cli/index.js";
 import { IGNORE_INDEX } from "../src/models/llm/decoder.js";
 import { chatTemplate } from "../src/models/templates/registry.js";
-import { listingConversation, LISTING_PROMPT, objectsEncoding, oracleEncoding, parseCurriculum, phaseAt, probeFamilies, scratchLanguageModel, stepSamples } from "../src/probes/binding_probe.js";
+import { listingConversation, LISTING_PROMPT, objectsEncoding, oracleEncoding, parseCurriculum, parseTurns, phaseAt, probeFamilies, scratchLanguageModel, stepSamples } from "../src/probes/binding_probe.js";
 import { findChromium } from "../src/analysis/export.js";
 import { Random } from "../src/util/random.js";
 import { sampleScene, type Scene, type SceneObject } from "../src/world/scene.js";
@@ -38,6 +38,10 @@ test("curricula parse into phases; bad text names the phase and what was expecte
   assert.throws(() => parseCurriculum("colour@600;count@300;llava"), /phase 2 ends at step 300, not after the previous phase's 600/);
   assert.throws(() => parseCurriculum("colours"), /"colours" is neither a mixture .* nor a question family/);
   assert.throws(() => parseCurriculum("colour:0"), /weight "0" of colour must be a positive number/);
+  assert.deepEqual(parseTurns("4"), [{ turns: 4 }]);
+  assert.deepEqual(parseTurns("1@200;4"), [{ turns: 1, until: 200 }, { turns: 4 }]);
+  assert.throws(() => parseTurns("0"), /--turns: "0" is not a whole number of questions ≥ 1/);
+  assert.throws(() => parseTurns("1;4"), /--turns: phase 1 \("1"\) needs @STEP/);
   assert.deepEqual(probeFamilies("oracle"), ["colour", "count", "exists", "position"]);
   assert.deepEqual(probeFamilies("clip"), ["colour", "count", "exists", "position", "label"]);
 });
@@ -91,7 +95,7 @@ test("a step's samples are a function of the step; several turns ask distinct qu
   const scenes = Array.from({ length: 64 }, (_, i) => sampleScene(Random.stream(0, "t", i), `t${i}`, WORLD_PRESETS.small));
   const { model, tokenizer } = scratchLanguageModel("gemma2", "2b", "tiny", scenes, 0);
   const template = chatTemplate(model.config.template);
-  const options = { scenes, phases: parseCurriculum("colour,count,exists,position"), turns: 3, batch: 12, seed: 4, tokenizer, template, room: 400 };
+  const options = { scenes, phases: parseCurriculum("colour,count,exists,position"), turns: parseTurns("3"), batch: 12, seed: 4, tokenizer, template, room: 400 };
   const a = stepSamples(5, options);
   assert.deepEqual(stepSamples(5, options), a);
   assert.notDeepEqual(stepSamples(6, options), a);
@@ -112,6 +116,10 @@ test("a step's samples are a function of the step; several turns ask distinct qu
     const answer = tokenizer.decode(s.sample.ids.filter((id, i) => id >= 0 && s.sample.labels[i] !== IGNORE_INDEX));
     assert.equal([...answer.matchAll(/The [a-z]+ is [a-z]+\./g)].length, s.turns, answer);
   }
+  // Questions per image by step: one before step 6, then up to three.
+  const phased = { ...options, turns: parseTurns("1@6;3") };
+  assert.ok(stepSamples(5, phased).every((s) => s.turns === 1));
+  assert.deepEqual(stepSamples(6, phased), stepSamples(6, options));
   model.dispose();
 });
 

@@ -19,14 +19,13 @@ import { PRESETS, type Preset } from "../presets.js";
 import { bindingQuestions, scoreBinding, textPriorFromScenes } from "../probes/binding.js";
 import { trainReadingPhase } from "../probes/reading_phase.js";
 import { saveCheckpoint } from "../models/checkpoint.js";
-import { objectsEncoding, oracleEncoding, parseCurriculum, probeFamilies, runBindingProbe, scratchLanguageModel, type ProbeResult, type SceneFeatures } from "../probes/binding_probe.js";
+import { objectsEncoding, oracleEncoding, parseCurriculum, parseTurns, probeWorldScenes as worldScenes, probeFamilies, runBindingProbe, scratchLanguageModel, type ProbeResult, type SceneFeatures } from "../probes/binding_probe.js";
 import { zooFeatureTower, runsRoot } from "../study/run.js";
 import { zooLlm } from "../study/grid.js";
 import { ZOO_LLMS, type ZooLlmName } from "../train/llm_recipes.js";
 import { PROTOCOLS } from "../train/protocol.js";
 import { writeFileAtomic } from "../util/fs.js";
-import { Random } from "../util/random.js";
-import { sampleScene, type Scene } from "../world/scene.js";
+import type { Scene } from "../world/scene.js";
 import { WORLD_PRESETS } from "../world/presets.js";
 import { defaultZooDir, towerDir } from "../zoo/zoo.js";
 import { completionScorer, describedReading, fitsContext, readingItems, HELD_OUT_READING_PER_FAMILY, READING_FAMILIES } from "../probes/llm_probes.js";
@@ -48,10 +47,6 @@ const PROBE_DEFAULTS: Record<Preset, { steps: number; evalEvery: number; evalPer
 
 const ENCODINGS = ["oracle", "objects", ...VISION_FAMILIES] as const;
 
-/** Scenes drawn from the world preset (oracle and object encodings need no images). */
-const worldScenes = (preset: Preset, seed: number, label: string, n: number): Scene[] =>
-  Array.from({ length: n }, (_, i) => sampleScene(Random.stream(seed, "binding-probe-scenes", label, i), `${label}${i}`, WORLD_PRESETS[preset]));
-
 /** A zoo tower's cached features over the dataset's training scenes, or a clear error naming the build command. */
 async function towerFeatures(preset: Preset, tower: VisionFamily, zoo: string, scenes: number): Promise<{ features: SceneFeatures; scenes: Scene[] }> {
   if (!existsSync(join(towerDir(zoo, tower), "entry.json"))) {
@@ -67,7 +62,7 @@ export const PROBE_COMMANDS: Record<string, Command> = {
   probe: {
     summary: "probe binding: train a stage-2 recipe on an image encoding and plot binding per family against its shortcut (probe shortcuts: the references alone)",
     usage:
-      "llava-more probe shortcuts [--preset P] [--scenes N] | llava-more probe reading [--preset P] [--zoo DIR] [--llm NAME] [--eval-per-family N] [--train N [--families F,…] [--turns N] [--lr X] [--eval-every N] [--scratch] [--out DIR]] | llava-more probe binding [--encoding oracle|objects|<tower>] [--mixture MIX[@STEP];…] [--steps N] [--preset tiny|small] [--turns N] [--lr X] [--lr-floor F] [--projector-init normal|pytorch] [--projector-lr-scale K] [--freeze-llm N] [--eval-per-family N] [--llm NAME] [--scratch] [--zoo DIR] [--out DIR]",
+      "llava-more probe shortcuts [--preset P] [--scenes N] | llava-more probe reading [--preset P] [--zoo DIR] [--llm NAME] [--eval-per-family N] [--train N [--families F,…] [--turns N] [--lr X] [--eval-every N] [--scratch] [--out DIR]] | llava-more probe binding [--encoding oracle|objects|<tower>] [--mixture MIX[@STEP];…] [--steps N] [--preset tiny|small] [--turns N[@STEP;…]] [--lr X] [--lr-floor F] [--projector-init normal|pytorch] [--projector-lr-scale K] [--freeze-llm N] [--eval-per-family N] [--llm NAME] [--scratch] [--zoo DIR] [--out DIR]",
     options: {
       encoding: { type: "string", description: `image tokens: oracle (one-hot colour/category/size per patch + theme), objects (one token per object), or a zoo tower (${VISION_FAMILIES.join(", ")}); default oracle` },
       mixture: { type: "string", description: "question stream: a mixture (llava, listing, binding, objects), families (colour,count or colour:2,count:1), or a curriculum of them: colour@300;colour,count,exists@600;llava (default binding)" },
@@ -76,7 +71,7 @@ export const PROBE_COMMANDS: Record<string, Command> = {
       families: { type: "string", description: `probe reading --train: the families asked (default ${READING_FAMILIES.join(",")})` },
       batch: { type: "string", description: "conversations per step (default: the protocol's stage-2 global batch, tiny 8, small 16)" },
       "eval-every": { type: "string", description: "steps between binding measurements (default: tiny 8, small 50)" },
-      turns: { type: "string", description: "distinct questions per image, each answer supervised (default 1)" },
+      turns: { type: "string", description: "distinct questions per image, each answer supervised: N, or N@STEP;… by step as --mixture's phases (default 1)" },
       lr: { type: "string", description: "peak learning rate (default: the protocol's stage-2 rate, tiny 3e-3, small 2e-3)" },
       "lr-floor": { type: "string", description: "the cosine's floor as a fraction of the peak (default 0: decays to zero)" },
       "projector-init": { type: "string", description: `projector initialisation: ${PROJECTOR_INITS.join(" or ")} (default normal)` },
@@ -114,7 +109,8 @@ export const PROBE_COMMANDS: Record<string, Command> = {
       const steps = count("steps", values["steps"], defaults.steps, 1)!;
       const batch = count("batch", values["batch"], stage2.globalBatch, 1)!;
       const evalEvery = count("eval-every", values["eval-every"], defaults.evalEvery, 1)!;
-      const turns = count("turns", values["turns"], 1, 1)!;
+      const turnsText = str(values["turns"]) ?? "1";
+      const turns = parseTurns(turnsText);
       const learningRate = positiveNumber("lr", values["lr"], stage2.learningRate);
       const floor = positiveNumber("lr-floor", values["lr-floor"], 0, true);
       if (floor > 1) throw new Error(`--lr-floor: expected a fraction of the peak rate from 0 to 1, got ${floor}`);
@@ -150,7 +146,7 @@ export const PROBE_COMMANDS: Record<string, Command> = {
       const llmLabel = `${llmName}-sized decoder ${fromZoo ? "from the zoo" : "from scratch"} (d ${llm.config.hiddenSize} × ${llm.config.numLayers})`;
       const out = str(values["out"]) ?? join(runsRoot("probes"), `binding-${encoding}-${preset}-${new Date().toISOString().replace(/[:.]/g, "-")}`);
       mkdirSync(out, { recursive: true });
-      console.log(`binding probe: ${features.name} encoding (${features.tokens} tokens × ${features.dim}), ${llmLabel}, mixture ${mixtureText}, ${steps} steps × ${batch}, ${turns} turn(s), lr ${learningRate} (floor ${floor}), projector ${projectorInit}${projectorRateScale !== 1 ? ` at ${projectorRateScale}× the rate` : ""}${frozenLlmSteps > 0 ? `, LLM frozen for ${frozenLlmSteps} steps` : ""}; ${describeBackend()}`);
+      console.log(`binding probe: ${features.name} encoding (${features.tokens} tokens × ${features.dim}), ${llmLabel}, mixture ${mixtureText}, ${steps} steps × ${batch}, ${turnsText} turn(s), lr ${learningRate} (floor ${floor}), projector ${projectorInit}${projectorRateScale !== 1 ? ` at ${projectorRateScale}× the rate` : ""}${frozenLlmSteps > 0 ? `, LLM frozen for ${frozenLlmSteps} steps` : ""}; ${describeBackend()}`);
       const result = await runBindingProbe({
         features,
         llm,
@@ -177,9 +173,9 @@ export const PROBE_COMMANDS: Record<string, Command> = {
           console.log(`step ${String(p.step).padStart(5)}  loss ${p.loss === null ? "  –  " : p.loss.toFixed(3)}  ${p.families.map((f) => `${f.family} ${f.accuracy.toFixed(2)}/${f.shortcut.toFixed(2)}`).join("  ")}  (${p.seconds.toFixed(0)} s)`),
       });
       const command = `npx llava-more probe binding ${process.argv.slice(4).join(" ")}`.trim();
-      const curves = probeCurves(result, `Binding probe: ${features.name} encoding, ${mixtureText}, ${turns} turn(s), lr ${learningRate}`, batch);
+      const curves = probeCurves(result, `Binding probe: ${features.name} encoding, ${mixtureText}, ${turnsText} turn(s), lr ${learningRate}`, batch);
       const json = join(out, "binding_probe.json");
-      writeFileAtomic(json, `${JSON.stringify({ command, preset, encoding, mixture: mixtureText, steps, batch, turns, learningRate, lrFloor: floor, projectorInit, projectorRateScale, frozenLlmSteps, evalPerFamily, llm: llmLabel, seed, backend: describeBackend(), answers: result.answers, trainSeconds: result.trainSeconds, seconds: result.seconds, set: result.set, curves, losses: result.losses }, null, 1)}\n`);
+      writeFileAtomic(json, `${JSON.stringify({ command, preset, encoding, mixture: mixtureText, steps, batch, turns: turnsText, learningRate, lrFloor: floor, projectorInit, projectorRateScale, frozenLlmSteps, evalPerFamily, llm: llmLabel, seed, backend: describeBackend(), answers: result.answers, trainSeconds: result.trainSeconds, seconds: result.seconds, set: result.set, curves, losses: result.losses }, null, 1)}\n`);
       const written = [json];
       try {
         const renderer = await FigureRenderer.open();

@@ -35,10 +35,15 @@ import type { FamilyTokenizer } from "../models/tokenizer/tokenizer.js";
 import { trainLoop } from "../train/loop.js";
 import { fitToRoom } from "../train/llava_stages.js";
 import { Random } from "../util/random.js";
-import { namedByCategory, type Scene } from "../world/scene.js";
+import { namedByCategory, sampleScene, type Scene } from "../world/scene.js";
+import { WORLD_PRESETS } from "../world/presets.js";
 import { CATEGORIES, COLOURS, SIZES, THEMES } from "../world/vocabulary.js";
 import { BINDING_FAMILIES, type BindingFamily, type FamilyBinding } from "./binding.js";
 import { bindingPrompt, bindingSet, measureBinding, type BindingSet } from "./binding_eval.js";
+
+/** Scenes drawn from the world preset for the probe (`label` "t" training, "h" held out): oracle and object encodings need no images. */
+export const probeWorldScenes = (preset: Preset, seed: number, label: string, n: number): Scene[] =>
+  Array.from({ length: n }, (_, i) => sampleScene(Random.stream(seed, "binding-probe-scenes", label, i), `${label}${i}`, WORLD_PRESETS[preset]));
 
 /** Image tokens for scenes: an encoding computed from the scene graph, or a tower's cached features. */
 export interface SceneFeatures {
@@ -136,20 +141,35 @@ export const NAMED_MIXTURES: Record<string, ProbeMixture> = {
 };
 
 /**
+ * Phases from text: `BODY[@UNTIL]` joined by ";", UNTIL the step the phase ends at (every phase but
+ * the last needs one, each after the previous); `body` reads each BODY.
+ */
+function parsePhases<T>(flag: string, text: string, body: (text: string) => T): { value: T; until?: number }[] {
+  const phases = text.split(";").map((part, i, all) => {
+    const [head, until] = part.trim().split("@");
+    if (!head) throw new Error(`--${flag}: phase ${i + 1} of "${text}" is empty`);
+    const untilStep = until === undefined ? undefined : Number(until);
+    if (untilStep !== undefined && !(Number.isInteger(untilStep) && untilStep > 0)) throw new Error(`--${flag}: phase ${i + 1} ends at "${until}"; expected a positive whole step`);
+    if (untilStep === undefined && i < all.length - 1) throw new Error(`--${flag}: phase ${i + 1} ("${part}") needs @STEP (where the next phase starts)`);
+    return { value: body(head), ...(untilStep !== undefined ? { until: untilStep } : {}) };
+  });
+  phases.reduce((prev, p, i) => {
+    if (p.until !== undefined && p.until <= prev) throw new Error(`--${flag}: phase ${i + 1} ends at step ${p.until}, not after the previous phase's ${prev}`);
+    return p.until ?? prev;
+  }, 0);
+  return phases;
+}
+
+/**
  * A curriculum from text: phases joined by ";", each `MIXTURE[@UNTIL]` where MIXTURE is a named
  * mixture (llava, listing, binding, objects), one family, families joined by "," (equal weights) or
  * `family:weight` pairs; UNTIL is the step the phase ends at (every phase but the last needs one).
  * "colour@300;colour,count,exists@600;llava".
  */
 export function parseCurriculum(text: string): ProbePhase[] {
-  const phases = text.split(";").map((part, i, all): ProbePhase => {
-    const [mix, until] = part.trim().split("@");
-    if (!mix) throw new Error(`--mixture: phase ${i + 1} of "${text}" is empty`);
-    const untilStep = until === undefined ? undefined : Number(until);
-    if (untilStep !== undefined && !(Number.isInteger(untilStep) && untilStep > 0)) throw new Error(`--mixture: phase ${i + 1} ends at "${until}"; expected a positive whole step`);
-    if (untilStep === undefined && i < all.length - 1) throw new Error(`--mixture: phase ${i + 1} ("${part}") needs @STEP (where the next phase starts)`);
+  return parsePhases("mixture", text, (mix): ProbeMixture => {
     const named = NAMED_MIXTURES[mix];
-    if (named) return { mixture: named, ...(untilStep !== undefined ? { until: untilStep } : {}) };
+    if (named) return named;
     const weights: Partial<Record<FamilyName, number>> = {};
     for (const item of mix.split(",")) {
       const [family, w] = item.split(":");
@@ -158,16 +178,30 @@ export function parseCurriculum(text: string): ProbePhase[] {
       if (!(weight > 0)) throw new Error(`--mixture: weight "${w}" of ${family} must be a positive number`);
       weights[family as FamilyName] = weight;
     }
-    return { mixture: { kind: "families", weights }, ...(untilStep !== undefined ? { until: untilStep } : {}) };
-  });
-  phases.reduce((prev, p, i) => {
-    if (p.until !== undefined && p.until <= prev) throw new Error(`--mixture: phase ${i + 1} ends at step ${p.until}, not after the previous phase's ${prev}`);
-    return p.until ?? prev;
-  }, 0);
-  return phases;
+    return { kind: "families", weights };
+  }).map(({ value, until }) => ({ mixture: value, ...(until !== undefined ? { until } : {}) }));
 }
 
-export const phaseAt = (phases: readonly ProbePhase[], step: number): ProbePhase => phases.find((p) => p.until === undefined || step < p.until) ?? phases[phases.length - 1]!;
+/** Distinct questions per image from step 0 until `until` (the last phase to the end). */
+export interface TurnsPhase {
+  turns: number;
+  until?: number;
+}
+
+/**
+ * Questions per image over a run: `N` throughout, or phases `N@UNTIL;…` as a curriculum's —
+ * "1@200;4" asks one question per image for 200 steps, then up to four (docs/binding.md: one question
+ * first lets the look-up form; packing before it holds the model at the bag-of-colours shortcut).
+ */
+export function parseTurns(text: string): TurnsPhase[] {
+  return parsePhases("turns", text, (n) => {
+    const turns = Number(n);
+    if (!(Number.isInteger(turns) && turns >= 1)) throw new Error(`--turns: "${n}" is not a whole number of questions ≥ 1`);
+    return turns;
+  }).map(({ value, until }) => ({ turns: value, ...(until !== undefined ? { until } : {}) }));
+}
+
+export const phaseAt = <P extends { until?: number }>(phases: readonly P[], step: number): P => phases.find((p) => p.until === undefined || step < p.until) ?? phases[phases.length - 1]!;
 
 /** Up to `turns` distinct questions (distinct wording) from the mixture's families about `scene`. */
 function familyTurns(scene: Scene, weights: Partial<Record<FamilyName, number>>, turns: number, rng: Random): QA[] {
@@ -219,7 +253,8 @@ export interface ProbeSample {
 export interface StreamOptions {
   scenes: readonly Scene[];
   phases: readonly ProbePhase[];
-  turns: number;
+  /** Questions per image by step (`parseTurns`). */
+  turns: readonly TurnsPhase[];
   batch: number;
   seed: number;
   tokenizer: FamilyTokenizer;
@@ -253,7 +288,7 @@ export function stepSamples(step: number, o: StreamOptions): ProbeSample[] {
       turns = listing.facts;
     } else {
       scene = rng.pick(o.scenes);
-      const qas = familyTurns(scene, phase.mixture.weights, o.turns, rng);
+      const qas = familyTurns(scene, phase.mixture.weights, phaseAt(o.turns, step).turns, rng);
       if (qas.length === 0) continue;
       conversation = questionConversation(qas);
       turns = qas.length;
@@ -272,7 +307,7 @@ export interface BindingProbeOptions {
   trainScenes: readonly Scene[];
   heldScenes: readonly Scene[];
   phases: readonly ProbePhase[];
-  turns: number;
+  turns: readonly TurnsPhase[];
   steps: number;
   batch: number;
   learningRate: number;
