@@ -18,9 +18,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "../src/backend/index.js";
-import { encodeWithImage } from "../src/models/templates/encode.js";
+import { count } from "../src/cli/args.js";
+import { PROBE_DEFAULTS } from "../src/cli/probe.js";
+import { colourQuestion } from "../src/data/questions.js";
 import { chatTemplate } from "../src/models/templates/registry.js";
-import { bindingPrompt, bindingSet } from "../src/probes/binding_eval.js";
+import { bindingPrompt, bindingPromptIds, bindingSet } from "../src/probes/binding_eval.js";
 import { objectsEncoding, parseCurriculum, parseTurns, probeWorldScenes, scratchLanguageModel, stepSamples } from "../src/probes/binding_probe.js";
 import { zooLlm } from "../src/study/grid.js";
 import { PROTOCOLS } from "../src/train/protocol.js";
@@ -33,15 +35,10 @@ const dashAt = process.argv.indexOf("--");
 const own = dashAt < 0 ? process.argv.slice(2) : process.argv.slice(2, dashAt);
 const passed = dashAt < 0 ? [] : process.argv.slice(dashAt + 1);
 const { values } = parseArgs({ args: own, options: { seed: { type: "string" }, steps: { type: "string" }, batch: { type: "string" }, turns: { type: "string" }, dump: { type: "string" } } });
-const whole = (name: string, text: string | undefined, fallback: number): number => {
-  const n = text === undefined ? fallback : Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name}: expected a whole number, got "${text}"`);
-  return n;
-};
-const seed = whole("seed", values.seed, 1);
-const steps = whole("steps", values.steps, 400);
-const batch = whole("batch", values.batch, 64);
-const turns = whole("turns", values.turns, 4);
+const seed = count("seed", values.seed, 1)!;
+const steps = count("steps", values.steps, 400, 1)!;
+const batch = count("batch", values.batch, 64, 1)!;
+const turns = count("turns", values.turns, 4, 1)!;
 const dump = values.dump ?? join(tmpdir(), `binding-replay-s${seed}-${steps}x${batch}-t${turns}.json`);
 
 const python = torchPython();
@@ -49,7 +46,7 @@ if (!python) throw new Error("binding replay: no Python with torch found (on Deb
 await initBackend();
 const preset = "small";
 const trainScenes = probeWorldScenes(preset, seed, "t", PROTOCOLS[preset].trainScenes);
-const heldScenes = probeWorldScenes(preset, seed, "h", 300);
+const heldScenes = probeWorldScenes(preset, seed, "h", PROBE_DEFAULTS[preset].heldScenes);
 const features = objectsEncoding(WORLD_PRESETS[preset].maxObjects);
 const entry = zooLlm("llama3.1-8b");
 const { model: llm, tokenizer } = scratchLanguageModel(entry.family, entry.size, preset, trainScenes, seed);
@@ -65,8 +62,7 @@ const encoded = (scenes: typeof trainScenes): number[][] => {
 };
 const set = bindingSet(heldScenes, trainScenes, { seed, perFamily: 128, families: ["colour"] });
 const heldIndex = new Map(heldScenes.map((s, i) => [s.id, i]));
-const question = (category: string): string => `What color is the ${category}?`;
-const strings = [...CATEGORIES.flatMap((c) => [question(c.name), bindingPrompt(question(c.name))]), ...COLOURS.map((c) => c.name), "\n"];
+const strings = [...CATEGORIES.flatMap((c) => [colourQuestion(c.name), bindingPrompt(colourQuestion(c.name))]), ...COLOURS.map((c) => c.name), "\n"];
 writeFileSync(
   dump,
   JSON.stringify({
@@ -78,7 +74,7 @@ writeFileSync(
     heldFeatures: encoded(heldScenes),
     steps: Array.from({ length: steps }, (_, step) => stepSamples(step, stream).map((s) => ({ ids: s.sample.ids, labels: s.sample.labels, scene: sceneIndex.get(s.scene.id)! }))),
     held: set.questions.map((q) => ({
-      prompt: encodeWithImage(tokenizer, template.prompt({ turns: [], system: "" }, `<image>\n${bindingPrompt(q.question)}`)),
+      prompt: bindingPromptIds(tokenizer, template, { turns: [], system: "" }, q.question),
       answer: q.answer,
       scene: heldIndex.get(q.sceneId)!,
     })),

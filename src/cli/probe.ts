@@ -39,7 +39,7 @@ import { readJsonFile } from "../util/jsonl.js";
  * training scenes its own. `small`'s 150 steps train for ≤ 5 minutes (docs/binding.md); `tiny` defaults
  * to Gemma-2's template, as LLaMA-3.1's fixed date header alone nearly fills tiny's 64 positions.
  */
-const PROBE_DEFAULTS: Record<Preset, { steps: number; evalEvery: number; evalPerFamily: number; heldScenes: number; llm: ZooLlmName }> = {
+export const PROBE_DEFAULTS: Record<Preset, { steps: number; evalEvery: number; evalPerFamily: number; heldScenes: number; llm: ZooLlmName }> = {
   tiny: { steps: 24, evalEvery: 8, evalPerFamily: 12, heldScenes: 48, llm: "gemma2-2b" },
   small: { steps: 150, evalEvery: 50, evalPerFamily: 64, heldScenes: 300, llm: "llama3.1-8b" },
   base: { steps: 1500, evalEvery: 100, evalPerFamily: 128, heldScenes: 600, llm: "llama3.1-8b" },

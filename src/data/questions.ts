@@ -85,12 +85,15 @@ type Asker = (scene: Scene, rng: Random) => QA | undefined;
 
 const objectScene = (scene: Scene): boolean => scene.kind === "objects";
 
+/** The colour question about the object of `category` (its category unique in the scene). */
+export const colourQuestion = (category: string): string => `What color is the ${category}?`;
+
 export const FAMILIES: Record<FamilyName, Asker> = {
   colour: (scene, rng) => {
     const candidates = namedByCategory(scene);
     if (candidates.length === 0) return undefined;
     const o = rng.pick(candidates);
-    return { family: "colour", question: `What color is the ${o.category}?`, answer: o.colour, domain: COLOUR_NAMES, about: [o.id] };
+    return { family: "colour", question: colourQuestion(o.category), answer: o.colour, domain: COLOUR_NAMES, about: [o.id] };
   },
   shape: (scene, rng) => {
     const candidates = scene.objects.filter((o) => scene.objects.filter((p) => p.colour === o.colour).length === 1);

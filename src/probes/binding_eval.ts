@@ -10,7 +10,7 @@ import type * as tf from "@tensorflow/tfjs";
 import { SHORT_ANSWER_PROMPT } from "../eval/prompts.js";
 import { IMAGE_TOKEN_INDEX, type LlavaModel } from "../models/llava/llava.js";
 import { encodeWithImage, stopTokenIds } from "../models/templates/encode.js";
-import type { ChatTemplate } from "../models/templates/template.js";
+import type { ChatTemplate, Conversation } from "../models/templates/template.js";
 import type { FamilyTokenizer } from "../models/tokenizer/tokenizer.js";
 import { bindingQuestions, scoreBinding, textPriorFromScenes, type BindingFamily, type BindingQuestion, type FamilyBinding } from "./binding.js";
 import type { Scene } from "../world/scene.js";
@@ -37,6 +37,10 @@ export interface BindingAnswerOptions {
 /** A question as the GQA analogue and the short-answer VQA turns of the stage-2 mixture ask it. */
 export const bindingPrompt = (question: string): string => `${question}\n${SHORT_ANSWER_PROMPT}`;
 
+/** The ids of a binding question asked as `answerBinding` asks it: the template around `<image>` and `bindingPrompt`. */
+export const bindingPromptIds = (tokenizer: FamilyTokenizer, template: ChatTemplate, conversation: Conversation, question: string): number[] =>
+  encodeWithImage(tokenizer, template.prompt(conversation, `<image>\n${bindingPrompt(question)}`));
+
 /** Greedy answers to `questions`, in order. */
 export async function answerBinding(questions: readonly BindingQuestion[], options: BindingAnswerOptions): Promise<string[]> {
   const { model, tokenizer, template } = options;
@@ -49,7 +53,7 @@ export async function answerBinding(questions: readonly BindingQuestion[], optio
   for (let start = 0; start < questions.length; start += batchSize) {
     const batch = questions.slice(start, start + batchSize);
     const prompts = batch.map((q) => {
-      const ids = encodeWithImage(tokenizer, template.prompt(conversation, `<image>\n${bindingPrompt(q.question)}`));
+      const ids = bindingPromptIds(tokenizer, template, conversation, q.question);
       return ids.length <= room ? ids : cutPrompt(ids, room, q.question);
     });
     const images = options.features.batch(batch.map((q) => options.imageOf(q)));
