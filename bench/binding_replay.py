@@ -62,7 +62,7 @@ train_features = torch.tensor(D["trainFeatures"], dtype=torch.float32).view(-1, 
 held_features = torch.tensor(D["heldFeatures"], dtype=torch.float32).view(-1, T, DIM)
 IMG, IGN = -200, -100
 VOCAB, ENC, EOT, BOS = D["vocab"], D["encodings"], D["special"]["eot"], D["special"]["bos"]
-PROMPT = "Answer the question using a single word or phrase."
+PROMPT = D["shortAnswerPrompt"]
 QUESTION = re.compile(r"What color is the (\w+)\?")
 
 

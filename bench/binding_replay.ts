@@ -21,6 +21,7 @@ import { initBackend } from "../src/backend/index.js";
 import { count } from "../src/cli/args.js";
 import { PROBE_DEFAULTS } from "../src/cli/probe.js";
 import { colourQuestion } from "../src/data/questions.js";
+import { SHORT_ANSWER_PROMPT } from "../src/eval/prompts.js";
 import { chatTemplate } from "../src/models/templates/registry.js";
 import { bindingPrompt, bindingPromptIds, bindingSet } from "../src/probes/binding_eval.js";
 import { objectsEncoding, parseCurriculum, parseTurns, probeWorldScenes, scratchLanguageModel, stepSamples } from "../src/probes/binding_probe.js";
@@ -79,6 +80,7 @@ writeFileSync(
       scene: heldIndex.get(q.sceneId)!,
     })),
     colours: COLOURS.map((c) => c.name),
+    shortAnswerPrompt: SHORT_ANSWER_PROMPT,
     encodings: Object.fromEntries(strings.map((x) => [x, tokenizer.encode(x)])),
     special: { bos: tokenizer.id("<|begin_of_text|>"), eot: tokenizer.id("<|eot_id|>") },
     vocab: Array.from({ length: llm.config.vocabSize }, (_, i) => tokenizer.decode([i], false)),
