@@ -267,6 +267,7 @@ export interface StreamOptions {
 export function stepSamples(step: number, o: StreamOptions): ProbeSample[] {
   const rng = Random.stream(o.seed, "binding-probe", step);
   const phase = phaseAt(o.phases, step);
+  const questionsPerImage = phaseAt(o.turns, step).turns;
   const byId = new Map(o.scenes.map((s) => [s.id, s]));
   const out: ProbeSample[] = [];
   for (let b = 0, tries = 0; out.length < o.batch; b++, tries++) {
@@ -288,7 +289,7 @@ export function stepSamples(step: number, o: StreamOptions): ProbeSample[] {
       turns = listing.facts;
     } else {
       scene = rng.pick(o.scenes);
-      const qas = familyTurns(scene, phase.mixture.weights, phaseAt(o.turns, step).turns, rng);
+      const qas = familyTurns(scene, phase.mixture.weights, questionsPerImage, rng);
       if (qas.length === 0) continue;
       conversation = questionConversation(qas);
       turns = qas.length;
