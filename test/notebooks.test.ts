@@ -4,7 +4,17 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadPublishedScores, readPublishedScores } from "../src/analysis/published.js";
 import { PAPER_COMPARISONS, comparisonDeltas, deltaRows } from "../src/analysis/comparisons.js";
-import { cellSource, findJupyter, listNotebooks, notebookProblems, numberExecutedCells, runNotebooks, type NotebookDocument } from "../src/jupyter/notebooks.js";
+import {
+  KERNEL_STARTUP_SECONDS,
+  cellSource,
+  findJupyter,
+  listNotebooks,
+  nbconvertArguments,
+  notebookProblems,
+  numberExecutedCells,
+  runNotebooks,
+  type NotebookDocument,
+} from "../src/jupyter/notebooks.js";
 import { KERNEL_NAME } from "../src/jupyter/kernel.js";
 import { TINY_BANNER } from "../src/jupyter/display.js";
 import { projectPath } from "../src/util/paths.js";
@@ -52,6 +62,15 @@ test("the executed copies that jupyter nbconvert writes beside the notebooks are
   mkdirSync(join(root, "notebooks"));
   for (const f of ["01_a.ipynb", "01_a.nbconvert.ipynb", "02_b.ipynb", "notes.md"]) writeFileSync(join(root, "notebooks", f), "{}");
   assert.deepEqual(listNotebooks(root), ["01_a.ipynb", "02_b.ipynb"].map((f) => join(root, "notebooks", f)));
+});
+
+test("nbconvert gives the kernel minutes to start, and a cell timeout of 0 means no limit", () => {
+  const args = nbconvertArguments("notebooks/01.ipynb", "out", 600);
+  assert.ok(args.includes(`--ExecutePreprocessor.startup_timeout=${KERNEL_STARTUP_SECONDS}`));
+  assert.ok(KERNEL_STARTUP_SECONDS > 60, "nbclient's own default is 60 s, which a busy machine has exceeded");
+  assert.ok(args.includes("--ExecutePreprocessor.timeout=600"));
+  assert.ok(nbconvertArguments("n.ipynb", "out", 0).includes("--ExecutePreprocessor.timeout=-1"));
+  assert.deepEqual(args.slice(-3), ["--output-dir", "out", "notebooks/01.ipynb"]);
 });
 
 test("error outputs and stderr in an executed notebook are reported", () => {

@@ -100,6 +100,28 @@ export interface RunNotebooksOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * How long the kernel may take to start. nbclient waits 60 s by default; tslab compiles its
+ * TypeScript runtime on start, which on two busy cores (the test suite beside a training run)
+ * has taken longer, and the notebook then fails before its first cell.
+ */
+export const KERNEL_STARTUP_SECONDS = 600;
+
+/** nbconvert's arguments to execute one notebook into outDir; cellTimeout 0 means no limit per cell. */
+export function nbconvertArguments(notebook: string, outDir: string, cellTimeout: number): string[] {
+  return [
+    "nbconvert",
+    "--to",
+    "notebook",
+    "--execute",
+    `--ExecutePreprocessor.timeout=${cellTimeout > 0 ? cellTimeout : -1}`,
+    `--ExecutePreprocessor.startup_timeout=${KERNEL_STARTUP_SECONDS}`,
+    "--output-dir",
+    outDir,
+    notebook,
+  ];
+}
+
 /** Executes each notebook into outDir; returns undefined when Jupyter is absent. */
 export function runNotebooks(options: RunNotebooksOptions = {}): NotebookRun[] | undefined {
   const log = options.log ?? (() => {});
@@ -117,20 +139,7 @@ export function runNotebooks(options: RunNotebooksOptions = {}): NotebookRun[] |
   for (const notebook of options.notebooks ?? listNotebooks(root)) {
     log(`executing ${notebook} …`);
     const started = Date.now();
-    const result = spawnSync(
-      jupyter,
-      [
-        "nbconvert",
-        "--to",
-        "notebook",
-        "--execute",
-        `--ExecutePreprocessor.timeout=${timeout > 0 ? timeout : -1}`,
-        "--output-dir",
-        outDir,
-        notebook,
-      ],
-      { cwd: root, env, encoding: "utf8" },
-    );
+    const result = spawnSync(jupyter, nbconvertArguments(notebook, outDir, timeout), { cwd: root, env, encoding: "utf8" });
     const executed = join(outDir, basename(notebook));
     const problems: string[] = [];
     if (result.status !== 0) {
