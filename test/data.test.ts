@@ -8,7 +8,7 @@ import { getTask } from "../src/benchmarks/registry.js";
 import { folderHash } from "../src/util/fs.js";
 import { sceneSignature } from "../src/world/scene.js";
 import { TEXT_KINDS, TEXT_MIX, textDocument } from "../src/data/text_corpus.js";
-import { INSTRUCTION_KINDS, MIXTURE, instructionSample, SHORT_ANSWER_PROMPT } from "../src/data/instructions.js";
+import { INSTRUCTION_KINDS, MIXTURE, instructionSample, questionSample, SHORT_ANSWER_PROMPT } from "../src/data/instructions.js";
 import { OPTION_LETTER_PROMPT } from "../src/data/questions.js";
 import { caption, denseCaption } from "../src/data/captions.js";
 import { readLlavaJson, writeLlavaJson, validateLlavaSamples, type LlavaSample } from "../src/data/llava_json.js";
@@ -51,6 +51,32 @@ test("the text corpus and the stage-2 mixture have the configured proportions", 
     if (s.kind === "text") assert.equal(s.image, undefined);
   }
   for (const k of INSTRUCTION_KINDS) assert.ok(Math.abs(mix.get(k)! / n - MIXTURE[k]) < 0.03, `${k}: ${mix.get(k)! / n} vs ${MIXTURE[k]}`);
+});
+
+test("the one-question stream: one short-answer question about one image, families by weight, the same for the same seed", () => {
+  const { train } = sampleSplits(tinyConfig, 0);
+  const families = new Map<string, number>();
+  for (let i = 0; i < 400; i++) {
+    const s = questionSample(train, { colour: 3, count: 1 }, 0, i, (scene) => `${scene.id}.png`);
+    assert.equal(s.kind, "vqa");
+    assert.equal(s.conversations.length, 2, "one question and its answer");
+    const [question, answer] = s.conversations;
+    assert.ok(question!.value.startsWith("<image>\n") && question!.value.endsWith(`\n${SHORT_ANSWER_PROMPT}`), question!.value);
+    const scene = train.find((x) => `${x.id}.png` === s.image)!;
+    const family = /^<image>\nWhat color is the (\w+)\?/.exec(question!.value) ? "colour" : /^<image>\nHow many /.exec(question!.value) ? "count" : "other";
+    families.set(family, (families.get(family) ?? 0) + 1);
+    if (family === "colour") {
+      const named = /What color is the (\w+)\?/.exec(question!.value)![1];
+      assert.ok(scene.objects.some((o) => o.category === named && o.colour === answer!.value), `${named}: ${answer!.value} not in ${s.image}`);
+    }
+  }
+  assert.equal(families.get("other"), undefined);
+  const colour = families.get("colour")! / 400;
+  // Weight 3 of 4, less the draws where the scene names no object uniquely and count is drawn again.
+  assert.ok(colour > 0.5 && colour < 0.8, `colour share ${colour}`);
+  assert.deepEqual(questionSample(train, { colour: 1 }, 5, 7, (x) => x.id), questionSample(train, { colour: 1 }, 5, 7, (x) => x.id));
+  assert.notDeepEqual(questionSample(train, { colour: 1 }, 5, 7, (x) => x.id), questionSample(train, { colour: 1 }, 5, 8, (x) => x.id));
+  assert.throws(() => questionSample([{ ...train[0]!, objects: [] }], { colour: 1 }, 0, 0, (x) => x.id), /no scene gave a question of colour after 100 draws/);
 });
 
 test("caption styles: dense names every object, short is one line, noisy is alt-text", () => {

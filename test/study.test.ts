@@ -19,6 +19,7 @@ import { imageTokens, inputSide, parseResolution, resolutionLabel } from "../src
 import { STUDY_GRIDS, studyGrid } from "../src/study/grids.js";
 import { kernelBuild } from "../src/backend/kernel_build.js";
 import { currentResult, evalSuffix, evaluatePairing, expectedResultKey, readLog, resultKey, resultOptions, runPairing, WORKER_LOG, zooFeatureTower } from "../src/study/run.js";
+import { protocolKey, readProtocolFile } from "../src/train/protocol_file.js";
 import { bindingMarkdown } from "../src/analysis/lab_binding.js";
 import { findingsInputs, otherKernelsText, otherZooBuilds, readResults } from "../src/study/results.js";
 import { buildVariation } from "../src/analysis/lab_builds.js";
@@ -27,7 +28,7 @@ import { parseCsv } from "../src/util/csv.js";
 import { archivedIds, archivedResult, archiveRun, archiveSourceOf, currentArchivedKey } from "../src/study/archive.js";
 import { validationBenchmarks } from "../src/benchmarks/validation.js";
 import { getTask } from "../src/benchmarks/registry.js";
-import { PROTOCOLS } from "../src/train/protocol.js";
+import { mixtureSamples, PROTOCOLS } from "../src/train/protocol.js";
 import { fitPrompt } from "../src/study/answerer.js";
 import { expectedRunSeconds, gridTimeLeft, mergeStudy, missingZooEntries, resumeText, runStudy, timeLeftText, writeSlurmScript, zooCoverage } from "../src/study/runner.js";
 import { llmDir } from "../src/zoo/llms.js";
@@ -271,6 +272,37 @@ test("results of another protocol, dataset or zoo entry are stale: left out of m
   assert.ok(messages.some((m) => m.includes("the folder holds a run with other settings; starting again")), messages.join("\n"));
   assert.equal(again.key, expectedResultKey({ preset: "tiny", spec, runsDir, evalLimit: 8 }));
   assert.equal(readFileSync(join(dir, WORKER_LOG), "utf8"), "worker started\n");
+});
+
+test("a protocol file whose stage 2 asks one question per image first: those steps first, then the mixture, in a runs folder of its own", { timeout: 600_000 }, async () => {
+  await tinyZoo();
+  // At half the side (9 image tokens) a question and its short-answer prompt fit tiny's 64 positions.
+  const spec = { llm: "llama3.1-8b", tower: "clip", resolution: { scale: 0.5 }, captions: "short", seed: 0 } as const;
+  const plain = PROTOCOLS.tiny;
+  const edits = { stage2: { samples: plain.stage2.samples + 32, questionsFirst: { samples: 32, families: { colour: 1 } } } };
+  const file = join(tempDir(), "questions-first.json");
+  writeFileSync(file, JSON.stringify(edits));
+  const protocol = readProtocolFile(file, plain);
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (line: string) => lines.push(line);
+  try {
+    assert.equal(await main(["train", "--preset", "tiny", "--resolution", "0.5x", "--protocol", file]), 0);
+  } finally {
+    console.log = log;
+  }
+  const dir = join(root, "runs", `tiny-protocol-${protocolKey(protocol)}`, runId(spec));
+  assert.ok(lines.some((l) => l.includes(`tiny-protocol-${protocolKey(protocol)}`)), lines.join("\n"));
+  assert.equal(existsSync(join(root, "runs", "tiny", runId(spec))), false, "the preset's run folder is not touched");
+  const stage2 = JSON.parse(readFileSync(join(dir, "model", "summary.json"), "utf8")) as RunResult["stage2"];
+  assert.equal(stage2.steps, (plain.stage2.samples + 32) / plain.stage2.globalBatch, "32 questions, then the 80 mixture samples");
+  assert.equal(readLog(join(dir, "log.jsonl")).filter((l) => l.stage === 2).length, stage2.steps);
+  assert.ok(stage2.finalLoss < stage2.firstLoss, `stage 2: ${stage2.firstLoss} -> ${stage2.finalLoss}`);
+  const dataKey = new Dataset(defaultDatasetDir("tiny", 0)).manifest.key;
+  assert.notEqual(resultKey({ preset: "tiny", spec }, protocol, dataKey), resultKey({ preset: "tiny", spec }, plain, dataKey));
+  assert.throws(() => mixtureSamples({ ...plain.stage2, questionsFirst: { samples: plain.stage2.samples, families: { colour: 1 } } }), /stage 2: 80 samples leave none for the mixture after questionsFirst's 80/);
+  writeFileSync(file, JSON.stringify({ stage2: { questionsFirst: { samples: 8, families: { colour: 1, taste: 1 } } } }));
+  await assert.rejects(main(["train", "--preset", "tiny", "--protocol", file]), new RegExp(`${file.replace(/[.]/g, "\\.")}: field "stage2.questionsFirst.families.taste": not a question family`));
 });
 
 test("every input of a run is read before its first step: bad stage-2 data stops it before stage 1 trains", { timeout: 600_000 }, async () => {

@@ -27,6 +27,8 @@ import { defaultDatasetDir } from "../data/dataset.js";
 import { generateDataset } from "../benchmarks/dataset.js";
 import { defaultZooDir, zooBuildLabel, zooSeedOf } from "../zoo/zoo.js";
 import { count, oneOf, seedOption, show, str, type Command, type Values } from "./args.js";
+import { PROTOCOLS } from "../train/protocol.js";
+import { protocolKey, readProtocolFile } from "../train/protocol_file.js";
 
 /** The zoo build a command works on, with the folders it gets from it when not given. */
 interface ZooBuild {
@@ -74,6 +76,7 @@ const PAIRING_OPTIONS = {
   tasks: { type: "string", description: `comma-separated benchmarks (default all: ${TASK_NAMES.join(", ")})` },
   split: { type: "string", description: "evaluate on the benchmark files (default) or on the validation split (items about training scenes never trained on: what tuning uses)" },
   "lmms-eval": { type: "string", description: "scoring profile: vendored (default) or current (lmms-eval 75571cfe; its own result-current.json, which only findings --lmms-eval current reads)" },
+  protocol: { type: "string", description: "a JSON file of protocol fields to change from the preset's (docs/protocol_and_runs.md, \"Trying another recipe\"); the runs go to runs/<preset>-protocol-<key> unless --runs says otherwise" },
 } as const;
 
 /** The runs, dataset and zoo folders a pairing or a study was given or gets from its zoo build. */
@@ -99,11 +102,17 @@ function pairingOptions(values: Values): RunOptions {
   const limit = count("eval-limit", values["eval-limit"], undefined, 1);
   const split = oneOf<EvalSplit>("split", values["split"], EVAL_SPLITS, "benchmark");
   const lmmsEval = oneOf<Profile>("lmms-eval", values["lmms-eval"], PROFILES, DEFAULT_PROFILE);
+  const folders = zooFolders(values, zooBuildOf(values, preset));
+  const protocolFile = str(values["protocol"]);
+  const protocol = protocolFile === undefined ? undefined : readProtocolFile(protocolFile, PROTOCOLS[preset]);
+  // A run under an edited protocol has its own folder: the preset's run of the same pairing is kept.
+  if (protocol && str(values["runs"]) === undefined) folders.runsDir = `${folders.runsDir ?? runsRoot(preset)}-protocol-${protocolKey(protocol)}`;
   return {
     preset,
     spec,
+    ...(protocol ? { protocol } : {}),
     ...(split !== "benchmark" ? { split } : {}),
-    ...zooFolders(values, zooBuildOf(values, preset)),
+    ...folders,
     ...(limit !== undefined ? { evalLimit: limit } : {}),
     ...(tasks ? { tasks } : {}),
     ...(lmmsEval !== DEFAULT_PROFILE ? { lmmsEval } : {}),
@@ -269,7 +278,7 @@ export const STUDY_COMMANDS: Record<string, Command> = {
   },
   train: {
     summary: "train one pairing with the unified protocol (stage 1, stage 2; resumes after a kill); --eval also evaluates it",
-    usage: "llava-more train [--preset P] [--llm NAME] [--tower NAME] [--resolution 1x|1x+S2|…] [--captions short|dense|noisy] [--seed N] [--eval] [--runs DIR]",
+    usage: "llava-more train [--preset P] [--llm NAME] [--tower NAME] [--resolution 1x|1x+S2|…] [--captions short|dense|noisy] [--seed N] [--protocol FILE] [--eval] [--runs DIR]",
     options: { ...PAIRING_OPTIONS, eval: { type: "boolean", description: "evaluate on the benchmarks after training" } },
     async run(values) {
       const options = pairingOptions(values);
@@ -288,7 +297,7 @@ export const STUDY_COMMANDS: Record<string, Command> = {
   },
   eval: {
     summary: "evaluate a trained pairing on the benchmarks (writes result.json and lmms-eval-like results into its run folder)",
-    usage: "llava-more eval [the pairing's options, as given to train] [--eval-limit N] [--tasks a,b] [--split benchmark|validation] [--lmms-eval vendored|current]",
+    usage: "llava-more eval [the pairing's options, as given to train, --protocol included] [--eval-limit N] [--tasks a,b] [--split benchmark|validation] [--lmms-eval vendored|current]",
     options: PAIRING_OPTIONS,
     async run(values) {
       const options = pairingOptions(values);

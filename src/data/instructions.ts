@@ -41,6 +41,21 @@ function questions(scene: Scene, rng: Random, families: readonly FamilyName[], n
   return out;
 }
 
+/**
+ * Up to `n` questions of distinct wording, each family drawn with its weight (a family with no
+ * question about the scene is drawn again; 8 tries per question).
+ */
+export function weightedQuestions(scene: Scene, weights: Partial<Record<FamilyName, number>>, n: number, rng: Random): QA[] {
+  const families = Object.keys(weights) as FamilyName[];
+  const w = families.map((f) => weights[f]!);
+  const out: QA[] = [];
+  for (let tries = 0; tries < 8 * n && out.length < n; tries++) {
+    const qa = ask(families[rng.weightedIndex(w)]!, scene, rng);
+    if (qa && !out.some((q) => q.question === qa.question)) out.push(qa);
+  }
+  return out;
+}
+
 /** A full-sentence answer, as LLaVA-Instruct's GPT-written conversations. */
 function sentenceAnswer(scene: Scene, qa: QA): string {
   const o = qa.about.length > 0 ? scene.objects[qa.about[0]!] : undefined;
@@ -142,4 +157,20 @@ export function instructionSample(scenes: readonly Scene[], seed: number, index:
     const id = `stage2-${index}`;
     return kind === "text" ? { id, kind, conversations } : { id, kind, image: imagePath(scene), conversations };
   }
+}
+
+/**
+ * Sample `index` of the one-question stream that protocol v3's stage 2 starts with: one short-answer
+ * question, a family drawn with `families`' weights, about one of `scenes`, in the mixture's `vqa`
+ * format. One question per image lets the LLM learn to find the object a question names before the
+ * mixture packs several questions into one conversation (docs/binding.md, "One question per image first").
+ */
+export function questionSample(scenes: readonly Scene[], families: Partial<Record<FamilyName, number>>, seed: number, index: number, imagePath: (scene: Scene) => string): InstructionSample {
+  const rng = Random.stream(seed, "stage2-questions", index);
+  for (let attempt = 0; attempt <= 100; attempt++) {
+    const scene = rng.pick(scenes);
+    const [qa] = weightedQuestions(scene, families, 1, rng);
+    if (qa) return { id: `stage2-question-${index}`, kind: "vqa", image: imagePath(scene), conversations: turnsFor([[`${qa.question}\n${SHORT_ANSWER_PROMPT}`, qa.answer]]) };
+  }
+  throw new Error(`stage-2 questions: no scene gave a question of ${Object.keys(families).join(", ")} after 100 draws`);
 }

@@ -19,7 +19,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { FAMILY_NAMES, ask, type FamilyName, type QA } from "../data/questions.js";
-import { instructionSample } from "../data/instructions.js";
+import { instructionSample, weightedQuestions } from "../data/instructions.js";
 import type { LlavaSample as LlavaJsonSample } from "../data/llava_json.js";
 import { CausalLM } from "../models/llm/decoder.js";
 import { llmConfig, type LlmFamily } from "../models/llm/registry.js";
@@ -203,18 +203,6 @@ export function parseTurns(text: string): TurnsPhase[] {
 
 export const phaseAt = <P extends { until?: number }>(phases: readonly P[], step: number): P => phases.find((p) => p.until === undefined || step < p.until) ?? phases[phases.length - 1]!;
 
-/** Up to `turns` distinct questions (distinct wording) from the mixture's families about `scene`. */
-function familyTurns(scene: Scene, weights: Partial<Record<FamilyName, number>>, turns: number, rng: Random): QA[] {
-  const families = Object.keys(weights) as FamilyName[];
-  const w = families.map((f) => weights[f]!);
-  const out: QA[] = [];
-  for (let tries = 0; tries < 8 * turns && out.length < turns; tries++) {
-    const qa = ask(families[rng.weightedIndex(w)]!, scene, rng);
-    if (qa && !out.some((q) => q.question === qa.question)) out.push(qa);
-  }
-  return out;
-}
-
 export const LISTING_PROMPT = "What color is each object?";
 
 /**
@@ -289,7 +277,7 @@ export function stepSamples(step: number, o: StreamOptions): ProbeSample[] {
       turns = listing.facts;
     } else {
       scene = rng.pick(o.scenes);
-      const qas = familyTurns(scene, phase.mixture.weights, questionsPerImage, rng);
+      const qas = weightedQuestions(scene, phase.mixture.weights, questionsPerImage, rng);
       if (qas.length === 0) continue;
       conversation = questionConversation(qas);
       turns = qas.length;

@@ -22,7 +22,9 @@ import { dirname, join } from "node:path";
 import { backendInfo, describeBackend } from "../backend/index.js";
 import { describeKernelBuild, kernelBuild, PORTABLE_BITS_ENV, PORTABLE_CLASS, type KernelBuild } from "../backend/kernel_build.js";
 import { CAPTION_STYLES } from "../data/captions.js";
-import { Dataset, defaultDatasetDir, type DatasetPart } from "../data/dataset.js";
+import { Dataset, defaultDatasetDir, imageFile, type DatasetPart } from "../data/dataset.js";
+import { questionSample } from "../data/instructions.js";
+import type { LlavaSample as LlavaJsonSample } from "../data/llava_json.js";
 import { evaluateAll, saveEvaluation, type TaskEvaluation } from "../eval/runner.js";
 import { taskUnderProfile, TASK_NAMES } from "../benchmarks/registry.js";
 import { DEFAULT_PROFILE, type Profile } from "../eval/profile.js";
@@ -36,9 +38,9 @@ import { chatTemplate } from "../models/templates/registry.js";
 import type { ChatTemplate } from "../models/templates/template.js";
 import type { FamilyTokenizer } from "../models/tokenizer/tokenizer.js";
 import { isVisionFamily, VISION_FAMILIES, type VisionFamily } from "../models/vision/config.js";
-import { encodeSamples, stage1Template, trainStage, type EncodedSet } from "../train/llava_stages.js";
+import { concatSets, encodeSamples, stage1Template, trainStage, type EncodedSet } from "../train/llava_stages.js";
 import { checkpointStep, type StepInfo } from "../train/loop.js";
-import { PROTOCOLS, stageSteps, type Protocol } from "../train/protocol.js";
+import { mixtureSamples, PROTOCOLS, stageSteps, type Protocol } from "../train/protocol.js";
 import { defaultZooDir, loadZooTower, towerDir, zooDataKey, zooEntryKey, zooTowerEntry } from "../zoo/zoo.js";
 import { llmDir, loadZooLlm } from "../zoo/llms.js";
 import { fileHash, withLock, writeFileAtomic } from "../util/fs.js";
@@ -278,17 +280,18 @@ async function train(options: RunOptions): Promise<TrainedPairing> {
   const template = chatTemplate(llm.config.template);
   const system = protocol.systemPrompt ? undefined : "";
   try {
-    const encode = (stage: 1 | 2): EncodedSet =>
-      encodeSamples(stage === 1 ? dataset.stage1(spec.captions).samples : dataset.stage2().samples, {
-        tokenizer,
-        template: stage === 1 ? stage1Template : template,
-        features: train,
-        maxPositions: llm.config.maxPositions,
-        limit: (stage === 1 ? protocol.stage1 : protocol.stage2).samples,
-        seed: spec.seed,
-        stage: `stage${stage}`,
-        system,
-      });
+    const encodeSet = (samples: readonly LlavaJsonSample[], limit: number, stage: string, stageTemplate: ChatTemplate): EncodedSet =>
+      encodeSamples(samples, { tokenizer, template: stageTemplate, features: train, maxPositions: llm.config.maxPositions, limit, seed: spec.seed, stage, system });
+    const encode = (stage: 1 | 2): EncodedSet => {
+      if (stage === 1) return encodeSet(dataset.stage1(spec.captions).samples, protocol.stage1.samples, "stage1", stage1Template);
+      const mixture = encodeSet(dataset.stage2().samples, mixtureSamples(protocol.stage2), "stage2", template);
+      const first = protocol.stage2.questionsFirst;
+      if (!first) return mixture;
+      const scenes = dataset.scenes("train").filter((scene) => train.has(scene.id));
+      // Twice as many drawn as kept, as the mixture's file holds more than a stage reads: those that fit the context, in the run's order.
+      const questions = Array.from({ length: 2 * first.samples }, (_, i) => questionSample(scenes, first.families, dataset.manifest.seed, i, (scene) => imageFile(scene.id)));
+      return concatSets(encodeSet(questions, first.samples, "stage2-questions", template), mixture);
+    };
 
     // Every input of the stages still to train is read and encoded before the first step, so bad
     // stage-2 data stops the run before stage 1 spends its time.

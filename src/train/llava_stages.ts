@@ -76,6 +76,13 @@ export function encodeSamples(
   return { samples: out, truncated, dropped };
 }
 
+/** Two encoded sets one after the other: `first`'s samples make the stage's first steps. */
+export const concatSets = (first: EncodedSet, then: EncodedSet): EncodedSet => ({
+  samples: [...first.samples, ...then.samples],
+  truncated: first.truncated + then.truncated,
+  dropped: first.dropped + then.dropped,
+});
+
 /**
  * An encoded conversation right-truncated to `room` positions (its image placeholder counted as one);
  * undefined when the cut leaves nothing supervised or cuts off the image.

@@ -55,6 +55,7 @@
  */
 import type { Preset } from "../presets.js";
 import type { ProjectorInit, ProjectorType } from "../models/llava/projector.js";
+import type { FamilyName } from "../data/questions.js";
 
 export interface StageRecipe {
   /** Samples in the stage's one epoch: the first ones of the set in the run's seeded order. */
@@ -66,6 +67,20 @@ export interface StageRecipe {
   warmupFraction: number;
   weightDecay: number;
   clipNorm: number;
+}
+
+/**
+ * Stage 2's first samples, before the mixture: one short-answer question about one image each
+ * (`questionSample`), the families drawn with these weights. Counted in the stage's `samples`: the
+ * first `samples` of the stage are these, in the run's seeded order, the rest the mixture's.
+ */
+export interface QuestionsFirst {
+  samples: number;
+  families: Partial<Record<FamilyName, number>>;
+}
+
+export interface Stage2Recipe extends StageRecipe {
+  questionsFirst?: QuestionsFirst;
 }
 
 export interface EvalRecipe {
@@ -91,7 +106,7 @@ export interface Protocol {
   /** Conversations carry the template's system prompt (off at `tiny`, whose 64 positions cannot hold one). */
   systemPrompt: boolean;
   stage1: StageRecipe;
-  stage2: StageRecipe;
+  stage2: Stage2Recipe;
   eval: EvalRecipe;
 }
 
@@ -130,6 +145,13 @@ export const PROTOCOLS: Record<Preset, Protocol> = {
     eval: { batchSize: 32, maxNewTokens: 16 },
   },
 };
+
+/** Samples of stage 2's mixture: the stage's samples after its one-question start. */
+export function mixtureSamples(recipe: Stage2Recipe): number {
+  const first = recipe.questionsFirst?.samples ?? 0;
+  if (first >= recipe.samples) throw new Error(`stage 2: ${recipe.samples} samples leave none for the mixture after questionsFirst's ${first}`);
+  return recipe.samples - first;
+}
 
 /** Steps of a stage's one epoch. */
 export function stageSteps(recipe: StageRecipe, available: number): number {
