@@ -5,7 +5,7 @@ import { initBackend } from "../src/backend/index.js";
 import { patchObjects } from "../src/data/patch_objects.js";
 import { PROTOCOLS } from "../src/train/protocol.js";
 import { CLIP_RECIPES } from "../src/train/objectives/clip.js";
-import { PATCH_PHRASES, PatchPhraseHead, patchPhraseLoss, patchPhraseTargets, patchPhraseTerm, phraseIndex } from "../src/train/objectives/patch_phrases.js";
+import { CATEGORY_PHRASES, PATCH_PHRASES, PatchPhraseHead, categoryOfTarget, patchPhraseLoss, patchPhraseTargets, patchPhraseTerm, phraseIndex } from "../src/train/objectives/patch_phrases.js";
 import { SIGLIP_RECIPES } from "../src/train/objectives/siglip.js";
 import { SIGLIP2_RECIPES } from "../src/train/objectives/siglip2.js";
 import { trainKey } from "../src/study/run.js";
@@ -76,11 +76,41 @@ test("the term trains the features under objects: a head and features fitted to 
   const optimizer = tf.train.adam(0.05);
   const losses: number[] = [];
   for (let step = 0; step < 60; step++) {
-    const loss = optimizer.minimize(() => patchPhraseTerm(head, features as unknown as tf.Tensor3D, [a], phrases, tf.scalar(Math.log(20))), true, [features, ...head.trainableParameters()])!;
+    const loss = optimizer.minimize(() => patchPhraseTerm({ weight: 1 }, head, features as unknown as tf.Tensor3D, [a], () => phrases, tf.scalar(Math.log(20))), true, [features, ...head.trainableParameters()])!;
     losses.push(loss.dataSync()[0]!);
     loss.dispose();
   }
   assert.ok(losses[0]! > 1 && losses.at(-1)! < 0.2 * losses[0]!, `${losses[0]} -> ${losses.at(-1)}`);
+});
+
+test("the category term: each patch under an object against the category phrases alone, weighted beside the colour–category term", () => {
+  assert.equal(CATEGORY_PHRASES.length, CATEGORIES.length);
+  assert.equal(CATEGORY_PHRASES[categoryOfTarget(phraseIndex({ colour: "red", category: "star" }))], "a star");
+  assert.equal(CATEGORY_PHRASES[categoryOfTarget(phraseIndex({ colour: "orange", category: "arrow" }))], "an arrow");
+  assert.equal(categoryOfTarget(-1), -1);
+  const a = scene([obj(0, "star", "red", 0, 0), obj(1, "ring", "blue", 2, 1)]);
+  const features = tf.randomNormal([1, 9, 8], 0, 1, "float32", 3) as tf.Tensor3D;
+  const head = new PatchPhraseHead(8, 16, 1);
+  const table = (texts: readonly string[]): tf.Tensor2D =>
+    tf.tidy(() => {
+      const v = tf.randomNormal([texts.length, 16], 0, 1, "float32", texts.length);
+      return tf.div(v, tf.norm(v, 2, -1, true)) as tf.Tensor2D;
+    });
+  const scale = tf.scalar(Math.log(10));
+  const value = (recipe: { weight: number; categoryWeight?: number }): number => patchPhraseTerm(recipe, head, features, [a], table, scale).dataSync()[0]!;
+  // By hand: the same head's unit rows under the two objects, against each table.
+  const rows = tf.tidy(() => {
+    const u = head.forward(tf.reshape(features, [9, 8]) as tf.Tensor2D);
+    return tf.div(u, tf.norm(u, 2, -1, true)) as tf.Tensor2D;
+  });
+  const targets = patchPhraseTargets([a], 3);
+  const byHand = (phrases: tf.Tensor2D, t: readonly number[]): number => patchPhraseLoss(rows, phrases, t, scale).dataSync()[0]!;
+  const phraseTerm = byHand(table(PATCH_PHRASES), targets);
+  const categoryTerm = byHand(table(CATEGORY_PHRASES), targets.map(categoryOfTarget));
+  const close = (x: number, y: number): boolean => Math.abs(x - y) < 1e-4 * Math.max(1, Math.abs(y));
+  assert.ok(close(value({ weight: 1 }), phraseTerm));
+  assert.ok(close(value({ weight: 2, categoryWeight: 3 }), 2 * phraseTerm + 3 * categoryTerm), `${value({ weight: 2, categoryWeight: 3 })} vs ${2 * phraseTerm + 3 * categoryTerm}`);
+  assert.ok(categoryTerm > 0 && categoryTerm < Math.log(CATEGORIES.length) * 3);
 });
 
 test("the term is in CLIP's tiny recipe only (small keeps the archive's CLIP), and a recipe with it gets another build key", () => {

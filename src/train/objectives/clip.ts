@@ -70,7 +70,7 @@ export const clipObjective: TowerObjective = {
           return l;
         }
         terms.record({ infonce: l, patch });
-        return tf.add(l, tf.mul(patch, recipe.patchPhrases!.weight)) as tf.Scalar;
+        return tf.add(l, patch) as tf.Scalar;
       });
     // OpenAI CLIP clamps the parameter itself (not just its use), so momentum cannot carry it past the cap.
     const clamp = (): void => tf.tidy(() => void textSide.logitScale.assign(tf.clipByValue(textSide.logitScale, 0, MAX_LOG_LOGIT_SCALE)));

@@ -16,7 +16,7 @@ import { Random } from "../../util/random.js";
 import type { Scene } from "../../world/scene.js";
 import { recipeOptimisation, trainLoop, type TrainResult } from "../loop.js";
 import type { TowerPretrainContext, TowerPretrainResult } from "./objective.js";
-import { PATCH_PHRASES, PatchPhraseHead, patchPhraseTerm, type PatchPhraseRecipe } from "./patch_phrases.js";
+import { CATEGORY_PHRASES, PATCH_PHRASES, PatchPhraseHead, patchPhraseTerm, type PatchPhraseRecipe } from "./patch_phrases.js";
 
 // ---- losses ----------------------------------------------------------------------------------
 
@@ -215,6 +215,7 @@ export interface TextAlignedSetup {
   steps: number;
   /** Present when the recipe has the per-object term. */
   patchHead?: PatchPhraseHead;
+  patchRecipe?: PatchPhraseRecipe;
 }
 
 /** The tower, a fresh text side of `kind` sized to it, the data and the sampler of a run. */
@@ -231,7 +232,7 @@ export async function setupTextAligned(ctx: TowerPretrainContext, kind: Contrast
   init(textSide, ctx.seed + 1);
   const sampler = new EpochSampler(ctx.seed, data.pixels.count, recipe.batchSize);
   const patchHead = recipe.patchPhrases ? new PatchPhraseHead(vision.hiddenSize, projection, ctx.seed + 4) : undefined;
-  return { vision, tower, textSide, data, sampler, steps: ctx.steps ?? recipe.steps, ...(patchHead ? { patchHead } : {}) };
+  return { vision, tower, textSide, data, sampler, steps: ctx.steps ?? recipe.steps, ...(patchHead && recipe.patchPhrases ? { patchHead, patchRecipe: recipe.patchPhrases } : {}) };
 }
 
 /**
@@ -239,12 +240,12 @@ export async function setupTextAligned(ctx: TowerPretrainContext, kind: Contrast
  * on the same pass's LLaVA features (with the text side's scale, and its bias for the sigmoid).
  */
 export function towerPass(setup: TextAlignedSetup, images: tf.Tensor4D, indices: readonly number[], sigmoid: boolean): { last: tf.Tensor3D; patch?: tf.Scalar } {
-  const { tower, textSide, patchHead } = setup;
-  if (!patchHead) return { last: tower.lastHidden(images) };
+  const { tower, textSide, patchHead, patchRecipe } = setup;
+  if (!patchHead || !patchRecipe) return { last: tower.lastHidden(images) };
   const { features, last } = tower.featuresAndLast(images);
-  const phrases = l2normalize(textSide.projectTexts(PATCH_PHRASES));
   const scenes = indices.map((i) => setup.data.scenes[i]!);
-  return { last, patch: patchPhraseTerm(patchHead, features, scenes, phrases, textSide.logitScale, sigmoid ? textSide.logitBias : undefined) };
+  const embed = (phrases: readonly string[]): tf.Tensor2D => l2normalize(textSide.projectTexts(phrases)) as tf.Tensor2D;
+  return { last, patch: patchPhraseTerm(patchRecipe, patchHead, features, scenes, embed, textSide.logitScale, sigmoid ? textSide.logitBias : undefined) };
 }
 
 /** The modules a run trains and checkpoints: the tower, the text side and, when there, the per-object head. */
@@ -330,6 +331,7 @@ export function describeData(setup: TextAlignedSetup, recipe: ContrastiveRecipe,
     `(${describeMix(recipe.captionMix)}), ${setup.textSide.config.text_config.contextLength}-token context; ` +
     `${setup.steps} steps × ${setup.sampler.batchSize} = ${pairs} pairs (${(pairs / n).toFixed(2)} epochs)` +
     (recipe.patchPhrases ? `; every patch under an object matched against the ${PATCH_PHRASES.length} colour–category phrases (weight ${recipe.patchPhrases.weight})` : "") +
+    (recipe.patchPhrases?.categoryWeight !== undefined ? ` and the ${CATEGORY_PHRASES.length} category phrases (weight ${recipe.patchPhrases.categoryWeight})` : "") +
     extra
   );
 }

@@ -24,10 +24,20 @@ import { CATEGORIES, COLOURS } from "../../world/vocabulary.js";
 /** The term's weight beside the caption loss; absent from a recipe = no term. */
 export interface PatchPhraseRecipe {
   weight: number;
+  /**
+   * A second term at this weight: each patch under an object against the category phrases alone ("a
+   * star"), the same head, scale and form. The colour–category term teaches the colour in a few hundred
+   * steps and the shape slowly (category under a patch 44% after 2,000 steps, docs/zoo.md); this one
+   * asks for the shape only. Absent: no second term.
+   */
+  categoryWeight?: number;
 }
 
 /** Every colour–category phrase, colour-major: "a red star", … (the classes the patches are matched against). */
 export const PATCH_PHRASES: readonly string[] = COLOURS.flatMap((colour) => CATEGORIES.map((category) => withArticle(`${colour.name} ${category.name}`)));
+
+/** Every category's phrase: "a star", "an arrow", … (the classes of the category term). */
+export const CATEGORY_PHRASES: readonly string[] = CATEGORIES.map((category) => withArticle(category.name));
 
 /** The index in PATCH_PHRASES of an object's phrase. */
 export function phraseIndex(o: { colour: string; category: string }): number {
@@ -44,6 +54,9 @@ export function phraseIndex(o: { colour: string; category: string }): number {
 export function patchPhraseTargets(scenes: readonly Scene[], grid: number): number[] {
   return scenes.flatMap((scene) => patchObjects(scene, grid).map((object) => (object < 0 ? -1 : phraseIndex(scene.objects[object]!))));
 }
+
+/** The category (index in CATEGORY_PHRASES) of a phrase target, -1 kept. */
+export const categoryOfTarget = (target: number): number => (target < 0 ? -1 : target % CATEGORIES.length);
 
 /** LayerNorm + linear map of a patch feature into the image–text space (CLIP's visual projection, for patches). */
 export class PatchPhraseHead extends Module {
@@ -87,14 +100,29 @@ export function patchPhraseLoss(patches: tf.Tensor2D, phrases: tf.Tensor2D, targ
   });
 }
 
-/** The term for one batch: the LLaVA patch features [B, grid², d] of `scenes`' images. */
-export function patchPhraseTerm(head: PatchPhraseHead, features: tf.Tensor3D, scenes: readonly Scene[], phraseEmbeddings: tf.Tensor2D, logScale: tf.Tensor, bias?: tf.Tensor): tf.Scalar {
+/**
+ * The per-object term of `recipe` for one batch, weighted: weight × the colour–category term, plus
+ * categoryWeight × the category term when the recipe has one. `features` are the LLaVA patch
+ * features [B, grid², d] of `scenes`' images; `embed` gives L2-normalised text embeddings of phrases.
+ */
+export function patchPhraseTerm(
+  recipe: PatchPhraseRecipe,
+  head: PatchPhraseHead,
+  features: tf.Tensor3D,
+  scenes: readonly Scene[],
+  embed: (phrases: readonly string[]) => tf.Tensor2D,
+  logScale: tf.Tensor,
+  bias?: tf.Tensor,
+): tf.Scalar {
   return tf.tidy(() => {
     const [b, n, d] = features.shape;
     const targets = patchPhraseTargets(scenes, Math.round(Math.sqrt(n)));
     if (targets.every((t) => t < 0)) return tf.scalar(0);
     const u = head.forward(tf.reshape(features, [b * n, d]) as tf.Tensor2D);
     const unit = tf.div(u, tf.sqrt(tf.add(tf.sum(tf.square(u), -1, true), 1e-12))) as tf.Tensor2D;
-    return patchPhraseLoss(unit, phraseEmbeddings, targets, logScale, bias);
+    const phrases = tf.mul(patchPhraseLoss(unit, embed(PATCH_PHRASES), targets, logScale, bias), recipe.weight) as tf.Scalar;
+    if (recipe.categoryWeight === undefined) return phrases;
+    const category = patchPhraseLoss(unit, embed(CATEGORY_PHRASES), targets.map(categoryOfTarget), logScale, bias);
+    return tf.add(phrases, tf.mul(category, recipe.categoryWeight)) as tf.Scalar;
   });
 }

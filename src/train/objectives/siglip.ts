@@ -70,7 +70,7 @@ export const siglipObjective: TowerObjective = {
           return l;
         }
         terms.record({ sigmoid: l, patch });
-        return tf.add(l, tf.mul(patch, recipe.patchPhrases!.weight)) as tf.Scalar;
+        return tf.add(l, patch) as tf.Scalar;
       });
     const run = await runTextAligned(ctx, `siglip ${ctx.family} ${ctx.preset}`, recipe, setup.steps, moduleState(alignedModules(setup)), trainableOf(Object.values(alignedModules(setup))), loss, terms);
     return textAlignedResult(setup, recipe, run, terms, started);

@@ -159,7 +159,7 @@ export const siglip2Objective: TowerObjective = {
         let total = tf.add(sigmoid, tf.mul(caption, recipe.decoderWeight));
         const recorded: Record<string, tf.Scalar> = { sigmoid, caption };
         if (patchTerm) {
-          total = tf.add(total, tf.mul(patchTerm, recipe.patchPhrases!.weight));
+          total = tf.add(total, patchTerm);
           recorded["patch"] = patchTerm;
         }
         if (step >= denseFrom && recipe.denseWeight > 0) {
