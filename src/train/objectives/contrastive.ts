@@ -213,9 +213,8 @@ export interface TextAlignedSetup {
   data: CaptionData;
   sampler: EpochSampler;
   steps: number;
-  /** Present when the recipe has the per-object term. */
-  patchHead?: PatchPhraseHead;
-  patchRecipe?: PatchPhraseRecipe;
+  /** The per-object term's head and recipe, when the recipe has the term. */
+  patch?: { head: PatchPhraseHead; recipe: PatchPhraseRecipe };
 }
 
 /** The tower, a fresh text side of `kind` sized to it, the data and the sampler of a run. */
@@ -231,8 +230,8 @@ export async function setupTextAligned(ctx: TowerPretrainContext, kind: Contrast
   init(tower, ctx.seed);
   init(textSide, ctx.seed + 1);
   const sampler = new EpochSampler(ctx.seed, data.pixels.count, recipe.batchSize);
-  const patchHead = recipe.patchPhrases ? new PatchPhraseHead(vision.hiddenSize, projection, ctx.seed + 4) : undefined;
-  return { vision, tower, textSide, data, sampler, steps: ctx.steps ?? recipe.steps, ...(patchHead && recipe.patchPhrases ? { patchHead, patchRecipe: recipe.patchPhrases } : {}) };
+  const patch = recipe.patchPhrases ? { head: new PatchPhraseHead(vision.hiddenSize, projection, ctx.seed + 4), recipe: recipe.patchPhrases } : undefined;
+  return { vision, tower, textSide, data, sampler, steps: ctx.steps ?? recipe.steps, ...(patch ? { patch } : {}) };
 }
 
 /**
@@ -240,16 +239,16 @@ export async function setupTextAligned(ctx: TowerPretrainContext, kind: Contrast
  * on the same pass's LLaVA features (with the text side's scale, and its bias for the sigmoid).
  */
 export function towerPass(setup: TextAlignedSetup, images: tf.Tensor4D, indices: readonly number[], sigmoid: boolean): { last: tf.Tensor3D; patch?: tf.Scalar } {
-  const { tower, textSide, patchHead, patchRecipe } = setup;
-  if (!patchHead || !patchRecipe) return { last: tower.lastHidden(images) };
+  const { tower, textSide, patch } = setup;
+  if (!patch) return { last: tower.lastHidden(images) };
   const { features, last } = tower.featuresAndLast(images);
   const scenes = indices.map((i) => setup.data.scenes[i]!);
   const embed = (phrases: readonly string[]): tf.Tensor2D => l2normalize(textSide.projectTexts(phrases)) as tf.Tensor2D;
-  return { last, patch: patchPhraseTerm(patchRecipe, patchHead, features, scenes, embed, textSide.logitScale, sigmoid ? textSide.logitBias : undefined) };
+  return { last, patch: patchPhraseTerm(patch.recipe, patch.head, features, scenes, embed, textSide.logitScale, sigmoid ? textSide.logitBias : undefined) };
 }
 
 /** The modules a run trains and checkpoints: the tower, the text side and, when there, the per-object head. */
-export const alignedModules = (setup: TextAlignedSetup): Record<string, Module> => ({ tower: setup.tower, text: setup.textSide, ...(setup.patchHead ? { patch_head: setup.patchHead } : {}) });
+export const alignedModules = (setup: TextAlignedSetup): Record<string, Module> => ({ tower: setup.tower, text: setup.textSide, ...(setup.patch ? { patch_head: setup.patch.head } : {}) });
 
 /** One step's images (normalised) and a caption for each, drawn from the mix. */
 export function captionBatch(setup: TextAlignedSetup, seed: number, step: number, mix: CaptionMix): { indices: number[]; images: tf.Tensor4D; captions: string[] } {
@@ -348,7 +347,7 @@ export function textAlignedResult(
   return {
     tower: setup.tower,
     textSide: setup.textSide,
-    extras: { ...(setup.patchHead ? { patch_head: setup.patchHead } : {}), ...options.extras },
+    extras: { ...(setup.patch ? { patch_head: setup.patch.head } : {}), ...options.extras },
     losses: run.losses,
     finalTerms: terms.final(),
     steps: setup.steps,
